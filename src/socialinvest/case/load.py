@@ -1,0 +1,268 @@
+"""Loading a case file: parse, validate, and turn every mistake into one clear sentence."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from socialinvest.case.checks import check_case
+from socialinvest.case.models import Case
+from socialinvest.errors import InputError, show_value
+from socialinvest.source import Document, Path_, parse_text, read_document
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A validated case with where it came from (for error lines and provenance)."""
+
+    case: Case
+    document: Document
+    sha256: str
+
+    @property
+    def file(self) -> str:
+        return self.document.file
+
+    def error(self, path: Path_, expected: str, **kwargs: Any) -> InputError:
+        """An :class:`InputError` located at ``path`` in this case's file."""
+        return InputError(
+            expected,
+            file=self.file,
+            line=self.document.line_of(path),
+            field=_dotted(path),
+            **kwargs,
+        )
+
+
+    @classmethod
+    def of(cls, case: Case) -> LoadedCase:
+        """The source of a case returned by :func:`load_case` (or an empty one)."""
+        document = Document(
+            data=None, file=case._source_file or "<case>", lines=dict(case._source_lines)
+        )
+        return cls(case=case, document=document, sha256=case._source_sha256 or "")
+
+
+def load_case(path: str | Path) -> Case:
+    """Read, validate and check a case file (YAML or JSON)."""
+    document = read_document(path)
+    raw = Path(path).read_bytes()
+    return _validated(document, hashlib.sha256(raw).hexdigest()).case
+
+
+def load_case_text(text: str, file: str = "<case>") -> Case:
+    """Like :func:`load_case`, for text already in memory."""
+    document = parse_text(text, file)
+    return _validated(document, hashlib.sha256(text.encode()).hexdigest()).case
+
+
+def _validated(document: Document, digest: str) -> LoadedCase:
+    if not isinstance(document.data, dict):
+        raise InputError(
+            "a mapping of fields such as name, price_year, target_group (run 'socialinvest new' "
+            "for a template)",
+            file=document.file,
+            line=1,
+            value=document.data if document.data is not None else "an empty file",
+        )
+    try:
+        case = Case.model_validate(document.data)
+    except ValidationError as exc:
+        raise _translate(exc, document) from None
+    case._source_file = document.file
+    case._source_lines = dict(document.lines)
+    case._source_sha256 = digest
+    loaded = LoadedCase(case=case, document=document, sha256=digest)
+    check_case(loaded)
+    return loaded
+
+
+# -- turning pydantic's errors into sentences ------------------------------------------------------
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
+    """Keep the parts of pydantic's error location that exist in the data (drop union tags)."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and part not in current:
+            # either a missing field (last part) or a union tag such as 'fixed'
+            if part == loc[-1]:
+                path.append(part)
+            continue
+    return tuple(path)
+
+
+def _unwrap(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model class an annotation stands for, given the data found there."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0], value)
+    if origin in (typing.Union, types.UnionType):
+        candidates = [a for a in typing.get_args(annotation) if a is not type(None)]
+        models = [m for a in candidates if (m := _unwrap(a, value)) is not None]
+        if isinstance(value, dict) and "type" in value:
+            for model in models:
+                tag = model.model_fields.get("type")
+                if tag is not None and value["type"] in typing.get_args(tag.annotation):
+                    return model
+        return models[0] if len(models) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _model_and_field(path: Path_, data: Any) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """The model holding the last field of ``path``, and that field's info."""
+    model: type[BaseModel] | None = Case
+    annotation: Any = Case
+    current = data
+    info: FieldInfo | None = None
+    parent: type[BaseModel] | None = None
+    for part in path:
+        if isinstance(part, int):
+            args = typing.get_args(annotation)
+            annotation = args[0] if args else annotation
+            current = current[part] if isinstance(current, list) and part < len(current) else None
+            model = _unwrap(annotation, current)
+            continue
+        if model is None or part not in model.model_fields:
+            return model, None
+        parent = model
+        info = model.model_fields[part]
+        annotation = info.annotation
+        current = current.get(part) if isinstance(current, dict) else None
+        model = _unwrap(annotation, current)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            # Optional[list[X]] and similar: look through to the non-None member
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+    return parent, info
+
+
+def _value_at(path: Path_, data: Any) -> tuple[bool, Any]:
+    current = data
+    for part in path:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+        else:
+            return False, None
+    return True, current
+
+
+def _translate(exc: ValidationError, document: Document) -> InputError:
+    errors = exc.errors(include_url=False)
+    data = document.data
+
+    def line_of(err: Any) -> int:
+        return document.line_of(_data_path(tuple(err["loc"]), data)) or 0
+
+    err = min(errors, key=line_of)
+    loc = tuple(err["loc"])
+    path = _data_path(loc, data)
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    parent, info = _model_and_field(path, data)
+    described = info.description.rstrip(".") if info is not None and info.description else None
+    field = _dotted(path)
+    line = document.line_of(path)
+    found, value = _value_at(path, data)
+
+    def fail(expected: str, **kw: Any) -> InputError:
+        return InputError(expected, file=document.file, line=line, field=field or None, **kw)
+
+    if kind == "missing":
+        return fail(
+            "a value" + (f": {described[0].lower()}{described[1:]}" if described else ""),
+            problem="is missing",
+        )
+    if kind == "extra_forbidden":
+        name = str(path[-1]) if path else ""
+        allowed = sorted(parent.model_fields) if parent is not None else []
+        if parent is None:
+            owner_path = path[:-1]
+            owner, owner_info = _model_and_field(owner_path, data)
+            if not owner_path:
+                allowed = sorted(Case.model_fields)
+            elif owner_info is not None:
+                found_owner, owner_value = _value_at(owner_path, data)
+                model = _unwrap(owner_info.annotation, owner_value)
+                if model is None:
+                    # a list of models: look at the item type
+                    args = typing.get_args(owner_info.annotation)
+                    model = _unwrap(args[0], owner_value) if args else None
+                allowed = sorted(model.model_fields) if model is not None else []
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return fail(
+            "one of the known fields: " + ", ".join(allowed) + hint
+            if allowed
+            else "only the documented fields (see docs/case-format.md)",
+            problem="is not a known field",
+        )
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        tags = ctx.get("expected_tags", "")
+        return fail(f"a 'type' that is one of {tags}", value=value if found else None)
+    if kind == "literal_error":
+        return fail(f"one of {ctx.get('expected', '')}", value=value)
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        words = {
+            "greater_than_equal": f"a number of at least {ctx.get('ge')}",
+            "greater_than": f"a number greater than {ctx.get('gt')}",
+            "less_than_equal": f"a number of at most {ctx.get('le')}",
+            "less_than": f"a number less than {ctx.get('lt')}",
+        }[kind]
+        return fail(words + (f" ({described[0].lower()}{described[1:]})" if described else ""),
+                    value=value)
+    if kind in {"too_short", "too_long"}:
+        size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        bound = "at least" if kind == "too_short" else "at most"
+        return fail(f"{bound} {size} item(s)" + (f" ({described})" if described else ""),
+                    value=value)
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return fail("a whole number", value=value)
+    if kind in {"float_type", "float_parsing", "finite_number"}:
+        return fail("a number", value=value)
+    if kind in {"string_type"}:
+        return fail("text", value=value)
+    if kind in {"list_type"}:
+        return fail("a list (items starting with '-')", value=value)
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return fail("a mapping of fields", value=value)
+    if kind == "bool_type" or kind == "bool_parsing":
+        return fail("true or false", value=value)
+    if kind == "value_error":
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return fail(message, has_value=False)
+    message = str(err["msg"])
+    message = message.removeprefix("Input should be ")
+    return fail(message[0].lower() + message[1:] if message else "a valid value",
+                value=value if found else None, has_value=found)
+
+
+__all__ = ["LoadedCase", "load_case", "load_case_text", "show_value"]

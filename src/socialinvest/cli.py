@@ -1,0 +1,280 @@
+"""The command line: `socialinvest run CASE`, `validate`, `new`, `schema`, `knowledge list|show`.
+
+User mistakes (a bad case file, an unknown knowledge-base ID, a bad option) print one sentence
+to standard error and exit with code 2, never a traceback. Heavy modules (numpy, pydantic) are
+imported inside the commands so that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from socialinvest.errors import InputError
+
+app = typer.Typer(
+    name="socialinvest",
+    help=(
+        "Socio-economic business cases for social interventions (SØM's method), per actor "
+        "(kommune, region, stat), budget area and year. Socialøkonomiske business cases for "
+        "sociale indsatser efter SØM's metode."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+knowledge_app = typer.Typer(
+    help="Browse the bundled Danish knowledge base (prices, rates, sources).",
+    no_args_is_help=True,
+)
+app.add_typer(knowledge_app, name="knowledge")
+
+
+class Lang(str, Enum):
+    da = "da"
+    en = "en"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _console(file: object = None):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else 120
+    return Console(file=file, width=width, highlight=False)  # type: ignore[arg-type]
+
+
+def _fail(error: InputError) -> None:
+    typer.echo(f"error: {error.message}", err=True)
+    raise typer.Exit(code=2)
+
+
+CaseArgs = Annotated[
+    list[Path],
+    typer.Argument(help="One or more case files (YAML or JSON).", show_default=False),
+]
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language and number format: da or en.")]
+
+
+@app.command()
+def run(
+    cases: CaseArgs,
+    lang: LangOpt = Lang.da,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table (readable), json or csv.")
+    ] = Format.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of the screen.")
+    ] = None,
+) -> None:
+    """Appraise business cases: net result per actor and year, NPV, break-even, return per krone."""
+    from socialinvest.case import load_case
+    from socialinvest.output.files import to_csv, to_json, write_atomically
+    from socialinvest.runner import appraise
+
+    try:
+        results = [appraise(load_case(path)) for path in cases]
+    except InputError as error:
+        _fail(error)
+        return
+    if fmt is Format.json:
+        content = to_json(results)
+    elif fmt is Format.csv:
+        content = to_csv(results, lang.value)
+    else:
+        import io
+
+        from socialinvest.output.table import render
+
+        if out is None:
+            console = _console()
+            for result in results:
+                console.print(render(result, lang.value))
+                console.print()
+            return
+        buffer = io.StringIO()
+        console = _console(buffer)
+        console.width = 120
+        for result in results:
+            console.print(render(result, lang.value))
+            console.print()
+        content = buffer.getvalue()
+    if out is None:
+        sys.stdout.write(content)
+        return
+    try:
+        write_atomically(out, content)
+    except OSError as exc:
+        _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
+    from socialinvest.output.messages import text
+
+    typer.echo(text(lang.value, "written", file=out), err=True)
+
+
+@app.command()
+def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
+    """Check case files and their knowledge-base references without printing results."""
+    from socialinvest.case import load_case
+    from socialinvest.output.messages import text
+    from socialinvest.runner import appraise
+
+    for path in cases:
+        try:
+            case = load_case(path)
+            appraise(case)  # resolves every reference, price year and unit
+        except InputError as error:
+            _fail(error)
+            return
+        typer.echo(text(lang.value, "valid", file=path, name=case.name,
+                        cohorts=len(case.target_group.cohorts),
+                        consequences=len(case.consequences)))
+
+
+@app.command()
+def new(
+    file: Annotated[
+        Path | None, typer.Argument(help="Where to write the template (default: the screen).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented case template to start from."""
+    from importlib.resources import files
+
+    template = files("socialinvest.case").joinpath("template.yaml").read_text(encoding="utf-8")
+    if file is None:
+        sys.stdout.write(template)
+        return
+    if file.exists() and not force:
+        _fail(InputError("a path that does not exist yet (or --force to overwrite)",
+                         file=str(file), has_value=False))
+    from socialinvest.output.files import write_atomically
+
+    try:
+        write_atomically(file, template)
+    except OSError as exc:
+        _fail(InputError(f"a writable file ({exc.strerror})", file=str(file), has_value=False))
+    typer.echo(f"Wrote {file}. Edit it, then: socialinvest run {file}", err=True)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of case files (for editor completion and validation)."""
+    from socialinvest.case.schema import case_schema_json
+
+    content = case_schema_json()
+    if out is None:
+        sys.stdout.write(content)
+        return
+    from socialinvest.output.files import write_atomically
+
+    write_atomically(out, content)
+
+
+@knowledge_app.command("list")
+def knowledge_list(
+    lang: LangOpt = Lang.da,
+    kind: Annotated[str | None, typer.Option(help="Only entries of this kind.")] = None,
+) -> None:
+    """List every entry with its latest value, year, status and source."""
+    from rich.table import Table
+
+    from socialinvest.knowledge import default_knowledge_base
+    from socialinvest.knowledge.base import describe_value
+    from socialinvest.output.messages import text
+
+    kb = default_knowledge_base()
+    table = Table(title=f"socialinvest knowledge base {kb.version}", title_justify="left")
+    for column in ("ID", text(lang.value, "entry"), text(lang.value, "value"),
+                   text(lang.value, "status"), text(lang.value, "source")):
+        table.add_column(column, overflow="fold")
+    for entry_id in kb.ids():
+        entry = kb.entry(entry_id)
+        if kind and entry.kind != kind:
+            continue
+        latest = entry.values[-1]
+        label = entry.label.da if lang is Lang.da else entry.label.en
+        status = text(lang.value, f"status_{latest.status}")
+        table.add_row(entry_id, label, f"{describe_value(latest.value)} {entry.unit} "
+                      f"({latest.valid_from.year})",
+                      f"[bold red]{status}[/]" if latest.status == "assumption" else status,
+                      latest.reference.title)
+    _console().print(table)
+
+
+@knowledge_app.command("show")
+def knowledge_show(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", help="An entry ID from 'knowledge list'.")],
+    lang: LangOpt = Lang.da,
+) -> None:
+    """Show one entry: every dated value with its status and full reference."""
+    import difflib
+
+    from socialinvest.knowledge import default_knowledge_base
+    from socialinvest.knowledge.base import describe_value
+    from socialinvest.knowledge.schema import ExplicitSplit, ReimbursementSplit
+
+    kb = default_knowledge_base()
+    if entry_id not in kb:
+        close = difflib.get_close_matches(entry_id, kb.ids(), n=1, cutoff=0.4)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        _fail(InputError(f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID",
+                         value=entry_id))
+    entry = kb.entry(entry_id)
+    da = lang is Lang.da
+    lines = [
+        f"{entry_id}",
+        f"  {entry.label.da if da else entry.label.en}",
+        f"  kind: {entry.kind}   unit: {entry.unit}"
+        + (f"   area: {entry.area}" if entry.area else "")
+        + (f"   direction: {entry.direction or 'expense'}" if entry.kind == "unit_price" else "")
+        + (f"   base: {entry.base}" if entry.base else ""),
+    ]
+    if entry.description:
+        lines.append(f"  {entry.description.da if da else entry.description.en}")
+    split = entry.actor_split
+    if isinstance(split, ExplicitSplit):
+        lines.append(f"  actor split: kommune {split.kommune:g}, region {split.region:g}, "
+                     f"stat {split.stat:g} [{split.status}] — {split.reference.title}")
+        if split.reference.note:
+            lines.append(f"    note: {split.reference.note}")
+    elif isinstance(split, ReimbursementSplit):
+        s = kb.split(entry_id, entry.values[-1].valid_from.year)
+        lines.append(f"  actor split: follows {split.reimbursement} at {split.weeks_on_support} "
+                     f"weeks on support → kommune {s.shares['kommune']:g}, stat {s.shares['stat']:g}"
+                     " (override per consequence with weeks_on_support)")
+    lines.append("  values:")
+    for v in entry.values:
+        ref = v.reference
+        lines.append(f"    {v.valid_from.isoformat()}: {describe_value(v.value)} {entry.unit} "
+                     f"[{v.status.upper() if v.status == 'assumption' else v.status}]")
+        lines.append(f"      source: {ref.title}" + (f" ({ref.publisher})" if ref.publisher else ""))
+        if ref.url:
+            lines.append(f"      url: {ref.url}")
+        lines.append(f"      accessed: {ref.accessed.isoformat()}")
+        if ref.note:
+            lines.append(f"      note: {ref.note}")
+    typer.echo("\n".join(lines))
+
+
+def main() -> None:
+    """Entry point of the `socialinvest` command."""
+    try:
+        app()
+    except InputError as error:  # pragma: no cover - commands catch their own
+        typer.echo(f"error: {error.message}", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Errors meant for users: one sentence naming the file, line, field, value and what is expected.
+
+Everything a user can get wrong (a case file, a knowledge-base reference, a command-line option) is
+reported as an :class:`InputError`. The command line prints its message and exits with code 2; it
+never shows a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MAX_VALUE_CHARS = 60
+
+
+def show_value(value: Any) -> str:
+    """A short, readable rendering of an offending value for an error message."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif value is None:
+        text = "empty"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict):
+        text = "a mapping with keys " + ", ".join(str(k) for k in list(value)[:5])
+    elif isinstance(value, list):
+        text = f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
+    else:
+        text = str(value)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 1] + "…"
+    return text
+
+
+class InputError(Exception):
+    """A mistake in what the user gave us, explained in one sentence."""
+
+    def __init__(
+        self,
+        expected: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        value: Any = None,
+        has_value: bool = True,
+        problem: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.field = field
+        self.value = value
+        self.has_value = has_value
+        self.expected = expected
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = ", ".join(
+            part
+            for part in (self.file or "", f"line {self.line}" if self.line is not None else "")
+            if part
+        )
+        expected = self.expected.rstrip(".")
+        if self.field and self.problem:
+            body = f"field '{self.field}' {self.problem}; expected {expected}."
+        elif self.field and self.has_value:
+            body = f"field '{self.field}' has {show_value(self.value)}; expected {expected}."
+        elif self.field:
+            body = f"field '{self.field}': expected {expected}."
+        elif self.has_value and self.value is not None:
+            body = f"the value {show_value(self.value)} is wrong; expected {expected}."
+        else:
+            body = f"expected {expected}."
+        return f"{where}: {body}" if where else body[0].upper() + body[1:]
+
+    def located(self, file: str | None = None, line: int | None = None) -> InputError:
+        """The same error with a file (and line) filled in where it was missing."""
+        return InputError(
+            self.expected,
+            file=self.file or file,
+            line=self.line if self.line is not None else line,
+            field=self.field,
+            value=self.value,
+            has_value=self.has_value,
+            problem=self.problem,
+        )
+
+
+class KnowledgeBaseError(Exception):
+    """The bundled knowledge base itself is broken (a developer's mistake, not a user's)."""

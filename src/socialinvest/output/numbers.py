@@ -1,0 +1,39 @@
+"""Number formats by language, from the locale library (Babel): 1.234.567 kr. in Danish."""
+
+from __future__ import annotations
+
+import math
+
+from babel.numbers import format_decimal, format_percent
+
+LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+
+def number(value: float | None, lang: str, decimals: int = 0) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    rounded = round(value, decimals)
+    if rounded == 0:
+        rounded = 0.0  # no "-0"
+    return format_decimal(rounded, format=pattern, locale=LOCALES[lang])
+
+
+def money(value: float | None, lang: str, decimals: int = 0) -> str:
+    text = number(value, lang, decimals)
+    if text == "–":
+        return text
+    return f"{text} kr." if lang == "da" else f"DKK {text}"
+
+
+def thousands(value: float | None, lang: str) -> str:
+    return number(None if value is None else value / 1000.0, lang)
+
+
+def percent(value: float | None, lang: str, decimals: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
+    if lang == "en":
+        pattern = pattern.replace(" %", "%")
+    return format_percent(value, format=pattern, locale=LOCALES[lang])
