@@ -7,9 +7,24 @@ never shows a traceback for a user's mistake.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _MAX_VALUE_CHARS = 60
+_PLAIN_KEY = re.compile(r"^[^\W\d][\w\- ]*$")
+
+
+def field_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """A field's path as users write it: ``consequences[0].ref``; odd keys are quoted."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part) and part.strip() == part:
+            out += ("." if out else "") + part
+        else:
+            out += f"[{part!r}]"
+    return out
 
 
 def show_value(value: Any) -> str:
@@ -21,7 +36,8 @@ def show_value(value: Any) -> str:
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, dict):
-        text = "a mapping with keys " + ", ".join(str(k) for k in list(value)[:5])
+        keys = [field_path((str(k),)) for k in list(value)[:5]]
+        text = "a mapping with keys " + ", ".join(keys) if keys else "an empty mapping"
     elif isinstance(value, list):
         text = f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
     else:
@@ -29,6 +45,11 @@ def show_value(value: Any) -> str:
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 1] + "…"
     return text
+
+
+def _printable(text: str) -> str:
+    """Escape control and line-breaking characters so a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(Exception):
@@ -72,7 +93,8 @@ class InputError(Exception):
             body = f"the value {show_value(self.value)} is wrong; expected {expected}."
         else:
             body = f"expected {expected}."
-        return f"{where}: {body}" if where else body[0].upper() + body[1:]
+        message = f"{where}: {body}" if where else body[0].upper() + body[1:]
+        return _printable(message)
 
     def located(self, file: str | None = None, line: int | None = None) -> InputError:
         """The same error with a file (and line) filled in where it was missing."""

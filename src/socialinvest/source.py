@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, field_path
 
 Path_ = tuple[str | int, ...]
 
@@ -60,7 +60,7 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _Loade
                     "each field only once in a mapping",
                     file=file,
                     line=key_node.start_mark.line + 1,
-                    field=".".join(str(p) for p in (*path, key)),
+                    field=field_path((*path, key)),
                     problem="appears twice",
                 )
             child = (*path, key)

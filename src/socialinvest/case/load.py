@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import hashlib
 import types
 import typing
@@ -15,7 +16,7 @@ from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError, show_value
+from socialinvest.errors import InputError, field_path, show_value
 from socialinvest.source import Document, Path_, parse_text, read_document
 
 
@@ -87,13 +88,7 @@ def _validated(document: Document, digest: str) -> LoadedCase:
 
 # -- turning pydantic's errors into sentences ------------------------------------------------------
 def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return field_path(path)
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
@@ -175,6 +170,32 @@ def _value_at(path: Path_, data: Any) -> tuple[bool, Any]:
     return True, current
 
 
+def _g(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _bounds(info: FieldInfo | None) -> dict[str, float]:
+    """The numeric bounds (ge, gt, le, lt) declared on a field."""
+    out: dict[str, float] = {}
+    if info is None:
+        return out
+    metadata = list(info.metadata)
+    annotation = info.annotation
+    for arg in typing.get_args(annotation):  # Optional[Annotated[float, Field(...)]]
+        metadata.extend(getattr(arg, "__metadata__", ()))
+    for item in metadata:
+        for name in ("ge", "gt", "le", "lt"):
+            bound = getattr(item, name, None)
+            if isinstance(bound, int | float):
+                out[name] = float(bound)
+        for inner in getattr(item, "metadata", ()):
+            for name in ("ge", "gt", "le", "lt"):
+                bound = getattr(inner, name, None)
+                if isinstance(bound, int | float):
+                    out[name] = float(bound)
+    return out
+
+
 def _translate(exc: ValidationError, document: Document) -> InputError:
     errors = exc.errors(include_url=False)
     data = document.data
@@ -182,7 +203,8 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     def line_of(err: Any) -> int:
         return document.line_of(_data_path(tuple(err["loc"]), data)) or 0
 
-    err = min(errors, key=line_of)
+    # An unknown field usually explains a "missing" one (a typo), so it is reported first.
+    err = min(errors, key=lambda e: (e["type"] != "extra_forbidden", line_of(e)))
     loc = tuple(err["loc"])
     path = _data_path(loc, data)
     kind = err["type"]
@@ -231,14 +253,22 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     if kind == "literal_error":
         return fail(f"one of {ctx.get('expected', '')}", value=value)
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-        words = {
-            "greater_than_equal": f"a number of at least {ctx.get('ge')}",
-            "greater_than": f"a number greater than {ctx.get('gt')}",
-            "less_than_equal": f"a number of at most {ctx.get('le')}",
-            "less_than": f"a number less than {ctx.get('lt')}",
-        }[kind]
-        return fail(words + (f" ({described[0].lower()}{described[1:]})" if described else ""),
-                    value=value)
+        bounds = _bounds(info)
+        low, high = bounds.get("ge", bounds.get("gt")), bounds.get("le", bounds.get("lt"))
+        if low == 0 and high == 1 and "ge" in bounds and "le" in bounds:
+            words = "a share between 0 and 1"
+        elif low is not None and high is not None:
+            words = f"a number from {low:g} to {high:g}" + (" (excluded)" if "lt" in bounds else "")
+        else:
+            words = {
+                "greater_than_equal": f"a number of at least {_g(ctx.get('ge'))}",
+                "greater_than": f"a number greater than {_g(ctx.get('gt'))}",
+                "less_than_equal": f"a number of at most {_g(ctx.get('le'))}",
+                "less_than": f"a number less than {_g(ctx.get('lt'))}",
+            }[kind]
+        if described and not described.lower().startswith("a share"):
+            words += f" ({described[0].lower()}{described[1:]})"
+        return fail(words, value=value)
     if kind in {"too_short", "too_long"}:
         size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         bound = "at least" if kind == "too_short" else "at most"
@@ -247,6 +277,8 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return fail("a whole number", value=value)
     if kind in {"float_type", "float_parsing", "finite_number"}:
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+            return fail("a number written with a decimal point (0.5, not 0,5)", value=value)
         return fail("a number", value=value)
     if kind in {"string_type"}:
         return fail("text", value=value)

@@ -50,13 +50,13 @@ def break_even_index(cumulative: FloatArray) -> IntArray:
 
 
 def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
 
 
 def _break_even_effect(costs: FloatArray, gains_per_effect: FloatArray) -> FloatArray:
     """Δs* with Δs* · G = C: C / G when G > 0; 0 when there is nothing to pay back; else nan."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         solved = costs / np.where(gains_per_effect > 0, gains_per_effect, 1.0)
     return np.where(
         costs <= 0, 0.0, np.where(gains_per_effect > 0, solved, np.nan)
