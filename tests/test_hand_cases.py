@@ -66,8 +66,9 @@ def test_case_1_two_cohorts_step_discounting_reimbursement(fixture_kb):
 
     # Break-even: kommune's cumulative discounted net is -327,200 in 2024,
     # -327,200 + 18,400/1.04 = -309,507.69 in 2025 and positive from 2026 on.
-    cum_k = [sum(n * d for n, d in zip(net_kommune[: i + 1], df[: i + 1], strict=True))
-             for i in range(4)]
+    cum_k = [
+        sum(n * d for n, d in zip(net_kommune[: i + 1], df[: i + 1], strict=True)) for i in range(4)
+    ]
     assert cum_k[1] == pytest.approx(-309507.6923, abs=1e-3)
     assert cum_k[2] > 0
     assert result.break_even_year_by_actor()["kommune"] == 2026
@@ -188,7 +189,10 @@ def test_case_2_end_convention_all_cost_types_and_adjustments(fixture_kb):
     assert rate["total"] == pytest.approx(0.25 * all_costs / all_gains, rel=1e-12)
     # Every adjustment used is reported.
     assert result.to_dict()["adjustments"] == {
-        "attribution": 0.2, "optimism_bias_costs": 0.1, "drop_off": 0.5}
+        "attribution": 0.2,
+        "optimism_bias_costs": 0.1,
+        "drop_off": 0.5,
+    }
 
 
 def test_price_year_conversion_is_recorded_in_provenance(fixture_kb, tmp_path: Path):

@@ -12,8 +12,7 @@ from socialinvest import appraise
 from socialinvest.case import load_case_text
 from socialinvest.engine.discounting import discount_factors
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 shares = st.floats(0, 1, allow_nan=False)
 
@@ -24,49 +23,85 @@ def cases(draw, participant_costs_only: bool = False):
     start = 2024
     n_cohorts = draw(st.integers(1, 3))
     duration = draw(st.integers(1, 2))
-    cohorts = [
-        {"year": start + c, "intake": draw(st.integers(1, 200))} for c in range(n_cohorts)
-    ]
+    cohorts = [{"year": start + c, "intake": draw(st.integers(1, 200))} for c in range(n_cohorts)]
     horizon = max(horizon, n_cohorts + duration)
     actors = st.sampled_from(["kommune", "region", "stat"])
     areas = st.sampled_from(["employment", "health", "social", "justice"])
-    costs = [{"name": "pp", "type": "per_participant",
-              "amount": draw(st.floats(0, 1e5)), "actor": draw(actors), "area": draw(areas)}]
+    costs = [
+        {
+            "name": "pp",
+            "type": "per_participant",
+            "amount": draw(st.floats(0, 1e5)),
+            "actor": draw(actors),
+            "area": draw(areas),
+        }
+    ]
     if not participant_costs_only:
-        costs.append({"name": "fixed", "type": "fixed", "amount": draw(st.floats(0, 1e6)),
-                      "first_year": start, "last_year": start + 1, "actor": draw(actors),
-                      "area": draw(areas)})
-        costs.append({"name": "once", "type": "one_off", "amount": draw(st.floats(0, 1e6)),
-                      "year": start, "actor": draw(actors), "area": draw(areas)})
+        costs.append(
+            {
+                "name": "fixed",
+                "type": "fixed",
+                "amount": draw(st.floats(0, 1e6)),
+                "first_year": start,
+                "last_year": start + 1,
+                "actor": draw(actors),
+                "area": draw(areas),
+            }
+        )
+        costs.append(
+            {
+                "name": "once",
+                "type": "one_off",
+                "amount": draw(st.floats(0, 1e6)),
+                "year": start,
+                "actor": draw(actors),
+                "area": draw(areas),
+            }
+        )
     rate_without = draw(st.floats(0, 0.5))
     rate_with = draw(st.floats(rate_without, 1.0))
     consequences = []
     for _ in range(draw(st.integers(1, 3))):
         k = draw(st.floats(0, 1))
         region = draw(st.floats(0, 1 - k))
-        consequences.append({
-            "price": {"value": draw(st.floats(1, 5000)), "unit": "DKK/day",
-                      "area": draw(areas),
-                      "direction": draw(st.sampled_from(["expense", "revenue"])),
-                      "actor_split": {"kommune": k, "region": region, "stat": 1 - k - region},
-                      "source": "generated"},
-            "unit": "day",
-            "units_per_success": draw(st.lists(st.floats(-50, 50), min_size=1, max_size=8)),
-        })
-    discounting = draw(st.one_of(
-        st.just({"schedule": "discounting/finansministeriet"}),
-        st.builds(lambda r, c: {"rate": r, "convention": c}, st.floats(0, 0.2),
-                  st.sampled_from(["start", "end"])),
-    ))
+        consequences.append(
+            {
+                "price": {
+                    "value": draw(st.floats(1, 5000)),
+                    "unit": "DKK/day",
+                    "area": draw(areas),
+                    "direction": draw(st.sampled_from(["expense", "revenue"])),
+                    "actor_split": {"kommune": k, "region": region, "stat": 1 - k - region},
+                    "source": "generated",
+                },
+                "unit": "day",
+                "units_per_success": draw(st.lists(st.floats(-50, 50), min_size=1, max_size=8)),
+            }
+        )
+    discounting = draw(
+        st.one_of(
+            st.just({"schedule": "discounting/finansministeriet"}),
+            st.builds(
+                lambda r, c: {"rate": r, "convention": c},
+                st.floats(0, 0.2),
+                st.sampled_from(["start", "end"]),
+            ),
+        )
+    )
     return {
-        "name": "generated", "price_year": 2024, "start_year": start, "horizon_years": horizon,
+        "name": "generated",
+        "price_year": 2024,
+        "start_year": start,
+        "horizon_years": horizon,
         "target_group": {"description": "g", "cohorts": cohorts},
         "intervention": {"name": "i", "duration_years": duration, "costs": costs},
         "success": {"measure": "m", "rate_with": rate_with, "rate_without": rate_without},
         "consequences": consequences,
         "discounting": discounting,
-        "adjustments": {"attribution": draw(st.floats(0, 0.5)),
-                        "drop_off": draw(st.floats(0, 0.5))},
+        "adjustments": {
+            "attribution": draw(st.floats(0, 0.5)),
+            "drop_off": draw(st.floats(0, 0.5)),
+        },
     }
 
 
@@ -125,8 +160,8 @@ def test_more_discounting_never_raises_a_later_gain(bands, extra, convention, ye
     high = [(s, r + extra[i % len(extra)]) for i, (s, r) in enumerate(low)]
     df_low = discount_factors(low, years, convention)
     df_high = discount_factors(high, years, convention)
-    assert np.all(df_high <= df_low + 1e-15)           # a higher rate never raises a value
-    assert np.all(np.diff(df_low) <= 1e-15)              # a later gain is never worth more
+    assert np.all(df_high <= df_low + 1e-15)  # a higher rate never raises a value
+    assert np.all(np.diff(df_low) <= 1e-15)  # a later gain is never worth more
     assert np.all((df_low > 0) & (df_low <= 1.0))
 
 

@@ -8,7 +8,7 @@ imported inside the commands so that `--help` stays fast.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +35,12 @@ knowledge_app = typer.Typer(
 app.add_typer(knowledge_app, name="knowledge")
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     da = "da"
     en = "en"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -134,9 +134,16 @@ def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
         except InputError as error:
             _fail(error)
             return
-        typer.echo(text(lang.value, "valid", file=path, name=case.name,
-                        cohorts=len(case.target_group.cohorts),
-                        consequences=len(case.consequences)))
+        typer.echo(
+            text(
+                lang.value,
+                "valid",
+                file=path,
+                name=case.name,
+                cohorts=len(case.target_group.cohorts),
+                consequences=len(case.consequences),
+            )
+        )
 
 
 @app.command()
@@ -154,8 +161,13 @@ def new(
         sys.stdout.write(template)
         return
     if file.exists() and not force:
-        _fail(InputError("a path that does not exist yet (or --force to overwrite)",
-                         file=str(file), has_value=False))
+        _fail(
+            InputError(
+                "a path that does not exist yet (or --force to overwrite)",
+                file=str(file),
+                has_value=False,
+            )
+        )
     from socialinvest.output.files import write_atomically
 
     try:
@@ -192,12 +204,15 @@ def knowledge_list(
     from socialinvest.knowledge import default_knowledge_base
     from socialinvest.knowledge.base import describe_value
     from socialinvest.output.messages import text
+    from socialinvest.output.numbers import number
 
     kb = default_knowledge_base()
     table = Table(title=f"socialinvest knowledge base {kb.version}", title_justify="left")
-    for column in ("ID", text(lang.value, "entry"), text(lang.value, "value"),
-                   text(lang.value, "status"), text(lang.value, "source")):
-        table.add_column(column, overflow="fold")
+    longest = max(len(i) for i in kb.ids())
+    table.add_column(f"ID / {text(lang.value, 'entry')}", min_width=longest, overflow="fold")
+    table.add_column(text(lang.value, "value"), justify="right", no_wrap=True)
+    table.add_column(text(lang.value, "status"), no_wrap=True)
+    table.add_column(text(lang.value, "source"), overflow="fold")
     for entry_id in kb.ids():
         entry = kb.entry(entry_id)
         if kind and entry.kind != kind:
@@ -205,16 +220,24 @@ def knowledge_list(
         latest = entry.values[-1]
         label = entry.label.da if lang is Lang.da else entry.label.en
         status = text(lang.value, f"status_{latest.status}")
-        table.add_row(entry_id, label, f"{describe_value(latest.value)} {entry.unit} "
-                      f"({latest.valid_from.year})",
-                      f"[bold red]{status}[/]" if latest.status == "assumption" else status,
-                      latest.reference.title)
+        if isinstance(latest.value, int | float):
+            shown = f"{number(float(latest.value), lang.value, 2 if latest.value < 10 else 0)}"
+        else:
+            shown = describe_value(latest.value).replace("; ", "\n")
+        table.add_row(
+            f"[bold]{entry_id}[/bold]\n{label}",
+            f"{shown}\n{entry.unit} ({latest.valid_from.year})",
+            f"[bold red]{status}[/]" if latest.status == "assumption" else status,
+            latest.reference.title,
+        )
     _console().print(table)
 
 
 @knowledge_app.command("show")
 def knowledge_show(
-    entry_id: Annotated[str, typer.Argument(metavar="ID", help="An entry ID from 'knowledge list'.")],
+    entry_id: Annotated[
+        str, typer.Argument(metavar="ID", help="An entry ID from 'knowledge list'.")
+    ],
     lang: LangOpt = Lang.da,
 ) -> None:
     """Show one entry: every dated value with its status and full reference."""
@@ -226,10 +249,18 @@ def knowledge_show(
 
     kb = default_knowledge_base()
     if entry_id not in kb:
-        close = difflib.get_close_matches(entry_id, kb.ids(), n=1, cutoff=0.4)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        _fail(InputError(f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID",
-                         value=entry_id))
+        below = [i for i in kb.ids() if i.startswith(entry_id.rstrip("/") + "/")]
+        close = below or difflib.get_close_matches(entry_id, kb.ids(), n=1, cutoff=0.4)
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if len(close) == 1
+            else (f" (entries under it: {', '.join(close)})" if close else "")
+        )
+        _fail(
+            InputError(
+                f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID", value=entry_id
+            )
+        )
     entry = kb.entry(entry_id)
     da = lang is Lang.da
     lines = [
@@ -244,21 +275,29 @@ def knowledge_show(
         lines.append(f"  {entry.description.da if da else entry.description.en}")
     split = entry.actor_split
     if isinstance(split, ExplicitSplit):
-        lines.append(f"  actor split: kommune {split.kommune:g}, region {split.region:g}, "
-                     f"stat {split.stat:g} [{split.status}] — {split.reference.title}")
+        lines.append(
+            f"  actor split: kommune {split.kommune:g}, region {split.region:g}, "
+            f"stat {split.stat:g} [{split.status}] — {split.reference.title}"
+        )
         if split.reference.note:
             lines.append(f"    note: {split.reference.note}")
     elif isinstance(split, ReimbursementSplit):
         s = kb.split(entry_id, entry.values[-1].valid_from.year)
-        lines.append(f"  actor split: follows {split.reimbursement} at {split.weeks_on_support} "
-                     f"weeks on support → kommune {s.shares['kommune']:g}, stat {s.shares['stat']:g}"
-                     " (override per consequence with weeks_on_support)")
+        lines.append(
+            f"  actor split: follows {split.reimbursement} at {split.weeks_on_support} "
+            f"weeks on support → kommune {s.shares['kommune']:g}, stat {s.shares['stat']:g}"
+            " (override per consequence with weeks_on_support)"
+        )
     lines.append("  values:")
     for v in entry.values:
         ref = v.reference
-        lines.append(f"    {v.valid_from.isoformat()}: {describe_value(v.value)} {entry.unit} "
-                     f"[{v.status.upper() if v.status == 'assumption' else v.status}]")
-        lines.append(f"      source: {ref.title}" + (f" ({ref.publisher})" if ref.publisher else ""))
+        lines.append(
+            f"    {v.valid_from.isoformat()}: {describe_value(v.value)} {entry.unit} "
+            f"[{v.status.upper() if v.status == 'assumption' else v.status}]"
+        )
+        lines.append(
+            f"      source: {ref.title}" + (f" ({ref.publisher})" if ref.publisher else "")
+        )
         if ref.url:
             lines.append(f"      url: {ref.url}")
         lines.append(f"      accessed: {ref.accessed.isoformat()}")

@@ -150,8 +150,11 @@ class Result:
         baseline = self.case.success.rate_without or 0.0
         if self.break_even_basis == "absolute_effect":
             baseline = 0.0
-        total = float(np.nanmean(self.appraisal.break_even_effect_total)) if np.isfinite(
-            self.appraisal.break_even_effect_total).any() else math.nan
+        total = (
+            float(np.nanmean(self.appraisal.break_even_effect_total))
+            if np.isfinite(self.appraisal.break_even_effect_total).any()
+            else math.nan
+        )
         by = self.appraisal.break_even_effect
         involved = self.actors_involved()
         out = {}
@@ -212,12 +215,14 @@ class Result:
             values = npv_area[:, idx].sum(axis=1)
             if name is None and not np.any(values):
                 continue
-            out.append({
-                "committee": name,
-                "areas": [AREAS[r] for r in idx] if name is not None else None,
-                "npv": float(values.sum()),
-                "npv_by_actor": dict(zip(ACTORS, values.tolist(), strict=True)),
-            })
+            out.append(
+                {
+                    "committee": name,
+                    "areas": [AREAS[r] for r in idx] if name is not None else None,
+                    "npv": float(values.sum()),
+                    "npv_by_actor": dict(zip(ACTORS, values.tolist(), strict=True)),
+                }
+            )
         return out
 
     def to_frame(self, draws: bool = False) -> pd.DataFrame:
@@ -232,10 +237,22 @@ class Result:
         for d in range(self.draws):
             for y, year in enumerate(self.years):
                 for a, r in pairs:
-                    records.append((d, year, ACTORS[a], AREAS[r], g[d, a, r, y], c[d, a, r, y],
-                                    g[d, a, r, y] - c[d, a, r, y], dn[d, a, r, y]))
-        return pd.DataFrame.from_records(records, columns=[
-            "draw", "year", "actor", "area", "gains", "costs", "net", "discounted_net"])
+                    records.append(
+                        (
+                            d,
+                            year,
+                            ACTORS[a],
+                            AREAS[r],
+                            g[d, a, r, y],
+                            c[d, a, r, y],
+                            g[d, a, r, y] - c[d, a, r, y],
+                            dn[d, a, r, y],
+                        )
+                    )
+        return pd.DataFrame.from_records(
+            records,
+            columns=["draw", "year", "actor", "area", "gains", "costs", "net", "discounted_net"],
+        )
 
     # -- machine output ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -276,16 +293,26 @@ class Result:
             "break_even_success_rate": self.break_even_success_rate(),
             "by_committee": self.by_committee(),
             "cumulative_discounted_net": [
-                {"year": year, "total": float(cum_t[y]),
-                 **{a: float(cum_a[k, y]) for k, a in enumerate(ACTORS)}}
+                {
+                    "year": year,
+                    "total": float(cum_t[y]),
+                    **{a: float(cum_a[k, y]) for k, a in enumerate(ACTORS)},
+                }
                 for y, year in enumerate(self.years)
             ],
             "yearly": self.yearly_rows(),
             "consequences": [
-                {"name": c.name, "ref": c.ref, "unit": c.unit, "area": c.area,
-                 "direction": c.direction, "price_per_unit": c.price_per_unit,
-                 "status": c.status, "source": c.source,
-                 "units_per_success": list(c.units_per_success)}
+                {
+                    "name": c.name,
+                    "ref": c.ref,
+                    "unit": c.unit,
+                    "area": c.area,
+                    "direction": c.direction,
+                    "price_per_unit": c.price_per_unit,
+                    "status": c.status,
+                    "source": c.source,
+                    "units_per_success": list(c.units_per_success),
+                }
                 for c in self.consequences
             ],
             "costs": self.costs,

@@ -82,8 +82,13 @@ class _Resolver:
         own = self.case.price_index or {}
         if year in own:
             self.provenance.price_index.setdefault(
-                year, {"year": year, "value": own[year], "status": "assumption",
-                       "source": f"given in the case file {self.loaded.file}"}
+                year,
+                {
+                    "year": year,
+                    "value": own[year],
+                    "status": "assumption",
+                    "source": f"given in the case file {self.loaded.file}",
+                },
             )
             return own[year]
         table = self.kb.price_index()
@@ -91,7 +96,8 @@ class _Resolver:
             return None
         value, dated = table[year]
         self.provenance.price_index.setdefault(
-            year, {"year": year, "value": value, "entry": PRICE_INDEX_ID, **_reference_record(dated)}
+            year,
+            {"year": year, "value": value, "entry": PRICE_INDEX_ID, **_reference_record(dated)},
         )
         return value
 
@@ -172,7 +178,8 @@ class _Resolver:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise self.error(
                 (*base, "ref"),
-                f"the ID of a knowledge-base entry, as listed by 'socialinvest knowledge list'{hint}",
+                "the ID of a knowledge-base entry, as listed by 'socialinvest knowledge list'"
+                + hint,
                 value=ref,
             )
         entry = self.kb.entry(ref)
@@ -201,8 +208,10 @@ class _Resolver:
         sign = 1.0 if direction == "expense" else -1.0
         per_unit = value * factor * conversion
         statuses = {dated.status, split.status}
-        status = "assumption" if "assumption" in statuses else (
-            "secondary" if "secondary" in statuses else "official"
+        status = (
+            "assumption"
+            if "assumption" in statuses
+            else ("secondary" if "secondary" in statuses else "official")
         )
         record = {
             "id": ref,
@@ -225,16 +234,19 @@ class _Resolver:
         if isinstance(entry.actor_split, ReimbursementSplit):
             schedule_id = entry.actor_split.reimbursement
             _, sched = self.kb.state_share(schedule_id, 1, value_year)
-            self.provenance.add(schedule_id, {
-                "id": schedule_id,
-                "label": self.kb.entry(schedule_id).label.en,
-                "label_da": self.kb.entry(schedule_id).label.da,
-                "value": describe_value(sched.value),
-                "unit": "share",
-                "year": sched.valid_from.year,
-                "valid_from": sched.valid_from.isoformat(),
-                **_reference_record(sched),
-            })
+            self.provenance.add(
+                schedule_id,
+                {
+                    "id": schedule_id,
+                    "label": self.kb.entry(schedule_id).label.en,
+                    "label_da": self.kb.entry(schedule_id).label.da,
+                    "value": describe_value(sched.value),
+                    "unit": "share",
+                    "year": sched.valid_from.year,
+                    "valid_from": sched.valid_from.isoformat(),
+                    **_reference_record(sched),
+                },
+            )
         info = ConsequenceInfo(
             name=item.name or entry.label.en,
             name_da=item.name or entry.label.da,
@@ -263,16 +275,19 @@ class _Resolver:
             )
         bands, dated = self.kb.discount_bands(schedule, self.case.first_year)
         entry = self.kb.entry(schedule)
-        self.provenance.add(schedule, {
-            "id": schedule,
-            "label": entry.label.en,
-            "label_da": entry.label.da,
-            "value": describe_value(dated.value),
-            "unit": entry.unit,
-            "year": dated.valid_from.year,
-            "valid_from": dated.valid_from.isoformat(),
-            **_reference_record(dated),
-        })
+        self.provenance.add(
+            schedule,
+            {
+                "id": schedule,
+                "label": entry.label.en,
+                "label_da": entry.label.da,
+                "value": describe_value(dated.value),
+                "unit": entry.unit,
+                "year": dated.valid_from.year,
+                "valid_from": dated.valid_from.isoformat(),
+                **_reference_record(dated),
+            },
+        )
         return [(b.from_year, b.rate) for b in bands], schedule
 
 
@@ -314,7 +329,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
     unit_prices = (
         np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
     )
-    consequence_area = np.array([area_index[c.area] for c in infos], dtype=np.int64)
+    consequence_area = np.array([AREAS.index(c.area) for c in infos], dtype=np.int64)
 
     # intervention costs
     participant_amount: list[float] = []
@@ -328,17 +343,23 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
         factor = r.price_factor(cost.price_year or case.price_year, (*path, "price_year"))
         amount = cost.amount * factor
         a, ar = actor_index[cost.actor], area_index[cost.area]
-        cost_rows.append({"name": cost.name, "type": cost.type, "amount": amount,
-                          "actor": cost.actor, "area": cost.area, "price_factor": factor})
+        cost_rows.append(
+            {
+                "name": cost.name,
+                "type": cost.type,
+                "amount": amount,
+                "actor": cost.actor,
+                "area": cost.area,
+                "price_factor": factor,
+            }
+        )
         if isinstance(cost, PerParticipantCost):
             participant_amount.append(amount)
             schedules.append([1.0 / cost.spread_years] * cost.spread_years)
         elif isinstance(cost, PerParticipantPeriodCost):
             per_year = UNITS_PER_YEAR[cost.period]
             n_sched = math.ceil(cost.periods / per_year - 1e-12)
-            counts = [
-                min(per_year, cost.periods - s * per_year) for s in range(n_sched)
-            ]
+            counts = [min(per_year, cost.periods - s * per_year) for s in range(n_sched)]
             participant_amount.append(amount)
             schedules.append(counts)
         elif isinstance(cost, FixedCost):
@@ -406,7 +427,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
 
 
 def appraise(case: Case | LoadedCase, kb: KnowledgeBase | None = None) -> Result:
-    """Run the business case: the budget net result per actor, area and year, and its key figures."""
+    """Run the business case: budget net result per actor, area and year, and its key figures."""
     loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
     knowledge = kb or default_knowledge_base()
     inputs, meta = prepare(loaded, knowledge)
@@ -427,7 +448,9 @@ def appraise(case: Case | LoadedCase, kb: KnowledgeBase | None = None) -> Result
         adjustments=meta["adjustments"],
         discounting=meta["discounting"],
         provenance_entries=list(meta["provenance"].entries.values()),
-        price_index_used=[meta["provenance"].price_index[y] for y in sorted(meta["provenance"].price_index)],
+        price_index_used=[
+            meta["provenance"].price_index[y] for y in sorted(meta["provenance"].price_index)
+        ],
         knowledge_base_version=knowledge.version,
         knowledge_base_digest=knowledge.digest,
     )

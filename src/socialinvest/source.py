@@ -47,7 +47,9 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _Loader, file: str) -> Any:
+def _build(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _Loader, file: str
+) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -69,7 +71,8 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _Loade
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, index), lines, loader, file) for index, item in enumerate(node.value)
+            _build(item, (*path, index), lines, loader, file)
+            for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)
 

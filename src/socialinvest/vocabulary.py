@@ -10,14 +10,18 @@ from typing import Final, Literal, get_args
 Actor = Literal["kommune", "region", "stat"]
 ACTORS: Final[tuple[Actor, ...]] = get_args(Actor)
 
-Area = Literal["employment", "health", "social", "justice", "education", "housing", "children", "other"]
+Area = Literal[
+    "employment", "health", "social", "justice", "education", "housing", "children", "other"
+]
 AREAS: Final[tuple[Area, ...]] = get_args(Area)
 
 Status = Literal["official", "secondary", "assumption"]
 Direction = Literal["expense", "revenue"]
 
 # Units of a knowledge-base value. "DKK/x" is an amount of money per unit x of an activity.
-PriceUnit = Literal["DKK/day", "DKK/night", "DKK/week", "DKK/month", "DKK/year", "DKK/person", "DKK"]
+PriceUnit = Literal[
+    "DKK/day", "DKK/night", "DKK/week", "DKK/month", "DKK/year", "DKK/person", "DKK"
+]
 ValueUnit = Literal[PriceUnit, "share", "rate", "index", "factor"]
 PRICE_UNITS: Final[tuple[str, ...]] = get_args(PriceUnit)
 VALUE_UNITS: Final[tuple[str, ...]] = (*PRICE_UNITS, "share", "rate", "index", "factor")
@@ -79,7 +83,7 @@ AREA_LABELS: Final[dict[str, dict[Area, str]]] = {
 def activity_conversion(activity_unit: str, price_unit: str) -> float | None:
     """Factor that turns a price per ``price_unit`` into a price per ``activity_unit``.
 
-    Returns ``None`` when the two cannot be converted (e.g. a price per person and a count of weeks).
+    Returns ``None`` when the two cannot be converted (a price per person and a count of weeks).
     """
     quoted = PRICE_UNIT_ACTIVITY[price_unit]
     if quoted == activity_unit:

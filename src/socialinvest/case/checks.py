@@ -96,4 +96,6 @@ def check_case(loaded: LoadedCase) -> None:
     if case.price_index:
         for year, value in case.price_index.items():
             if value <= 0:
-                raise loaded.error(("price_index", str(year)), "a positive index value", value=value)
+                raise loaded.error(
+                    ("price_index", str(year)), "a positive index value", value=value
+                )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import re
 import hashlib
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -41,7 +41,6 @@ class LoadedCase:
             field=_dotted(path),
             **kwargs,
         )
-
 
     @classmethod
     def of(cls, case: Case) -> LoadedCase:
@@ -96,10 +95,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and part not in current:
@@ -226,19 +224,6 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     if kind == "extra_forbidden":
         name = str(path[-1]) if path else ""
         allowed = sorted(parent.model_fields) if parent is not None else []
-        if parent is None:
-            owner_path = path[:-1]
-            owner, owner_info = _model_and_field(owner_path, data)
-            if not owner_path:
-                allowed = sorted(Case.model_fields)
-            elif owner_info is not None:
-                found_owner, owner_value = _value_at(owner_path, data)
-                model = _unwrap(owner_info.annotation, owner_value)
-                if model is None:
-                    # a list of models: look at the item type
-                    args = typing.get_args(owner_info.annotation)
-                    model = _unwrap(args[0], owner_value) if args else None
-                allowed = sorted(model.model_fields) if model is not None else []
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return fail(
@@ -272,8 +257,9 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     if kind in {"too_short", "too_long"}:
         size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         bound = "at least" if kind == "too_short" else "at most"
-        return fail(f"{bound} {size} item(s)" + (f" ({described})" if described else ""),
-                    value=value)
+        return fail(
+            f"{bound} {size} item(s)" + (f" ({described})" if described else ""), value=value
+        )
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return fail("a whole number", value=value)
     if kind in {"float_type", "float_parsing", "finite_number"}:
@@ -293,8 +279,11 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
         return fail(message, has_value=False)
     message = str(err["msg"])
     message = message.removeprefix("Input should be ")
-    return fail(message[0].lower() + message[1:] if message else "a valid value",
-                value=value if found else None, has_value=found)
+    return fail(
+        message[0].lower() + message[1:] if message else "a valid value",
+        value=value if found else None,
+        has_value=found,
+    )
 
 
 __all__ = ["LoadedCase", "load_case", "load_case_text", "show_value"]

@@ -192,7 +192,9 @@ class Consequence(_Strict):
     @model_validator(mode="after")
     def _one_price(self) -> Consequence:
         if (self.ref is None) == (self.price is None):
-            raise ValueError("exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)")
+            raise ValueError(
+                "exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)"
+            )
         return self
 
 

@@ -51,19 +51,21 @@ def break_even_index(cumulative: FloatArray) -> IntArray:
 
 def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+        )
 
 
 def _break_even_effect(costs: FloatArray, gains_per_effect: FloatArray) -> FloatArray:
     """Δs* with Δs* · G = C: C / G when G > 0; 0 when there is nothing to pay back; else nan."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         solved = costs / np.where(gains_per_effect > 0, gains_per_effect, 1.0)
-    return np.where(
-        costs <= 0, 0.0, np.where(gains_per_effect > 0, solved, np.nan)
-    )
+    return np.where(costs <= 0, 0.0, np.where(gains_per_effect > 0, solved, np.nan))
 
 
-def appraise_flows(flows: Flows, discount_gains: FloatArray, discount_costs: FloatArray) -> Appraisal:
+def appraise_flows(
+    flows: Flows, discount_gains: FloatArray, discount_costs: FloatArray
+) -> Appraisal:
     """Discount, sum and derive break-even figures for every draw at once."""
     dg = discount_gains if discount_gains.ndim == 1 else discount_gains[:, None, None, :]
     dc = discount_costs if discount_costs.ndim == 1 else discount_costs[:, None, None, :]

@@ -1,4 +1,4 @@
-"""The bundled, versioned Danish knowledge base: prices, benefit rates, reimbursement, discounting."""
+"""The bundled, versioned Danish knowledge base: prices, benefit rates, refusion, discounting."""
 
 from socialinvest.knowledge.base import (
     DEFAULT_DISCOUNTING_ID,

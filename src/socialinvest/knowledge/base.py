@@ -1,8 +1,8 @@
 """Loading the bundled knowledge base and resolving references from cases.
 
-Entries are read lazily, one file per entry, and validated against :mod:`.schema` when read; a broken
-entry fails loudly with :class:`~socialinvest.errors.KnowledgeBaseError`. ``validate_all`` reads and
-checks every entry (the tests call it).
+Entries are read lazily, one file per entry, and validated against :mod:`.schema` when read; a
+broken entry fails loudly with :class:`~socialinvest.errors.KnowledgeBaseError`. ``validate_all``
+reads and checks every entry (the tests call it).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from socialinvest.knowledge.schema import (
     DiscountBand,
     Entry,
     ExplicitSplit,
+    Reference,
     ReimbursementBand,
     ReimbursementSplit,
-    Reference,
 )
 from socialinvest.source import parse_text
 from socialinvest.vocabulary import ACTORS, Actor
@@ -163,7 +163,9 @@ class KnowledgeBase:
         assert isinstance(bands, list)
         return [b for b in bands if isinstance(b, DiscountBand)], dated
 
-    def state_share(self, schedule_id: str, weeks_on_support: int, year: int) -> tuple[float, DatedValue]:
+    def state_share(
+        self, schedule_id: str, weeks_on_support: int, year: int
+    ) -> tuple[float, DatedValue]:
         entry = self.entry(schedule_id)
         dated = self.value_for_year(entry, year)
         bands = dated.value
@@ -211,7 +213,8 @@ def default_knowledge_base() -> KnowledgeBase:
 def describe_value(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(
-            f"from year {b.from_year}: {b.rate:.1%}" if isinstance(b, DiscountBand)
+            f"from year {b.from_year}: {b.rate:.1%}"
+            if isinstance(b, DiscountBand)
             else f"from week {b.from_week}: state {b.state_share:.0%}"
             for b in value
         )

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialinvest.vocabulary import PRICE_UNITS, Area, Direction, Status, ValueUnit
 
-Kind = Literal["unit_price", "discount_schedule", "reimbursement_schedule", "price_index", "parameter"]
+Kind = Literal[
+    "unit_price", "discount_schedule", "reimbursement_schedule", "price_index", "parameter"
+]
 
 
 class _Strict(BaseModel):
@@ -121,7 +123,9 @@ class Entry(_Strict):
                 isinstance(v.value, list) and v.value and isinstance(v.value[0], ReimbursementBand)
                 for v in self.values
             ):
-                raise ValueError("a reimbursement_schedule's values are lists of {from_week, state_share}")
+                raise ValueError(
+                    "a reimbursement_schedule's values are lists of {from_week, state_share}"
+                )
             for v in self.values:
                 assert isinstance(v.value, list)
                 starts = [b.from_week for b in v.value]  # type: ignore[union-attr]

@@ -21,8 +21,17 @@ def to_json(results: list[Result]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = ["case", "year", "actor", "area", "committee", "gains", "costs", "net",
-               "discounted_net"]
+CSV_COLUMNS = [
+    "case",
+    "year",
+    "actor",
+    "area",
+    "committee",
+    "gains",
+    "costs",
+    "net",
+    "discounted_net",
+]
 
 
 def to_csv(results: list[Result], lang: str) -> str:
@@ -34,8 +43,13 @@ def to_csv(results: list[Result], lang: str) -> str:
     writer.writerow(CSV_COLUMNS)
     for result in results:
         for row in result.yearly_rows():
-            values = [result.case.name, row["year"], row["actor"], row["area"],
-                      row.get("committee") or ""]
+            values = [
+                result.case.name,
+                row["year"],
+                row["actor"],
+                row["area"],
+                row.get("committee") or "",
+            ]
             for key in ("gains", "costs", "net", "discounted_net"):
                 if lang == "da":
                     values.append(number(row[key], "da", 2).replace(".", ""))

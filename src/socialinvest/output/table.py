@@ -37,13 +37,30 @@ def render(result: Result, lang: str = "da") -> Group:
     head = [Text(text(lang, "title", name=case.name), style="bold")]
     if case.municipality:
         head.append(Text(text(lang, "municipality", name=case.municipality)))
-    head.append(Text(text(lang, "settings", price_year=case.price_year, draws=result.draws,
-                          currency=case.currency)))
+    head.append(
+        Text(
+            text(
+                lang,
+                "settings",
+                price_year=case.price_year,
+                draws=result.draws,
+                currency=case.currency,
+            )
+        )
+    )
     disc = result.discounting
     methods = {disc["costs"], disc["gains"]}
     method = ", ".join(sorted(methods))
-    head.append(Text(text(lang, "discounting", method=method,
-                          convention=text(lang, f"convention_{disc['convention']}"))))
+    head.append(
+        Text(
+            text(
+                lang,
+                "discounting",
+                method=method,
+                convention=text(lang, f"convention_{disc['convention']}"),
+            )
+        )
+    )
     if result.adjustments:
         items = ", ".join(
             text(lang, f"adj_{k}", value=percent(v, lang, 0)) for k, v in result.adjustments.items()
@@ -55,7 +72,9 @@ def render(result: Result, lang: str = "da") -> Group:
     yearly = result.yearly_by_actor()
     cum = result.cumulative_total()
     disc_total = yearly["discounted_net"].sum(axis=0)
-    table = Table(title=text(lang, "yearly_title", price_year=case.price_year), title_justify="left")
+    table = Table(
+        title=text(lang, "yearly_title", price_year=case.price_year), title_justify="left"
+    )
     table.add_column(text(lang, "year"))
     for a in ACTORS:
         table.add_column(actor_names[a], justify="right")
@@ -82,12 +101,19 @@ def render(result: Result, lang: str = "da") -> Group:
     npv = result.npv_by_actor()
     gains = result.discounted_gains_by_actor()
     costs = result.discounted_costs_by_actor()
-    key.add_row(text(lang, "npv"), money(result.npv_total, lang),
-                *(money(npv[a], lang) for a in ACTORS))
-    key.add_row(text(lang, "gains"), money(sum(gains.values()), lang),
-                *(money(gains[a], lang) for a in ACTORS))
-    key.add_row(text(lang, "costs"), money(sum(costs.values()), lang),
-                *(money(costs[a], lang) for a in ACTORS))
+    key.add_row(
+        text(lang, "npv"), money(result.npv_total, lang), *(money(npv[a], lang) for a in ACTORS)
+    )
+    key.add_row(
+        text(lang, "gains"),
+        money(sum(gains.values()), lang),
+        *(money(gains[a], lang) for a in ACTORS),
+    )
+    key.add_row(
+        text(lang, "costs"),
+        money(sum(costs.values()), lang),
+        *(money(costs[a], lang) for a in ACTORS),
+    )
     none = text(lang, "none_within", horizon=case.horizon_years)
     be = result.break_even_year_by_actor()
     key.add_row(
@@ -96,17 +122,31 @@ def render(result: Result, lang: str = "da") -> Group:
         *(str(be[a]) if be[a] is not None else "–" for a in ACTORS),
     )
     rpk = result.return_per_krone_by_actor()
-    key.add_row(text(lang, "return_per_krone"), money(result.return_per_krone, lang, 2),
-                *(money(rpk[a], lang, 2) for a in ACTORS))
+    key.add_row(
+        text(lang, "return_per_krone"),
+        money(result.return_per_krone, lang, 2),
+        *(money(rpk[a], lang, 2) for a in ACTORS),
+    )
     rate = result.break_even_success_rate()
     label = "break_even_rate" if rate["basis"] == "rate_with" else "break_even_effect"
-    key.add_row(text(lang, label), _rate_text(rate["total"], lang),
-                *(_rate_text(rate["by_actor"][a], lang) if result.actors_involved()[k] else "–"
-                  for k, a in enumerate(ACTORS)))
-    key.add_row(text(lang, "successes", measure=case.success.measure),
-                number(result.additional_successes, lang, 1), "", "", "")
-    key.add_row(text(lang, "cost_per_success"), money(result.cost_per_additional_success, lang),
-                "", "", "")
+    key.add_row(
+        text(lang, label),
+        _rate_text(rate["total"], lang),
+        *(
+            _rate_text(rate["by_actor"][a], lang) if result.actors_involved()[k] else "–"
+            for k, a in enumerate(ACTORS)
+        ),
+    )
+    key.add_row(
+        text(lang, "successes", measure=case.success.measure),
+        number(result.additional_successes, lang, 1),
+        "",
+        "",
+        "",
+    )
+    key.add_row(
+        text(lang, "cost_per_success"), money(result.cost_per_additional_success, lang), "", "", ""
+    )
     parts.append(key)
 
     committees = result.by_committee()
@@ -118,13 +158,18 @@ def render(result: Result, lang: str = "da") -> Group:
             ct.add_column(actor_names[a], justify="right")
         for row in committees:
             name = row["committee"] or text(lang, "not_mapped")
-            ct.add_row(name, number(row["npv"], lang),
-                       *(number(row["npv_by_actor"][a], lang) for a in ACTORS))
+            ct.add_row(
+                name,
+                number(row["npv"], lang),
+                *(number(row["npv_by_actor"][a], lang) for a in ACTORS),
+            )
         parts.append(ct)
 
     # sources: every knowledge-base value and own price, assumptions marked
-    st = Table(title=text(lang, "sources_title", version=result.knowledge_base_version),
-               title_justify="left")
+    st = Table(
+        title=text(lang, "sources_title", version=result.knowledge_base_version),
+        title_justify="left",
+    )
     st.add_column(text(lang, "entry"))
     st.add_column(text(lang, "value"), justify="right")
     st.add_column(text(lang, "in_price_year", price_year=case.price_year), justify="right")
@@ -133,24 +178,38 @@ def render(result: Result, lang: str = "da") -> Group:
     assumptions = 0
     for rec in result.provenance_entries:
         value = rec["value"]
-        shown = f"{number(value, lang, 2 if abs(value) < 10 else 0)} {rec['unit']}" if isinstance(
-            value, int | float) else str(value)
+        shown = (
+            f"{number(value, lang, 2 if abs(value) < 10 else 0)} {rec['unit']}"
+            if isinstance(value, int | float)
+            else str(value)
+        )
         label_text = rec.get("label_da") if lang == "da" else rec.get("label")
         factor = rec.get("price_factor")
         converted = (
             number(value * factor, lang, 2 if abs(value) < 10 else 0)
-            if isinstance(value, int | float) and factor is not None else ""
+            if isinstance(value, int | float) and factor is not None
+            else ""
         )
-        st.add_row(f"{label_text}\n[dim]{rec['id']} ({rec['year']})[/dim]", shown, converted,
-                   _status(lang, rec["status"]), rec["source"])
+        st.add_row(
+            f"{label_text}\n[dim]{rec['id']} ({rec['year']})[/dim]",
+            shown,
+            converted,
+            _status(lang, rec["status"]),
+            rec["source"],
+        )
         assumptions += rec["status"] == "assumption"
         split_status = rec.get("actor_split_status")
         if split_status == "assumption" and rec["status"] != "assumption":
             assumptions += 1
     for c in result.consequences:
         if c.ref is None:
-            st.add_row(f"{c.name}\n[dim]{text(lang, 'own_prices')}[/dim]", "",
-                       money(c.price_per_unit, lang, 2), _status(lang, c.status), c.source)
+            st.add_row(
+                f"{c.name}\n[dim]{text(lang, 'own_prices')}[/dim]",
+                "",
+                money(c.price_per_unit, lang, 2),
+                _status(lang, c.status),
+                c.source,
+            )
             assumptions += c.status == "assumption"
     for rec in result.price_index_used:
         if rec.get("status") == "assumption":
