@@ -223,7 +223,7 @@ def knowledge_list(
         if isinstance(latest.value, int | float):
             shown = f"{number(float(latest.value), lang.value, 2 if latest.value < 10 else 0)}"
         else:
-            shown = describe_value(latest.value).replace("; ", "\n")
+            shown = describe_value(latest.value, lang.value).replace("; ", "\n")
         table.add_row(
             f"[bold]{entry_id}[/bold]\n{label}",
             f"{shown}\n{entry.unit} ({latest.valid_from.year})",
@@ -292,7 +292,7 @@ def knowledge_show(
     for v in entry.values:
         ref = v.reference
         lines.append(
-            f"    {v.valid_from.isoformat()}: {describe_value(v.value)} {entry.unit} "
+            f"    {v.valid_from.isoformat()}: {describe_value(v.value, lang.value)} {entry.unit} "
             f"[{v.status.upper() if v.status == 'assumption' else v.status}]"
         )
         lines.append(

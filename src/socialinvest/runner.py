@@ -33,7 +33,7 @@ from socialinvest.knowledge.base import (
     PRICE_INDEX_ID,
     KnowledgeBase,
     default_knowledge_base,
-    describe_value,
+    plain_value,
 )
 from socialinvest.knowledge.schema import DatedValue, ReimbursementSplit
 from socialinvest.result import ConsequenceInfo, Result
@@ -240,7 +240,7 @@ class _Resolver:
                     "id": schedule_id,
                     "label": self.kb.entry(schedule_id).label.en,
                     "label_da": self.kb.entry(schedule_id).label.da,
-                    "value": describe_value(sched.value),
+                    "value": plain_value(sched.value),
                     "unit": "share",
                     "year": sched.valid_from.year,
                     "valid_from": sched.valid_from.isoformat(),
@@ -281,7 +281,7 @@ class _Resolver:
                 "id": schedule,
                 "label": entry.label.en,
                 "label_da": entry.label.da,
-                "value": describe_value(dated.value),
+                "value": plain_value(dated.value),
                 "unit": entry.unit,
                 "year": dated.valid_from.year,
                 "valid_from": dated.valid_from.isoformat(),

@@ -210,12 +210,35 @@ def default_knowledge_base() -> KnowledgeBase:
     return _DEFAULT
 
 
-def describe_value(value: Any) -> str:
+def plain_value(value: Any) -> Any:
+    """A JSON-friendly form of a dated value: a number, or a list of band mappings."""
     if isinstance(value, list):
-        return "; ".join(
-            f"from year {b.from_year}: {b.rate:.1%}"
-            if isinstance(b, DiscountBand)
-            else f"from week {b.from_week}: state {b.state_share:.0%}"
-            for b in value
-        )
+        return [band.model_dump() for band in value]
+    return value
+
+
+def describe_value(value: Any, lang: str = "en") -> str:
+    """A dated value as text: numbers as they are, schedules band by band."""
+    from socialinvest.output.numbers import percent
+
+    if isinstance(value, list):
+        parts = []
+        for band in value:
+            data = band if isinstance(band, dict) else band.model_dump()
+            if "rate" in data:
+                start = (
+                    f"fra år {data['from_year']}"
+                    if lang == "da"
+                    else (f"from year {data['from_year']}")
+                )
+                parts.append(f"{start}: {percent(data['rate'], lang)}")
+            else:
+                start = (
+                    f"fra uge {data['from_week']}"
+                    if lang == "da"
+                    else (f"from week {data['from_week']}")
+                )
+                state = "staten" if lang == "da" else "state"
+                parts.append(f"{start}: {state} {percent(data['state_share'], lang, 0)}")
+        return "; ".join(parts)
     return f"{value:g}" if isinstance(value, float | int) else str(value)

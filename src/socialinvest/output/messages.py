@@ -41,6 +41,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "entry": "Post",
         "value": "Værdi",
         "in_price_year": "I {price_year}-priser",
+        "price_index": "Nettoprisindeks",
         "status": "Status",
         "source": "Kilde",
         "own_prices": "Egne priser i sagen",
@@ -92,6 +93,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "entry": "Entry",
         "value": "Value",
         "in_price_year": "In {price_year} prices",
+        "price_index": "Net price index",
         "status": "Status",
         "source": "Source",
         "own_prices": "Own prices in the case",
@@ -105,6 +107,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "written": "Wrote {file}.",
     },
 }
+
+
+UNIT_LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "DKK/day": "kr./dag",
+        "DKK/night": "kr./nat",
+        "DKK/week": "kr./uge",
+        "DKK/month": "kr./måned",
+        "DKK/year": "kr./år",
+        "DKK/person": "kr./person",
+        "DKK": "kr.",
+        "share": "andel",
+        "rate": "rente",
+        "index": "indeks",
+        "factor": "faktor",
+    },
+    "en": {},
+}
+
+
+def unit_label(lang: str, unit: str) -> str:
+    return UNIT_LABELS[lang].get(unit, unit)
 
 
 def text(lang: str, key: str, **kwargs: object) -> str:

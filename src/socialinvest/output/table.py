@@ -8,7 +8,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from socialinvest.output.messages import text
+from socialinvest.knowledge.base import describe_value
+from socialinvest.output.messages import text, unit_label
 from socialinvest.output.numbers import money, number, percent, thousands
 from socialinvest.vocabulary import ACTOR_LABELS, ACTORS
 
@@ -170,7 +171,7 @@ def render(result: Result, lang: str = "da") -> Group:
         title=text(lang, "sources_title", version=result.knowledge_base_version),
         title_justify="left",
     )
-    st.add_column(text(lang, "entry"))
+    st.add_column(text(lang, "entry"), overflow="fold")
     st.add_column(text(lang, "value"), justify="right")
     st.add_column(text(lang, "in_price_year", price_year=case.price_year), justify="right")
     st.add_column(text(lang, "status"))
@@ -178,11 +179,11 @@ def render(result: Result, lang: str = "da") -> Group:
     assumptions = 0
     for rec in result.provenance_entries:
         value = rec["value"]
-        shown = (
-            f"{number(value, lang, 2 if abs(value) < 10 else 0)} {rec['unit']}"
-            if isinstance(value, int | float)
-            else str(value)
-        )
+        if isinstance(value, int | float):
+            digits = 2 if abs(value) < 10 else 0
+            shown = f"{number(value, lang, digits)} {unit_label(lang, rec['unit'])}"
+        else:
+            shown = describe_value(value, lang).replace("; ", "\n")
         label_text = rec.get("label_da") if lang == "da" else rec.get("label")
         factor = rec.get("price_factor")
         converted = (
@@ -212,6 +213,13 @@ def render(result: Result, lang: str = "da") -> Group:
             )
             assumptions += c.status == "assumption"
     for rec in result.price_index_used:
+        st.add_row(
+            f"{text(lang, 'price_index')} {rec['year']}\n[dim]{rec.get('entry', '')}[/dim]",
+            number(rec["value"], lang, 1),
+            "",
+            _status(lang, rec["status"]),
+            rec["source"],
+        )
         if rec.get("status") == "assumption":
             assumptions += 1
     parts.append(st)
