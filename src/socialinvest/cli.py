@@ -75,14 +75,33 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of the screen.")
     ] = None,
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws",
+            "-n",
+            min=1,
+            help="Monte Carlo draws over every input given as a distribution (1: their means).",
+        ),
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
+    ] = None,
 ) -> None:
     """Appraise business cases: net result per actor and year, NPV, break-even, return per krone."""
     from socialinvest.case import load_case
     from socialinvest.output.files import to_csv, to_json, write_atomically
+    from socialinvest.output.progress import DelayedProgress
     from socialinvest.runner import appraise
 
     try:
-        results = [appraise(load_case(path)) for path in cases]
+        results = []
+        for path in cases:
+            with DelayedProgress(f"{path.name}") as progress:
+                results.append(
+                    appraise(load_case(path), draws=draws, seed=seed, progress=progress.update)
+                )
     except InputError as error:
         _fail(error)
         return

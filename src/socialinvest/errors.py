@@ -65,8 +65,10 @@ class InputError(Exception):
         value: Any = None,
         has_value: bool = True,
         problem: str | None = None,
+        statement: str | None = None,
     ) -> None:
         self.problem = problem
+        self.statement = statement
         self.file = file
         self.line = line
         self.field = field
@@ -83,7 +85,10 @@ class InputError(Exception):
             if part
         )
         expected = self.expected.rstrip(".")
-        if self.field and self.problem:
+        if self.statement:
+            subject = f"field '{self.field}': " if self.field else ""
+            body = f"{subject}{self.statement.rstrip('.')}."
+        elif self.field and self.problem:
             body = f"field '{self.field}' {self.problem}; expected {expected}."
         elif self.field and self.has_value:
             body = f"field '{self.field}' has {show_value(self.value)}; expected {expected}."
@@ -106,6 +111,7 @@ class InputError(Exception):
             value=self.value,
             has_value=self.has_value,
             problem=self.problem,
+            statement=self.statement,
         )
 
 

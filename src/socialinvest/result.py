@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialinvest.engine.appraisal import NO_BREAK_EVEN, Appraisal, break_even_index
-from socialinvest.engine.success_rate import Flows
+from socialinvest.engine.appraisal import NO_BREAK_EVEN, break_even_index
+from socialinvest.engine.summary import Summary
 from socialinvest.vocabulary import ACTORS, AREAS
 
 if TYPE_CHECKING:
@@ -40,15 +40,24 @@ def _num(value: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _break_even_effect(costs: np.ndarray, gains_per_effect: np.ndarray) -> np.ndarray:
+    """Δs* = C / G where G > 0; 0 with nothing to pay back; nan where it never breaks even."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        solved = costs / np.where(gains_per_effect > 0, gains_per_effect, 1.0)
+    return np.where(costs <= 0, 0.0, np.where(gains_per_effect > 0, solved, np.nan))
+
+
 @dataclass(frozen=True)
 class Result:
-    """One appraised case. Arrays keep the draw axis; the ``point`` helpers give means."""
+    """One appraised case: a Summary over draws plus everything needed to trace it.
+
+    Point values are means over draws (the value itself for one draw); ratios are ratios of means.
+    """
 
     case: Case
     file: str
     case_sha256: str
-    flows: Flows
-    appraisal: Appraisal
+    summary: Summary
     consequences: list[ConsequenceInfo]
     costs: list[dict[str, Any]]
     adjustments: dict[str, float]
@@ -57,12 +66,12 @@ class Result:
     price_index_used: list[dict[str, Any]]
     knowledge_base_version: str
     knowledge_base_digest: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
 
     # -- shape and labels ----------------------------------------------------------------------
     @property
     def draws(self) -> int:
-        return int(self.appraisal.npv.shape[0])
+        return self.summary.draws
 
     @property
     def years(self) -> list[int]:
@@ -77,17 +86,17 @@ class Result:
     # -- point values (means over draws) ---------------------------------------------------------
     @property
     def npv_total(self) -> float:
-        return float(self.appraisal.npv_total.mean())
+        return float(self.summary.npv_total.mean())
 
     def npv_by_actor(self) -> dict[str, float]:
-        return dict(zip(ACTORS, self.appraisal.npv.mean(axis=0).tolist(), strict=True))
+        return dict(zip(ACTORS, self.summary.npv.mean(axis=0).tolist(), strict=True))
 
     def cumulative_by_actor(self) -> np.ndarray:
         """[A, Y] mean cumulative discounted net per actor."""
-        return np.asarray(self.appraisal.cumulative.mean(axis=0))
+        return self.summary.cumulative_mean
 
     def cumulative_total(self) -> np.ndarray:
-        return np.asarray(self.appraisal.cumulative_total.mean(axis=0))
+        return np.asarray(self.summary.cumulative_mean.sum(axis=0))
 
     def _year_of(self, index: int) -> int | None:
         return None if index == NO_BREAK_EVEN else self.years[index]
@@ -98,10 +107,8 @@ class Result:
 
     def actors_involved(self) -> list[bool]:
         """Whether each actor has any gain or cost at all (else its ratios mean nothing)."""
-        both = np.abs(self.flows.gains).sum(axis=(0, 2, 3)) + np.abs(self.flows.costs).sum(
-            axis=(0, 2, 3)
-        )
-        return [bool(v > 0) for v in both]
+        active = self.summary.active
+        return [bool(active[k].any()) for k in range(len(ACTORS))]
 
     def break_even_year_by_actor(self) -> dict[str, int | None]:
         idx = break_even_index(self.cumulative_by_actor())
@@ -112,10 +119,10 @@ class Result:
         }
 
     def discounted_gains_by_actor(self) -> dict[str, float]:
-        return dict(zip(ACTORS, self.appraisal.discounted_gains.mean(axis=0).tolist(), strict=True))
+        return dict(zip(ACTORS, self.summary.discounted_gains.mean(axis=0).tolist(), strict=True))
 
     def discounted_costs_by_actor(self) -> dict[str, float]:
-        return dict(zip(ACTORS, self.appraisal.discounted_costs.mean(axis=0).tolist(), strict=True))
+        return dict(zip(ACTORS, self.summary.discounted_costs.mean(axis=0).tolist(), strict=True))
 
     @property
     def return_per_krone(self) -> float | None:
@@ -129,7 +136,7 @@ class Result:
 
     @property
     def additional_successes(self) -> float:
-        return float(self.flows.additional_successes.mean())
+        return float(self.summary.additional_successes.mean())
 
     @property
     def cost_per_additional_success(self) -> float | None:
@@ -145,39 +152,35 @@ class Result:
         """The success rate with the intervention at which NPV = 0, per actor and in total.
 
         With an absolute effect (no separate rates) it is the break-even additional success rate.
-        None: the actor never breaks even (no gains that grow with success).
+        None: the actor never breaks even (no gains that grow with success). Over many draws it is
+        the rate at which the mean NPV is 0.
         """
-        baseline = self.case.success.rate_without or 0.0
-        if self.break_even_basis == "absolute_effect":
-            baseline = 0.0
-        total = (
-            float(np.nanmean(self.appraisal.break_even_effect_total))
-            if np.isfinite(self.appraisal.break_even_effect_total).any()
-            else math.nan
-        )
-        by = self.appraisal.break_even_effect
+        s = self.summary
+        baseline = float(s.baseline.mean())
+        costs = s.discounted_costs.mean(axis=0)
+        gains = s.gains_per_effect.mean(axis=0)
+        by = _break_even_effect(costs, gains)
+        total = _break_even_effect(np.array(costs.sum()), np.array(gains.sum()))
         involved = self.actors_involved()
-        out = {}
-        for k, a in enumerate(ACTORS):
-            col = by[:, k]
-            finite = involved[k] and bool(np.isfinite(col).any())
-            out[a] = _num(baseline + float(np.nanmean(col))) if finite else None
         return {
             "basis": self.break_even_basis,
-            "total": _num(baseline + total),
-            "by_actor": out,
+            "total": _num(baseline + float(total)),
+            "by_actor": {
+                a: (_num(baseline + float(by[k])) if involved[k] else None)
+                for k, a in enumerate(ACTORS)
+            },
         }
 
     # -- tables --------------------------------------------------------------------------------
     def _active_pairs(self) -> list[tuple[int, int]]:
-        both = np.abs(self.flows.gains).sum(axis=(0, 3)) + np.abs(self.flows.costs).sum(axis=(0, 3))
-        return [(a, r) for a in range(len(ACTORS)) for r in range(len(AREAS)) if both[a, r] > 0]
+        active = self.summary.active
+        return [(a, r) for a in range(len(ACTORS)) for r in range(len(AREAS)) if active[a, r]]
 
     def yearly_rows(self) -> list[dict[str, Any]]:
         """Long table of mean flows: one row per year × actor × area with any flow."""
-        gains = self.flows.gains.mean(axis=0)
-        costs = self.flows.costs.mean(axis=0)
-        disc = self.appraisal.discounted_net.mean(axis=0)
+        gains = self.summary.gains_mean
+        costs = self.summary.costs_mean
+        disc = self.summary.discounted_net_mean
         rows = []
         pairs = self._active_pairs()
         for y, year in enumerate(self.years):
@@ -198,16 +201,15 @@ class Result:
 
     def yearly_by_actor(self) -> dict[str, np.ndarray]:
         """Mean gains, costs, net and discounted net per actor and year: arrays [A, Y]."""
-        gains = self.flows.gains.mean(axis=0).sum(axis=1)
-        costs = self.flows.costs.mean(axis=0).sum(axis=1)
-        disc = self.appraisal.discounted_net.mean(axis=0).sum(axis=1)
+        gains = self.summary.gains_mean.sum(axis=1)
+        costs = self.summary.costs_mean.sum(axis=1)
+        disc = self.summary.discounted_net_mean.sum(axis=1)
         return {"gains": gains, "costs": costs, "net": gains - costs, "discounted_net": disc}
 
     def by_committee(self) -> list[dict[str, Any]]:
         if not self.case.committees:
             return []
-        disc = self.appraisal.discounted_net.mean(axis=0)  # [A, R, Y]
-        npv_area = disc.sum(axis=2)  # [A, R]
+        npv_area = self.summary.discounted_net_mean.sum(axis=2)  # [A, R]
         names = [*self.case.committees, None]
         out = []
         for name in names:
@@ -225,34 +227,77 @@ class Result:
             )
         return out
 
-    def to_frame(self, draws: bool = False) -> pd.DataFrame:
-        """The yearly table as a pandas DataFrame (means; every draw with ``draws=True``)."""
+    def to_frame(self) -> pd.DataFrame:
+        """The yearly table (means over draws) as a pandas DataFrame."""
         import pandas as pd
 
-        if not draws:
-            return pd.DataFrame(self.yearly_rows())
-        pairs = self._active_pairs()
-        records = []
-        g, c, dn = self.flows.gains, self.flows.costs, self.appraisal.discounted_net
-        for d in range(self.draws):
-            for y, year in enumerate(self.years):
-                for a, r in pairs:
-                    records.append(
-                        (
-                            d,
-                            year,
-                            ACTORS[a],
-                            AREAS[r],
-                            g[d, a, r, y],
-                            c[d, a, r, y],
-                            g[d, a, r, y] - c[d, a, r, y],
-                            dn[d, a, r, y],
-                        )
-                    )
-        return pd.DataFrame.from_records(
-            records,
-            columns=["draw", "year", "actor", "area", "gains", "costs", "net", "discounted_net"],
+        return pd.DataFrame(self.yearly_rows())
+
+    def draws_frame(self) -> pd.DataFrame:
+        """One row per draw: NPV per actor and in total, and the break-even year."""
+        import pandas as pd
+
+        s = self.summary
+        frame = pd.DataFrame(s.npv, columns=[f"npv_{a}" for a in ACTORS])
+        frame["npv_total"] = s.npv_total
+        frame["break_even_year"] = [self._year_of(int(i)) for i in s.break_even_total]
+        return frame
+
+    # -- uncertainty ---------------------------------------------------------------------------
+    def uncertainty(self) -> dict[str, Any] | None:
+        """Distributions over draws (None for a single draw)."""
+        if self.draws <= 1:
+            return None
+        s = self.summary
+
+        def stats(values: np.ndarray) -> dict[str, float | None]:
+            finite = values[np.isfinite(values)]
+            if finite.size == 0:
+                return {"mean": None, "sd": None, "p05": None, "p50": None, "p95": None}
+            q = np.quantile(finite, [0.05, 0.5, 0.95])
+            return {
+                "mean": float(finite.mean()),
+                "sd": float(finite.std(ddof=1)) if finite.size > 1 else 0.0,
+                "p05": float(q[0]),
+                "p50": float(q[1]),
+                "p95": float(q[2]),
+            }
+
+        def npv_stats(values: np.ndarray) -> dict[str, Any]:
+            return {"prob_positive": float((values > 0).mean()), **stats(values)}
+
+        years: dict[str, float] = {}
+        for index in s.break_even_total.tolist():
+            key = "none" if index == NO_BREAK_EVEN else str(self.years[index])
+            years[key] = years.get(key, 0.0) + 1.0 / self.draws
+        ordered = {k: years[k] for k in sorted(years, key=lambda k: (k == "none", k))}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rpk = s.discounted_gains.sum(axis=1) / s.discounted_costs.sum(axis=1)
+        be_total = s.baseline + _break_even_effect(
+            s.discounted_costs.sum(axis=1), s.gains_per_effect.sum(axis=1)
         )
+        be_by = s.baseline[:, None] + _break_even_effect(s.discounted_costs, s.gains_per_effect)
+        involved = self.actors_involved()
+        return {
+            "draws": self.draws,
+            "seed": self.run.get("seed"),
+            "total": npv_stats(s.npv_total),
+            "by_actor": {a: npv_stats(s.npv[:, k]) for k, a in enumerate(ACTORS)},
+            "break_even_year": {"distribution": ordered},
+            "return_per_krone": stats(rpk),
+            "additional_successes": stats(s.additional_successes),
+            "break_even_success_rate": {
+                "total": {**stats(be_total), "prob_never": float(np.isnan(be_total).mean())},
+                "by_actor": {
+                    a: (
+                        {**stats(be_by[:, k]), "prob_never": float(np.isnan(be_by[:, k]).mean())}
+                        if involved[k]
+                        else None
+                    )
+                    for k, a in enumerate(ACTORS)
+                },
+            },
+        }
 
     # -- machine output ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -271,8 +316,8 @@ class Result:
             "draws": self.draws,
             "discounting": {
                 **self.discounting,
-                "factors_costs": np.asarray(self.appraisal.discount_costs).tolist(),
-                "factors_gains": np.asarray(self.appraisal.discount_gains).tolist(),
+                "factors_costs": self.summary.discount_costs.tolist(),
+                "factors_gains": self.summary.discount_gains.tolist(),
             },
             "adjustments": self.adjustments,
             "npv": {"total": self.npv_total, "by_actor": self.npv_by_actor()},
@@ -316,6 +361,7 @@ class Result:
                 for c in self.consequences
             ],
             "costs": self.costs,
+            "uncertainty": self.uncertainty(),
             "provenance": {
                 "package_version": __version__,
                 "knowledge_base_version": self.knowledge_base_version,
@@ -324,5 +370,6 @@ class Result:
                 "case_sha256": self.case_sha256,
                 "entries": self.provenance_entries,
                 "price_index": self.price_index_used,
+                "run": self.run,
             },
         }

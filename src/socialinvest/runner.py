@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +20,19 @@ from socialinvest.case.models import (
     Case,
     Consequence,
     DiscountSpec,
+    Dist,
     FixedCost,
     OneOffCost,
     PerParticipantCost,
     PerParticipantPeriodCost,
+    point,
 )
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
+from socialinvest.engine.distributions import sample_correlated
 from socialinvest.engine.success_rate import SuccessRateInputs, success_rate_flows
-from socialinvest.errors import InputError
+from socialinvest.engine.summary import Summary, combine, summarise
+from socialinvest.errors import InputError, field_path
 from socialinvest.knowledge.base import (
     DEFAULT_DISCOUNTING_ID,
     PRICE_INDEX_ID,
@@ -131,8 +136,11 @@ class _Resolver:
         )
 
     # -- consequences --------------------------------------------------------------------------
-    def consequence(self, i: int, item: Consequence) -> tuple[ConsequenceInfo, np.ndarray]:
-        """Info and the signed price per unit for each actor, in the case's price year."""
+    def consequence(
+        self, i: int, item: Consequence
+    ) -> tuple[ConsequenceInfo, np.ndarray, np.ndarray]:
+        """Info, the signed price per unit for each actor in the case's price year, and that
+        price per krone of the stated value (to apply sampled values of an own price)."""
         base: Path_ = ("consequences", i)
         if item.ref is not None:
             return self._kb_consequence(i, item, base)
@@ -146,7 +154,7 @@ class _Resolver:
         factor = self.price_factor(year, (*base, "price", "price_year"))
         shares = np.array([getattr(price.actor_split, a) for a in ACTORS])
         sign = 1.0 if price.direction == "expense" else -1.0
-        per_unit = price.value * factor * conversion
+        per_unit = point(price.value) * factor * conversion
         info = ConsequenceInfo(
             name=item.name or f"consequence {i + 1}",
             ref=None,
@@ -156,9 +164,9 @@ class _Resolver:
             price_per_unit=per_unit,
             status=price.status,
             source=price.source,
-            units_per_success=tuple(item.units_per_success),
+            units_per_success=tuple(point(u) for u in item.units_per_success),
         )
-        return info, sign * per_unit * shares
+        return info, sign * per_unit * shares, sign * factor * conversion * shares
 
     def _unit_error(self, base: Path_, unit: str, price_unit: str) -> InputError:
         return self.error(
@@ -170,7 +178,7 @@ class _Resolver:
 
     def _kb_consequence(
         self, i: int, item: Consequence, base: Path_
-    ) -> tuple[ConsequenceInfo, np.ndarray]:
+    ) -> tuple[ConsequenceInfo, np.ndarray, np.ndarray]:
         ref = item.ref
         assert ref is not None
         if ref not in self.kb:
@@ -257,9 +265,9 @@ class _Resolver:
             price_per_unit=per_unit,
             status=status,
             source=dated.reference.title,
-            units_per_success=tuple(item.units_per_success),
+            units_per_success=tuple(point(u) for u in item.units_per_success),
         )
-        return info, sign * per_unit * shares
+        return info, sign * per_unit * shares, sign * factor * conversion * shares
 
     # -- discounting ---------------------------------------------------------------------------
     def discount(self, spec: DiscountSpec, path: Path_) -> tuple[list[tuple[int, float]], str]:
@@ -297,35 +305,141 @@ def _default_activity(price_unit: str) -> str:
     return PRICE_UNIT_ACTIVITY[price_unit]
 
 
-def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, dict[str, Any]]:
-    """Engine inputs (one draw) and the metadata a Result needs."""
+@dataclass(frozen=True)
+class Slot:
+    """An uncertain input: where it is in the case, its distribution, and how its draws enter
+    the engine arrays (``apply(arrays, draws)`` writes them in place)."""
+
+    path: str
+    spec: Dist
+    apply: Callable[[dict[str, np.ndarray], np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A case resolved against the knowledge base: arrays at the inputs' point values (one draw),
+    the uncertain inputs, and the metadata a Result needs."""
+
+    base: dict[str, np.ndarray]
+    constants: dict[str, Any]
+    slots: list[Slot]
+    correlation: np.ndarray | None
+    meta: dict[str, Any]
+
+    def inputs(self, arrays: dict[str, np.ndarray]) -> SuccessRateInputs:
+        """Engine inputs from (possibly per-draw) raw arrays."""
+        effect = (
+            arrays["absolute_effect"]
+            if self.constants["absolute"]
+            else arrays["rate_with"] - arrays["rate_without"]
+        )
+        return SuccessRateInputs(
+            n_years=self.constants["n_years"],
+            n_areas=len(AREAS),
+            cohort_year=self.constants["cohort_year"],
+            intake=arrays["intake"],
+            effect=effect,
+            effect_factor=(1.0 - arrays["attribution"]) * (1.0 - arrays["optimism_effects"]),
+            timing=arrays["timing"],
+            profiles=arrays["profiles"],
+            drop_off=arrays["drop_off"],
+            unit_prices=arrays["unit_prices"],
+            consequence_area=self.constants["consequence_area"],
+            participant_amount=arrays["participant_amount"],
+            participant_schedule=self.constants["participant_schedule"],
+            participant_actor=self.constants["participant_actor"],
+            participant_area=self.constants["participant_area"],
+            other_costs=arrays["other_costs"],
+            cost_uplift=1.0 + arrays["optimism_costs"],
+        )
+
+    def baseline(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        if self.constants["absolute"]:
+            return np.zeros_like(arrays["absolute_effect"])
+        return arrays["rate_without"]
+
+
+def _set_column(name: str, index: tuple[Any, ...], scale: Any = 1.0) -> Callable[..., None]:
+    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        target = arrays[name]
+        target[(slice(None), *index)] = draws * scale if draws.ndim == 1 else draws
+
+    return apply
+
+
+def _add_deviation(name: str, mask: np.ndarray, centre: float) -> Callable[..., None]:
+    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        arrays[name] = arrays[name] + (draws - centre)[:, None, None, None] * mask[None]
+
+    return apply
+
+
+def _set_scaled_vector(name: str, k: int, vector: np.ndarray) -> Callable[..., None]:
+    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        arrays[name][:, k, :] = draws[:, None] * vector[None, :]
+
+    return apply
+
+
+def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
+    """Resolve a case: engine arrays at point values, uncertain inputs, metadata."""
     case = loaded.case
     r = _Resolver(loaded, kb)
-    years = case.years
-    n_years = len(years)
+    n_years = case.horizon_years
     first = case.first_year
     area_index = {a: k for k, a in enumerate(AREAS)}
     actor_index = {a: k for k, a in enumerate(ACTORS)}
+    slots: list[Slot] = []
+
+    def uncertain(path: Path_, value: Any, apply: Callable[..., None]) -> None:
+        if isinstance(value, Dist):
+            slots.append(Slot(field_path(path), value, apply))
 
     cohorts = case.target_group.cohorts
     cohort_year = np.array([c.year - first for c in cohorts], dtype=np.int64)
-    intake = np.array([[c.intake for c in cohorts]], dtype=np.float64)
+    intake = np.array([[point(c.intake) for c in cohorts]], dtype=np.float64)
+    for c, cohort in enumerate(cohorts):
+        uncertain(
+            ("target_group", "cohorts", c, "intake"), cohort.intake, _set_column("intake", (c,))
+        )
 
     success = case.success
     adj = case.adjustments
-    timing = np.array([success.timing or [1.0]], dtype=np.float64)
+    timing_spec = success.timing
+    if isinstance(timing_spec, Dist):
+        timing = np.asarray(timing_spec.distribution.mean(), dtype=np.float64)[None, :]
+        uncertain(("success", "timing"), timing_spec, _set_column("timing", ()))
+    else:
+        timing = np.array([timing_spec or [1.0]], dtype=np.float64)
+
+    absolute = success.absolute_effect is not None
+    rates: dict[str, np.ndarray] = {}
+    for name in ("rate_with", "rate_without", "absolute_effect"):
+        value = getattr(success, name)
+        rates[name] = np.array([point(value) if value is not None else 0.0])
+        uncertain(("success", name), value, _set_column(name, ()))
 
     infos: list[ConsequenceInfo] = []
     prices: list[np.ndarray] = []
     for i, item in enumerate(case.consequences):
-        info, price = r.consequence(i, item)
+        info, price, per_krone = r.consequence(i, item)
         infos.append(info)
         prices.append(price)
+        if item.price is not None:
+            uncertain(
+                ("consequences", i, "price", "value"),
+                item.price.value,
+                _set_scaled_vector("unit_prices", i, per_krone),
+            )
     n_cons = len(infos)
     n_profile = max((len(c.units_per_success) for c in case.consequences), default=1)
     profiles = np.zeros((1, n_cons, n_profile))
     for k, item in enumerate(case.consequences):
-        profiles[0, k, : len(item.units_per_success)] = item.units_per_success
+        for j, units in enumerate(item.units_per_success):
+            profiles[0, k, j] = point(units)
+            uncertain(
+                ("consequences", k, "units_per_success", j), units, _set_column("profiles", (k, j))
+            )
     unit_prices = (
         np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
     )
@@ -341,7 +455,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
     for i, cost in enumerate(case.intervention.costs):
         path: Path_ = ("intervention", "costs", i)
         factor = r.price_factor(cost.price_year or case.price_year, (*path, "price_year"))
-        amount = cost.amount * factor
+        amount = point(cost.amount) * factor
         a, ar = actor_index[cost.actor], area_index[cost.area]
         cost_rows.append(
             {
@@ -353,27 +467,53 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
                 "price_factor": factor,
             }
         )
+        if isinstance(cost, FixedCost | OneOffCost):
+            mask = np.zeros((len(ACTORS), len(AREAS), n_years))
+            if isinstance(cost, FixedCost):
+                mask[a, ar, cost.first_year - first : cost.last_year - first + 1] = factor
+            else:
+                mask[a, ar, cost.year - first] = factor
+            other[0] += mask * point(cost.amount)
+            uncertain(
+                (*path, "amount"),
+                cost.amount,
+                _add_deviation("other_costs", mask, point(cost.amount)),
+            )
+            continue
         if isinstance(cost, PerParticipantCost):
-            participant_amount.append(amount)
             schedules.append([1.0 / cost.spread_years] * cost.spread_years)
-        elif isinstance(cost, PerParticipantPeriodCost):
+        else:
+            assert isinstance(cost, PerParticipantPeriodCost)
             per_year = UNITS_PER_YEAR[cost.period]
             n_sched = math.ceil(cost.periods / per_year - 1e-12)
-            counts = [min(per_year, cost.periods - s * per_year) for s in range(n_sched)]
-            participant_amount.append(amount)
-            schedules.append(counts)
-        elif isinstance(cost, FixedCost):
-            other[0, a, ar, cost.first_year - first : cost.last_year - first + 1] += amount
-            continue
-        elif isinstance(cost, OneOffCost):
-            other[0, a, ar, cost.year - first] += amount
-            continue
+            schedules.append([min(per_year, cost.periods - s * per_year) for s in range(n_sched)])
+        uncertain(
+            (*path, "amount"),
+            cost.amount,
+            _set_column("participant_amount", (len(participant_amount),), factor),
+        )
+        participant_amount.append(amount)
         p_actor.append(a)
         p_area.append(ar)
     n_sched = max((len(s) for s in schedules), default=1)
     schedule = np.zeros((len(schedules), n_sched))
-    for p, s in enumerate(schedules):
-        schedule[p, : len(s)] = s
+    for p, sched in enumerate(schedules):
+        schedule[p, : len(sched)] = sched
+
+    raw_adjustments = {
+        "attribution": adj.attribution,
+        "optimism_costs": adj.optimism_bias.costs,
+        "optimism_effects": adj.optimism_bias.effects,
+        "drop_off": adj.drop_off,
+    }
+    adjustment_paths = {
+        "attribution": ("adjustments", "attribution"),
+        "optimism_costs": ("adjustments", "optimism_bias", "costs"),
+        "optimism_effects": ("adjustments", "optimism_bias", "effects"),
+        "drop_off": ("adjustments", "drop_off"),
+    }
+    for name, value in raw_adjustments.items():
+        uncertain(adjustment_paths[name], value, _set_column(name, ()))
 
     bands_costs, costs_label = r.discount(case.discounting, ("discounting",))
     if case.discounting.gains is not None:
@@ -382,34 +522,35 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
         bands_gains, gains_label = bands_costs, costs_label
     convention = case.discounting.convention
 
-    inputs = SuccessRateInputs(
-        n_years=n_years,
-        n_areas=len(AREAS),
-        cohort_year=cohort_year,
-        intake=intake,
-        effect=np.array([success.effect]),
-        effect_factor=np.array([(1.0 - adj.attribution) * (1.0 - adj.optimism_bias.effects)]),
-        timing=timing,
-        profiles=profiles,
-        drop_off=np.array([adj.drop_off]),
-        unit_prices=unit_prices,
-        consequence_area=consequence_area,
-        participant_amount=np.array([participant_amount], dtype=np.float64).reshape(1, -1),
-        participant_schedule=schedule,
-        participant_actor=np.array(p_actor, dtype=np.int64),
-        participant_area=np.array(p_area, dtype=np.int64),
-        other_costs=other,
-        cost_uplift=np.array([1.0 + adj.optimism_bias.costs]),
-    )
-    adjustments: dict[str, float] = {}
-    if adj.attribution:
-        adjustments["attribution"] = adj.attribution
-    if adj.optimism_bias.costs:
-        adjustments["optimism_bias_costs"] = adj.optimism_bias.costs
-    if adj.optimism_bias.effects:
-        adjustments["optimism_bias_effects"] = adj.optimism_bias.effects
-    if adj.drop_off:
-        adjustments["drop_off"] = adj.drop_off
+    base: dict[str, np.ndarray] = {
+        "intake": intake,
+        "timing": timing,
+        **rates,
+        "profiles": profiles,
+        "unit_prices": unit_prices,
+        "participant_amount": np.array([participant_amount], dtype=np.float64).reshape(1, -1),
+        "other_costs": other,
+        **{name: np.array([point(value)]) for name, value in raw_adjustments.items()},
+    }
+    constants: dict[str, Any] = {
+        "n_years": n_years,
+        "absolute": absolute,
+        "cohort_year": cohort_year,
+        "consequence_area": consequence_area,
+        "participant_schedule": schedule,
+        "participant_actor": np.array(p_actor, dtype=np.int64),
+        "participant_area": np.array(p_area, dtype=np.int64),
+    }
+    adjustments = {
+        key: point(value)
+        for key, value in (
+            ("attribution", adj.attribution),
+            ("optimism_bias_costs", adj.optimism_bias.costs),
+            ("optimism_bias_effects", adj.optimism_bias.effects),
+            ("drop_off", adj.drop_off),
+        )
+        if isinstance(value, Dist) or value
+    }
     meta: dict[str, Any] = {
         "consequences": infos,
         "costs": cost_rows,
@@ -423,26 +564,125 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> tuple[SuccessRateInputs, d
         "bands_gains": bands_gains,
         "provenance": r.provenance,
     }
-    return inputs, meta
+    correlation = _correlation_matrix(loaded, slots)
+    return Prepared(base, constants, slots, correlation, meta)
 
 
-def appraise(case: Case | LoadedCase, kb: KnowledgeBase | None = None) -> Result:
-    """Run the business case: budget net result per actor, area and year, and its key figures."""
-    loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
-    knowledge = kb or default_knowledge_base()
-    inputs, meta = prepare(loaded, knowledge)
-    n_years = inputs.n_years
+def _correlation_matrix(loaded: LoadedCase, slots: list[Slot]) -> np.ndarray | None:
+    """The correlation matrix over the uncertain inputs, from the case's ``correlations``."""
+    pairs = loaded.case.correlations or []
+    if not pairs:
+        return None
+    index = {slot.path: k for k, slot in enumerate(slots)}
+    matrix = np.eye(len(slots))
+    for i, pair in enumerate(pairs):
+        for j, name in enumerate(pair.inputs):
+            if name not in index:
+                known = ", ".join(index) or "none (give a distribution to an input first)"
+                raise loaded.error(
+                    ("correlations", i, "inputs", j),
+                    f"the path of an input given as a distribution (uncertain inputs: {known})",
+                    value=name,
+                )
+            if (
+                loaded.case
+                and index[name] is not None
+                and slots[index[name]].spec.dist == ("dirichlet")
+            ):
+                raise loaded.error(
+                    ("correlations", i, "inputs", j),
+                    "a one-dimensional distribution (dirichlet cannot be correlated)",
+                    value=name,
+                )
+        a, b = (index[n] for n in pair.inputs)
+        if a == b:
+            raise loaded.error(
+                ("correlations", i, "inputs"), "two different inputs", value=list(pair.inputs)
+            )
+        matrix[a, b] = matrix[b, a] = pair.rho
+    return matrix
+
+
+def _draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
+    """Raw arrays for ``n`` draws: point values repeated, then each uncertain input sampled."""
+    arrays = {name: np.repeat(value, n, axis=0) for name, value in prepared.base.items()}
+    if rng is None or not prepared.slots:
+        return arrays
+    dists = [slot.spec.distribution for slot in prepared.slots]
+    if prepared.correlation is not None:
+        samples = sample_correlated(dists, prepared.correlation, n, rng)
+    else:
+        samples = [dist.sample(n, rng) for dist in dists]
+    for slot, draws in zip(prepared.slots, samples, strict=True):
+        slot.apply(arrays, np.asarray(draws, dtype=np.float64))
+    return arrays
+
+
+def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = 2_000_000) -> list[int]:
+    """Split ``draws`` into chunks whose [draw, actor, area, year] arrays stay small."""
+    size = max(1, min(draws, budget_cells // max(1, cells_per_draw)))
+    full, rest = divmod(draws, size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -> Summary:
+    """Appraise ``n`` draws (point values when ``seed`` is None): one chunk of a run."""
+    rng = np.random.default_rng(seed) if seed is not None else None
+    arrays = _draw_arrays(prepared, n, rng)
+    inputs = prepared.inputs(arrays)
+    meta = prepared.meta
+    n_years = prepared.constants["n_years"]
     convention = meta["discounting"]["convention"]
     df_costs = discount_factors(meta["bands_costs"], n_years, convention)
     df_gains = discount_factors(meta["bands_gains"], n_years, convention)
     flows = success_rate_flows(inputs)
     appraisal = appraise_flows(flows, df_gains, df_costs)
+    return summarise(flows, appraisal, prepared.baseline(arrays), inputs.effect)
+
+
+def appraise(
+    case: Case | LoadedCase,
+    kb: KnowledgeBase | None = None,
+    *,
+    draws: int = 1,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Run the business case: budget net result per actor, area and year, and its key figures.
+
+    With ``draws`` > 1 every input given as a distribution is sampled (Monte Carlo); the run is
+    reproducible from ``seed`` (one is chosen and recorded when none is given). One draw uses
+    each distribution's mean.
+    """
+    loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
+    if draws < 1:
+        raise InputError("a number of draws of at least 1", field="draws", value=draws)
+    knowledge = kb or default_knowledge_base()
+    prepared = prepare(loaded, knowledge)
+    run: dict[str, Any] = {"draws": draws}
+    if draws == 1:
+        summary = run_chunk(prepared, 1, None)
+    else:
+        root = np.random.SeedSequence(seed)
+        run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
+        cells = len(ACTORS) * len(AREAS) * prepared.constants["n_years"]
+        sizes = chunk_sizes(draws, cells)
+        run["chunk_draws"] = sizes[0]
+        children = root.spawn(len(sizes))
+        parts = []
+        done = 0
+        for size, child in zip(sizes, children, strict=True):
+            parts.append(run_chunk(prepared, size, child))
+            done += size
+            if progress is not None:
+                progress(done, draws)
+        summary = combine(parts)
+    meta = prepared.meta
     return Result(
         case=loaded.case,
         file=loaded.file,
         case_sha256=loaded.sha256,
-        flows=flows,
-        appraisal=appraisal,
+        summary=summary,
         consequences=meta["consequences"],
         costs=meta["costs"],
         adjustments=meta["adjustments"],
@@ -453,4 +693,5 @@ def appraise(case: Case | LoadedCase, kb: KnowledgeBase | None = None) -> Result
         ],
         knowledge_base_version=knowledge.version,
         knowledge_base_digest=knowledge.digest,
+        run=run,
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from socialinvest.case.models import FixedCost, OneOffCost, PerParticipantPeriodCost
+import numpy as np
+
+from socialinvest.case.models import Dist, FixedCost, OneOffCost, PerParticipantPeriodCost, point
 from socialinvest.vocabulary import UNITS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ def check_case(loaded: LoadedCase) -> None:
     for i, cohort in enumerate(case.target_group.cohorts):
         if not first <= cohort.year <= last:
             raise loaded.error(("target_group", "cohorts", i, "year"), span, value=cohort.year)
-    if sum(c.intake for c in case.target_group.cohorts) <= 0:
+    if sum(point(c.intake) for c in case.target_group.cohorts) <= 0:
         raise loaded.error(
             ("target_group", "cohorts"),
             "at least one cohort with a positive intake",
@@ -65,7 +67,19 @@ def check_case(loaded: LoadedCase) -> None:
                 )
 
     timing = case.success.timing
-    if timing is not None:
+    if isinstance(timing, Dist):
+        if timing.dist != "dirichlet":
+            raise loaded.error(
+                ("success", "timing", "dist"),
+                "shares per year as a list, or a dirichlet distribution over them",
+                value=timing.dist,
+            )
+        timing_length = len(np.atleast_1d(timing.distribution.mean()))
+        if timing_length > case.horizon_years:
+            raise loaded.error(
+                ("success", "timing"), f"at most {case.horizon_years} years", value=timing_length
+            )
+    elif timing is not None:
         total = sum(timing)
         if abs(total - 1.0) > 1e-6:
             raise loaded.error(

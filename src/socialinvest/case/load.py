@@ -90,6 +90,12 @@ def _dotted(path: Path_) -> str:
     return field_path(path)
 
 
+# Names pydantic puts into error locations for the member of a tagged union.
+_UNION_TAGS = frozenset(
+    {"number", "distribution", "per_participant", "per_participant_period", "fixed", "one_off"}
+)
+
+
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
     """Keep the parts of pydantic's error location that exist in the data (drop union tags)."""
     path: list[str | int] = []
@@ -102,7 +108,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and part not in current:
             # either a missing field (last part) or a union tag such as 'fixed'
-            if part == loc[-1]:
+            if part == loc[-1] and part not in _UNION_TAGS:
                 path.append(part)
             continue
     return tuple(path)
@@ -173,24 +179,31 @@ def _g(value: Any) -> str:
 
 
 def _bounds(info: FieldInfo | None) -> dict[str, float]:
-    """The numeric bounds (ge, gt, le, lt) declared on a field."""
+    """The numeric bounds (ge, gt, le, lt) declared on a field, looking through Optional,
+    Annotated and the number-or-distribution unions."""
     out: dict[str, float] = {}
     if info is None:
         return out
-    metadata = list(info.metadata)
-    annotation = info.annotation
-    for arg in typing.get_args(annotation):  # Optional[Annotated[float, Field(...)]]
-        metadata.extend(getattr(arg, "__metadata__", ()))
-    for item in metadata:
+
+    def collect(item: Any) -> None:
         for name in ("ge", "gt", "le", "lt"):
             bound = getattr(item, name, None)
-            if isinstance(bound, int | float):
+            if isinstance(bound, int | float) and not isinstance(bound, bool):
                 out[name] = float(bound)
-        for inner in getattr(item, "metadata", ()):
-            for name in ("ge", "gt", "le", "lt"):
-                bound = getattr(inner, name, None)
-                if isinstance(bound, int | float):
-                    out[name] = float(bound)
+        for inner in getattr(item, "metadata", ()) or ():
+            collect(inner)
+
+    def walk(annotation: Any, depth: int = 0) -> None:
+        if depth > 6:
+            return
+        for meta in getattr(annotation, "__metadata__", ()):
+            collect(meta)
+        for arg in typing.get_args(annotation):
+            walk(arg, depth + 1)
+
+    for meta in info.metadata:
+        collect(meta)
+    walk(info.annotation)
     return out
 
 
@@ -223,7 +236,11 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
         )
     if kind == "extra_forbidden":
         name = str(path[-1]) if path else ""
-        allowed = sorted(parent.model_fields) if parent is not None else []
+        allowed = (
+            sorted(info.alias or name for name, info in parent.model_fields.items())
+            if parent is not None
+            else []
+        )
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return fail(
@@ -274,6 +291,10 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
         return fail("a mapping of fields", value=value)
     if kind == "bool_type" or kind == "bool_parsing":
         return fail("true or false", value=value)
+    if kind == "distribution":
+        return InputError(
+            "", file=document.file, line=line, field=field or None, statement=str(err["msg"])
+        )
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         return fail(message, has_value=False)

@@ -7,26 +7,166 @@ fields (a cohort outside the horizon, a horizon shorter than the intervention) a
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+import numpy as np
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from socialinvest.engine.distributions import Distribution, DistributionError, make_distribution
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
-Share = Annotated[float, Field(ge=0, le=1, description="A share between 0 and 1.")]
 Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g. 2025.")]
-Money = Annotated[float, Field(ge=0, description="An amount in the case's currency (kr.).")]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+class Dist(_Strict):
+    """An uncertain input: a probability distribution instead of a number (Monte Carlo).
+
+    One of these parameter sets per kind: fixed (value); normal (mean, sd); lognormal (mean, sd or
+    meanlog, sdlog); beta (alpha, beta or mean, sd); gamma (shape, scale or shape, rate or mean,
+    sd); uniform (min, max); triangular (min, mode, max); pert (min, mode, max, lambda=4);
+    dirichlet (counts) for shares that sum to 1.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    dist: Literal[
+        "fixed",
+        "normal",
+        "lognormal",
+        "beta",
+        "gamma",
+        "uniform",
+        "triangular",
+        "pert",
+        "dirichlet",
+    ]
+    value: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    meanlog: float | None = None
+    sdlog: float | None = None
+    alpha: float | list[float] | None = None
+    beta: float | None = None
+    shape: float | None = None
+    scale: float | None = None
+    rate: float | None = None
+    min: float | None = None
+    mode: float | None = None
+    max: float | None = None
+    lambda_: float | None = Field(default=None, alias="lambda")
+    counts: list[float] | None = None
+
+    _distribution: Distribution | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> Dist:
+        given = {
+            ("lambda" if name == "lambda_" else name): value
+            for name, value in self.__dict__.items()
+            if name != "dist" and value is not None
+        }
+        try:
+            self._distribution = make_distribution(self.dist, **given)
+        except DistributionError as exc:
+            raise PydanticCustomError("distribution", "{message}", {"message": str(exc)}) from None
+        return self
+
+    @property
+    def distribution(self) -> Distribution:
+        assert self._distribution is not None
+        return self._distribution
+
+    @property
+    def point(self) -> float:
+        """The value a single deterministic run uses: the distribution's mean."""
+        return float(self.distribution.mean())
+
+    def support(self) -> tuple[float, float]:
+        if self.dist == "dirichlet":
+            return 0.0, 1.0
+        low, high = self.distribution.ppf(np.array([0.0, 1.0])).tolist()
+        return float(low), float(high)
+
+
+def _within(low: float, high: float, words: str) -> AfterValidator:
+    def check(spec: Dist) -> Dist:
+        if spec.dist == "dirichlet":
+            raise ValueError("a single number or a one-dimensional distribution (not dirichlet)")
+        a, b = spec.support()
+        if a < low or b > high:
+            raise ValueError(
+                f"a distribution whose values stay {words} (this {spec.dist} ranges from "
+                f"{a:g} to {b:g}; use beta, gamma, lognormal, uniform, triangular or pert)"
+            )
+        return spec
+
+    return AfterValidator(check)
+
+
+def _no_dirichlet(spec: Dist) -> Dist:
+    if spec.dist == "dirichlet":
+        raise ValueError("a single number or a one-dimensional distribution (not dirichlet)")
+    return spec
+
+
+def _number_or_dist(value: object) -> str:
+    return "distribution" if isinstance(value, dict | Dist) else "number"
+
+
+Share = Annotated[float, Field(ge=0, le=1, description="A share between 0 and 1.")]
+Money = Annotated[float, Field(ge=0, description="An amount in the case's currency (kr.).")]
+_pick = Discriminator(_number_or_dist)
+_positive = _within(0, math.inf, "at or above 0")
+# Numbers that may also be given as a distribution, e.g. {dist: beta, mean: 0.4, sd: 0.05}.
+UncertainShare = Annotated[
+    Annotated[Share, Tag("number")]
+    | Annotated[Dist, _within(0, 1, "between 0 and 1"), Tag("distribution")],
+    _pick,
+]
+UncertainMoney = Annotated[
+    Annotated[Money, Tag("number")] | Annotated[Dist, _positive, Tag("distribution")], _pick
+]
+UncertainCount = Annotated[
+    Annotated[float, Field(ge=0), Tag("number")] | Annotated[Dist, _positive, Tag("distribution")],
+    _pick,
+]
+UncertainNumber = Annotated[
+    Annotated[float, Tag("number")]
+    | Annotated[Dist, AfterValidator(_no_dirichlet), Tag("distribution")],
+    _pick,
+]
+UncertainEffect = Annotated[
+    Annotated[float, Field(ge=-1, le=1), Tag("number")]
+    | Annotated[Dist, _within(-1, 1, "between -1 and 1"), Tag("distribution")],
+    _pick,
+]
+
+
+def point(value: float | Dist) -> float:
+    """The number a deterministic run uses for an input: itself, or its distribution's mean."""
+    return value.point if isinstance(value, Dist) else float(value)
+
+
 class Cohort(_Strict):
     """Participants who start the intervention in one year."""
 
     year: Year = Field(description="Calendar year in which this cohort starts.")
-    intake: float = Field(ge=0, description="Number of participants who start that year.")
+    intake: UncertainCount = Field(description="Number of participants who start that year.")
 
 
 class TargetGroup(_Strict):
@@ -38,7 +178,7 @@ class TargetGroup(_Strict):
 
 class _Cost(_Strict):
     name: str = Field(min_length=1, description="What the cost is for.")
-    amount: Money
+    amount: UncertainMoney = Field(description="An amount in kr. (or a distribution).")
     actor: Actor = Field(default="kommune", description="Who pays: kommune, region or stat.")
     area: Area = Field(description="Budget area the cost falls in.")
     price_year: Year | None = Field(
@@ -105,20 +245,22 @@ class Success(_Strict):
     """The success measure (succesmål) and the success rates with and without the intervention."""
 
     measure: str = Field(min_length=1, description="What counts as a success.")
-    rate_with: Share | None = Field(default=None, description="Success rate with the intervention.")
-    rate_without: Share | None = Field(
+    rate_with: UncertainShare | None = Field(
+        default=None, description="Success rate with the intervention."
+    )
+    rate_without: UncertainShare | None = Field(
         default=None, description="Success rate without it (deadweight, dødvægt)."
     )
-    absolute_effect: float | None = Field(
+    absolute_effect: UncertainEffect | None = Field(
         default=None,
-        ge=-1,
-        le=1,
         description="Additional success rate, when the two rates are not known separately.",
     )
-    timing: list[Share] | None = Field(
+    timing: list[Share] | Dist | None = Field(
         default=None,
-        min_length=1,
-        description="Share of successes reached in year 1, 2, ... after intake (sums to 1).",
+        description=(
+            "Share of successes reached in year 1, 2, ... after intake (sums to 1), or a "
+            "dirichlet distribution over those shares."
+        ),
     )
 
     @model_validator(mode="after")
@@ -134,10 +276,15 @@ class Success(_Strict):
 
     @property
     def effect(self) -> float:
+        """The additional success rate a deterministic run uses."""
         if self.absolute_effect is not None:
-            return self.absolute_effect
+            return point(self.absolute_effect)
         assert self.rate_with is not None and self.rate_without is not None
-        return self.rate_with - self.rate_without
+        return point(self.rate_with) - point(self.rate_without)
+
+    @property
+    def baseline(self) -> float:
+        return point(self.rate_without) if self.rate_without is not None else 0.0
 
 
 class ActorShares(_Strict):
@@ -156,7 +303,7 @@ class ActorShares(_Strict):
 class OwnPrice(_Strict):
     """A unit price given in the case file instead of taken from the knowledge base."""
 
-    value: Money
+    value: UncertainMoney
     unit: PriceUnit
     price_year: Year | None = None
     area: Area
@@ -177,7 +324,7 @@ class Consequence(_Strict):
     unit: ActivityUnit | None = Field(
         default=None, description="Unit of units_per_success; default: the price's unit."
     )
-    units_per_success: list[float] = Field(
+    units_per_success: list[UncertainNumber] = Field(
         min_length=1,
         description=(
             "Change in units per additional success in year 1, 2, ... after success "
@@ -225,20 +372,33 @@ class Discounting(DiscountSpec):
 
 
 class OptimismBias(_Strict):
-    costs: float = Field(default=0.0, ge=0, le=5, description="Uplift on costs, e.g. 0.1 = +10 %.")
-    effects: Share = Field(default=0.0, description="Haircut on the effect, e.g. 0.1 = -10 %.")
+    costs: UncertainMoney = Field(default=0.0, description="Uplift on costs, e.g. 0.1 = +10 %.")
+    effects: UncertainShare = Field(
+        default=0.0, description="Haircut on the effect, e.g. 0.1 = -10 %."
+    )
 
 
 class Adjustments(_Strict):
     """Optional adjustments; each one used is named in every output."""
 
-    attribution: Share = Field(
+    attribution: UncertainShare = Field(
         default=0.0, description="Share of the effect due to others than the intervention."
     )
     optimism_bias: OptimismBias = OptimismBias()
-    drop_off: Share = Field(
+    drop_off: UncertainShare = Field(
         default=0.0, description="Yearly fall of the consequences after the first year (share)."
     )
+
+
+class Correlation(_Strict):
+    """A correlation between two uncertain inputs (Gaussian copula on their ranks)."""
+
+    inputs: list[str] = Field(
+        min_length=2,
+        max_length=2,
+        description="Paths of two inputs given as distributions, e.g. success.rate_with.",
+    )
+    rho: float = Field(ge=-1, le=1, description="Correlation of the underlying normals.")
 
 
 class Case(_Strict):
@@ -263,6 +423,9 @@ class Case(_Strict):
     )
     discounting: Discounting = Discounting()
     adjustments: Adjustments = Adjustments()
+    correlations: list[Correlation] | None = Field(
+        default=None, description="Correlations between inputs given as distributions."
+    )
     price_index: dict[int, float] | None = Field(
         default=None,
         description="Own net price index values by year, to extend or replace the bundled index.",

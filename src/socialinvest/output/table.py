@@ -150,6 +150,39 @@ def render(result: Result, lang: str = "da") -> Group:
     )
     parts.append(key)
 
+    uncertainty = result.uncertainty()
+    if uncertainty is not None:
+        ut = Table(
+            title=text(
+                lang,
+                "uncertainty_title",
+                draws=number(uncertainty["draws"], lang),
+                seed=uncertainty["seed"],
+            ),
+            title_justify="left",
+        )
+        ut.add_column("")
+        for column in ("mean", "p05", "p50", "p95", "prob_positive"):
+            ut.add_column(text(lang, f"u_{column}"), justify="right")
+        rows = [(text(lang, "total"), uncertainty["total"])] + [
+            (actor_names[a], uncertainty["by_actor"][a])
+            for k, a in enumerate(ACTORS)
+            if result.actors_involved()[k]
+        ]
+        for label_text, st_ in rows:
+            ut.add_row(
+                label_text,
+                *(money(st_[c], lang) for c in ("mean", "p05", "p50", "p95")),
+                percent(st_["prob_positive"], lang),
+            )
+        parts.append(ut)
+        dist = uncertainty["break_even_year"]["distribution"]
+        shown = ", ".join(
+            f"{text(lang, 'none_short') if year == 'none' else year}: {percent(share, lang, 0)}"
+            for year, share in dist.items()
+        )
+        parts.append(Text(text(lang, "break_even_distribution", items=shown)))
+
     committees = result.by_committee()
     if committees:
         ct = Table(title=text(lang, "committees_title"), title_justify="left")
