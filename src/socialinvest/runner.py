@@ -359,26 +359,44 @@ class Prepared:
         return arrays["rate_without"]
 
 
-def _set_column(name: str, index: tuple[Any, ...], scale: Any = 1.0) -> Callable[..., None]:
-    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
-        target = arrays[name]
-        target[(slice(None), *index)] = draws * scale if draws.ndim == 1 else draws
+@dataclass(frozen=True)
+class _SetColumn:
+    """Write draws into arrays[name][:, *index] (times a scale)."""
 
-    return apply
+    name: str
+    index: tuple[int, ...]
+    scale: float = 1.0
+
+    def __call__(self, arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        target = arrays[self.name]
+        where: tuple[slice | int, ...] = (slice(None), *self.index)
+        target[where] = draws * self.scale if draws.ndim == 1 else draws
 
 
-def _add_deviation(name: str, mask: np.ndarray, centre: float) -> Callable[..., None]:
-    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
-        arrays[name] = arrays[name] + (draws - centre)[:, None, None, None] * mask[None]
+@dataclass(frozen=True)
+class _AddDeviation:
+    """Add (draw − centre) × mask to a [draw, actor, area, year] array."""
 
-    return apply
+    name: str
+    mask: np.ndarray
+    centre: float
+
+    def __call__(self, arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        arrays[self.name] = (
+            arrays[self.name] + (draws - self.centre)[:, None, None, None] * (self.mask[None])
+        )
 
 
-def _set_scaled_vector(name: str, k: int, vector: np.ndarray) -> Callable[..., None]:
-    def apply(arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
-        arrays[name][:, k, :] = draws[:, None] * vector[None, :]
+@dataclass(frozen=True)
+class _SetScaledVector:
+    """arrays[name][:, k, :] = draw × vector (a price per krone of the stated value)."""
 
-    return apply
+    name: str
+    k: int
+    vector: np.ndarray
+
+    def __call__(self, arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
+        arrays[self.name][:, self.k, :] = draws[:, None] * self.vector[None, :]
 
 
 def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
@@ -400,7 +418,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     intake = np.array([[point(c.intake) for c in cohorts]], dtype=np.float64)
     for c, cohort in enumerate(cohorts):
         uncertain(
-            ("target_group", "cohorts", c, "intake"), cohort.intake, _set_column("intake", (c,))
+            ("target_group", "cohorts", c, "intake"), cohort.intake, _SetColumn("intake", (c,))
         )
 
     success = case.success
@@ -408,7 +426,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     timing_spec = success.timing
     if isinstance(timing_spec, Dist):
         timing = np.asarray(timing_spec.distribution.mean(), dtype=np.float64)[None, :]
-        uncertain(("success", "timing"), timing_spec, _set_column("timing", ()))
+        uncertain(("success", "timing"), timing_spec, _SetColumn("timing", ()))
     else:
         timing = np.array([timing_spec or [1.0]], dtype=np.float64)
 
@@ -417,7 +435,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     for name in ("rate_with", "rate_without", "absolute_effect"):
         value = getattr(success, name)
         rates[name] = np.array([point(value) if value is not None else 0.0])
-        uncertain(("success", name), value, _set_column(name, ()))
+        uncertain(("success", name), value, _SetColumn(name, ()))
 
     infos: list[ConsequenceInfo] = []
     prices: list[np.ndarray] = []
@@ -429,7 +447,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
             uncertain(
                 ("consequences", i, "price", "value"),
                 item.price.value,
-                _set_scaled_vector("unit_prices", i, per_krone),
+                _SetScaledVector("unit_prices", i, per_krone),
             )
     n_cons = len(infos)
     n_profile = max((len(c.units_per_success) for c in case.consequences), default=1)
@@ -438,7 +456,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         for j, units in enumerate(item.units_per_success):
             profiles[0, k, j] = point(units)
             uncertain(
-                ("consequences", k, "units_per_success", j), units, _set_column("profiles", (k, j))
+                ("consequences", k, "units_per_success", j), units, _SetColumn("profiles", (k, j))
             )
     unit_prices = (
         np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
@@ -477,7 +495,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
             uncertain(
                 (*path, "amount"),
                 cost.amount,
-                _add_deviation("other_costs", mask, point(cost.amount)),
+                _AddDeviation("other_costs", mask, point(cost.amount)),
             )
             continue
         if isinstance(cost, PerParticipantCost):
@@ -490,7 +508,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         uncertain(
             (*path, "amount"),
             cost.amount,
-            _set_column("participant_amount", (len(participant_amount),), factor),
+            _SetColumn("participant_amount", (len(participant_amount),), factor),
         )
         participant_amount.append(amount)
         p_actor.append(a)
@@ -513,7 +531,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         "drop_off": ("adjustments", "drop_off"),
     }
     for name, value in raw_adjustments.items():
-        uncertain(adjustment_paths[name], value, _set_column(name, ()))
+        uncertain(adjustment_paths[name], value, _SetColumn(name, ()))
 
     bands_costs, costs_label = r.discount(case.discounting, ("discounting",))
     if case.discounting.gains is not None:
