@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -658,6 +658,17 @@ def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -
     return summarise(flows, appraisal, prepared.baseline(arrays), inputs.effect)
 
 
+ChunkMapper = Callable[[Prepared, list[int], list[np.random.SeedSequence]], Iterable[Summary]]
+
+
+def local_chunks(
+    prepared: Prepared, sizes: list[int], seeds: list[np.random.SeedSequence]
+) -> Iterator[Summary]:
+    """Run the chunks one after the other in this process, in order."""
+    for size, seed in zip(sizes, seeds, strict=True):
+        yield run_chunk(prepared, size, seed)
+
+
 def appraise(
     case: Case | LoadedCase,
     kb: KnowledgeBase | None = None,
@@ -665,12 +676,15 @@ def appraise(
     draws: int = 1,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    map_chunks: ChunkMapper | None = None,
 ) -> Result:
     """Run the business case: budget net result per actor, area and year, and its key figures.
 
     With ``draws`` > 1 every input given as a distribution is sampled (Monte Carlo); the run is
     reproducible from ``seed`` (one is chosen and recorded when none is given). One draw uses
-    each distribution's mean.
+    each distribution's mean. ``map_chunks`` runs the chunks elsewhere (e.g. on a Dask cluster);
+    each chunk has its own seed derived from the run's, so the result does not depend on where
+    the chunks ran.
     """
     loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
     if draws < 1:
@@ -687,10 +701,11 @@ def appraise(
         sizes = chunk_sizes(draws, cells)
         run["chunk_draws"] = sizes[0]
         children = root.spawn(len(sizes))
+        mapper = map_chunks or local_chunks
         parts = []
         done = 0
-        for size, child in zip(sizes, children, strict=True):
-            parts.append(run_chunk(prepared, size, child))
+        for size, part in zip(sizes, mapper(prepared, sizes, children), strict=True):
+            parts.append(part)
             done += size
             if progress is not None:
                 progress(done, draws)
