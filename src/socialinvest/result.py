@@ -67,6 +67,8 @@ class Result:
     knowledge_base_version: str
     knowledge_base_digest: str
     run: dict[str, Any] = field(default_factory=dict)
+    # state-transition cases: per-arm totals of each outcome, name -> [2 arms, D draws]
+    outcomes: dict[str, np.ndarray] | None = None
 
     # -- shape and labels ----------------------------------------------------------------------
     @property
@@ -145,8 +147,11 @@ class Result:
         return costs / successes if successes > 0 else None
 
     @property
-    def break_even_basis(self) -> str:
-        return "absolute_effect" if self.case.success.absolute_effect is not None else "rate_with"
+    def break_even_basis(self) -> str | None:
+        success = self.case.success
+        if success is None:
+            return None
+        return "absolute_effect" if success.absolute_effect is not None else "rate_with"
 
     def break_even_success_rate(self) -> dict[str, Any]:
         """The success rate with the intervention at which NPV = 0, per actor and in total.
@@ -156,6 +161,8 @@ class Result:
         the rate at which the mean NPV is 0.
         """
         s = self.summary
+        if self.break_even_basis is None:
+            return {"basis": None, "total": None, "by_actor": dict.fromkeys(ACTORS)}
         baseline = float(s.baseline.mean())
         costs = s.discounted_costs.mean(axis=0)
         gains = s.gains_per_effect.mean(axis=0)
@@ -242,6 +249,54 @@ class Result:
         frame["npv_total"] = s.npv_total
         frame["break_even_year"] = [self._year_of(int(i)) for i in s.break_even_total]
         return frame
+
+    # -- state-transition outcomes ----------------------------------------------------------------
+    def outcome_table(self) -> dict[str, Any] | None:
+        """Per-arm totals of each outcome, their difference and the ratios (means over draws;
+        with intervals over draws when there are several)."""
+        if self.outcomes is None:
+            return None
+        st = self.case.state_transition
+        assert st is not None
+
+        def spread(values: np.ndarray) -> dict[str, float]:
+            q = np.quantile(values, [0.05, 0.5, 0.95])
+            return {"p05": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+
+        table: dict[str, Any] = {}
+        for name, per_arm in self.outcomes.items():
+            difference = per_arm[1] - per_arm[0]
+            row: dict[str, Any] = {
+                "comparator": float(per_arm[0].mean()),
+                "intervention": float(per_arm[1].mean()),
+                "difference": float(difference.mean()),
+            }
+            if self.draws > 1:
+                row["difference_interval"] = spread(difference)
+            table[name] = row
+        ratios: dict[str, Any] = {}
+        for name, ratio in st.ratios.items():
+            num = self.outcomes[ratio.numerator]
+            den = self.outcomes[ratio.denominator]
+            d_num, d_den = num[1] - num[0], den[1] - den[0]
+            mean_den = float(d_den.mean())
+            entry: dict[str, Any] = {
+                "numerator": ratio.numerator,
+                "denominator": ratio.denominator,
+                "value": _num(float(d_num.mean()) / mean_den) if mean_den != 0 else None,
+            }
+            if self.draws > 1:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    per_draw = d_num / d_den
+                entry["per_draw"] = (
+                    spread(per_draw[np.isfinite(per_draw)]) if np.isfinite(per_draw).any() else None
+                )
+            ratios[name] = entry
+        return {
+            "arms": {"comparator": "comparator", "intervention": st.intervention_effect.name},
+            "outcomes": table,
+            "ratios": ratios,
+        }
 
     # -- uncertainty ---------------------------------------------------------------------------
     def uncertainty(self) -> dict[str, Any] | None:
@@ -362,6 +417,7 @@ class Result:
             ],
             "costs": self.costs,
             "uncertainty": self.uncertainty(),
+            "state_transition": self.outcome_table(),
             "provenance": {
                 "package_version": __version__,
                 "knowledge_base_version": self.knowledge_base_version,

@@ -399,70 +399,16 @@ class _SetScaledVector:
         arrays[self.name][:, self.k, :] = draws[:, None] * self.vector[None, :]
 
 
-def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
-    """Resolve a case: engine arrays at point values, uncertain inputs, metadata."""
-    case = loaded.case
-    r = _Resolver(loaded, kb)
+def _prepare_costs(
+    r: _Resolver, uncertain: Callable[[Path_, Any, Callable[..., None]], None]
+) -> dict[str, Any]:
+    """Intervention costs as engine arrays (one draw, point values), registering uncertain
+    amounts with ``uncertain``."""
+    case = r.case
     n_years = case.horizon_years
     first = case.first_year
     area_index = {a: k for k, a in enumerate(AREAS)}
     actor_index = {a: k for k, a in enumerate(ACTORS)}
-    slots: list[Slot] = []
-
-    def uncertain(path: Path_, value: Any, apply: Callable[..., None]) -> None:
-        if isinstance(value, Dist):
-            slots.append(Slot(field_path(path), value, apply))
-
-    cohorts = case.target_group.cohorts
-    cohort_year = np.array([c.year - first for c in cohorts], dtype=np.int64)
-    intake = np.array([[point(c.intake) for c in cohorts]], dtype=np.float64)
-    for c, cohort in enumerate(cohorts):
-        uncertain(
-            ("target_group", "cohorts", c, "intake"), cohort.intake, _SetColumn("intake", (c,))
-        )
-
-    success = case.success
-    adj = case.adjustments
-    timing_spec = success.timing
-    if isinstance(timing_spec, Dist):
-        timing = np.asarray(timing_spec.distribution.mean(), dtype=np.float64)[None, :]
-        uncertain(("success", "timing"), timing_spec, _SetColumn("timing", ()))
-    else:
-        timing = np.array([timing_spec or [1.0]], dtype=np.float64)
-
-    absolute = success.absolute_effect is not None
-    rates: dict[str, np.ndarray] = {}
-    for name in ("rate_with", "rate_without", "absolute_effect"):
-        value = getattr(success, name)
-        rates[name] = np.array([point(value) if value is not None else 0.0])
-        uncertain(("success", name), value, _SetColumn(name, ()))
-
-    infos: list[ConsequenceInfo] = []
-    prices: list[np.ndarray] = []
-    for i, item in enumerate(case.consequences):
-        info, price, per_krone = r.consequence(i, item)
-        infos.append(info)
-        prices.append(price)
-        if item.price is not None:
-            uncertain(
-                ("consequences", i, "price", "value"),
-                item.price.value,
-                _SetScaledVector("unit_prices", i, per_krone),
-            )
-    n_cons = len(infos)
-    n_profile = max((len(c.units_per_success) for c in case.consequences), default=1)
-    profiles = np.zeros((1, n_cons, n_profile))
-    for k, item in enumerate(case.consequences):
-        for j, units in enumerate(item.units_per_success):
-            profiles[0, k, j] = point(units)
-            uncertain(
-                ("consequences", k, "units_per_success", j), units, _SetColumn("profiles", (k, j))
-            )
-    unit_prices = (
-        np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
-    )
-    consequence_area = np.array([AREAS.index(c.area) for c in infos], dtype=np.int64)
-
     # intervention costs
     participant_amount: list[float] = []
     schedules: list[list[float]] = []
@@ -518,6 +464,82 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     for p, sched in enumerate(schedules):
         schedule[p, : len(sched)] = sched
 
+    return {
+        "participant_amount": np.array([participant_amount], dtype=np.float64).reshape(1, -1),
+        "other_costs": other,
+        "participant_schedule": schedule,
+        "participant_actor": np.array(p_actor, dtype=np.int64),
+        "participant_area": np.array(p_area, dtype=np.int64),
+        "cost_rows": cost_rows,
+    }
+
+
+def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
+    """Resolve a case: engine arrays at point values, uncertain inputs, metadata."""
+    case = loaded.case
+    r = _Resolver(loaded, kb)
+    n_years = case.horizon_years
+    first = case.first_year
+    slots: list[Slot] = []
+
+    def uncertain(path: Path_, value: Any, apply: Callable[..., None]) -> None:
+        if isinstance(value, Dist):
+            slots.append(Slot(field_path(path), value, apply))
+
+    cohorts = case.target_group.cohorts
+    cohort_year = np.array([c.year - first for c in cohorts], dtype=np.int64)
+    intake = np.array([[point(c.intake) for c in cohorts]], dtype=np.float64)
+    for c, cohort in enumerate(cohorts):
+        uncertain(
+            ("target_group", "cohorts", c, "intake"), cohort.intake, _SetColumn("intake", (c,))
+        )
+
+    success = case.success
+    assert success is not None, "a success-rate case has a success section"
+    adj = case.adjustments
+    timing_spec = success.timing
+    if isinstance(timing_spec, Dist):
+        timing = np.asarray(timing_spec.distribution.mean(), dtype=np.float64)[None, :]
+        uncertain(("success", "timing"), timing_spec, _SetColumn("timing", ()))
+    else:
+        timing = np.array([timing_spec or [1.0]], dtype=np.float64)
+
+    absolute = success.absolute_effect is not None
+    rates: dict[str, np.ndarray] = {}
+    for name in ("rate_with", "rate_without", "absolute_effect"):
+        value = getattr(success, name)
+        rates[name] = np.array([point(value) if value is not None else 0.0])
+        uncertain(("success", name), value, _SetColumn(name, ()))
+
+    infos: list[ConsequenceInfo] = []
+    prices: list[np.ndarray] = []
+    for i, item in enumerate(case.consequences):
+        info, price, per_krone = r.consequence(i, item)
+        infos.append(info)
+        prices.append(price)
+        if item.price is not None:
+            uncertain(
+                ("consequences", i, "price", "value"),
+                item.price.value,
+                _SetScaledVector("unit_prices", i, per_krone),
+            )
+    n_cons = len(infos)
+    n_profile = max((len(c.units_per_success) for c in case.consequences), default=1)
+    profiles = np.zeros((1, n_cons, n_profile))
+    for k, item in enumerate(case.consequences):
+        for j, units in enumerate(item.units_per_success):
+            profiles[0, k, j] = point(units)
+            uncertain(
+                ("consequences", k, "units_per_success", j), units, _SetColumn("profiles", (k, j))
+            )
+    unit_prices = (
+        np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
+    )
+    consequence_area = np.array([AREAS.index(c.area) for c in infos], dtype=np.int64)
+
+    costs = _prepare_costs(r, uncertain)
+    cost_rows = costs["cost_rows"]
+
     raw_adjustments = {
         "attribution": adj.attribution,
         "optimism_costs": adj.optimism_bias.costs,
@@ -546,8 +568,8 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         **rates,
         "profiles": profiles,
         "unit_prices": unit_prices,
-        "participant_amount": np.array([participant_amount], dtype=np.float64).reshape(1, -1),
-        "other_costs": other,
+        "participant_amount": costs["participant_amount"],
+        "other_costs": costs["other_costs"],
         **{name: np.array([point(value)]) for name, value in raw_adjustments.items()},
     }
     constants: dict[str, Any] = {
@@ -555,9 +577,9 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         "absolute": absolute,
         "cohort_year": cohort_year,
         "consequence_area": consequence_area,
-        "participant_schedule": schedule,
-        "participant_actor": np.array(p_actor, dtype=np.int64),
-        "participant_area": np.array(p_area, dtype=np.int64),
+        "participant_schedule": costs["participant_schedule"],
+        "participant_actor": costs["participant_actor"],
+        "participant_area": costs["participant_area"],
     }
     adjustments = {
         key: point(value)
@@ -690,6 +712,8 @@ def appraise(
     if draws < 1:
         raise InputError("a number of draws of at least 1", field="draws", value=draws)
     knowledge = kb or default_knowledge_base()
+    if loaded.case.model == "state_transition":
+        return _appraise_state_transition(loaded, knowledge, draws, seed, progress)
     prepared = prepare(loaded, knowledge)
     run: dict[str, Any] = {"draws": draws}
     if draws == 1:
@@ -727,4 +751,61 @@ def appraise(
         knowledge_base_version=knowledge.version,
         knowledge_base_digest=knowledge.digest,
         run=run,
+    )
+
+
+def _appraise_state_transition(
+    loaded: LoadedCase,
+    knowledge: KnowledgeBase,
+    draws: int,
+    seed: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> Result:
+    from socialinvest.state_transition import (
+        combine_outcomes,
+        prepare_state_transition,
+        run_state_transition_chunk,
+    )
+
+    prepared = prepare_state_transition(loaded, knowledge)
+    run: dict[str, Any] = {"draws": draws}
+    if draws == 1:
+        summary, outcomes = run_state_transition_chunk(prepared, 1, None)
+    else:
+        root = np.random.SeedSequence(seed)
+        run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
+        cells = len(ACTORS) * len(AREAS) * loaded.case.horizon_years
+        cells = max(cells, prepared.n_cycles * len(prepared.model.states) ** 2 * 2)
+        sizes = chunk_sizes(draws, cells)
+        run["chunk_draws"] = sizes[0]
+        summaries = []
+        outcome_parts = []
+        done = 0
+        for size, child in zip(sizes, root.spawn(len(sizes)), strict=True):
+            part, part_outcomes = run_state_transition_chunk(prepared, size, child)
+            summaries.append(part)
+            outcome_parts.append(part_outcomes)
+            done += size
+            if progress is not None:
+                progress(done, draws)
+        summary = combine(summaries)
+        outcomes = combine_outcomes(outcome_parts)
+    meta = prepared.meta
+    return Result(
+        case=loaded.case,
+        file=loaded.file,
+        case_sha256=loaded.sha256,
+        summary=summary,
+        consequences=meta["consequences"],
+        costs=meta["costs"],
+        adjustments=meta["adjustments"],
+        discounting=meta["discounting"],
+        provenance_entries=list(meta["provenance"].entries.values()),
+        price_index_used=[
+            meta["provenance"].price_index[y] for y in sorted(meta["provenance"].price_index)
+        ],
+        knowledge_base_version=knowledge.version,
+        knowledge_base_digest=knowledge.digest,
+        run=run,
+        outcomes=outcomes.values,
     )

@@ -92,3 +92,7 @@ def activity_conversion(activity_unit: str, price_unit: str) -> float | None:
         # price per quoted unit x (quoted units per year) / (activity units per year)
         return UNITS_PER_YEAR[quoted] / UNITS_PER_YEAR[activity_unit]
     return None
+
+
+# Cycles of a state-transition model per year.
+CYCLES_PER_YEAR: Final[dict[str, int]] = {"year": 1, "quarter": 4, "month": 12, "week": 52}

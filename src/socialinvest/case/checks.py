@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from socialinvest.case.models import Dist, FixedCost, OneOffCost, PerParticipantPeriodCost, point
-from socialinvest.vocabulary import UNITS_PER_YEAR
+from socialinvest.vocabulary import CYCLES_PER_YEAR, UNITS_PER_YEAR
 
 if TYPE_CHECKING:
     from socialinvest.case.load import LoadedCase
@@ -66,7 +66,9 @@ def check_case(loaded: LoadedCase) -> None:
                     value=cost.spread_years,
                 )
 
-    timing = case.success.timing
+    if case.state_transition is not None:
+        check_state_transition(loaded)
+    timing = case.success.timing if case.success is not None else None
     if isinstance(timing, Dist):
         if timing.dist != "dirichlet":
             raise loaded.error(
@@ -113,3 +115,140 @@ def check_case(loaded: LoadedCase) -> None:
                 raise loaded.error(
                     ("price_index", str(year)), "a positive index value", value=value
                 )
+
+
+def check_state_transition(loaded: LoadedCase) -> None:
+    """States, rows, formulas and rewards of a state-transition model refer to what exists."""
+    from socialinvest.engine.expressions import ExpressionError, parse
+
+    st = loaded.case.state_transition
+    assert st is not None
+    base = ("state_transition",)
+    states = st.states
+    if len(set(states)) != len(states):
+        raise loaded.error((*base, "states"), "each state once", value=states)
+    known_states = set(states)
+    names = {"t", "age", "cycle_years", *st.parameters}
+    clash = sorted(set(st.parameters) & {"t", "age", "cycle_years", "rest"})
+    if clash:
+        raise loaded.error(
+            (*base, "parameters", clash[0]),
+            "a parameter name other than t, age, cycle_years or rest",
+            problem="is a reserved name",
+        )
+    tables = set(st.tables)
+
+    def state(path: tuple[str | int, ...], name: str) -> None:
+        if name not in known_states:
+            raise loaded.error(path, f"one of the states ({', '.join(states)})", value=name)
+
+    def formula(path: tuple[str | int, ...], value: object, allow_rest: bool = False) -> None:
+        if not isinstance(value, str):
+            return
+        if allow_rest and value.strip() == "rest":
+            return
+        try:
+            parse(value, names, tables)
+        except ExpressionError as exc:
+            raise loaded.error(path, str(exc), value=value) from None
+        if "age" in value and st.start_age is None:
+            raise loaded.error(
+                (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
+            )
+
+    earlier = {"cycle_years"}
+    for name, value in st.parameters.items():
+        if isinstance(value, str):
+            try:
+                parse(value, earlier, tables)
+            except ExpressionError as exc:
+                raise loaded.error(
+                    (*base, "parameters", name),
+                    str(exc) + " (parameters defined above this one)",
+                    value=value,
+                ) from None
+        earlier.add(name)
+    if abs(sum(st.start.values()) - 1.0) > 1e-9:
+        raise loaded.error(
+            (*base, "start"),
+            "shares of the cohort per state that sum to 1",
+            problem=f"sums to {sum(st.start.values()):g}",
+        )
+    for name in st.start:
+        state((*base, "start", name), name)
+
+    def rows(path: tuple[str | int, ...], table: dict[str, Any], complete: bool) -> None:
+        for origin, row in table.items():
+            state((*path, origin), origin)
+            cells = row.dirichlet if hasattr(row, "dirichlet") else row
+            rests = [to for to, v in cells.items() if isinstance(v, str) and v.strip() == "rest"]
+            if len(rests) > 1:
+                raise loaded.error((*path, origin), "at most one cell 'rest' in a row", value=rests)
+            for to, value in cells.items():
+                state((*path, origin, to), to)
+                formula((*path, origin, to), value, allow_rest=True)
+        if complete:
+            missing = [s for s in states if s not in table]
+            if missing:
+                raise loaded.error(
+                    path,
+                    f"a row for every state (missing: {', '.join(missing)}; "
+                    "an absorbing state has a row like {dead: 1})",
+                    problem="is incomplete",
+                )
+
+    rows((*base, "transitions"), st.transitions, complete=True)
+    effect = st.intervention_effect
+    rows((*base, "intervention_effect", "transitions"), effect.transitions, complete=False)
+    for i, rr in enumerate(effect.relative_risks):
+        path = (*base, "intervention_effect", "relative_risks", i)
+        state((*path, "from"), rr.from_)
+        for j, to in enumerate(rr.to):
+            state((*path, "to", j), to)
+        formula((*path, "rr"), rr.rr)
+    n_cycles = loaded.case.horizon_years * CYCLES_PER_YEAR[st.cycle]
+    spans: list[tuple[tuple[str | int, ...], list[int] | None]] = [
+        ((*base, "intervention_effect", "cycles"), effect.cycles),
+        *(((*base, "outcomes", name, "cycles"), o.cycles) for name, o in st.outcomes.items()),
+    ]
+    for span_path, cycles in spans:
+        if cycles is not None and not 1 <= cycles[0] <= cycles[1] <= n_cycles:
+            raise loaded.error(span_path, f"[first, last] cycles within 1–{n_cycles}", value=cycles)
+    for name, outcome in st.outcomes.items():
+        for key in ("values", "intervention"):
+            for s_name, value in (getattr(outcome, key) or {}).items():
+                state((*base, "outcomes", name, key, s_name), s_name)
+                formula((*base, "outcomes", name, key, s_name), value)
+    outcome_names = set(st.outcomes)
+    for name, parts in st.totals.items():
+        if name in outcome_names:
+            raise loaded.error(
+                (*base, "totals", name), "a name that is not also an outcome", value=name
+            )
+        for j, part in enumerate(parts):
+            if part not in outcome_names:
+                raise loaded.error(
+                    (*base, "totals", name, j),
+                    f"an outcome ({', '.join(sorted(outcome_names))})",
+                    value=part,
+                )
+    summable = outcome_names | set(st.totals)
+    for name, ratio in st.ratios.items():
+        for key in ("numerator", "denominator"):
+            value = getattr(ratio, key)
+            if value not in summable:
+                raise loaded.error(
+                    (*base, "ratios", name, key),
+                    f"an outcome or total ({', '.join(sorted(summable))})",
+                    value=value,
+                )
+    for i, item in enumerate(st.consequences):
+        state((*base, "consequences", i, "state"), item.state)
+        formula((*base, "consequences", i, "units_per_cycle"), item.units_per_cycle)
+    if loaded.case.correlations:
+        raise loaded.error(
+            ("correlations",),
+            "no correlations in a state-transition case (not "
+            "supported yet; give correlated inputs as one parameter)",
+            problem="is not supported here",
+        )

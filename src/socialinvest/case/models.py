@@ -238,7 +238,7 @@ class Intervention(_Strict):
     duration_years: int = Field(
         ge=1, le=50, description="Years a participant is in the intervention, from intake."
     )
-    costs: list[CostItem] = Field(min_length=1)
+    costs: list[CostItem] = Field(default_factory=list)
 
 
 class Success(_Strict):
@@ -390,6 +390,154 @@ class Adjustments(_Strict):
     )
 
 
+# -- state-transition (Markov) models -------------------------------------------------------------
+# A transition cell or a reward: a number, a distribution, or a formula as text ("350/1734",
+# "1 - exp(lam * ((t - 1)**g - t**g))"); "rest" takes what the other cells of the row leave.
+Cell = Annotated[
+    Annotated[float, Tag("number")]
+    | Annotated[str, Tag("formula")]
+    | Annotated[Dist, AfterValidator(_no_dirichlet), Tag("distribution")],
+    Discriminator(
+        lambda v: (
+            "distribution"
+            if isinstance(v, dict | Dist)
+            else ("formula" if isinstance(v, str) else "number")
+        )
+    ),
+]
+
+
+class DirichletRow(_Strict):
+    """A whole transition row drawn from a Dirichlet distribution over observed counts."""
+
+    dirichlet: dict[str, float] = Field(
+        description="Observed number of moves from this state to each state (counts >= 0)."
+    )
+
+
+class Table(_Strict):
+    """A step table for lookup(TABLE, x): the value of the band with the largest break <= x."""
+
+    breaks: list[float] = Field(min_length=1)
+    values: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Table:
+        if len(self.breaks) != len(self.values):
+            raise ValueError("as many values as breaks")
+        if self.breaks != sorted(self.breaks):
+            raise ValueError("breaks in increasing order")
+        return self
+
+
+class RelativeRisk(_Strict):
+    """The intervention multiplies the probability of moving ``from`` → each of ``to`` by ``rr``;
+    the row's complement cell ("rest") takes up the difference."""
+
+    from_: str = Field(alias="from", description="The state moved from.")
+    to: list[str] = Field(min_length=1, description="The states moved to.")
+    rr: Cell = Field(description="Relative risk (number, distribution or formula).")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TransitionEffect(_Strict):
+    """How the intervention changes the transitions, and for how long."""
+
+    name: str = Field(default="Intervention", min_length=1)
+    relative_risks: list[RelativeRisk] = Field(default_factory=list)
+    transitions: dict[str, dict[str, Cell] | DirichletRow] = Field(
+        default_factory=dict, description="Replacement rows (from-state -> row)."
+    )
+    cycles: list[int] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[first, last] cycle (1-based) in which the changes apply; default all.",
+    )
+
+
+class Outcome(_Strict):
+    """A reward per person per cycle in each state (a cost, a life year, a QALY), reported per
+    arm; not priced per actor (use state consequences for budget flows)."""
+
+    values: dict[str, Cell] = Field(description="Value per cycle in each state (others 0).")
+    intervention: dict[str, Cell] | None = Field(
+        default=None, description="Other values in the intervention arm (replace 'values')."
+    )
+    arms: list[Literal["comparator", "intervention"]] = Field(
+        default=["comparator", "intervention"], description="The arms the outcome applies to."
+    )
+    cycles: list[int] | None = Field(
+        default=None, min_length=2, max_length=2, description="[first, last] cycle; default all."
+    )
+    discount_rate: float = Field(default=0.0, ge=0, lt=1, description="Yearly discount rate.")
+    discount_first_cycle: bool = Field(
+        default=False,
+        description="true: cycle t is discounted t cycles (first cycle too); false: t - 1.",
+    )
+
+
+class Ratio(_Strict):
+    numerator: str
+    denominator: str
+
+
+class StateConsequence(_Strict):
+    """Units of a priced public activity per person per cycle spent in a state (budget flows)."""
+
+    state: str
+    name: str | None = None
+    ref: str | None = None
+    price: OwnPrice | None = None
+    unit: ActivityUnit | None = None
+    units_per_cycle: Cell
+    weeks_on_support: int | None = Field(default=None, ge=1)
+    area: Area | None = None
+
+    @model_validator(mode="after")
+    def _one_price(self) -> StateConsequence:
+        if (self.ref is None) == (self.price is None):
+            raise ValueError(
+                "exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)"
+            )
+        return self
+
+
+class StateTransition(_Strict):
+    """A cohort state-transition model: states, transitions, the intervention's effect on them,
+    rewards, and priced consequences per state."""
+
+    cycle: Literal["year", "quarter", "month", "week"] = "year"
+    states: list[str] = Field(min_length=2)
+    start: dict[str, float] = Field(description="Share of a cohort starting in each state.")
+    start_age: float | None = Field(default=None, description="Age at the start (for 'age').")
+    correction: Literal["beginning", "end", "life-table", "half-cycle", "simpson"] = Field(
+        default="life-table",
+        description="Within-cycle correction: which trace rows count for a cycle.",
+    )
+    parameters: dict[str, UncertainNumber | str] = Field(
+        default_factory=dict,
+        description=(
+            "Named numbers, distributions or formulas of the parameters above them, for use in "
+            "formulas."
+        ),
+    )
+    tables: dict[str, Table] = Field(default_factory=dict)
+    transitions: dict[str, dict[str, Cell] | DirichletRow] = Field(
+        description="Transition probabilities per cycle without the intervention: from -> to."
+    )
+    intervention_effect: TransitionEffect
+    outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    totals: dict[str, list[str]] = Field(
+        default_factory=dict, description="Sums of outcomes, e.g. cost: [cost_health, cost_drug]."
+    )
+    ratios: dict[str, Ratio] = Field(
+        default_factory=dict, description="Incremental ratios between outcomes or totals."
+    )
+    consequences: list[StateConsequence] = Field(default_factory=list)
+
+
 class Correlation(_Strict):
     """A correlation between two uncertain inputs (Gaussian copula on their ranks)."""
 
@@ -409,6 +557,10 @@ class Case(_Strict):
     description: str | None = None
     municipality: str | None = None
     currency: Literal["DKK"] = "DKK"
+    model: Literal["success_rate", "state_transition"] = Field(
+        default="success_rate",
+        description="success_rate (SØM's method) or state_transition (a cohort Markov model).",
+    )
     price_year: Year = Field(description="All amounts are shown in this year's prices.")
     start_year: Year | None = Field(
         default=None, description="First calendar year of the analysis; default: price_year."
@@ -416,7 +568,8 @@ class Case(_Strict):
     horizon_years: int = Field(ge=1, le=100, description="Years analysed, from start_year.")
     target_group: TargetGroup
     intervention: Intervention
-    success: Success
+    success: Success | None = None
+    state_transition: StateTransition | None = None
     consequences: list[Consequence] = Field(default_factory=list)
     committees: dict[str, list[Area]] | None = Field(
         default=None, description="Committee (udvalg) name -> the budget areas it covers."
@@ -430,6 +583,23 @@ class Case(_Strict):
         default=None,
         description="Own net price index values by year, to extend or replace the bundled index.",
     )
+
+    @model_validator(mode="after")
+    def _model_parts(self) -> Case:
+        if self.model == "success_rate":
+            if self.success is None:
+                raise ValueError("a 'success' section (or model: state_transition)")
+            if self.state_transition is not None:
+                raise ValueError("'state_transition' only with model: state_transition")
+        else:
+            if self.state_transition is None:
+                raise ValueError("a 'state_transition' section for model: state_transition")
+            if self.success is not None or self.consequences:
+                raise ValueError(
+                    "no 'success' or 'consequences' with model: state_transition (put priced "
+                    "consequences under state_transition.consequences)"
+                )
+        return self
 
     # Where the case was read from (set by the loader; None for a case built in code).
     _source_file: str | None = PrivateAttr(default=None)

@@ -129,26 +129,52 @@ def render(result: Result, lang: str = "da") -> Group:
         *(money(rpk[a], lang, 2) for a in ACTORS),
     )
     rate = result.break_even_success_rate()
-    label = "break_even_rate" if rate["basis"] == "rate_with" else "break_even_effect"
-    key.add_row(
-        text(lang, label),
-        _rate_text(rate["total"], lang),
-        *(
-            _rate_text(rate["by_actor"][a], lang) if result.actors_involved()[k] else "–"
-            for k, a in enumerate(ACTORS)
-        ),
-    )
-    key.add_row(
-        text(lang, "successes", measure=case.success.measure),
-        number(result.additional_successes, lang, 1),
-        "",
-        "",
-        "",
-    )
-    key.add_row(
-        text(lang, "cost_per_success"), money(result.cost_per_additional_success, lang), "", "", ""
-    )
+    if case.success is not None:
+        label = "break_even_rate" if rate["basis"] == "rate_with" else "break_even_effect"
+        key.add_row(
+            text(lang, label),
+            _rate_text(rate["total"], lang),
+            *(
+                _rate_text(rate["by_actor"][a], lang) if result.actors_involved()[k] else "–"
+                for k, a in enumerate(ACTORS)
+            ),
+        )
+        key.add_row(
+            text(lang, "successes", measure=case.success.measure),
+            number(result.additional_successes, lang, 1),
+            "",
+            "",
+            "",
+        )
+        key.add_row(
+            text(lang, "cost_per_success"),
+            money(result.cost_per_additional_success, lang),
+            "",
+            "",
+            "",
+        )
     parts.append(key)
+
+    outcome_table = result.outcome_table()
+    if outcome_table is not None:
+        ot = Table(title=text(lang, "outcomes_title"), title_justify="left")
+        ot.add_column("")
+        ot.add_column(text(lang, "arm_comparator"), justify="right")
+        ot.add_column(outcome_table["arms"]["intervention"], justify="right")
+        ot.add_column(text(lang, "difference"), justify="right")
+        for name, row in outcome_table["outcomes"].items():
+            ot.add_row(
+                name,
+                *(number(row[k], lang, 2) for k in ("comparator", "intervention", "difference")),
+            )
+        for name, ratio in outcome_table["ratios"].items():
+            ot.add_row(
+                f"{name} (Δ{ratio['numerator']} / Δ{ratio['denominator']})",
+                "",
+                "",
+                number(ratio["value"], lang, 2),
+            )
+        parts.append(ot)
 
     uncertainty = result.uncertainty()
     if uncertainty is not None:

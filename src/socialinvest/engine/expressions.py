@@ -1,0 +1,149 @@
+"""Small arithmetic expressions in case files, evaluated safely and vectorised with numpy.
+
+A transition probability or a reward may be written as text, e.g. ``"350/1734"``,
+``"1 - exp(lam * ((t - 1)**g - t**g))"`` or ``"lookup(mortality, age) / 1000 + omr"``. Only
+numbers, names (parameters, ``t``, ``age``, tables), the operators + - * / ** and unary minus,
+parentheses, and the functions below are allowed; anything else (attributes, subscripts, strings,
+comprehensions, other calls) is rejected when the case is loaded. Nothing is ever passed to
+Python's ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "min": np.minimum,
+    "max": np.maximum,
+}
+TABLE_FUNCTION = "lookup"  # lookup(table, x): the value of the band with the largest break <= x
+
+
+class ExpressionError(ValueError):
+    """An expression that is not allowed or refers to an unknown name (one sentence)."""
+
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, checked expression and the names it uses."""
+
+    text: str
+    tree: ast.expr
+    names: frozenset[str]
+    tables: frozenset[str]
+
+    def evaluate(
+        self,
+        values: Mapping[str, Any],
+        tables: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
+    ) -> Any:
+        """The value with ``values`` for the names (numpy broadcasting applies)."""
+        return _evaluate(self.tree, values, tables or {})
+
+
+def parse(text: str, known: set[str], tables: set[str]) -> Expression:
+    """Parse and check an expression; ``known`` are the names it may use, ``tables`` the tables
+    that ``lookup`` may read."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(f"a formula that parses ({exc.msg})") from None
+    names: set[str] = set()
+    used_tables: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise ExpressionError("only plain function calls such as exp(x)")
+            name = node.func.id
+            if name == TABLE_FUNCTION:
+                if (
+                    len(node.args) != 2
+                    or node.keywords
+                    or not isinstance(node.args[0], ast.Name)
+                    or node.args[0].id not in tables
+                ):
+                    listed = ", ".join(sorted(tables)) or "none defined"
+                    raise ExpressionError(
+                        f"lookup(TABLE, x) with TABLE one of the tables ({listed})"
+                    )
+                used_tables.add(node.args[0].id)
+            elif name not in FUNCTIONS:
+                raise ExpressionError(
+                    f"a known function ({', '.join([*FUNCTIONS, TABLE_FUNCTION])}), not {name}"
+                )
+            elif node.keywords:
+                raise ExpressionError(f"{name}() without keyword arguments")
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, int | float) or isinstance(node.value, bool):
+                raise ExpressionError("numbers only, no text or other constants")
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                raise ExpressionError("the operators + - * / ** only")
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub | ast.UAdd):
+                raise ExpressionError("unary minus or plus only")
+        elif not isinstance(node, ast.operator | ast.unaryop | ast.Load | ast.expr_context):
+            raise ExpressionError(
+                "arithmetic only (+ - * / **, numbers, names, functions), not "
+                f"{type(node).__name__}"
+            )
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    variables = names - called - used_tables
+    unknown = sorted(variables - known)
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise ExpressionError(f"only known names ({listed}), not {', '.join(unknown)}")
+    return Expression(text, tree, frozenset(variables), frozenset(used_tables))
+
+
+def _evaluate(
+    node: ast.expr, values: Mapping[str, Any], tables: Mapping[str, tuple[FloatArray, FloatArray]]
+) -> Any:
+    if isinstance(node, ast.Constant):
+        assert isinstance(node.value, int | float)
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](
+            _evaluate(node.left, values, tables), _evaluate(node.right, values, tables)
+        )
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, values, tables)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == TABLE_FUNCTION:
+            assert isinstance(node.args[0], ast.Name)
+            breaks, table_values = tables[node.args[0].id]
+            x = np.asarray(_evaluate(node.args[1], values, tables), dtype=np.float64)
+            index = np.searchsorted(breaks, x, side="right") - 1
+            return table_values[np.clip(index, 0, len(table_values) - 1)]
+        args = [_evaluate(arg, values, tables) for arg in node.args]
+        return FUNCTIONS[node.func.id](*args)
+    raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover

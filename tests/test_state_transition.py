@@ -1,0 +1,184 @@
+"""State-transition cases: the three published models written as case files reproduce their
+published results; budget flows of a small model worked out by hand; errors; Monte Carlo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from socialinvest import appraise
+from socialinvest.case import load_case, load_case_text
+from socialinvest.cli import app
+
+from .conftest import EXAMPLES, write_case
+
+PUBLISHED = EXAMPLES / "published-models"
+runner = CliRunner()
+
+
+def outcomes(path: Path) -> dict:
+    return appraise(load_case(path)).outcome_table()
+
+
+def test_case_1_hiv_chancellor_1997():
+    """Chancellor et al. (1997) via Briggs, Claxton & Sculpher (2006) Example 2.5; digits as
+    asserted in the R package heemod's tests (relative tolerance 1e-8)."""
+    table = outcomes(PUBLISHED / "hiv-chancellor-1997.yaml")
+    o = table["outcomes"]
+    assert o["cost"]["comparator"] == pytest.approx(44663.4535637, rel=1e-8)
+    assert o["cost"]["intervention"] == pytest.approx(50601.6513312, rel=1e-8)
+    assert o["life_years"]["comparator"] == pytest.approx(7.9912066, rel=1e-8)
+    assert o["life_years"]["intervention"] == pytest.approx(8.9373889, rel=1e-8)
+    assert table["ratios"]["cost_per_life_year_gained"]["value"] == pytest.approx(
+        6275.95560, rel=1e-8
+    )
+
+
+def test_case_2_hiv_homogeneous_heemod_vignette():
+    """heemod vignette "c_homogeneous" (cohort of 1,000; values as printed by heemod)."""
+    o = outcomes(PUBLISHED / "hiv-homogeneous-heemod.yaml")["outcomes"]
+    expected = {
+        "cost_health": (33891136, 48739757),
+        "cost_drugs": (14870957, 44245091),
+        "cost_total": (48762093, 92984848),
+        "life_years": (8585.843, 17256.937),
+    }
+    for name, (mono, comb) in expected.items():
+        assert o[name]["comparator"] == pytest.approx(mono, rel=1e-6), name
+        assert o[name]["intervention"] == pytest.approx(comb, rel=1e-6), name
+    # per person: cost difference 44,222.75; life-year difference 8.671094; ratio 5,100.02
+    assert o["cost_total"]["difference"] / 1000 == pytest.approx(44222.75, rel=1e-6)
+    assert o["life_years"]["difference"] / 1000 == pytest.approx(8.671094, rel=1e-6)
+
+
+def test_case_3_total_hip_replacement():
+    """Briggs, Claxton & Sculpher (2006) Example 3.5; digits as asserted by heemod's tests."""
+    table = outcomes(PUBLISHED / "total-hip-replacement.yaml")
+    o = table["outcomes"]
+    assert o["cost"]["comparator"] == pytest.approx(512.434658, rel=1e-8)
+    assert o["cost"]["intervention"] == pytest.approx(610.311818, rel=1e-8)
+    assert o["qaly"]["comparator"] == pytest.approx(14.6531896, rel=1e-8)
+    assert o["qaly"]["intervention"] == pytest.approx(14.69770986, rel=1e-8)
+    assert table["ratios"]["cost_per_qaly"]["value"] == pytest.approx(2198.486665, rel=1e-8)
+
+
+SMALL = """
+name: Two states, by hand
+model: state_transition
+price_year: 2024
+horizon_years: 3
+target_group:
+  description: test
+  cohorts: [{year: 2024, intake: 100}, {year: 2025, intake: 50}]
+intervention:
+  name: support
+  duration_years: 1
+  costs:
+    - {name: support, type: per_participant, amount: 1000, area: employment}
+state_transition:
+  cycle: year
+  states: [benefit, job]
+  start: {benefit: 1}
+  correction: end
+  parameters: {p: 0.1}
+  transitions:
+    benefit: {benefit: rest, job: p}
+    job: {job: 1}
+  intervention_effect:
+    cycles: [1, 1]
+    relative_risks: [{from: benefit, to: [job], rr: 3}]
+  consequences:
+    - state: benefit
+      ref: prices/cash-benefit       # 12,000 kr./month; long-term: kommune 80 %, stat 20 %
+      unit: month
+      units_per_cycle: 12
+discounting: {rate: 0.05, convention: end}
+"""
+
+
+def test_budget_flows_of_a_small_model_by_hand(fixture_kb):
+    result = appraise(load_case_text(SMALL, "small.yaml"), fixture_kb)
+    # Share still on benefit at the end of cycles 1, 2, 3 ("end" correction):
+    #   comparator: 0.9, 0.81, 0.729; intervention (rr 3 in cycle 1 only): 0.7, 0.63, 0.567
+    # Difference per person: -0.2, -0.18, -0.162 years on benefit = 12 x that in months.
+    diff = [0.7 - 0.9, 0.63 - 0.81, 0.567 - 0.729]
+    # Cohort 2024 (100 persons) in years 2024-2026; cohort 2025 (50) in 2025-2026 (its cycles
+    # 1 and 2 fall in 2025 and 2026).
+    months = [
+        100 * 12 * diff[0],
+        100 * 12 * diff[1] + 50 * 12 * diff[0],
+        100 * 12 * diff[2] + 50 * 12 * diff[1],
+    ]
+    gains = [-m * 12000 for m in months]
+    costs = [100 * 1000, 50 * 1000, 0]
+    df = [1 / 1.05, 1 / 1.05**2, 1 / 1.05**3]
+    npv_kommune = sum((0.8 * g - c) * d for g, c, d in zip(gains, costs, df, strict=True))
+    npv_stat = sum(0.2 * g * d for g, d in zip(gains, df, strict=True))
+    npv = result.npv_by_actor()
+    assert npv["kommune"] == pytest.approx(npv_kommune, rel=1e-12)
+    assert npv["stat"] == pytest.approx(npv_stat, rel=1e-12)
+    assert result.break_even_success_rate()["total"] is None  # no success rate in this model
+
+
+def test_monte_carlo_over_a_dirichlet_row_and_a_parameter(fixture_kb, tmp_path):
+    data = yaml.safe_load(SMALL)
+    data["state_transition"]["parameters"]["p"] = {"dist": "beta", "mean": 0.1, "sd": 0.02}
+    data["state_transition"]["transitions"]["job"] = {"dirichlet": {"job": 95, "benefit": 5}}
+    case = load_case_text(yaml.safe_dump(data), "mc.yaml")
+    point = appraise(case, fixture_kb)
+    mc = appraise(case, fixture_kb, draws=4000, seed=9)
+    again = appraise(case, fixture_kb, draws=4000, seed=9)
+    assert np.array_equal(mc.summary.npv, again.summary.npv)
+    npv = mc.summary.npv_total
+    assert npv.std() > 0
+    # the NPV is not linear in p, so only a loose check against the value at the means
+    assert abs(npv.mean() - point.npv_total) < 0.1 * abs(point.npv_total)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            lambda d: d["state_transition"]["transitions"]["benefit"].update(jobb=0.1),
+            ["state_transition.transitions.benefit.jobb", "one of the states (benefit, job)"],
+        ),
+        (
+            lambda d: d["state_transition"]["transitions"]["benefit"].update(job="p *"),
+            ["state_transition.transitions.benefit.job", "a formula that parses"],
+        ),
+        (
+            lambda d: d["state_transition"]["transitions"]["benefit"].update(job="q"),
+            ["only known names", "not q"],
+        ),
+        (
+            lambda d: d["state_transition"]["transitions"].pop("job"),
+            ["state_transition.transitions", "missing: job"],
+        ),
+        (
+            lambda d: d["state_transition"]["transitions"]["benefit"].update(benefit=0.5),
+            ["invalid probabilities", "comparator arm"],
+        ),
+        (
+            lambda d: d["state_transition"]["intervention_effect"]["relative_risks"][0].update(
+                rr=20
+            ),
+            ["invalid probabilities", "intervention arm"],
+        ),
+    ],
+)
+def test_state_transition_errors_are_one_sentence(tmp_path, change, fragments):
+    data = yaml.safe_load(
+        SMALL.replace("prices/cash-benefit", "benefits/cash-benefit/30-plus-without-children")
+    )
+    data["price_year"] = 2023
+    change(data)
+    result = runner.invoke(app, ["run", str(write_case(tmp_path, data))])
+    assert result.exit_code == 2, result.stdout
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
