@@ -31,7 +31,7 @@ from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import sample_correlated
 from socialinvest.engine.success_rate import SuccessRateInputs, success_rate_flows
-from socialinvest.engine.summary import Summary, combine, summarise
+from socialinvest.engine.summary import Summary, combine, expand_areas, summarise
 from socialinvest.errors import InputError, field_path
 from socialinvest.knowledge.base import (
     DEFAULT_DISCOUNTING_ID,
@@ -335,7 +335,7 @@ class Prepared:
         )
         return SuccessRateInputs(
             n_years=self.constants["n_years"],
-            n_areas=len(AREAS),
+            n_areas=len(self.constants["areas"]),
             cohort_year=self.constants["cohort_year"],
             intake=arrays["intake"],
             effect=effect,
@@ -399,22 +399,31 @@ class _SetScaledVector:
         arrays[self.name][:, self.k, :] = draws[:, None] * self.vector[None, :]
 
 
+def used_areas(*groups: list[str]) -> list[str]:
+    """The budget areas a case uses, in the order of AREAS (at least one, so arrays are never
+    empty). The engine works on these only; results are expanded to every area afterwards."""
+    used = {area for group in groups for area in group}
+    return [a for a in AREAS if a in used] or [AREAS[-1]]
+
+
 def _prepare_costs(
-    r: _Resolver, uncertain: Callable[[Path_, Any, Callable[..., None]], None]
+    r: _Resolver,
+    uncertain: Callable[[Path_, Any, Callable[..., None]], None],
+    areas: list[str],
 ) -> dict[str, Any]:
     """Intervention costs as engine arrays (one draw, point values), registering uncertain
-    amounts with ``uncertain``."""
+    amounts with ``uncertain``. The area axis holds only ``areas`` (those the case uses)."""
     case = r.case
     n_years = case.horizon_years
     first = case.first_year
-    area_index = {a: k for k, a in enumerate(AREAS)}
+    area_index = {a: k for k, a in enumerate(areas)}
     actor_index = {a: k for k, a in enumerate(ACTORS)}
     # intervention costs
     participant_amount: list[float] = []
     schedules: list[list[float]] = []
     p_actor: list[int] = []
     p_area: list[int] = []
-    other = np.zeros((1, len(ACTORS), len(AREAS), n_years))
+    other = np.zeros((1, len(ACTORS), len(areas), n_years))
     cost_rows: list[dict[str, Any]] = []
     for i, cost in enumerate(case.intervention.costs):
         path: Path_ = ("intervention", "costs", i)
@@ -432,7 +441,7 @@ def _prepare_costs(
             }
         )
         if isinstance(cost, FixedCost | OneOffCost):
-            mask = np.zeros((len(ACTORS), len(AREAS), n_years))
+            mask = np.zeros((len(ACTORS), len(areas), n_years))
             if isinstance(cost, FixedCost):
                 mask[a, ar, cost.first_year - first : cost.last_year - first + 1] = factor
             else:
@@ -535,9 +544,10 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     unit_prices = (
         np.array(prices, dtype=np.float64)[None, :, :] if prices else np.zeros((1, 0, len(ACTORS)))
     )
-    consequence_area = np.array([AREAS.index(c.area) for c in infos], dtype=np.int64)
+    areas = used_areas([c.area for c in infos], [c.area for c in case.intervention.costs])
+    consequence_area = np.array([areas.index(c.area) for c in infos], dtype=np.int64)
 
-    costs = _prepare_costs(r, uncertain)
+    costs = _prepare_costs(r, uncertain, areas)
     cost_rows = costs["cost_rows"]
 
     raw_adjustments = {
@@ -573,6 +583,7 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
         **{name: np.array([point(value)]) for name, value in raw_adjustments.items()},
     }
     constants: dict[str, Any] = {
+        "areas": areas,
         "n_years": n_years,
         "absolute": absolute,
         "cohort_year": cohort_year,
@@ -677,7 +688,8 @@ def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -
     df_gains = discount_factors(meta["bands_gains"], n_years, convention)
     flows = success_rate_flows(inputs)
     appraisal = appraise_flows(flows, df_gains, df_costs)
-    return summarise(flows, appraisal, prepared.baseline(arrays), inputs.effect)
+    summary = summarise(flows, appraisal, prepared.baseline(arrays), inputs.effect)
+    return expand_areas(summary, [AREAS.index(a) for a in prepared.constants["areas"]])
 
 
 ChunkMapper = Callable[[Prepared, list[int], list[np.random.SeedSequence]], Iterable[Summary]]
@@ -721,7 +733,7 @@ def appraise(
     else:
         root = np.random.SeedSequence(seed)
         run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
-        cells = len(ACTORS) * len(AREAS) * prepared.constants["n_years"]
+        cells = len(ACTORS) * len(prepared.constants["areas"]) * prepared.constants["n_years"]
         sizes = chunk_sizes(draws, cells)
         run["chunk_draws"] = sizes[0]
         children = root.spawn(len(sizes))
@@ -774,7 +786,7 @@ def _appraise_state_transition(
     else:
         root = np.random.SeedSequence(seed)
         run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
-        cells = len(ACTORS) * len(AREAS) * loaded.case.horizon_years
+        cells = len(ACTORS) * len(prepared.used_areas) * loaded.case.horizon_years
         cells = max(cells, prepared.n_cycles * len(prepared.model.states) ** 2 * 2)
         sizes = chunk_sizes(draws, cells)
         run["chunk_draws"] = sizes[0]

@@ -20,9 +20,9 @@ from socialinvest.engine import markov
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
-from socialinvest.engine.expressions import parse
+from socialinvest.engine.expressions import Expression, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
-from socialinvest.engine.summary import Summary, summarise
+from socialinvest.engine.summary import Summary, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase
 from socialinvest.vocabulary import ACTORS, AREAS, CYCLES_PER_YEAR
@@ -45,8 +45,9 @@ class PreparedStateTransition:
     cycles_per_year: int
     costs: dict[str, Any]
     prices: np.ndarray  # [K, A] signed price per unit for each actor
-    areas: np.ndarray  # [K] area index
+    areas: np.ndarray  # [K] index into used_areas
     meta: dict[str, Any]
+    used_areas: list[str]
 
     @property
     def case(self) -> Any:
@@ -79,7 +80,12 @@ class _Sampler:
             else:
                 self.env[name] = self.number(value)[:, None]
         self.known = set(self.env)
+        self._parsed: dict[str, Expression] = {}
         self.n_cycles = prepared.n_cycles
+        self.env_tm = {
+            name: (value.T if isinstance(value, np.ndarray) and value.ndim == 2 else value)
+            for name, value in self.env.items()
+        }
 
     def number(self, value: Any) -> np.ndarray:
         """[D] values of a number or a one-dimensional distribution."""
@@ -89,53 +95,62 @@ class _Sampler:
             return np.asarray(value.distribution.sample(self.n, self.rng), dtype=np.float64)
         return np.full(self.n, float(value))
 
+    def raw_cell(self, value: Any) -> np.ndarray:
+        """Values of a cell as [D or 1, T or 1] (broadcastable to [D, T], not copied)."""
+        if isinstance(value, str):
+            expression = self.parsed(value)
+            result = np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64)
+            return result.reshape((1, 1)) if result.ndim == 0 else result
+        if isinstance(value, Dist):
+            return self.number(value)[:, None]
+        return np.full((1, 1), float(value))
+
+    def parsed(self, text: str) -> Expression:
+        found = self._parsed.get(text)
+        if found is None:
+            found = self._parsed[text] = parse(text, self.known, set(self.tables))
+        return found
+
+    def time_major_cell(self, value: Any) -> np.ndarray:
+        """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names)."""
+        if isinstance(value, str):
+            expression = self.parsed(value)
+            result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
+            return result.reshape((1, 1)) if result.ndim == 0 else result
+        return self.raw_cell(value).T
+
     def cell(self, value: Any) -> np.ndarray:
         """[D, T] values of a cell (number, distribution or formula)."""
-        if isinstance(value, str):
-            expression = parse(value, self.known, set(self.tables))
-            result = np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64)
-        else:
-            result = self.number(value)[:, None]
-        return np.broadcast_to(result, (self.n, self.n_cycles)).astype(np.float64)
+        return np.broadcast_to(self.raw_cell(value), (self.n, self.n_cycles))
 
 
 def _is_rest(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == "rest"
 
 
-def _rows(
-    sampler: _Sampler,
-    states: list[str],
-    table: dict[str, Any],
-    into: np.ndarray,
-    mask: np.ndarray | None = None,
-) -> None:
-    """Write the rows of ``table`` into the [D, T, S, S] matrices (only cycles in ``mask``)."""
+def _build_row(sampler: _Sampler, states: list[str], row: Any) -> np.ndarray:
+    """One transition row, time-major: [T or 1, S_to, D or 1] (the smallest shape it needs)."""
     index = {s: k for k, s in enumerate(states)}
-    for origin, row in table.items():
-        i = index[origin]
-        new = np.zeros((sampler.n, sampler.n_cycles, len(states)))
-        if isinstance(row, DirichletRow):
-            counts = [row.dirichlet.get(s, 0.0) for s in states]
-            if sampler.rng is None:
-                probs = np.asarray(counts, dtype=np.float64) / sum(counts)
-                new[:] = probs[None, None, :]
-            else:
-                draws = make_distribution("dirichlet", counts=counts).sample(sampler.n, sampler.rng)
-                new[:] = np.asarray(draws)[:, None, :]
-        else:
-            rest = None
-            for to, value in row.items():
-                if _is_rest(value):
-                    rest = index[to]
-                else:
-                    new[:, :, index[to]] = sampler.cell(value)
-            if rest is not None:
-                new[:, :, rest] = 1.0 - new.sum(axis=2)
-        if mask is None:
-            into[:, :, i, :] = new
-        else:
-            into[:, mask, i, :] = new[:, mask, :]
+    n_states = len(states)
+    if isinstance(row, DirichletRow):
+        counts = [row.dirichlet.get(s, 0.0) for s in states]
+        if sampler.rng is None:
+            return (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :, None]
+        draws = make_distribution("dirichlet", counts=counts).sample(sampler.n, sampler.rng)
+        return np.ascontiguousarray(np.asarray(draws, dtype=np.float64).T[None, :, :])
+    cells = {index[to]: sampler.time_major_cell(v) for to, v in row.items() if not _is_rest(v)}
+    rest = next((index[to] for to, v in row.items() if _is_rest(v)), None)
+    t = max((c.shape[0] for c in cells.values()), default=1)
+    d = max((c.shape[1] for c in cells.values()), default=1)
+    out = np.zeros((t, n_states, d))
+    taken = np.zeros((t, d)) if rest is not None else None
+    for j, cell in cells.items():
+        out[:, j, :] = cell
+        if taken is not None:
+            taken += cell
+    if rest is not None and taken is not None:
+        out[:, rest, :] = 1.0 - taken
+    return out
 
 
 def _rest_column(row: Any, states: list[str], origin: str) -> int:
@@ -146,52 +161,97 @@ def _rest_column(row: Any, states: list[str], origin: str) -> int:
     return states.index(origin)
 
 
-def transition_matrices(
+def transition_rows(
     prepared: PreparedStateTransition, sampler: _Sampler
-) -> tuple[np.ndarray, np.ndarray]:
-    """[D, T, S, S] matrices of the comparator and the intervention arm."""
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The rows of the comparator's and the intervention arm's transition matrices, one array
+    [T or 1, S_to, D or 1] per from-state (time-major, so the trace reads contiguous memory).
+    Rows the intervention does not change are shared between the arms."""
     st = prepared.model
     states = st.states
-    n_states = len(states)
-    comparator = np.zeros((sampler.n, sampler.n_cycles, n_states, n_states))
-    _rows(sampler, states, st.transitions, comparator)
-    intervention = comparator.copy()
+    n, n_cycles, n_states = sampler.n, sampler.n_cycles, len(states)
+    comparator = [_build_row(sampler, states, st.transitions[origin]) for origin in states]
+    intervention = list(comparator)
     effect = st.intervention_effect
-    mask = np.zeros(sampler.n_cycles, dtype=bool)
+    mask = np.zeros(n_cycles, dtype=bool)
     if effect.cycles is None:
         mask[:] = True
     else:
         mask[effect.cycles[0] - 1 : effect.cycles[1]] = True
-    _rows(sampler, states, effect.transitions, intervention, mask)
+    changed: dict[int, np.ndarray] = {}
+
+    def writable(i: int) -> np.ndarray:
+        if i not in changed:
+            changed[i] = np.array(np.broadcast_to(comparator[i], (n_cycles, n_states, n)))
+        return changed[i]
+
+    for origin, row in effect.transitions.items():
+        i = states.index(origin)
+        replacement = np.broadcast_to(_build_row(sampler, states, row), (n_cycles, n_states, n))
+        writable(i)[mask] = replacement[mask]
     for rr in effect.relative_risks:
         i = states.index(rr.from_)
-        row = effect.transitions.get(rr.from_, st.transitions[rr.from_])
-        rest = _rest_column(row, states, rr.from_)
-        factor = sampler.cell(rr.rr)[:, mask]
+        row_def = effect.transitions.get(rr.from_, st.transitions[rr.from_])
+        rest = _rest_column(row_def, states, rr.from_)
+        factor = np.broadcast_to(sampler.time_major_cell(rr.rr), (n_cycles, n))[mask]
+        target = writable(i)
         for to in rr.to:
             j = states.index(to)
-            intervention[:, mask, i, j] = intervention[:, mask, i, j] * factor
-        others = np.delete(np.arange(n_states), rest)
-        intervention[:, mask, i, rest] = 1.0 - intervention[:, mask, i, :][..., others].sum(-1)
+            target[mask, j, :] = target[mask, j, :] * factor
+        others = [k for k in range(n_states) if k != rest]
+        target[mask, rest, :] = 1.0 - target[mask][:, others, :].sum(axis=1)
+    for i, row in changed.items():
+        intervention[i] = row
     return comparator, intervention
 
 
-def _check(loaded: LoadedCase, matrices: np.ndarray, arm: str) -> None:
-    try:
-        markov.validate_transitions(matrices)
-    except ValueError as exc:
-        path: tuple[str | int, ...] = ("state_transition",) + (
-            ("transitions",) if arm == "comparator" else ("intervention_effect",)
-        )
+def _check(
+    loaded: LoadedCase, rows: list[np.ndarray], arm: str, states: list[str], sampled_only: bool
+) -> None:
+    """A clear error if any row has a value outside [0, 1] or does not sum to 1. With
+    ``sampled_only``, rows that do not vary by draw are skipped (checked when loading)."""
+    tolerance = markov.PROBABILITY_TOLERANCE
+    for i, row in enumerate(rows):
+        if sampled_only and row.shape[2] == 1:
+            continue
+        low, high = row.min(), row.max()
+        worst = np.abs(row.sum(axis=1) - 1.0).max()
+        if low >= -tolerance and high <= 1.0 + tolerance and worst <= tolerance:
+            continue
+        if not (np.isfinite(low) and np.isfinite(high)):
+            found = "values that are not numbers"
+        elif low < -tolerance or high > 1.0 + tolerance:
+            found = f"a probability of {low if low < -tolerance else high:.6g}"
+        else:
+            found = f"probabilities that sum to {1.0 + worst:.6g} or {1.0 - worst:.6g}"
+        section = "transitions" if arm == "comparator" else "intervention_effect"
         raise loaded.error(
-            path,
+            ("state_transition", section),
             "transition probabilities in [0, 1] with rows summing to 1",
-            problem=f"gives invalid probabilities in the {arm} arm ({exc})",
-        ) from None
+            problem=f"gives invalid probabilities in the {arm} arm (row {states[i]}: {found})",
+        )
+
+
+def _trace(rows: list[np.ndarray], start: np.ndarray, n_cycles: int) -> np.ndarray:
+    """Occupancy [D, T+1, S]: row t+1 = Σ_i occupancy_i(t) · row_i(cycle t+1).
+
+    Rows are [T or 1, S_to, D or 1] and the trace is built as [T+1, S, D], so every operand of
+    the loop (where a state-transition run spends most of its time) is contiguous.
+    """
+    n, n_states = start.shape
+    trace = np.empty((n_cycles + 1, n_states, n))
+    trace[0] = start.T
+    for t in range(n_cycles):
+        current = trace[t]
+        nxt = trace[t + 1]
+        nxt[:] = 0.0
+        for i, row in enumerate(rows):
+            nxt += current[i] * row[t if row.shape[0] > 1 else 0]
+    return trace.transpose(2, 0, 1)
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
-    from socialinvest.runner import _prepare_costs, _Resolver
+    from socialinvest.runner import _prepare_costs, _Resolver, used_areas
 
     case = loaded.case
     st = case.state_transition
@@ -201,10 +261,8 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
     def ignore(*_: Any) -> None:  # uncertain cost amounts are sampled in run_chunk
         return None
 
-    costs = _prepare_costs(r, ignore)
     infos = []
     prices = []
-    areas = []
     for i, item in enumerate(st.consequences):
         as_consequence = Consequence(
             name=item.name,
@@ -229,7 +287,9 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
             ) from None
         infos.append(info)
         prices.append(price)
-        areas.append(AREAS.index(info.area))
+    used = used_areas([c.area for c in infos], [c.area for c in case.intervention.costs])
+    costs = _prepare_costs(r, ignore, used)
+    areas = [used.index(c.area) for c in infos]
     cpy = CYCLES_PER_YEAR[st.cycle]
     prepared = PreparedStateTransition(
         loaded=loaded,
@@ -240,6 +300,7 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
         prices=np.array(prices, dtype=np.float64).reshape(len(prices), len(ACTORS)),
         areas=np.array(areas, dtype=np.int64),
         meta={},
+        used_areas=used,
     )
     bands_costs, costs_label = r.discount(case.discounting, ("discounting",))
     if case.discounting.gains is not None:
@@ -261,9 +322,9 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
     }
     # Check the matrices at the inputs' point values now, so a mistake is reported on loading.
     sampler = _Sampler(prepared, 1, None)
-    comparator, intervention = transition_matrices(prepared, sampler)
-    _check(loaded, comparator, "comparator")
-    _check(loaded, intervention, "intervention")
+    comparator, intervention = transition_rows(prepared, sampler)
+    _check(loaded, comparator, "comparator", st.states, sampled_only=False)
+    _check(loaded, intervention, "intervention", st.states, sampled_only=False)
     return prepared
 
 
@@ -275,17 +336,17 @@ def run_state_transition_chunk(
     st = prepared.model
     rng = np.random.default_rng(seed) if seed is not None else None
     sampler = _Sampler(prepared, n, rng)
-    comparator, intervention = transition_matrices(prepared, sampler)
+    comparator, intervention = transition_rows(prepared, sampler)
     if rng is not None:
-        _check(prepared.loaded, comparator, "comparator")
-        _check(prepared.loaded, intervention, "intervention")
+        _check(prepared.loaded, comparator, "comparator", st.states, sampled_only=True)
+        _check(prepared.loaded, intervention, "intervention", st.states, sampled_only=True)
     states = st.states
     start = np.zeros((n, len(states)))
     for name, share in st.start.items():
         start[:, states.index(name)] = share
     occupancy = {}
     for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
-        trace = markov.cohort_trace(matrices, start, prepared.n_cycles)
+        trace = _trace(matrices, start, prepared.n_cycles)
         occupancy[arm] = markov.cycle_occupancy(trace, st.correction)  # [D, T, S]
 
     # outcomes per person, per arm
@@ -308,10 +369,9 @@ def run_state_transition_chunk(
             table = outcome.values
             if arm == "intervention" and outcome.intervention is not None:
                 table = {**outcome.values, **outcome.intervention}
-            reward = np.zeros((n, prepared.n_cycles, len(states)))
+            per_cycle = np.zeros((n, prepared.n_cycles))
             for s_name, value in table.items():
-                reward[:, :, states.index(s_name)] = sampler.cell(value)
-            per_cycle = (occupancy[arm] * reward).sum(axis=2)  # [D, T]
+                per_cycle += occupancy[arm][:, :, states.index(s_name)] * sampler.raw_cell(value)
             per_arm[k] = (per_cycle * active * weights).sum(axis=1)
         values[name] = per_arm
     for name, parts in st.totals.items():
@@ -323,8 +383,12 @@ def run_state_transition_chunk(
     total_intake = intake.sum(axis=1)
     values = {name: v * total_intake[None, :] for name, v in values.items()}
 
-    # budget flows: difference in priced activity between the arms, by calendar year
     n_years = case.horizon_years
+    if not st.consequences and not case.intervention.costs:
+        # a model with outcomes only (health economics): no budget flows to appraise
+        return zero_summary(n, len(ACTORS), len(AREAS), n_years), OutcomeDraws(values)
+
+    # budget flows: difference in priced activity between the arms, by calendar year
     cpy = prepared.cycles_per_year
     n_cons = len(st.consequences)
     units = np.zeros((n, n_cons, n_years))
@@ -341,7 +405,8 @@ def run_state_transition_chunk(
             contribution = delta[:, :length] * intake[:, c, None]
             for year in np.unique(calendar_year).tolist():
                 units[:, k, year] += contribution[:, calendar_year == year].sum(axis=1)
-    area_onehot = np.eye(len(AREAS))[prepared.areas]  # [K, R]
+    n_areas = len(prepared.used_areas)
+    area_onehot = np.eye(n_areas)[prepared.areas]  # [K, R']
     gains = -np.einsum("dky,ka,kr->dary", units, prepared.prices, area_onehot)
 
     costs = prepared.costs
@@ -353,7 +418,7 @@ def run_state_transition_chunk(
             draws = sampler.number(cost.amount) * row["price_factor"]
             if cost.type in ("fixed", "one_off"):
                 mask = np.zeros(other.shape[1:])
-                a, ar = ACTORS.index(cost.actor), AREAS.index(cost.area)
+                a, ar = ACTORS.index(cost.actor), prepared.used_areas.index(cost.area)
                 first = case.first_year
                 if cost.type == "fixed":
                     mask[a, ar, cost.first_year - first : cost.last_year - first + 1] = 1.0
@@ -371,7 +436,7 @@ def run_state_transition_chunk(
                 amounts[:, position] = draws
     cost_inputs = SuccessRateInputs(
         n_years=n_years,
-        n_areas=len(AREAS),
+        n_areas=n_areas,
         cohort_year=np.array([c.year - case.first_year for c in cohorts], dtype=np.int64),
         intake=intake,
         effect=np.zeros(n),
@@ -403,6 +468,7 @@ def run_state_transition_chunk(
     df_gains = discount_factors(meta["bands_gains"], n_years, convention)
     appraisal = appraise_flows(flows, df_gains, df_costs)
     summary = summarise(flows, appraisal, np.zeros(n), np.zeros(n))
+    summary = expand_areas(summary, [AREAS.index(a) for a in prepared.used_areas])
     return summary, OutcomeDraws(values)
 
 

@@ -103,7 +103,9 @@ def validate_transitions(
         )
 
 
-def cohort_trace(transitions: npt.ArrayLike, start: npt.ArrayLike, n_cycles: int) -> FloatArray:
+def cohort_trace(
+    transitions: npt.ArrayLike, start: npt.ArrayLike, n_cycles: int, *, validate: bool = True
+) -> FloatArray:
     """State occupancy [D, n_cycles + 1, S] of a cohort; row 0 is ``start``.
 
     ``transitions`` is [D, S, S] (the same matrix every cycle) or [D, T, S, S] with T ≥
@@ -112,12 +114,13 @@ def cohort_trace(transitions: npt.ArrayLike, start: npt.ArrayLike, n_cycles: int
     either input is broadcast against the other.
 
     Raises ValueError if a row does not sum to 1 or an entry is not a probability (see
-    ``validate_transitions``).
+    ``validate_transitions``); ``validate=False`` skips that check for callers that have made it.
     """
     given = _float_array(transitions)
     p = as_cycle_indexed(given, n_cycles)
-    # a constant matrix is checked once (errors then name "every cycle")
-    validate_transitions(given if given.ndim == 3 else p)
+    if validate:
+        # a constant matrix is checked once (errors then name "every cycle")
+        validate_transitions(given if given.ndim == 3 else p)
     x0 = _float_array(start)
     if x0.ndim != 2 or x0.shape[1] != p.shape[-1]:
         raise ValueError(
@@ -130,7 +133,7 @@ def cohort_trace(transitions: npt.ArrayLike, start: npt.ArrayLike, n_cycles: int
     trace[:, 0] = x0
     for t in range(n_cycles):
         # row t+1 = row t · P(cycle t+1), for every draw at once
-        trace[:, t + 1] = np.matmul(trace[:, t, None, :], p[:, t])[:, 0, :]
+        trace[:, t + 1] = np.einsum("ds,dsk->dk", trace[:, t], p[:, t])
     return trace
 
 
@@ -323,7 +326,12 @@ def cycle_occupancy(trace: npt.ArrayLike, method: CorrectionMethod) -> FloatArra
     if tr.ndim != 3 or tr.shape[1] < 2:
         raise ValueError(f"trace must have shape [D, T + 1, S] with T ≥ 1, got {tr.shape}")
     a = cycle_allocation(tr.shape[1] - 1, method)
-    return np.asarray(np.einsum("tk,dks->dts", a, tr), dtype=np.float64)
+    # Every method counts rows t − 1 and t only in cycle t (the allocation is bidiagonal), so the
+    # occupancy is a weighted sum of two shifted views of the trace: O(D·T·S), not O(D·T²·S).
+    cycles = np.arange(tr.shape[1] - 1)
+    before = a[cycles, cycles][None, :, None]
+    after = a[cycles, cycles + 1][None, :, None]
+    return np.asarray(before * tr[:, :-1] + after * tr[:, 1:], dtype=np.float64)
 
 
 # ------------------------------------------------------------------------------- rewards

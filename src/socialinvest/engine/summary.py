@@ -8,7 +8,7 @@ that quantiles and probabilities are exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -118,6 +118,50 @@ def combine(parts: list[Summary]) -> Summary:
         additional_successes=cat("additional_successes"),
         baseline=cat("baseline"),
         effect=cat("effect"),
+    )
+
+
+def zero_summary(n: int, n_actors: int, n_areas: int, n_years: int) -> Summary:
+    """The summary of ``n`` draws without any budget flow (break-even in the first year)."""
+    zeros = np.zeros((n_actors, n_areas, n_years))
+    return Summary(
+        draws=n,
+        gains_mean=zeros,
+        costs_mean=zeros,
+        discounted_net_mean=zeros,
+        discount_gains=np.ones(n_years),
+        discount_costs=np.ones(n_years),
+        active=np.zeros((n_actors, n_areas), dtype=bool),
+        npv=np.zeros((n, n_actors)),
+        discounted_gains=np.zeros((n, n_actors)),
+        discounted_costs=np.zeros((n, n_actors)),
+        gains_per_effect=np.zeros((n, n_actors)),
+        break_even=np.zeros((n, n_actors), dtype=np.int64),
+        break_even_total=np.zeros(n, dtype=np.int64),
+        additional_successes=np.zeros(n),
+        baseline=np.zeros(n),
+        effect=np.zeros(n),
+    )
+
+
+def expand_areas(summary: Summary, area_index: list[int], n_areas: int = 8) -> Summary:
+    """The summary with its area axis expanded from the areas computed (positions
+    ``area_index`` of the full list of ``n_areas``) to all areas (zeros elsewhere)."""
+    if len(area_index) == n_areas and area_index == list(range(n_areas)):
+        return summary
+
+    def expand(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        shape = (values.shape[0], n_areas, *values.shape[2:])
+        full = np.zeros(shape, dtype=values.dtype)
+        full[:, area_index] = values
+        return full
+
+    return replace(
+        summary,
+        gains_mean=expand(summary.gains_mean),
+        costs_mean=expand(summary.costs_mean),
+        discounted_net_mean=expand(summary.discounted_net_mean),
+        active=expand(summary.active),
     )
 
 
