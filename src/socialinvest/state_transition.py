@@ -200,8 +200,8 @@ def transition_rows(
             target[mask, j, :] = target[mask, j, :] * factor
         others = [k for k in range(n_states) if k != rest]
         target[mask, rest, :] = 1.0 - target[mask][:, others, :].sum(axis=1)
-    for i, row in changed.items():
-        intervention[i] = row
+    for i, changed_row in changed.items():
+        intervention[i] = changed_row
     return comparator, intervention
 
 
