@@ -21,6 +21,10 @@ runner = CliRunner()
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
 
+def case_model(path: Path) -> str:
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("model", "success_rate")
+
+
 def test_there_are_two_examples():
     names = {p.name for p in EXAMPLE_FILES}
     assert {"impact60-job-education.yaml", "housing-first-young-homeless.yaml"} <= names
@@ -69,6 +73,8 @@ def test_json_output_has_the_documented_fields(example: Path):
     assert data["break_even_year"] is None or 2025 <= data["break_even_year"] <= 2034
     assert isinstance(data["return_per_krone"], float)
     assert set(data["break_even_success_rate"]) >= {"total", "by_actor"}
+    if case_model(example) == "state_transition":
+        assert set(data["state_transition"]["outcomes"]) >= {"months_in_job_or_education"}
     assert set(data["break_even_success_rate"]["by_actor"]) == {"kommune", "region", "stat"}
     row = data["yearly"][0]
     assert set(row) >= {"year", "actor", "area", "gains", "costs", "net", "discounted_net"}
@@ -84,7 +90,8 @@ def test_json_output_has_the_documented_fields(example: Path):
     ids = {e["id"] for e in prov["entries"]}
     assert "discounting/finansministeriet" in ids
     case = yaml.safe_load(example.read_text(encoding="utf-8"))
-    assert {c["ref"] for c in case["consequences"]} <= ids
+    consequences = case.get("consequences") or case["state_transition"]["consequences"]
+    assert {c["ref"] for c in consequences} <= ids
 
 
 def test_json_is_reproducible():

@@ -182,3 +182,13 @@ def test_state_transition_errors_are_one_sentence(tmp_path, change, fragments):
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     for fragment in fragments:
         assert fragment in line, (fragment, line)
+
+
+def test_the_state_transition_example_with_monte_carlo():
+    result = appraise(load_case(EXAMPLES / "impact60-state-transition.yaml"), draws=500, seed=4)
+    table = result.outcome_table()
+    months = table["outcomes"]["months_in_job_or_education"]
+    # relative risks above 1 on moving into job and education: more months there, every draw
+    assert months["difference"] > 0
+    assert months["difference_interval"]["p05"] > 0
+    assert result.uncertainty()["total"]["p05"] < result.uncertainty()["total"]["p95"]
