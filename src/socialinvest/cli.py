@@ -160,7 +160,8 @@ def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
                 file=path,
                 name=case.name,
                 cohorts=len(case.target_group.cohorts),
-                consequences=len(case.consequences),
+                consequences=len(case.consequences)
+                + len(case.state_transition.consequences if case.state_transition else []),
             )
         )
 
