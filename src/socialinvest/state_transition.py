@@ -9,6 +9,7 @@ success-rate engine for the intervention's costs and the appraisal.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,11 @@ class PreparedStateTransition:
         return self.loaded.case
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(text: str, known: frozenset[str], tables: frozenset[str]) -> Expression:
+    return parse(text, set(known), set(tables))
+
+
 class _Sampler:
     """Values of numbers, distributions and formulas for D draws (means when rng is None)."""
 
@@ -61,6 +67,7 @@ class _Sampler:
         st = prepared.model
         self.n = n
         self.rng = rng
+        self._drawn: dict[int, np.ndarray] = {}
         self.tables = {
             name: (np.asarray(t.breaks, dtype=np.float64), np.asarray(t.values, dtype=np.float64))
             for name, t in st.tables.items()
@@ -80,7 +87,6 @@ class _Sampler:
             else:
                 self.env[name] = self.number(value)[:, None]
         self.known = set(self.env)
-        self._parsed: dict[str, Expression] = {}
         self.n_cycles = prepared.n_cycles
         self.env_tm = {
             name: (value.T if isinstance(value, np.ndarray) and value.ndim == 2 else value)
@@ -88,11 +94,19 @@ class _Sampler:
         }
 
     def number(self, value: Any) -> np.ndarray:
-        """[D] values of a number or a one-dimensional distribution."""
+        """[D] values of a number or a one-dimensional distribution. An uncertain input is drawn
+        once per draw and then reused (both arms see the same draw of a shared value)."""
         if isinstance(value, Dist):
-            if self.rng is None:
-                return np.full(self.n, value.point)
-            return np.asarray(value.distribution.sample(self.n, self.rng), dtype=np.float64)
+            drawn = self._drawn.get(id(value))
+            if drawn is None:
+                if self.rng is None:
+                    drawn = np.full(self.n, value.point)
+                else:
+                    drawn = np.asarray(
+                        value.distribution.sample(self.n, self.rng), dtype=np.float64
+                    )
+                self._drawn[id(value)] = drawn
+            return drawn
         return np.full(self.n, float(value))
 
     def raw_cell(self, value: Any) -> np.ndarray:
@@ -106,10 +120,7 @@ class _Sampler:
         return np.full((1, 1), float(value))
 
     def parsed(self, text: str) -> Expression:
-        found = self._parsed.get(text)
-        if found is None:
-            found = self._parsed[text] = parse(text, self.known, set(self.tables))
-        return found
+        return _parse_cached(text, frozenset(self.known), frozenset(self.tables))
 
     def time_major_cell(self, value: Any) -> np.ndarray:
         """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names)."""
@@ -233,7 +244,7 @@ def _check(
 
 
 def _trace(rows: list[np.ndarray], start: np.ndarray, n_cycles: int) -> np.ndarray:
-    """Occupancy [D, T+1, S]: row t+1 = Σ_i occupancy_i(t) · row_i(cycle t+1).
+    """Occupancy, time-major [T+1, S, D]: row t+1 = Σ_i occupancy_i(t) · row_i(cycle t+1).
 
     Rows are [T or 1, S_to, D or 1] and the trace is built as [T+1, S, D], so every operand of
     the loop (where a state-transition run spends most of its time) is contiguous.
@@ -247,7 +258,19 @@ def _trace(rows: list[np.ndarray], start: np.ndarray, n_cycles: int) -> np.ndarr
         nxt[:] = 0.0
         for i, row in enumerate(rows):
             nxt += current[i] * row[t if row.shape[0] > 1 else 0]
-    return trace.transpose(2, 0, 1)
+    return trace
+
+
+def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
+    """Person-cycles per state and cycle, time-major [T, S, D], under the within-cycle
+    correction (the same allocation as markov.cycle_occupancy, on time-major arrays)."""
+    n_cycles = trace.shape[0] - 1
+    allocation = markov.cycle_allocation(n_cycles, correction)  # type: ignore[arg-type]
+    cycles = np.arange(n_cycles)
+    before = allocation[cycles, cycles][:, None, None]
+    after = allocation[cycles, cycles + 1][:, None, None]
+    occupancy: np.ndarray = before * trace[:-1] + after * trace[1:]
+    return occupancy
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
@@ -344,10 +367,9 @@ def run_state_transition_chunk(
     start = np.zeros((n, len(states)))
     for name, share in st.start.items():
         start[:, states.index(name)] = share
-    occupancy = {}
+    occupancy = {}  # time-major [T, S, D]
     for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
-        trace = _trace(matrices, start, prepared.n_cycles)
-        occupancy[arm] = markov.cycle_occupancy(trace, st.correction)  # [D, T, S]
+        occupancy[arm] = _occupancy(_trace(matrices, start, prepared.n_cycles), st.correction)
 
     # outcomes per person, per arm
     values: dict[str, np.ndarray] = {}
@@ -369,10 +391,12 @@ def run_state_transition_chunk(
             table = outcome.values
             if arm == "intervention" and outcome.intervention is not None:
                 table = {**outcome.values, **outcome.intervention}
-            per_cycle = np.zeros((n, prepared.n_cycles))
+            per_cycle = np.zeros((prepared.n_cycles, n))  # time-major
             for s_name, value in table.items():
-                per_cycle += occupancy[arm][:, :, states.index(s_name)] * sampler.raw_cell(value)
-            per_arm[k] = (per_cycle * active * weights).sum(axis=1)
+                per_cycle += occupancy[arm][:, states.index(s_name), :] * sampler.time_major_cell(
+                    value
+                )
+            per_arm[k] = ((active * weights)[:, None] * per_cycle).sum(axis=0)
         values[name] = per_arm
     for name, parts in st.totals.items():
         values[name] = sum((values[p] for p in parts), np.zeros((2, n)))
@@ -394,17 +418,19 @@ def run_state_transition_chunk(
     units = np.zeros((n, n_cons, n_years))
     for k, item in enumerate(st.consequences):
         s = states.index(item.state)
-        per_cycle = sampler.cell(item.units_per_cycle)  # [D, T]
-        delta = (occupancy["intervention"][:, :, s] - occupancy["comparator"][:, :, s]) * per_cycle
+        per_cycle = sampler.time_major_cell(item.units_per_cycle)  # [T or 1, D or 1]
+        delta = (occupancy["intervention"][:, s, :] - occupancy["comparator"][:, s, :]) * per_cycle
+        delta = np.broadcast_to(delta, (prepared.n_cycles, n))
         for c, cohort in enumerate(cohorts):
             offset = (cohort.year - case.first_year) * cpy
             length = prepared.n_cycles - offset
             if length <= 0:
                 continue
-            calendar_year = (offset + np.arange(length)) // cpy
-            contribution = delta[:, :length] * intake[:, c, None]
-            for year in np.unique(calendar_year).tolist():
-                units[:, k, year] += contribution[:, calendar_year == year].sum(axis=1)
+            # the cohort's cycles 1..length fall in calendar years offset // cpy onwards, cpy each
+            first_year = offset // cpy
+            starts = np.arange(0, length, cpy)
+            per_year = np.add.reduceat(delta[:length], starts, axis=0)  # [years, D]
+            units[:, k, first_year : first_year + len(starts)] += (per_year * intake[:, c]).T
     n_areas = len(prepared.used_areas)
     area_onehot = np.eye(n_areas)[prepared.areas]  # [K, R']
     gains = -np.einsum("dky,ka,kr->dary", units, prepared.prices, area_onehot)
