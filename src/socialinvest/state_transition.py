@@ -17,7 +17,7 @@ import numpy as np
 
 from socialinvest.case.load import LoadedCase
 from socialinvest.case.models import Consequence, DirichletRow, Dist, StateTransition, point
-from socialinvest.engine import markov
+from socialinvest.engine import markov, microsim
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
@@ -351,13 +351,76 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
     return prepared
 
 
+def _matrices(rows: list[np.ndarray], n: int, n_cycles: int) -> np.ndarray:
+    """Time-major rows [T or 1, S_to, D or 1] → cycle-indexed matrices [D, T, S, S]."""
+    n_states = len(rows)
+    full = np.empty((n, n_cycles, n_states, n_states))
+    for i, row in enumerate(rows):
+        full[:, :, i, :] = np.broadcast_to(row, (n_cycles, n_states, n)).transpose(2, 0, 1)
+    return full
+
+
+def _simulate(
+    prepared: PreparedStateTransition,
+    arms: tuple[list[np.ndarray], list[np.ndarray]],
+    start: np.ndarray,
+    inner: np.random.SeedSequence,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Microsimulation of both arms with common random numbers: time-major occupancy shares
+    [T+1, S, D] per arm and each path outcome per arm [D] (mean per person)."""
+    st = prepared.model
+    simulation = st.simulation
+    assert simulation is not None
+    n = start.shape[0]
+    streams = microsim.random_streams(inner, n, simulation.individuals, prepared.n_cycles)
+    traces: dict[str, np.ndarray] = {}
+    path_values: dict[str, np.ndarray] = {
+        name: np.zeros((2, n)) for name in simulation.path_outcomes
+    }
+    n_states = len(st.states)
+    for k, (arm, rows) in enumerate(zip(ARMS, arms, strict=True)):
+        paths = microsim.simulate(
+            _matrices(rows, n, prepared.n_cycles), streams, start_probabilities=start
+        )
+        counts = microsim.occupancy(paths, n_states)  # [D, T+1, S]
+        traces[arm] = np.ascontiguousarray((counts / simulation.individuals).transpose(1, 2, 0))
+        for name, po in simulation.path_outcomes.items():
+            states = [st.states.index(s_name) for s_name in po.states]
+            first, last = po.cycles if po.cycles is not None else (1, prepared.n_cycles)
+            per_person: np.ndarray
+            if po.kind == "time_in":
+                per_person = microsim.time_in_states(paths, states, first=first, last=last)
+            elif po.kind == "consecutive":
+                assert po.k is not None
+                per_person, _ = microsim.consecutive(paths, states, po.k, first=first, last=last)
+            elif po.kind == "state_at":
+                per_person = microsim.in_states(microsim.state_at(paths, last), states)
+            else:
+                entered = microsim.first_entry(paths, states, first=first, last=last)
+                per_person = entered != microsim.NEVER
+            path_values[name][k] = np.asarray(per_person, dtype=np.float64).mean(axis=1)
+    return traces, path_values
+
+
 def run_state_transition_chunk(
-    prepared: PreparedStateTransition, n: int, seed: np.random.SeedSequence | None
+    prepared: PreparedStateTransition,
+    n: int,
+    seed: np.random.SeedSequence | None,
 ) -> tuple[Summary, OutcomeDraws]:
-    """Appraise ``n`` draws of a state-transition case (point values when ``seed`` is None)."""
+    """Appraise ``n`` draws of a state-transition case (point values when ``seed`` is None).
+
+    With a ``simulation`` section the arms are simulated person by person: the parameters are
+    drawn from one stream of the chunk's seed (outer uncertainty) and the individuals' chance
+    from another (inner), with the same numbers in both arms.
+    """
     case = prepared.case
     st = prepared.model
-    rng = np.random.default_rng(seed) if seed is not None else None
+    if seed is not None:
+        outer, inner = seed.spawn(2)
+        rng: np.random.Generator | None = np.random.default_rng(outer)
+    else:
+        rng = None
+        inner = np.random.SeedSequence(st.simulation.seed if st.simulation else 0)
     sampler = _Sampler(prepared, n, rng)
     comparator, intervention = transition_rows(prepared, sampler)
     if rng is not None:
@@ -368,8 +431,14 @@ def run_state_transition_chunk(
     for name, share in st.start.items():
         start[:, states.index(name)] = share
     occupancy = {}  # time-major [T, S, D]
-    for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
-        occupancy[arm] = _occupancy(_trace(matrices, start, prepared.n_cycles), st.correction)
+    path_values: dict[str, np.ndarray] = {}
+    if st.simulation is not None:
+        traces, path_values = _simulate(prepared, (comparator, intervention), start, inner)
+        for arm in ARMS:
+            occupancy[arm] = _occupancy(traces[arm], st.correction)
+    else:
+        for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
+            occupancy[arm] = _occupancy(_trace(matrices, start, prepared.n_cycles), st.correction)
 
     # outcomes per person, per arm
     values: dict[str, np.ndarray] = {}
@@ -400,6 +469,7 @@ def run_state_transition_chunk(
         values[name] = per_arm
     for name, parts in st.totals.items():
         values[name] = sum((values[p] for p in parts), np.zeros((2, n)))
+    values.update(path_values)
 
     # intake per cohort (uncertain intake sampled per draw)
     cohorts = case.target_group.cohorts

@@ -504,6 +504,34 @@ class StateConsequence(_Strict):
         return self
 
 
+class PathOutcome(_Strict):
+    """An outcome on each individual's path (microsimulation only), counted per arm."""
+
+    kind: Literal["time_in", "consecutive", "state_at", "first_entry"] = Field(
+        description=(
+            "time_in: cycles spent in the states within the window; consecutive: whether a "
+            "person has k consecutive cycles in the states (a share); state_at: whether a person "
+            "is in the states at the window's last cycle (a share); first_entry: whether a person "
+            "ever enters the states within the window (a share)."
+        )
+    )
+    states: list[str] = Field(min_length=1)
+    k: int | None = Field(default=None, ge=1, description="Cycles in a row, for consecutive.")
+    cycles: list[int] | None = Field(
+        default=None, min_length=2, max_length=2, description="[first, last] cycle; default all."
+    )
+
+
+class Simulation(_Strict):
+    """Run the model person by person (individual microsimulation) instead of as a cohort."""
+
+    individuals: int = Field(ge=1, le=10_000_000, description="Simulated persons per draw.")
+    seed: int = Field(
+        default=0, ge=0, description="Seed of the individual chance in a run without --seed."
+    )
+    path_outcomes: dict[str, PathOutcome] = Field(default_factory=dict)
+
+
 class StateTransition(_Strict):
     """A cohort state-transition model: states, transitions, the intervention's effect on them,
     rewards, and priced consequences per state."""
@@ -536,6 +564,9 @@ class StateTransition(_Strict):
         default_factory=dict, description="Incremental ratios between outcomes or totals."
     )
     consequences: list[StateConsequence] = Field(default_factory=list)
+    simulation: Simulation | None = Field(
+        default=None, description="Simulate individuals (path outcomes, small cohorts)."
+    )
 
 
 class Correlation(_Strict):
