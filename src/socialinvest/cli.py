@@ -1,4 +1,5 @@
-"""The command line: `socialinvest run CASE`, `validate`, `new`, `schema`, `knowledge list|show`.
+"""The command line: `socialinvest run CASE`, `validate`, `new`, `schema`, `knowledge list|show`,
+`sensitivity`, `compare`.
 
 User mistakes (a bad case file, an unknown knowledge-base ID, a bad option) print one sentence
 to standard error and exit with code 2, never a traceback. Heavy modules (numpy, pydantic) are
@@ -10,11 +11,14 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from socialinvest.errors import InputError
+
+if TYPE_CHECKING:
+    from socialinvest.scale import DaskChunks
 
 app = typer.Typer(
     name="socialinvest",
@@ -88,8 +92,26 @@ def run(
         int | None,
         typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run the draws' chunks on this Dask scheduler (tcp://HOST:PORT); same result.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Run the draws' chunks on a local Dask cluster of N processes; same result.",
+        ),
+    ] = None,
 ) -> None:
     """Appraise business cases: net result per actor and year, NPV, break-even, return per krone."""
+    from contextlib import ExitStack
+
     from socialinvest.case import load_case
     from socialinvest.output.files import to_csv, to_json, write_atomically
     from socialinvest.output.progress import DelayedProgress
@@ -97,11 +119,21 @@ def run(
 
     try:
         results = []
-        for path in cases:
-            with DelayedProgress(f"{path.name}") as progress:
-                results.append(
-                    appraise(load_case(path), draws=draws, seed=seed, progress=progress.update)
-                )
+        with ExitStack() as stack:
+            chunks = _chunk_mapper(scheduler, workers, draws)
+            if chunks is not None:
+                stack.callback(chunks.close)
+            for path in cases:
+                with DelayedProgress(f"{path.name}") as progress:
+                    results.append(
+                        appraise(
+                            load_case(path),
+                            draws=draws,
+                            seed=seed,
+                            progress=progress.update,
+                            map_chunks=chunks,
+                        )
+                    )
     except InputError as error:
         _fail(error)
         return
@@ -137,6 +169,24 @@ def run(
     from socialinvest.output.messages import text
 
     typer.echo(text(lang.value, "written", file=out), err=True)
+
+
+def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> DaskChunks | None:
+    """The Dask chunk mapper asked for by --scheduler or --workers (None: run in this process)."""
+    if scheduler is None and workers is None:
+        return None
+    option = "--scheduler" if scheduler is not None else "--workers"
+    if scheduler is not None and workers is not None:
+        raise InputError(
+            "", field=option, statement="give either --scheduler or --workers, not both"
+        )
+    if draws < 2:
+        raise InputError(
+            "", field=option, statement="applies to Monte Carlo runs only; give --draws above 1 too"
+        )
+    from socialinvest.scale import dask_mapper
+
+    return dask_mapper(scheduler=scheduler, workers=workers)
 
 
 @app.command()
@@ -324,6 +374,148 @@ def knowledge_show(
         if ref.note:
             lines.append(f"      note: {ref.note}")
     typer.echo("\n".join(lines))
+
+
+class AnalysisFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+AnalysisFormatOpt = Annotated[
+    AnalysisFormat, typer.Option("--format", "-f", help="table (readable) or json.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the screen.")
+]
+
+
+def _emit_analysis(
+    renderable: object, payload: dict[str, object], fmt: str, out: Path | None, lang: str
+) -> None:
+    """Print or write (all or nothing) an analysis as a rich table or as JSON."""
+    import io
+    import json
+
+    from socialinvest.output.files import write_atomically
+    from socialinvest.output.messages import text
+
+    if fmt == "json":
+        content = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    elif out is None:
+        _console().print(renderable)
+        return
+    else:
+        buffer = io.StringIO()
+        console = _console(buffer)
+        console.width = 120
+        console.print(renderable)
+        content = buffer.getvalue()
+    if out is None:
+        sys.stdout.write(content)
+        return
+    try:
+        write_atomically(out, content)
+    except OSError as exc:
+        _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
+    typer.echo(text(lang, "written", file=out), err=True)
+
+
+@app.command()
+def sensitivity(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML or JSON).", show_default=False)],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="PATH[=LOW:HIGH]",
+            help="An input to vary (repeat for several), e.g. success.rate_with=0.3:0.6; "
+            "default: every input given as a distribution, at its 5th and 95th percentiles. "
+            "A plain number needs LOW:HIGH.",
+        ),
+    ] = None,
+    thresholds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            "-t",
+            metavar="PATH[=LOW:HIGH]",
+            help="Find the value of this input at which the NPV (total and per actor) is 0, "
+            "within LOW:HIGH (default: its distribution's 0.1-99.9 % interval).",
+        ),
+    ] = None,
+    lang: LangOpt = Lang.da,
+    fmt: AnalysisFormatOpt = AnalysisFormat.table,
+    out: OutOpt = None,
+) -> None:
+    """One-way sensitivity (tornado) and threshold values of a case."""
+    from socialinvest.analysis.sensitivity import analyse, parse_spec
+    from socialinvest.case import load_case
+    from socialinvest.output.analysis_tables import render_sensitivity
+
+    try:
+        chosen = dict(parse_spec(spec, "--input") for spec in inputs or [])
+        ranges = dict(parse_spec(spec, "--threshold") for spec in thresholds or [])
+        result = analyse(load_case(case), inputs=chosen or None, thresholds=ranges)
+    except InputError as error:
+        _fail(error)
+        return
+    _emit_analysis(
+        render_sensitivity(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+    )
+
+
+@app.command()
+def compare(
+    cases: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Case files of the alternatives (or one comparison file listing them).",
+            show_default=False,
+        ),
+    ],
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws",
+            "-n",
+            min=1,
+            help="Monte Carlo draws (the same seed for every alternative): probability of the "
+            "highest NPV and the EVPI.",
+        ),
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
+    ] = None,
+    with_do_nothing: Annotated[
+        bool, typer.Option("--with-do-nothing", help="Add 'do nothing' (NPV 0) as an option.")
+    ] = False,
+    lang: LangOpt = Lang.da,
+    fmt: AnalysisFormatOpt = AnalysisFormat.table,
+    out: OutOpt = None,
+) -> None:
+    """Compare alternatives: NPV, return per krone, ranking, efficiency frontier, EVPI."""
+    from socialinvest.analysis.compare import compare as compare_cases
+    from socialinvest.analysis.compare import is_comparison_file, read_comparison_file
+    from socialinvest.case import load_case
+    from socialinvest.output.analysis_tables import render_comparison
+
+    try:
+        name = None
+        listed: list[tuple[str | None, Path]] = [(None, path) for path in cases]
+        if len(cases) == 1 and is_comparison_file(cases[0]):
+            name, listed = read_comparison_file(cases[0])
+        loaded = [(label, load_case(path)) for label, path in listed]
+        result = compare_cases(
+            loaded, name=name, draws=draws, seed=seed, with_do_nothing=with_do_nothing
+        )
+    except InputError as error:
+        _fail(error)
+        return
+    _emit_analysis(
+        render_comparison(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+    )
 
 
 def main() -> None:

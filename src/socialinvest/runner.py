@@ -313,6 +313,8 @@ class Slot:
     path: str
     spec: Dist
     apply: Callable[[dict[str, np.ndarray], np.ndarray], None]
+    # False for a plain number registered by ``prepare(..., every_input=True)`` (spec: fixed)
+    declared: bool = True
 
 
 @dataclass(frozen=True)
@@ -483,8 +485,12 @@ def _prepare_costs(
     }
 
 
-def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
-    """Resolve a case: engine arrays at point values, uncertain inputs, metadata."""
+def prepare(loaded: LoadedCase, kb: KnowledgeBase, *, every_input: bool = False) -> Prepared:
+    """Resolve a case: engine arrays at point values, uncertain inputs, metadata.
+
+    With ``every_input`` the inputs given as plain numbers get a slot too (a ``fixed``
+    distribution at their value, ``declared`` False), so that they can be varied (sensitivity).
+    """
     case = loaded.case
     r = _Resolver(loaded, kb)
     n_years = case.horizon_years
@@ -494,6 +500,9 @@ def prepare(loaded: LoadedCase, kb: KnowledgeBase) -> Prepared:
     def uncertain(path: Path_, value: Any, apply: Callable[..., None]) -> None:
         if isinstance(value, Dist):
             slots.append(Slot(field_path(path), value, apply))
+        elif every_input and isinstance(value, int | float):
+            fixed = Dist(dist="fixed", value=float(value))
+            slots.append(Slot(field_path(path), fixed, apply, declared=False))
 
     cohorts = case.target_group.cohorts
     cohort_year = np.array([c.year - first for c in cohorts], dtype=np.int64)
@@ -679,7 +688,11 @@ def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = 2_000_000) 
 def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -> Summary:
     """Appraise ``n`` draws (point values when ``seed`` is None): one chunk of a run."""
     rng = np.random.default_rng(seed) if seed is not None else None
-    arrays = _draw_arrays(prepared, n, rng)
+    return run_arrays(prepared, _draw_arrays(prepared, n, rng))
+
+
+def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
+    """Appraise raw arrays with a leading draw axis (one row per draw or scenario)."""
     inputs = prepared.inputs(arrays)
     meta = prepared.meta
     n_years = prepared.constants["n_years"]

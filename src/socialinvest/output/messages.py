@@ -65,6 +65,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "valid": "{file}: gyldig ({name}; {cohorts} kohorte(r), {consequences} konsekvens(er)).",
         "written": "Skrev {file}.",
+        # sensitivity and threshold values (socialinvest sensitivity)
+        "sens_title": "Følsomhedsanalyse: {name}",
+        "sens_point": "Nutidsværdi med alle input i deres punktværdi: {total}",
+        "tornado_title": (
+            "Enkeltvis følsomhed (tornado): nutidsværdi ved lav og høj værdi af ét input ad gangen,"
+            " øvrige input i punktværdi (1.000 kr.)"
+        ),
+        "input": "Input",
+        "low": "Lav",
+        "high": "Høj",
+        "tornado_actor_title": "Nutidsværdi pr. aktør ved lav og høj værdi (1.000 kr.)",
+        "total_low": "I alt ved lav",
+        "total_high": "I alt ved høj",
+        "swing": "Udsving",
+        "tornado_note": (
+            "Lav og høj er 5 %- og 95 %-fraktilen af inputtets fordeling; * = interval angivet med "
+            "--input. Sorteret efter udsvinget i den samlede nutidsværdi."
+        ),
+        "no_inputs": (
+            "Ingen input er givet som fordelinger: angiv input med --input STI=LAV:HØJ, "
+            "f.eks. --input success.rate_with=0.3:0.6."
+        ),
+        "skipped_dirichlet": "{input} (dirichlet, en vektor af andele) varieres ikke enkeltvis.",
+        "threshold_title": "Tærskelværdier: hvor nutidsværdien er 0",
+        "range_searched": "Søgt i",
+        "point_value": "Punktværdi",
+        "target": "Aktør",
+        "threshold_value": "Tærskelværdi",
+        "no_crossing_positive": "ingen: positiv i hele intervallet",
+        "no_crossing_negative": "ingen: negativ i hele intervallet",
+        "no_crossing_zero": "ingen: 0 i hele intervallet",
+        "threshold_note": (
+            "Søgt i inputtets 0,1–99,9 %-interval, medmindre et interval er angivet med "
+            "--threshold STI=LAV:HØJ (* = angivet). Øvrige input i punktværdi."
+        ),
+        "in_success.rate_with": "Succesrate med indsatsen",
+        "in_success.rate_without": "Succesrate uden indsatsen (dødvægt)",
+        "in_success.absolute_effect": "Ekstra succesrate",
+        "in_adjustments.attribution": "Attribution",
+        "in_adjustments.optimism_bias.costs": "Optimismetillæg på omkostninger",
+        "in_adjustments.optimism_bias.effects": "Optimismefradrag på effekten",
+        "in_adjustments.drop_off": "Årligt fald i konsekvenserne",
+        "in_intake": "Deltagere, kohorte {year}",
+        "in_cost": "Omkostning: {name}",
+        "in_price": "Pris: {name}",
+        "in_units": "{name}: enheder pr. ekstra succes, år {n}",
+        # comparison of alternatives (socialinvest compare)
+        "cmp_title": "Sammenligning af alternativer",
+        "cmp_title_named": "Sammenligning af alternativer: {name}",
+        "cmp_settings": "Priser i {price_year}-niveau · {draws} trækning(er)",
+        "do_nothing": "Gør ingenting",
+        "npv_actor": "Nutidsværdi, {actor}",
+        "successes_plain": "Ekstra succeser",
+        "rank_npv": "Rang efter nutidsværdi",
+        "rank_rpk": "Rang efter afkast pr. krone",
+        "prob_best": "Sandsynlighed for højeste nutidsværdi",
+        "frontier_title": (
+            "Effektivitetsfront (omkostning = tilbagediskonterede omkostninger, "
+            "effekt = ekstra succeser)"
+        ),
+        "alternative": "Alternativ",
+        "incremental": "Meromkostning pr. ekstra succes",
+        "st_frontier": "på fronten",
+        "st_frontier_vs": "på fronten (i forhold til {name})",
+        "st_strongly_dominated": (
+            "domineret af {names}: koster ikke mindre og giver ikke flere succeser"
+        ),
+        "st_extendedly_dominated": (
+            "udvidet domineret: en blanding af {a} og {b} giver flere succeser for pengene"
+        ),
+        "and": "og",
+        "evpi": (
+            "Forventet værdi af perfekt information for valget (EVPI): {value} "
+            "(Monte Carlo-standardfejl {se}); {draws} trækninger, seed {seed}."
+        ),
+        "evpi_hint": "Kør med --draws N for sandsynligheden for højeste nutidsværdi og EVPI.",
+        "note_differs": "Bemærk: alternativerne har forskellig {what}: {values}.",
+        "what_horizon_years": "tidshorisont",
+        "what_start_year": "startår",
+        "what_target_group": "beskrivelse af målgruppen",
     },
     "en": {
         "title": "Business case: {name}",
@@ -127,6 +207,87 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "valid": "{file}: valid ({name}; {cohorts} cohort(s), {consequences} consequence(s)).",
         "written": "Wrote {file}.",
+        # sensitivity and threshold values (socialinvest sensitivity)
+        "sens_title": "Sensitivity analysis: {name}",
+        "sens_point": "Net present value with every input at its point value: {total}",
+        "tornado_title": (
+            "One-way sensitivity (tornado): NPV at a low and a high value of one input at a time,"
+            " other inputs at their point values (DKK thousand)"
+        ),
+        "input": "Input",
+        "low": "Low",
+        "high": "High",
+        "tornado_actor_title": (
+            "Net present value per actor at the low and the high value (DKK thousand)"
+        ),
+        "total_low": "Total at low",
+        "total_high": "Total at high",
+        "swing": "Swing",
+        "tornado_note": (
+            "Low and high are the 5th and 95th percentiles of the input's distribution; * = range "
+            "given with --input. Sorted by the swing in the total NPV."
+        ),
+        "no_inputs": (
+            "No input is given as a distribution: name inputs with --input PATH=LOW:HIGH, "
+            "e.g. --input success.rate_with=0.3:0.6."
+        ),
+        "skipped_dirichlet": "{input} (dirichlet, a vector of shares) is not varied on its own.",
+        "threshold_title": "Threshold values: where the NPV is 0",
+        "range_searched": "Range searched",
+        "point_value": "Point value",
+        "target": "Actor",
+        "threshold_value": "Threshold value",
+        "no_crossing_positive": "none: positive throughout the range",
+        "no_crossing_negative": "none: negative throughout the range",
+        "no_crossing_zero": "none: 0 throughout the range",
+        "threshold_note": (
+            "Searched over the input's 0.1–99.9 % interval unless a range is given with "
+            "--threshold PATH=LOW:HIGH (* = given). Other inputs at their point values."
+        ),
+        "in_success.rate_with": "Success rate with the intervention",
+        "in_success.rate_without": "Success rate without the intervention (deadweight)",
+        "in_success.absolute_effect": "Additional success rate",
+        "in_adjustments.attribution": "Attribution",
+        "in_adjustments.optimism_bias.costs": "Optimism bias uplift on costs",
+        "in_adjustments.optimism_bias.effects": "Optimism bias haircut on the effect",
+        "in_adjustments.drop_off": "Yearly drop-off of the consequences",
+        "in_intake": "Participants, cohort {year}",
+        "in_cost": "Cost: {name}",
+        "in_price": "Price: {name}",
+        "in_units": "{name}: units per additional success, year {n}",
+        # comparison of alternatives (socialinvest compare)
+        "cmp_title": "Comparison of alternatives",
+        "cmp_title_named": "Comparison of alternatives: {name}",
+        "cmp_settings": "Prices in {price_year} level · {draws} draw(s)",
+        "do_nothing": "Do nothing",
+        "npv_actor": "Net present value, {actor}",
+        "successes_plain": "Additional successes",
+        "rank_npv": "Rank by net present value",
+        "rank_rpk": "Rank by return per krone",
+        "prob_best": "Probability of the highest NPV",
+        "frontier_title": (
+            "Efficiency frontier (cost = discounted costs, effect = additional successes)"
+        ),
+        "alternative": "Alternative",
+        "incremental": "Incremental cost per additional success",
+        "st_frontier": "on the frontier",
+        "st_frontier_vs": "on the frontier (compared with {name})",
+        "st_strongly_dominated": (
+            "dominated by {names}: costs no less and achieves no more successes"
+        ),
+        "st_extendedly_dominated": (
+            "extendedly dominated: a mix of {a} and {b} gives more successes for the money"
+        ),
+        "and": "and",
+        "evpi": (
+            "Expected value of perfect information for the choice (EVPI): {value} "
+            "(Monte Carlo standard error {se}); {draws} draws, seed {seed}."
+        ),
+        "evpi_hint": "Run with --draws N for the probability of the highest NPV and the EVPI.",
+        "note_differs": "Note: the alternatives differ in {what}: {values}.",
+        "what_horizon_years": "horizon",
+        "what_start_year": "start year",
+        "what_target_group": "target-group description",
     },
 }
 

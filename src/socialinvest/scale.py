@@ -1,0 +1,238 @@
+"""Scale-out: run a Monte Carlo run's chunks on a Dask distributed cluster.
+
+The runner splits a run into chunks, each with its own seed spawned from the run's seed, and hands
+them to a chunk mapper (``appraise(..., map_chunks=...)``). :func:`dask_mapper` is such a mapper:
+it sends the prepared case to every worker once, submits one task per chunk and gives the chunk
+summaries back in chunk order. Chunk sizes and seeds never depend on where the chunks run, so a run
+gives the same result (bit for bit) on a cluster as in this process.
+
+Dask is an optional extra (``pip install 'socialinvest[dask]'``) and is imported only here, only
+when a mapper is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from socialinvest.engine.summary import Summary
+from socialinvest.errors import InputError
+from socialinvest.runner import Prepared, run_chunk
+
+#: Seconds to wait for a scheduler before giving up with an error.
+CONNECT_TIMEOUT = 10.0
+#: How many chunks may wait on the cluster, per worker thread, beyond those being computed.
+#: Submitting a bounded number keeps finished summaries from piling up on the workers.
+QUEUED_PER_THREAD = 2
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A chunk's summary as it travels back from a worker: the same numbers in fewer bytes.
+
+    Year indices (break-even) travel in the smallest integer type that holds them, and the NPV
+    per draw is left out when it equals discounted gains minus discounted costs bit for bit (it
+    is recomputed here, with the same subtraction). Nothing is rounded: :meth:`unpack` gives
+    back arrays equal to the worker's, so a run's result does not change.
+    """
+
+    summary: Summary
+    npv_dropped: bool
+
+    @classmethod
+    def of(cls, summary: Summary) -> Packed:
+        npv = summary.npv
+        drop = np.array_equal(npv, summary.discounted_gains - summary.discounted_costs)
+        return cls(
+            replace(
+                summary,
+                npv=npv[:0] if drop else npv,
+                break_even=_narrow(summary.break_even),
+                break_even_total=_narrow(summary.break_even_total),
+            ),
+            drop,
+        )
+
+    def unpack(self) -> Summary:
+        s = self.summary
+        return replace(
+            s,
+            npv=s.discounted_gains - s.discounted_costs if self.npv_dropped else s.npv,
+            break_even=s.break_even.astype(np.int64),
+            break_even_total=s.break_even_total.astype(np.int64),
+        )
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Integers in the smallest type that holds every one of them exactly."""
+    if values.size == 0:
+        return values
+    for kind in (np.int8, np.int16, np.int32):
+        info = np.iinfo(kind)
+        if info.min <= values.min() and values.max() <= info.max:
+            return values.astype(kind)
+    return values
+
+
+def run_packed_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence) -> Packed:
+    """One chunk, computed on a worker, packed for the way back."""
+    return Packed.of(run_chunk(prepared, n, seed))
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(
+            "",
+            statement=(
+                "running chunks on Dask (--scheduler, --workers) needs the optional extra: "
+                "pip install 'socialinvest[dask]'"
+            ),
+        ) from None
+    return distributed
+
+
+class DaskChunks:
+    """A chunk mapper that runs chunks on a Dask cluster; close it (or use ``with``) when done.
+
+    ``scheduler`` is the address of a running scheduler (``tcp://HOST:PORT``); without it a local
+    cluster of ``workers`` processes (one thread each) is started on 127.0.0.1 and shut down by
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        if scheduler is not None and workers is not None:
+            raise InputError(
+                "", statement="give either --scheduler or --workers, not both", field="--workers"
+            )
+        if workers is not None and workers < 1:
+            raise InputError("a number of workers of at least 1", field="--workers", value=workers)
+        distributed = _import_distributed()
+        self._cluster: Any = None
+        self._client: Any = None
+        wait = CONNECT_TIMEOUT if timeout is None else timeout
+        if scheduler is None:
+            import dask
+
+            # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive
+            # mmap threshold: every large temporary array of a chunk is then mapped and unmapped
+            # again, and chunks run about a third slower than in this process.
+            with dask.config.set({TRIM_SETTING: None}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # no dashboard; the scheduler's small HTTP server on any free loopback port
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                )
+            try:
+                self._client = distributed.Client(self._cluster, timeout=wait)
+            except BaseException:
+                self._cluster.close()
+                raise
+        else:
+            try:
+                self._client = distributed.Client(scheduler, timeout=wait)
+            except (OSError, ValueError, TypeError) as exc:
+                raise InputError(
+                    f"the address of a running Dask scheduler, like tcp://HOST:8786 "
+                    f"({_reason(exc, wait)})",
+                    field="--scheduler",
+                    value=scheduler,
+                ) from None
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` the chunks are submitted through."""
+        return self._client
+
+    def threads(self) -> int:
+        """Worker threads in the cluster now (at least 1)."""
+        nthreads: dict[str, int] = self._client.nthreads()
+        return max(1, sum(nthreads.values()))
+
+    def __call__(
+        self, prepared: Prepared, sizes: list[int], seeds: list[np.random.SeedSequence]
+    ) -> Iterator[Summary]:
+        """Run the chunks on the cluster; yield their summaries in chunk order."""
+        client = self._client
+        # One copy of the prepared case per worker, sent once, instead of one per task.
+        shared = client.scatter(prepared, broadcast=True, hash=False)
+        window = self.threads() * (1 + QUEUED_PER_THREAD)
+        jobs = list(zip(sizes, seeds, strict=True))
+        pending: list[Any] = []
+        submitted = 0
+
+        def submit_next() -> None:
+            nonlocal submitted
+            if submitted < len(jobs):
+                size, seed = jobs[submitted]
+                pending.append(client.submit(run_packed_chunk, shared, size, seed, pure=False))
+                submitted += 1
+
+        try:
+            for _ in range(window):
+                submit_next()
+            while pending:
+                future = pending.pop(0)
+                packed: Packed = future.result()
+                future.release()
+                submit_next()
+                yield packed.unpack()
+        finally:
+            for future in pending:
+                future.cancel()
+            shared.release()
+
+    def close(self) -> None:
+        """Disconnect; shut the local cluster down if this mapper started one."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> DaskChunks:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, OSError) and "Timed out" in str(exc):
+        return f"none answered within {timeout:g} s"
+    text = str(exc).rstrip(".") or type(exc).__name__
+    return text[:80]
+
+
+def dask_mapper(
+    scheduler: str | None = None, workers: int | None = None, *, timeout: float | None = None
+) -> DaskChunks:
+    """A chunk mapper on a Dask cluster: the scheduler at ``scheduler``, or a local cluster of
+    ``workers`` processes. Use it as a context manager (or call ``close()``)::
+
+        with dask_mapper(workers=2) as chunks:
+            result = appraise(case, draws=1_000_000, seed=1, map_chunks=chunks)
+    """
+    return DaskChunks(scheduler, workers, timeout=timeout)
