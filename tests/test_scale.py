@@ -153,3 +153,14 @@ def test_a_local_run_does_not_import_dask():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_state_transition_run_on_the_cluster_equals_the_local_run(cluster):
+    case = load_case(EXAMPLES / "impact60-state-transition.yaml")
+    local = appraise(case, draws=3000, seed=8)
+    remote = appraise(case, draws=3000, seed=8, map_chunks=cluster)
+    assert local.run == remote.run and local.run["chunk_draws"] < 3000  # several chunks
+    assert np.array_equal(local.summary.npv, remote.summary.npv)
+    for name, values in local.outcomes.items():
+        assert np.array_equal(values, remote.outcomes[name]), name
+    assert remote.to_dict() == local.to_dict()

@@ -705,15 +705,26 @@ def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
     return expand_areas(summary, [AREAS.index(a) for a in prepared.constants["areas"]])
 
 
-ChunkMapper = Callable[[Prepared, list[int], list[np.random.SeedSequence]], Iterable[Summary]]
+# A chunk mapper runs the chunks of a run (sizes and seeds) and yields their results in order:
+# a Summary for a success-rate case, (Summary, OutcomeDraws) for a state-transition case.
+ChunkMapper = Callable[[Any, list[int], list[np.random.SeedSequence]], Iterable[Any]]
+
+
+def run_any_chunk(prepared: Any, n: int, seed: np.random.SeedSequence | None) -> Any:
+    """One chunk of either kind of case (what a mapper runs, locally or on a worker)."""
+    if isinstance(prepared, Prepared):
+        return run_chunk(prepared, n, seed)
+    from socialinvest.state_transition import run_state_transition_chunk
+
+    return run_state_transition_chunk(prepared, n, seed)
 
 
 def local_chunks(
-    prepared: Prepared, sizes: list[int], seeds: list[np.random.SeedSequence]
-) -> Iterator[Summary]:
+    prepared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
+) -> Iterator[Any]:
     """Run the chunks one after the other in this process, in order."""
     for size, seed in zip(sizes, seeds, strict=True):
-        yield run_chunk(prepared, size, seed)
+        yield run_any_chunk(prepared, size, seed)
 
 
 def appraise(
@@ -738,7 +749,7 @@ def appraise(
         raise InputError("a number of draws of at least 1", field="draws", value=draws)
     knowledge = kb or default_knowledge_base()
     if loaded.case.model == "state_transition":
-        return _appraise_state_transition(loaded, knowledge, draws, seed, progress)
+        return _appraise_state_transition(loaded, knowledge, draws, seed, progress, map_chunks)
     prepared = prepare(loaded, knowledge)
     run: dict[str, Any] = {"draws": draws}
     if draws == 1:
@@ -785,6 +796,7 @@ def _appraise_state_transition(
     draws: int,
     seed: int | None,
     progress: Callable[[int, int], None] | None,
+    map_chunks: ChunkMapper | None = None,
 ) -> Result:
     from socialinvest.state_transition import (
         combine_outcomes,
@@ -806,8 +818,10 @@ def _appraise_state_transition(
         summaries = []
         outcome_parts = []
         done = 0
-        for size, child in zip(sizes, root.spawn(len(sizes)), strict=True):
-            part, part_outcomes = run_state_transition_chunk(prepared, size, child)
+        mapper = map_chunks or local_chunks
+        for size, (part, part_outcomes) in zip(
+            sizes, mapper(prepared, sizes, root.spawn(len(sizes))), strict=True
+        ):
             summaries.append(part)
             outcome_parts.append(part_outcomes)
             done += size

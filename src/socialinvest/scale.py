@@ -21,7 +21,7 @@ import numpy as np
 
 from socialinvest.engine.summary import Summary
 from socialinvest.errors import InputError
-from socialinvest.runner import Prepared, run_chunk
+from socialinvest.runner import run_any_chunk
 
 #: Seconds to wait for a scheduler before giving up with an error.
 CONNECT_TIMEOUT = 10.0
@@ -79,9 +79,14 @@ def _narrow(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def run_packed_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence) -> Packed:
-    """One chunk, computed on a worker, packed for the way back."""
-    return Packed.of(run_chunk(prepared, n, seed))
+def run_packed_chunk(prepared: Any, n: int, seed: np.random.SeedSequence) -> Any:
+    """One chunk, computed on a worker, packed for the way back (a state-transition chunk's
+    per-arm outcomes travel beside its packed summary)."""
+    result = run_any_chunk(prepared, n, seed)
+    if isinstance(result, tuple):
+        summary, outcomes = result
+        return Packed.of(summary), outcomes
+    return Packed.of(result)
 
 
 def _import_distributed() -> Any:
@@ -166,9 +171,9 @@ class DaskChunks:
         return max(1, sum(nthreads.values()))
 
     def __call__(
-        self, prepared: Prepared, sizes: list[int], seeds: list[np.random.SeedSequence]
-    ) -> Iterator[Summary]:
-        """Run the chunks on the cluster; yield their summaries in chunk order."""
+        self, prepared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
+    ) -> Iterator[Any]:
+        """Run the chunks on the cluster; yield their results in chunk order."""
         client = self._client
         # One copy of the prepared case per worker, sent once, instead of one per task.
         shared = client.scatter(prepared, broadcast=True, hash=False)
@@ -189,10 +194,13 @@ class DaskChunks:
                 submit_next()
             while pending:
                 future = pending.pop(0)
-                packed: Packed = future.result()
+                packed = future.result()
                 future.release()
                 submit_next()
-                yield packed.unpack()
+                if isinstance(packed, tuple):
+                    yield packed[0].unpack(), packed[1]
+                else:
+                    yield packed.unpack()
         finally:
             for future in pending:
                 future.cancel()
