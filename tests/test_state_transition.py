@@ -235,3 +235,35 @@ def test_microsimulation_uses_common_random_numbers_and_a_seed(fixture_kb):
     assert np.array_equal(first.outcomes["two_years_in_job"], again.outcomes["two_years_in_job"])
     assert not np.array_equal(first.outcomes["two_years_in_job"],
                               other.outcomes["two_years_in_job"])
+
+
+def test_one_off_values_on_entering_a_state_by_hand(fixture_kb):
+    data = yaml.safe_load(SMALL)
+    st = data["state_transition"]
+    st["consequences"] = [{
+        "state": "job", "units_per_entry": 1, "unit": "occurrence",
+        "price": {"value": 10000, "unit": "DKK", "area": "employment",
+                  "actor_split": {"kommune": 1.0}, "source": "job-start bonus (test)"},
+    }]
+    st["outcomes"] = {"job_starts": {"on_entry": {"job": 1}}}
+    result = appraise(load_case_text(yaml.safe_dump(data), "entry.yaml"), fixture_kb)
+    # Entering job per person and cycle: comparator 0.1, 0.9 x 0.1, 0.81 x 0.1;
+    # intervention (rr 3 in cycle 1): 0.3, 0.7 x 0.1, 0.63 x 0.1.
+    comparator = [0.1, 0.09, 0.081]
+    intervention = [0.3, 0.07, 0.063]
+    starts = result.outcome_table()["outcomes"]["job_starts"]
+    assert starts["comparator"] == pytest.approx(150 * sum(comparator), rel=1e-12)
+    assert starts["intervention"] == pytest.approx(150 * sum(intervention), rel=1e-12)
+    diff = [b - a for a, b in zip(comparator, intervention, strict=True)]
+    # extra job starts per calendar year: cohort 2024 (100) cycles 1-3, cohort 2025 (50) 1-2
+    extra = [100 * diff[0], 100 * diff[1] + 50 * diff[0], 100 * diff[2] + 50 * diff[1]]
+    costs = [100 * 1000, 50 * 1000, 0]
+    df = [1 / 1.05, 1 / 1.05**2, 1 / 1.05**3]
+    npv = sum((-e * 10000 - c) * d for e, c, d in zip(extra, costs, df, strict=True))
+    assert result.npv_by_actor()["kommune"] == pytest.approx(npv, rel=1e-12)
+    # the microsimulation counts entries on the paths: close to the cohort value
+    st["simulation"] = {"individuals": 50_000}
+    simulated = appraise(load_case_text(yaml.safe_dump(data), "entry-ms.yaml"), fixture_kb)
+    share = simulated.outcome_table()["outcomes"]["job_starts"]["comparator"] / 150
+    p = sum(comparator)  # each person enters job at most once (absorbing), so a Bernoulli
+    assert abs(share - p) <= 4 * np.sqrt(p * (1 - p) / 50_000)

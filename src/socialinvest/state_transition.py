@@ -261,6 +261,17 @@ def _trace(rows: list[np.ndarray], start: np.ndarray, n_cycles: int) -> np.ndarr
     return trace
 
 
+def _entries(trace: np.ndarray, rows: list[np.ndarray], state: int) -> np.ndarray:
+    """Share of the cohort entering ``state`` from another state in each cycle, [T, D]:
+    Σ_{i ≠ state} occupancy_i(t − 1) · P_t(i → state)."""
+    n_cycles = trace.shape[0] - 1
+    out = np.zeros((n_cycles, trace.shape[2]))
+    for i, row in enumerate(rows):
+        if i != state:
+            out += trace[:-1, i, :] * row[:, state, :]
+    return out
+
+
 def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
     """Person-cycles per state and cycle, time-major [T, S, D], under the within-cycle
     correction (the same allocation as markov.cycle_occupancy, on time-major arrays)."""
@@ -365,15 +376,17 @@ def _simulate(
     arms: tuple[list[np.ndarray], list[np.ndarray]],
     start: np.ndarray,
     inner: np.random.SeedSequence,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
     """Microsimulation of both arms with common random numbers: time-major occupancy shares
-    [T+1, S, D] per arm and each path outcome per arm [D] (mean per person)."""
+    [T+1, S, D] per arm, entries per cycle [T, D] into the states that are valued on entry, and
+    each path outcome per arm [D] (mean per person)."""
     st = prepared.model
     simulation = st.simulation
     assert simulation is not None
     n = start.shape[0]
     streams = microsim.random_streams(inner, n, simulation.individuals, prepared.n_cycles)
     traces: dict[str, np.ndarray] = {}
+    entries: dict[str, dict[int, np.ndarray]] = {}
     path_values: dict[str, np.ndarray] = {
         name: np.zeros((2, n)) for name in simulation.path_outcomes
     }
@@ -384,6 +397,12 @@ def _simulate(
         )
         counts = microsim.occupancy(paths, n_states)  # [D, T+1, S]
         traces[arm] = np.ascontiguousarray((counts / simulation.individuals).transpose(1, 2, 0))
+        entries[arm] = {
+            j: np.ascontiguousarray(
+                ((paths[:, :, 1:] == j) & (paths[:, :, :-1] != j)).mean(axis=1).T
+            )
+            for j in _entry_states(st)
+        }
         for name, po in simulation.path_outcomes.items():
             states = [st.states.index(s_name) for s_name in po.states]
             first, last = po.cycles if po.cycles is not None else (1, prepared.n_cycles)
@@ -399,7 +418,14 @@ def _simulate(
                 entered = microsim.first_entry(paths, states, first=first, last=last)
                 per_person = entered != microsim.NEVER
             path_values[name][k] = np.asarray(per_person, dtype=np.float64).mean(axis=1)
-    return traces, path_values
+    return traces, entries, path_values
+
+
+def _entry_states(st: StateTransition) -> list[int]:
+    """The states whose entries an outcome or a consequence values."""
+    names = {name for o in st.outcomes.values() for name in o.on_entry}
+    names |= {c.state for c in st.consequences if c.units_per_entry is not None}
+    return sorted(st.states.index(name) for name in names)
 
 
 def run_state_transition_chunk(
@@ -431,14 +457,17 @@ def run_state_transition_chunk(
     for name, share in st.start.items():
         start[:, states.index(name)] = share
     occupancy = {}  # time-major [T, S, D]
+    entries: dict[str, dict[int, np.ndarray]] = {}  # arm -> state -> [T, D]
     path_values: dict[str, np.ndarray] = {}
     if st.simulation is not None:
-        traces, path_values = _simulate(prepared, (comparator, intervention), start, inner)
+        traces, entries, path_values = _simulate(prepared, (comparator, intervention), start, inner)
         for arm in ARMS:
             occupancy[arm] = _occupancy(traces[arm], st.correction)
     else:
         for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
-            occupancy[arm] = _occupancy(_trace(matrices, start, prepared.n_cycles), st.correction)
+            trace = _trace(matrices, start, prepared.n_cycles)
+            occupancy[arm] = _occupancy(trace, st.correction)
+            entries[arm] = {j: _entries(trace, matrices, j) for j in _entry_states(st)}
 
     # outcomes per person, per arm
     values: dict[str, np.ndarray] = {}
@@ -465,6 +494,8 @@ def run_state_transition_chunk(
                 per_cycle += occupancy[arm][:, states.index(s_name), :] * sampler.time_major_cell(
                     value
                 )
+            for s_name, value in outcome.on_entry.items():
+                per_cycle += entries[arm][states.index(s_name)] * sampler.time_major_cell(value)
             per_arm[k] = ((active * weights)[:, None] * per_cycle).sum(axis=0)
         values[name] = per_arm
     for name, parts in st.totals.items():
@@ -488,8 +519,14 @@ def run_state_transition_chunk(
     units = np.zeros((n, n_cons, n_years))
     for k, item in enumerate(st.consequences):
         s = states.index(item.state)
-        per_cycle = sampler.time_major_cell(item.units_per_cycle)  # [T or 1, D or 1]
-        delta = (occupancy["intervention"][:, s, :] - occupancy["comparator"][:, s, :]) * per_cycle
+        if item.units_per_entry is not None:
+            per_entry = sampler.time_major_cell(item.units_per_entry)  # [T or 1, D or 1]
+            delta = (entries["intervention"][s] - entries["comparator"][s]) * per_entry
+        else:
+            per_cycle = sampler.time_major_cell(item.units_per_cycle)  # [T or 1, D or 1]
+            delta = (
+                occupancy["intervention"][:, s, :] - occupancy["comparator"][:, s, :]
+            ) * per_cycle
         delta = np.broadcast_to(delta, (prepared.n_cycles, n))
         for c, cohort in enumerate(cohorts):
             offset = (cohort.year - case.first_year) * cpy

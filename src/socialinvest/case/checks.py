@@ -215,7 +215,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
         if cycles is not None and not 1 <= cycles[0] <= cycles[1] <= n_cycles:
             raise loaded.error(span_path, f"[first, last] cycles within 1–{n_cycles}", value=cycles)
     for name, outcome in st.outcomes.items():
-        for key in ("values", "intervention"):
+        for key in ("values", "intervention", "on_entry"):
             for s_name, value in (getattr(outcome, key) or {}).items():
                 state((*base, "outcomes", name, key, s_name), s_name)
                 formula((*base, "outcomes", name, key, s_name), value)
@@ -245,6 +245,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
     for i, item in enumerate(st.consequences):
         state((*base, "consequences", i, "state"), item.state)
         formula((*base, "consequences", i, "units_per_cycle"), item.units_per_cycle)
+        formula((*base, "consequences", i, "units_per_entry"), item.units_per_entry)
     if loaded.case.correlations:
         raise loaded.error(
             ("correlations",),

@@ -461,9 +461,15 @@ class Outcome(_Strict):
     """A reward per person per cycle in each state (a cost, a life year, a QALY), reported per
     arm; not priced per actor (use state consequences for budget flows)."""
 
-    values: dict[str, Cell] = Field(description="Value per cycle in each state (others 0).")
+    values: dict[str, Cell] = Field(
+        default_factory=dict, description="Value per cycle in each state (others 0)."
+    )
     intervention: dict[str, Cell] | None = Field(
         default=None, description="Other values in the intervention arm (replace 'values')."
+    )
+    on_entry: dict[str, Cell] = Field(
+        default_factory=dict,
+        description="One-off value per person entering a state (from another state) in a cycle.",
     )
     arms: list[Literal["comparator", "intervention"]] = Field(
         default=["comparator", "intervention"], description="The arms the outcome applies to."
@@ -491,12 +497,19 @@ class StateConsequence(_Strict):
     ref: str | None = None
     price: OwnPrice | None = None
     unit: ActivityUnit | None = None
-    units_per_cycle: Cell
+    units_per_cycle: Cell | None = Field(
+        default=None, description="Units per person per cycle spent in the state."
+    )
+    units_per_entry: Cell | None = Field(
+        default=None, description="One-off units per person entering the state."
+    )
     weeks_on_support: int | None = Field(default=None, ge=1)
     area: Area | None = None
 
     @model_validator(mode="after")
     def _one_price(self) -> StateConsequence:
+        if (self.units_per_cycle is None) == (self.units_per_entry is None):
+            raise ValueError("exactly one of 'units_per_cycle' and 'units_per_entry'")
         if (self.ref is None) == (self.price is None):
             raise ValueError(
                 "exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)"
