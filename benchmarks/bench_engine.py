@@ -63,25 +63,45 @@ def main() -> None:
     from socialinvest.engine import appraise_flows, discount_factors, success_rate_flows
     from socialinvest.knowledge import default_knowledge_base
     from socialinvest.runner import prepare
+    from socialinvest.state_transition import (
+        prepare_state_transition,
+        run_state_transition_chunk,
+    )
 
     kb = default_knowledge_base()
     print(f"machine: {machine()}")
     print(f"in-process medians over {args.repeat} repetitions")
-    print(f"{'example':40} {'engine':>12} {'resolve':>12} {'load file':>12}")
+    print(
+        f"{'example (one deterministic run)':40} {'engine':>12} {'resolve':>12} {'load file':>12}"
+    )
     for path in EXAMPLES:
         case = load_case(path)
         loaded = LoadedCase.of(case)
-        inputs, meta = prepare(loaded, kb)
+        if case.model == "state_transition":
+            st_prepared = prepare_state_transition(loaded, kb)
 
-        def engine(inputs=inputs, meta=meta):
-            conv = meta["discounting"]["convention"]
-            dfc = discount_factors(meta["bands_costs"], inputs.n_years, conv)
-            dfg = discount_factors(meta["bands_gains"], inputs.n_years, conv)
-            return appraise_flows(success_rate_flows(inputs), dfg, dfc)
+            def engine(st_prepared=st_prepared):
+                return run_state_transition_chunk(st_prepared, 1, None)
+
+            def resolve(loaded=loaded):
+                return prepare_state_transition(loaded, kb)
+        else:
+            prepared = prepare(loaded, kb)
+            inputs = prepared.inputs(prepared.base)
+            meta = prepared.meta
+
+            def engine(inputs=inputs, meta=meta):
+                conv = meta["discounting"]["convention"]
+                dfc = discount_factors(meta["bands_costs"], inputs.n_years, conv)
+                dfg = discount_factors(meta["bands_gains"], inputs.n_years, conv)
+                return appraise_flows(success_rate_flows(inputs), dfg, dfc)
+
+            def resolve(loaded=loaded):
+                return prepare(loaded, kb)
 
         t_engine = median_seconds(engine, args.repeat)
-        t_prepare = median_seconds(lambda loaded=loaded: prepare(loaded, kb), args.repeat // 4)
-        t_load = median_seconds(lambda path=path: load_case(path), args.repeat // 4)
+        t_prepare = median_seconds(resolve, max(1, args.repeat // 4))
+        t_load = median_seconds(lambda path=path: load_case(path), max(1, args.repeat // 4))
         print(
             f"{path.name:40} {t_engine * 1e6:9.0f} µs {t_prepare * 1e6:9.0f} µs "
             f"{t_load * 1e6:9.0f} µs"

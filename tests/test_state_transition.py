@@ -267,3 +267,16 @@ def test_one_off_values_on_entering_a_state_by_hand(fixture_kb):
     share = simulated.outcome_table()["outcomes"]["job_starts"]["comparator"] / 150
     p = sum(comparator)  # each person enters job at most once (absorbing), so a Bernoulli
     assert abs(share - p) <= 4 * np.sqrt(p * (1 - p) / 50_000)
+
+
+def test_parameter_formulas_may_come_in_any_order_but_not_in_a_circle(fixture_kb, tmp_path):
+    data = yaml.safe_load(SMALL)
+    data["state_transition"]["parameters"] = {"p": "half * 0.2", "half": 0.5}
+    ordered = appraise(load_case_text(yaml.safe_dump(data, sort_keys=False), "o.yaml"), fixture_kb)
+    data["state_transition"]["parameters"] = {"p": 0.1}
+    plain = appraise(load_case_text(yaml.safe_dump(data, sort_keys=False), "p.yaml"), fixture_kb)
+    assert ordered.npv_total == pytest.approx(plain.npv_total, rel=1e-12)
+    data["state_transition"]["parameters"] = {"p": "q * 0.5", "q": "p * 2"}
+    result = runner.invoke(app, ["run", str(write_case(tmp_path, data))])
+    assert result.exit_code == 2
+    assert "state_transition.parameters" in result.stderr and "in a circle" in result.stderr

@@ -21,7 +21,7 @@ from socialinvest.engine import markov, microsim
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
-from socialinvest.engine.expressions import Expression, parse
+from socialinvest.engine.expressions import Expression, evaluation_order, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
 from socialinvest.engine.summary import Summary, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
@@ -77,15 +77,18 @@ class _Sampler:
         self.env: dict[str, Any] = {"t": t, "cycle_years": cycle_years}
         if st.start_age is not None:
             self.env["age"] = st.start_age + t * cycle_years
+        formulas = {k: v for k, v in st.parameters.items() if isinstance(v, str)}
         for name, value in st.parameters.items():
-            if isinstance(value, str):
-                known = set(self.env) - {"t", "age"}
-                self.env[name] = np.asarray(
-                    parse(value, known, set(self.tables)).evaluate(self.env, self.tables),
-                    dtype=np.float64,
-                ) * np.ones((n, 1))
-            else:
+            if not isinstance(value, str):
                 self.env[name] = self.number(value)[:, None]
+        # formulas of parameters, each after those it uses (in any order in the file)
+        given = set(self.env) - {"t", "age"}
+        for name in evaluation_order(formulas, given, set(self.tables)):
+            known = set(self.env) - {"t", "age"}
+            self.env[name] = np.asarray(
+                parse(formulas[name], known, set(self.tables)).evaluate(self.env, self.tables),
+                dtype=np.float64,
+            ) * np.ones((n, 1))
         self.known = set(self.env)
         self.n_cycles = prepared.n_cycles
         self.env_tm = {

@@ -119,7 +119,7 @@ def check_case(loaded: LoadedCase) -> None:
 
 def check_state_transition(loaded: LoadedCase) -> None:
     """States, rows, formulas and rewards of a state-transition model refer to what exists."""
-    from socialinvest.engine.expressions import ExpressionError, parse
+    from socialinvest.engine.expressions import ExpressionError, evaluation_order, parse
 
     st = loaded.case.state_transition
     assert st is not None
@@ -156,18 +156,19 @@ def check_state_transition(loaded: LoadedCase) -> None:
                 (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
             )
 
-    earlier = {"cycle_years"}
-    for name, value in st.parameters.items():
-        if isinstance(value, str):
-            try:
-                parse(value, earlier, tables)
-            except ExpressionError as exc:
-                raise loaded.error(
-                    (*base, "parameters", name),
-                    str(exc) + " (parameters defined above this one)",
-                    value=value,
-                ) from None
-        earlier.add(name)
+    numbers = {name for name, value in st.parameters.items() if not isinstance(value, str)}
+    parameter_formulas = {
+        name: value for name, value in st.parameters.items() if isinstance(value, str)
+    }
+    for name, value in parameter_formulas.items():
+        try:
+            parse(value, {"cycle_years", *st.parameters}, tables)
+        except ExpressionError as exc:
+            raise loaded.error((*base, "parameters", name), str(exc), value=value) from None
+    try:
+        evaluation_order(parameter_formulas, {"cycle_years", *numbers}, tables)
+    except ExpressionError as exc:
+        raise loaded.error((*base, "parameters"), str(exc), has_value=False) from None
     if abs(sum(st.start.values()) - 1.0) > 1e-9:
         raise loaded.error(
             (*base, "start"),

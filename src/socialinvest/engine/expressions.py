@@ -147,3 +147,33 @@ def _evaluate(
         args = [_evaluate(arg, values, tables) for arg in node.args]
         return FUNCTIONS[node.func.id](*args)
     raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
+def evaluation_order(formulas: Mapping[str, str], given: set[str], tables: set[str]) -> list[str]:
+    """An order in which the named formulas can be evaluated, each after the names it uses.
+
+    ``given`` are the names known from the start. A formula whose names are never all known
+    (an unknown name, or formulas that depend on each other in a circle) raises
+    ExpressionError naming it.
+    """
+    known = set(given)
+    remaining = dict(formulas)
+    order: list[str] = []
+    while remaining:
+        ready = [
+            name
+            for name, text in remaining.items()
+            if parse(text, set(known) | set(remaining), tables).names <= known
+        ]
+        if not ready:
+            name, text = next(iter(remaining.items()))
+            parse(text, set(known), tables)  # raises for an unknown name
+            raise ExpressionError(
+                f"formulas that do not depend on each other in a circle ({name} and "
+                f"{', '.join(sorted(set(remaining) - {name}))} need each other)"
+            )
+        for name in ready:
+            order.append(name)
+            known.add(name)
+            del remaining[name]
+    return order

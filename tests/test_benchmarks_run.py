@@ -1,0 +1,42 @@
+"""The benchmark scripts still run (a few repetitions, no timing asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_engine_benchmark_runs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_engine.py", "--repeat", "4", "--process-runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "impact60-job-education.yaml" in result.stdout
+    assert "whole command" in result.stdout
+
+
+def test_microsimulation_benchmark_runs():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_microsim.py",
+            "--repeat",
+            "1",
+            "--individuals",
+            "50",
+            "--draws",
+            "20",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "microsimulation 50 individuals x 20 draws" in result.stdout
