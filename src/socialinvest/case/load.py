@@ -66,12 +66,15 @@ def load_case_text(text: str, file: str = "<case>") -> Case:
 
 def _validated(document: Document, digest: str) -> LoadedCase:
     if not isinstance(document.data, dict):
+        found = "is empty" if document.data is None else f"holds {show_value(document.data)}"
         raise InputError(
-            "a mapping of fields such as name, price_year, target_group (run 'socialinvest new' "
-            "for a template)",
+            "",
             file=document.file,
             line=1,
-            value=document.data if document.data is not None else "an empty file",
+            statement=(
+                f"the file {found}; expected a mapping of fields such as name, price_year and "
+                "target_group (run 'socialinvest new' for a template)"
+            ),
         )
     try:
         case = Case.model_validate(document.data)

@@ -167,7 +167,7 @@ def evaluation_order(formulas: Mapping[str, str], given: set[str], tables: set[s
         ]
         if not ready:
             name, text = next(iter(remaining.items()))
-            parse(text, set(known), tables)  # raises for an unknown name
+            parse(text, set(known) | set(remaining), tables)  # raises for an unknown name
             raise ExpressionError(
                 f"formulas that do not depend on each other in a circle ({name} and "
                 f"{', '.join(sorted(set(remaining) - {name}))} need each other)"
