@@ -68,6 +68,7 @@ class _Sampler:
         self.n = n
         self.rng = rng
         self._drawn: dict[int, np.ndarray] = {}
+        self._time_major: dict[str, np.ndarray] = {}
         self.tables = {
             name: (np.asarray(t.breaks, dtype=np.float64), np.asarray(t.values, dtype=np.float64))
             for name, t in st.tables.items()
@@ -128,9 +129,13 @@ class _Sampler:
     def time_major_cell(self, value: Any) -> np.ndarray:
         """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names)."""
         if isinstance(value, str):
-            expression = self.parsed(value)
-            result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
-            return result.reshape((1, 1)) if result.ndim == 0 else result
+            cached = self._time_major.get(value)
+            if cached is None:
+                expression = self.parsed(value)
+                result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
+                cached = result.reshape((1, 1)) if result.ndim == 0 else result
+                self._time_major[value] = cached  # the same formula has the same values
+            return cached
         return self.raw_cell(value).T
 
     def cell(self, value: Any) -> np.ndarray:
@@ -194,14 +199,23 @@ def transition_rows(
         mask[effect.cycles[0] - 1 : effect.cycles[1]] = True
     changed: dict[int, np.ndarray] = {}
 
+    full = (n_cycles, n_states, n)
+
     def writable(i: int) -> np.ndarray:
-        if i not in changed:
-            changed[i] = np.array(np.broadcast_to(comparator[i], (n_cycles, n_states, n)))
+        """The intervention's row i as its own full-size array (copied once)."""
+        current = changed.get(i)
+        if current is None or current.shape != full:
+            source = comparator[i] if current is None else current
+            changed[i] = np.array(np.broadcast_to(source, full))
         return changed[i]
 
     for origin, row in effect.transitions.items():
         i = states.index(origin)
-        replacement = np.broadcast_to(_build_row(sampler, states, row), (n_cycles, n_states, n))
+        built = _build_row(sampler, states, row)
+        if mask.all() and i not in changed:
+            changed[i] = built  # replaced in every cycle: no copy of the comparator's row
+            continue
+        replacement = np.broadcast_to(built, (n_cycles, n_states, n))
         writable(i)[mask] = replacement[mask]
     for rr in effect.relative_risks:
         i = states.index(rr.from_)
@@ -278,12 +292,19 @@ def _entries(trace: np.ndarray, rows: list[np.ndarray], state: int) -> np.ndarra
 def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
     """Person-cycles per state and cycle, time-major [T, S, D], under the within-cycle
     correction (the same allocation as markov.cycle_occupancy, on time-major arrays)."""
+    if correction == "beginning":
+        return trace[:-1]  # row t − 1 counts for cycle t: a view, nothing computed
+    if correction == "end":
+        return trace[1:]
+    if correction in ("life-table", "half-cycle"):
+        occupancy: np.ndarray = 0.5 * (trace[:-1] + trace[1:])
+        return occupancy
     n_cycles = trace.shape[0] - 1
     allocation = markov.cycle_allocation(n_cycles, correction)  # type: ignore[arg-type]
     cycles = np.arange(n_cycles)
     before = allocation[cycles, cycles][:, None, None]
     after = allocation[cycles, cycles + 1][:, None, None]
-    occupancy: np.ndarray = before * trace[:-1] + after * trace[1:]
+    occupancy = before * trace[:-1] + after * trace[1:]
     return occupancy
 
 
