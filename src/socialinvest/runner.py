@@ -755,39 +755,36 @@ def appraise(
     if draws == 1:
         summary = run_chunk(prepared, 1, None)
     else:
-        root = np.random.SeedSequence(seed)
-        run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
         cells = len(ACTORS) * len(prepared.constants["areas"]) * prepared.constants["n_years"]
-        sizes = chunk_sizes(draws, cells)
-        run["chunk_draws"] = sizes[0]
-        children = root.spawn(len(sizes))
-        mapper = map_chunks or local_chunks
-        parts = []
-        done = 0
-        for size, part in zip(sizes, mapper(prepared, sizes, children), strict=True):
-            parts.append(part)
-            done += size
-            if progress is not None:
-                progress(done, draws)
-        summary = combine(parts)
-    meta = prepared.meta
-    return Result(
-        case=loaded.case,
-        file=loaded.file,
-        case_sha256=loaded.sha256,
-        summary=summary,
-        consequences=meta["consequences"],
-        costs=meta["costs"],
-        adjustments=meta["adjustments"],
-        discounting=meta["discounting"],
-        provenance_entries=list(meta["provenance"].entries.values()),
-        price_index_used=[
-            meta["provenance"].price_index[y] for y in sorted(meta["provenance"].price_index)
-        ],
-        knowledge_base_version=knowledge.version,
-        knowledge_base_digest=knowledge.digest,
-        run=run,
-    )
+        summary = combine(
+            _run_chunks(prepared, draws, seed, cells, run, progress, map_chunks or local_chunks)
+        )
+    return _result(loaded, knowledge, summary, prepared.meta, run)
+
+
+def _run_chunks(
+    prepared: Any,
+    draws: int,
+    seed: int | None,
+    cells_per_draw: int,
+    run: dict[str, Any],
+    progress: Callable[[int, int], None] | None,
+    mapper: ChunkMapper,
+) -> list[Any]:
+    """Split a run into chunks, give each a seed spawned from the run's (recorded in ``run``),
+    let ``mapper`` compute them, and return their results in order."""
+    root = np.random.SeedSequence(seed)
+    run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
+    sizes = chunk_sizes(draws, cells_per_draw)
+    run["chunk_draws"] = sizes[0]
+    parts = []
+    done = 0
+    for size, part in zip(sizes, mapper(prepared, sizes, root.spawn(len(sizes))), strict=True):
+        parts.append(part)
+        done += size
+        if progress is not None:
+            progress(done, draws)
+    return parts
 
 
 def _appraise_state_transition(
@@ -809,27 +806,24 @@ def _appraise_state_transition(
     if draws == 1:
         summary, outcomes = run_state_transition_chunk(prepared, 1, None)
     else:
-        root = np.random.SeedSequence(seed)
-        run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
         cells = len(ACTORS) * len(prepared.used_areas) * loaded.case.horizon_years
         cells = max(cells, prepared.n_cycles * len(prepared.model.states) ** 2 * 2)
-        sizes = chunk_sizes(draws, cells)
-        run["chunk_draws"] = sizes[0]
-        summaries = []
-        outcome_parts = []
-        done = 0
-        mapper = map_chunks or local_chunks
-        for size, (part, part_outcomes) in zip(
-            sizes, mapper(prepared, sizes, root.spawn(len(sizes))), strict=True
-        ):
-            summaries.append(part)
-            outcome_parts.append(part_outcomes)
-            done += size
-            if progress is not None:
-                progress(done, draws)
-        summary = combine(summaries)
-        outcomes = combine_outcomes(outcome_parts)
-    meta = prepared.meta
+        parts = _run_chunks(prepared, draws, seed, cells, run, progress, map_chunks or local_chunks)
+        summary = combine([part for part, _ in parts])
+        outcomes = combine_outcomes([part_outcomes for _, part_outcomes in parts])
+    return _result(loaded, knowledge, summary, prepared.meta, run, outcomes.values)
+
+
+def _result(
+    loaded: LoadedCase,
+    knowledge: KnowledgeBase,
+    summary: Summary,
+    meta: dict[str, Any],
+    run: dict[str, Any],
+    outcomes: dict[str, np.ndarray] | None = None,
+) -> Result:
+    """The Result of a run, with everything needed to trace it."""
+    provenance: Provenance = meta["provenance"]
     return Result(
         case=loaded.case,
         file=loaded.file,
@@ -839,12 +833,10 @@ def _appraise_state_transition(
         costs=meta["costs"],
         adjustments=meta["adjustments"],
         discounting=meta["discounting"],
-        provenance_entries=list(meta["provenance"].entries.values()),
-        price_index_used=[
-            meta["provenance"].price_index[y] for y in sorted(meta["provenance"].price_index)
-        ],
+        provenance_entries=list(provenance.entries.values()),
+        price_index_used=[provenance.price_index[y] for y in sorted(provenance.price_index)],
         knowledge_base_version=knowledge.version,
         knowledge_base_digest=knowledge.digest,
         run=run,
-        outcomes=outcomes.values,
+        outcomes=outcomes,
     )
