@@ -111,7 +111,7 @@ def test_negative_intake(tmp_path: Path):
     assert_one_clear_sentence(
         cli("run", str(write_case(tmp_path, data))),
         "field 'target_group.cohorts[0].intake' has -5",
-        "expected a number of at least 0",
+        "expected a number from 0 to 100,000,000",
     )
 
 

@@ -39,7 +39,10 @@ def show_value(value: Any) -> str:
         keys = [field_path((str(k),)) for k in list(value)[:5]]
         text = "a mapping with keys " + ", ".join(keys) if keys else "an empty mapping"
     elif isinstance(value, list):
-        text = f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
+        if 0 < len(value) <= 6 and all(isinstance(v, int | float | str) for v in value):
+            text = "[" + ", ".join(show_value(v) for v in value) + "]"
+        else:
+            text = f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
     else:
         text = str(value)
     if len(text) > _MAX_VALUE_CHARS:

@@ -321,10 +321,11 @@ class Result:
         def npv_stats(values: np.ndarray) -> dict[str, Any]:
             return {"prob_positive": float((values > 0).mean()), **stats(values)}
 
-        years: dict[str, float] = {}
+        counts: dict[str, int] = {}
         for index in s.break_even_total.tolist():
             key = "none" if index == NO_BREAK_EVEN else str(self.years[index])
-            years[key] = years.get(key, 0.0) + 1.0 / self.draws
+            counts[key] = counts.get(key, 0) + 1
+        years = {key: count / self.draws for key, count in counts.items()}
         ordered = {k: years[k] for k in sorted(years, key=lambda k: (k == "none", k))}
         with np.errstate(divide="ignore", invalid="ignore"):
             rpk = s.discounted_gains.sum(axis=1) / s.discounted_costs.sum(axis=1)

@@ -808,6 +808,8 @@ def _appraise_state_transition(
     else:
         cells = len(ACTORS) * len(prepared.used_areas) * loaded.case.horizon_years
         cells = max(cells, prepared.n_cycles * len(prepared.model.states) ** 2 * 2)
+        if prepared.model.simulation is not None:  # paths of every person, a byte per cycle
+            cells = max(cells, prepared.model.simulation.individuals * (prepared.n_cycles + 1) // 4)
         parts = _run_chunks(prepared, draws, seed, cells, run, progress, map_chunks or local_chunks)
         summary = combine([part for part, _ in parts])
         outcomes = combine_outcomes([part_outcomes for _, part_outcomes in parts])

@@ -47,9 +47,26 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_MAX_NODES = 2_000_000  # values in one document, aliases expanded (stops "billion laughs")
+
+
 def _build(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _Loader, file: str
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    loader: _Loader,
+    file: str,
+    budget: list[int] | None = None,
 ) -> Any:
+    budget = budget if budget is not None else [_MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InputError(
+            f"a document of at most {_MAX_NODES:,} values (its aliases expand to more)",
+            file=file,
+            line=node.start_mark.line + 1,
+            has_value=False,
+        )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -66,12 +83,12 @@ def _build(
                     problem="appears twice",
                 )
             child = (*path, key)
-            out[key] = _build(value_node, child, lines, loader, file)
+            out[key] = _build(value_node, child, lines, loader, file, budget)
             lines[child] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, index), lines, loader, file)
+            _build(item, (*path, index), lines, loader, file, budget)
             for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialinvest.case.models import Dist, FixedCost, OneOffCost, PerParticipantPeriodCost, point
+from socialinvest.case.models import (
+    Adjustments,
+    Dist,
+    FixedCost,
+    OneOffCost,
+    PerParticipantPeriodCost,
+    point,
+)
 from socialinvest.vocabulary import CYCLES_PER_YEAR, UNITS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -148,10 +155,10 @@ def check_state_transition(loaded: LoadedCase) -> None:
         if allow_rest and value.strip() == "rest":
             return
         try:
-            parse(value, names, tables)
+            parsed = parse(value, names, tables)
         except ExpressionError as exc:
             raise loaded.error(path, str(exc), value=value) from None
-        if "age" in value and st.start_age is None:
+        if "age" in parsed.names and st.start_age is None:
             raise loaded.error(
                 (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
             )
@@ -202,7 +209,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
     effect = st.intervention_effect
     rows((*base, "intervention_effect", "transitions"), effect.transitions, complete=False)
     for i, rr in enumerate(effect.relative_risks):
-        path = (*base, "intervention_effect", "relative_risks", i)
+        path: tuple[str | int, ...] = (*base, "intervention_effect", "relative_risks", i)
         state((*path, "from"), rr.from_)
         for j, to in enumerate(rr.to):
             state((*path, "to", j), to)
@@ -247,6 +254,38 @@ def check_state_transition(loaded: LoadedCase) -> None:
         state((*base, "consequences", i, "state"), item.state)
         formula((*base, "consequences", i, "units_per_cycle"), item.units_per_cycle)
         formula((*base, "consequences", i, "units_per_entry"), item.units_per_entry)
+    if st.correction == "simpson" and n_cycles % 2:
+        raise loaded.error(
+            (*base, "correction"),
+            f"an even number of cycles for Simpson's rule (this model has {n_cycles}), or "
+            "another correction",
+            value="simpson",
+        )
+    simulation = st.simulation
+    if simulation is not None:
+        for name, po in simulation.path_outcomes.items():
+            path = (*base, "simulation", "path_outcomes", name)
+            for j, s_name in enumerate(po.states):
+                state((*path, "states", j), s_name)
+            if po.kind == "consecutive" and po.k is None:
+                raise loaded.error(
+                    path, "k (cycles in a row) for a consecutive outcome", problem="is incomplete"
+                )
+            if po.cycles is not None and not 1 <= po.cycles[0] <= po.cycles[1] <= n_cycles:
+                raise loaded.error(
+                    (*path, "cycles"),
+                    f"[first, last] cycles within 1–{n_cycles}",
+                    value=po.cycles,
+                )
+            if name in st.outcomes or name in st.totals:
+                raise loaded.error(path, "a name that is not also an outcome or total", value=name)
+    if loaded.case.adjustments != Adjustments():
+        raise loaded.error(
+            ("adjustments",),
+            "no adjustments with model: state_transition (not supported yet; change the "
+            "transition probabilities or costs instead)",
+            problem="is not supported here",
+        )
     if loaded.case.correlations:
         raise loaded.error(
             ("correlations",),

@@ -99,6 +99,14 @@ _UNION_TAGS = frozenset(
 )
 
 
+def _is_type_tag(part: str) -> bool:
+    return (
+        "[" in part
+        or part.startswith(("constrained-", "function-"))
+        or part in {"float", "int", "str", "bool", "list", "dict", "Dist", "none"}
+    )
+
+
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
     """Keep the parts of pydantic's error location that exist in the data (drop union tags)."""
     path: list[str | int] = []
@@ -111,9 +119,12 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and part not in current:
             # either a missing field (last part) or a union tag such as 'fixed'
-            if part == loc[-1] and part not in _UNION_TAGS:
+            if part == loc[-1] and part not in _UNION_TAGS and not _is_type_tag(part):
                 path.append(part)
             continue
+        elif isinstance(part, str) and _is_type_tag(part):
+            continue  # pydantic names the union member it tried, e.g. 'list[constrained-float]'
+
     return tuple(path)
 
 
@@ -178,6 +189,8 @@ def _value_at(path: Path_, data: Any) -> tuple[bool, Any]:
 
 
 def _g(value: Any) -> str:
+    if isinstance(value, int | float) and float(value).is_integer() and abs(value) >= 1e6:
+        return f"{int(value):,}"
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
@@ -263,7 +276,9 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
         if low == 0 and high == 1 and "ge" in bounds and "le" in bounds:
             words = "a share between 0 and 1"
         elif low is not None and high is not None:
-            words = f"a number from {low:g} to {high:g}" + (" (excluded)" if "lt" in bounds else "")
+            words = f"a number from {_g(low)} to {_g(high)}" + (
+                " (excluded)" if "lt" in bounds else ""
+            )
         else:
             words = {
                 "greater_than_equal": f"a number of at least {_g(ctx.get('ge'))}",

@@ -30,7 +30,7 @@ Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g.
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Dist(_Strict):
@@ -42,7 +42,9 @@ class Dist(_Strict):
     dirichlet (counts) for shares that sum to 1.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     dist: Literal[
         "fixed",
@@ -129,7 +131,9 @@ def _number_or_dist(value: object) -> str:
 
 
 Share = Annotated[float, Field(ge=0, le=1, description="A share between 0 and 1.")]
-Money = Annotated[float, Field(ge=0, description="An amount in the case's currency (kr.).")]
+Money = Annotated[
+    float, Field(ge=0, le=1e13, description="An amount in the case's currency (kr.).")
+]
 _pick = Discriminator(_number_or_dist)
 _positive = _within(0, math.inf, "at or above 0")
 # Numbers that may also be given as a distribution, e.g. {dist: beta, mean: 0.4, sd: 0.05}.
@@ -142,7 +146,8 @@ UncertainMoney = Annotated[
     Annotated[Money, Tag("number")] | Annotated[Dist, _positive, Tag("distribution")], _pick
 ]
 UncertainCount = Annotated[
-    Annotated[float, Field(ge=0), Tag("number")] | Annotated[Dist, _positive, Tag("distribution")],
+    Annotated[float, Field(ge=0, le=1e8), Tag("number")]
+    | Annotated[Dist, _positive, Tag("distribution")],
     _pick,
 ]
 UncertainNumber = Annotated[

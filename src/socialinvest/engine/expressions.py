@@ -11,6 +11,7 @@ Python's ``eval``.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,24 +62,53 @@ class Expression:
         return _evaluate(self.tree, values, tables or {})
 
 
+_ARITY: dict[str, int] = {"exp": 1, "log": 1, "sqrt": 1, "min": 2, "max": 2}
+_MAX_LENGTH = 2000  # characters in one formula
+
+
 def parse(text: str, known: set[str], tables: set[str]) -> Expression:
     """Parse and check an expression; ``known`` are the names it may use, ``tables`` the tables
     that ``lookup`` may read."""
+    if len(text) > _MAX_LENGTH:
+        raise ExpressionError(f"a formula of at most {_MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
+        return _check(text, tree, known, tables)
     except SyntaxError as exc:
         raise ExpressionError(f"a formula that parses ({exc.msg})") from None
-    names: set[str] = set()
+    except (RecursionError, MemoryError):
+        raise ExpressionError("a simpler formula (this one is nested too deeply)") from None
+
+
+_MAX_DEPTH = 100  # nesting of operations in one formula
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _check(text: str, tree: ast.expr, known: set[str], tables: set[str]) -> Expression:
+    if _depth(tree) > _MAX_DEPTH:
+        raise ExpressionError("a simpler formula (this one is nested too deeply)")
+    special: set[int] = set()  # ids of Name nodes that are a function or a table, not a value
     used_tables: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 raise ExpressionError("only plain function calls such as exp(x)")
+            special.add(id(node.func))
             name = node.func.id
+            if node.keywords:
+                raise ExpressionError(f"{name}() without keyword arguments")
             if name == TABLE_FUNCTION:
                 if (
                     len(node.args) != 2
-                    or node.keywords
                     or not isinstance(node.args[0], ast.Name)
                     or node.args[0].id not in tables
                 ):
@@ -86,35 +116,40 @@ def parse(text: str, known: set[str], tables: set[str]) -> Expression:
                     raise ExpressionError(
                         f"lookup(TABLE, x) with TABLE one of the tables ({listed})"
                     )
+                special.add(id(node.args[0]))
                 used_tables.add(node.args[0].id)
             elif name not in FUNCTIONS:
                 raise ExpressionError(
                     f"a known function ({', '.join([*FUNCTIONS, TABLE_FUNCTION])}), not {name}"
                 )
-            elif node.keywords:
-                raise ExpressionError(f"{name}() without keyword arguments")
-        elif isinstance(node, ast.Name):
-            names.add(node.id)
+            elif len(node.args) != _ARITY[name]:
+                count = "one argument" if _ARITY[name] == 1 else f"{_ARITY[name]} arguments"
+                raise ExpressionError(f"{name}() with {count}")
         elif isinstance(node, ast.Constant):
             if not isinstance(node.value, int | float) or isinstance(node.value, bool):
                 raise ExpressionError("numbers only, no text or other constants")
+            try:
+                number = float(node.value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise ExpressionError("numbers of a finite size")
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 raise ExpressionError("the operators + - * / ** only")
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub | ast.UAdd):
                 raise ExpressionError("unary minus or plus only")
-        elif not isinstance(node, ast.operator | ast.unaryop | ast.Load | ast.expr_context):
+        elif not isinstance(
+            node, ast.Name | ast.operator | ast.unaryop | ast.Load | ast.expr_context
+        ):
             raise ExpressionError(
                 "arithmetic only (+ - * / **, numbers, names, functions), not "
                 f"{type(node).__name__}"
             )
-    called = {
-        node.func.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    variables = {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in special
     }
-    variables = names - called - used_tables
     unknown = sorted(variables - known)
     if unknown:
         listed = ", ".join(sorted(known))

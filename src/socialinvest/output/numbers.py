@@ -16,6 +16,8 @@ def number(value: float | None, lang: str, decimals: int = 0) -> str:
     rounded = round(value, decimals)
     if rounded == 0:
         rounded = 0.0  # no "-0"
+    if abs(rounded) >= 1e18:  # beyond what a decimal pattern shows sensibly
+        return f"{rounded:.3e}"
     return format_decimal(rounded, format=pattern, locale=LOCALES[lang])
 
 
