@@ -77,6 +77,8 @@ def parse_spec(text: str, option: str = "--input") -> tuple[str, Range | None]:
         raise InputError(expected, field=option, value=text) from None
     if not all(math.isfinite(v) for v in values):
         raise InputError(expected + " with finite numbers", field=option, value=text)
+    if values[0] >= values[1]:
+        raise InputError(expected + " with LOW below HIGH", field=option, value=text)
     return path, values
 
 

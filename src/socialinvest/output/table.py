@@ -120,7 +120,12 @@ def render(result: Result, lang: str = "da") -> Group:
     key.add_row(
         text(lang, "break_even_year"),
         str(result.break_even_year) if result.break_even_year is not None else none,
-        *(str(be[a]) if be[a] is not None else "–" for a in ACTORS),
+        *(
+            str(be[a])
+            if be[a] is not None
+            else (text(lang, "none_short") if result.actors_involved()[k] else "–")
+            for k, a in enumerate(ACTORS)
+        ),
     )
     rpk = result.return_per_krone_by_actor()
     key.add_row(
