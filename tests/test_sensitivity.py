@@ -310,9 +310,6 @@ def test_the_uncertain_example_runs():
 
 
 def test_a_reversed_or_empty_range_is_refused():
-    from socialinvest.analysis.sensitivity import parse_spec
-    from socialinvest.errors import InputError
-
     for text in ("success.rate_with=0.6:0.3", "success.rate_with=0.2:0.2"):
         with pytest.raises(InputError, match="LOW below HIGH"):
             parse_spec(text)
