@@ -493,7 +493,15 @@ def run_state_transition_chunk(
             occupancy[arm] = _occupancy(trace, st.correction)
             entries[arm] = {j: _entries(trace, matrices, j) for j in _entry_states(st)}
 
-    # outcomes per person, per arm
+    # intake per cohort (uncertain intake sampled per draw)
+    cohorts = case.target_group.cohorts
+    intake = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)  # [D, C]
+    # A later cohort is followed only for the cycles left in the horizon, from its own start.
+    cycles_left = [
+        prepared.n_cycles - (c.year - case.first_year) * prepared.cycles_per_year for c in cohorts
+    ]
+
+    # outcomes: totals over the cohorts, per arm
     values: dict[str, np.ndarray] = {}
     for name, outcome in st.outcomes.items():
         per_arm = np.zeros((2, n))
@@ -520,17 +528,21 @@ def run_state_transition_chunk(
                 )
             for s_name, value in outcome.on_entry.items():
                 per_cycle += entries[arm][states.index(s_name)] * sampler.time_major_cell(value)
-            per_arm[k] = ((active * weights)[:, None] * per_cycle).sum(axis=0)
+            cumulative = np.cumsum((active * weights)[:, None] * per_cycle, axis=0)  # [T, D]
+            per_arm[k] = sum(
+                (
+                    intake[:, c] * cumulative[left - 1]
+                    for c, left in enumerate(cycles_left)
+                    if left > 0
+                ),
+                np.zeros(n),
+            )
         values[name] = per_arm
     for name, parts in st.totals.items():
         values[name] = sum((values[p] for p in parts), np.zeros((2, n)))
-    values.update(path_values)
-
-    # intake per cohort (uncertain intake sampled per draw)
-    cohorts = case.target_group.cohorts
-    intake = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)  # [D, C]
+    # path outcomes (microsimulation) are per person over their own windows: times the intake
     total_intake = intake.sum(axis=1)
-    values = {name: v * total_intake[None, :] for name, v in values.items()}
+    values.update({name: v * total_intake[None, :] for name, v in path_values.items()})
 
     n_years = case.horizon_years
     if not st.consequences and not case.intervention.costs:
