@@ -267,6 +267,11 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
         )
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         tags = ctx.get("expected_tags", "")
+        if "'distribution'" in str(tags):
+            return fail(
+                "a number, or a distribution such as {dist: beta, mean: 0.4, sd: 0.05}",
+                value=value if found else None,
+            )
         return fail(f"a 'type' that is one of {tags}", value=value if found else None)
     if kind == "literal_error":
         return fail(f"one of {ctx.get('expected', '')}", value=value)

@@ -127,6 +127,8 @@ def _no_dirichlet(spec: Dist) -> Dist:
 
 
 def _number_or_dist(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"  # no member has this tag: true/false is not a number
     return "distribution" if isinstance(value, dict | Dist) else "number"
 
 
