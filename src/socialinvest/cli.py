@@ -64,7 +64,9 @@ def _fail(error: InputError) -> None:
 
 CaseArgs = Annotated[
     list[Path],
-    typer.Argument(help="One or more case files (YAML or JSON).", show_default=False),
+    typer.Argument(
+        metavar="CASE", help="One or more case files (YAML or JSON).", show_default=False
+    ),
 ]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language and number format: da or en.")]
 
