@@ -14,13 +14,13 @@ Targets (issue 2): engine well under 1 ms per deterministic case; whole command 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import describe  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -37,20 +37,7 @@ def median_seconds(fn, repeat: int) -> float:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import numpy
-
-    return (
-        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"numpy {numpy.__version__}"
-    )
+    return describe()
 
 
 def main() -> None:

@@ -19,31 +19,21 @@ import argparse
 import dataclasses
 import os
 import pickle
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
+from machine import describe  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import distributed
 
-    return (
-        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"numpy {np.__version__}; distributed {distributed.__version__}"
-    )
+    return describe(f"distributed {distributed.__version__}")
 
 
 def cpu_seconds() -> float:

@@ -32,7 +32,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -40,6 +39,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -59,20 +60,7 @@ Z_LIMIT = 4.0  # agreement: |difference of means| within this many Monte Carlo s
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import numpy
-
-    return (
-        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"numpy {numpy.__version__}"
-    )
+    return describe()
 
 
 def peer_python() -> Path:

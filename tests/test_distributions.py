@@ -440,3 +440,12 @@ def test_importing_the_module_does_not_import_scipy():
         "assert 'scipy' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_case_files_accept_exactly_the_engine_kinds():
+    from typing import get_args
+
+    from socialinvest.case.models import Dist
+    from socialinvest.engine.distributions import KINDS
+
+    assert set(get_args(Dist.model_fields["dist"].annotation)) == set(KINDS)

@@ -233,18 +233,28 @@ def test_microsimulation_uses_common_random_numbers_and_a_seed(fixture_kb):
     again = appraise(case, fixture_kb, draws=20, seed=3)
     other = appraise(case, fixture_kb, draws=20, seed=4)
     assert np.array_equal(first.outcomes["two_years_in_job"], again.outcomes["two_years_in_job"])
-    assert not np.array_equal(first.outcomes["two_years_in_job"],
-                              other.outcomes["two_years_in_job"])
+    assert not np.array_equal(
+        first.outcomes["two_years_in_job"], other.outcomes["two_years_in_job"]
+    )
 
 
 def test_one_off_values_on_entering_a_state_by_hand(fixture_kb):
     data = yaml.safe_load(SMALL)
     st = data["state_transition"]
-    st["consequences"] = [{
-        "state": "job", "units_per_entry": 1, "unit": "occurrence",
-        "price": {"value": 10000, "unit": "DKK", "area": "employment",
-                  "actor_split": {"kommune": 1.0}, "source": "job-start bonus (test)"},
-    }]
+    st["consequences"] = [
+        {
+            "state": "job",
+            "units_per_entry": 1,
+            "unit": "occurrence",
+            "price": {
+                "value": 10000,
+                "unit": "DKK",
+                "area": "employment",
+                "actor_split": {"kommune": 1.0},
+                "source": "job-start bonus (test)",
+            },
+        }
+    ]
     st["outcomes"] = {"job_starts": {"on_entry": {"job": 1}}}
     result = appraise(load_case_text(yaml.safe_dump(data), "entry.yaml"), fixture_kb)
     # Entering job per person and cycle: comparator 0.1, 0.9 x 0.1, 0.81 x 0.1;
@@ -255,9 +265,11 @@ def test_one_off_values_on_entering_a_state_by_hand(fixture_kb):
     # outcomes count each cohort within the horizon: 2024 (100 persons) three cycles, 2025
     # (50 persons) two
     assert starts["comparator"] == pytest.approx(
-        100 * sum(comparator) + 50 * sum(comparator[:2]), rel=1e-12)
+        100 * sum(comparator) + 50 * sum(comparator[:2]), rel=1e-12
+    )
     assert starts["intervention"] == pytest.approx(
-        100 * sum(intervention) + 50 * sum(intervention[:2]), rel=1e-12)
+        100 * sum(intervention) + 50 * sum(intervention[:2]), rel=1e-12
+    )
     diff = [b - a for a, b in zip(comparator, intervention, strict=True)]
     # extra job starts per calendar year: cohort 2024 (100) cycles 1-3, cohort 2025 (50) 1-2
     extra = [100 * diff[0], 100 * diff[1] + 50 * diff[0], 100 * diff[2] + 50 * diff[1]]

@@ -69,6 +69,19 @@ CaseArgs = Annotated[
     ),
 ]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language and number format: da or en.")]
+DrawsOpt = Annotated[
+    int,
+    typer.Option(
+        "--draws",
+        "-n",
+        min=1,
+        help="Monte Carlo draws over every input given as a distribution (1: their means).",
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
+]
 
 
 @app.command()
@@ -81,19 +94,8 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of the screen.")
     ] = None,
-    draws: Annotated[
-        int,
-        typer.Option(
-            "--draws",
-            "-n",
-            min=1,
-            help="Monte Carlo draws over every input given as a distribution (1: their means).",
-        ),
-    ] = 1,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
-    ] = None,
+    draws: DrawsOpt = 1,
+    seed: SeedOpt = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -476,20 +478,8 @@ def compare(
             show_default=False,
         ),
     ],
-    draws: Annotated[
-        int,
-        typer.Option(
-            "--draws",
-            "-n",
-            min=1,
-            help="Monte Carlo draws (the same seed for every alternative): probability of the "
-            "highest NPV and the EVPI.",
-        ),
-    ] = 1,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
-    ] = None,
+    draws: DrawsOpt = 1,
+    seed: SeedOpt = None,
     with_do_nothing: Annotated[
         bool, typer.Option("--with-do-nothing", help="Add 'do nothing' (NPV 0) as an option.")
     ] = False,
@@ -497,7 +487,8 @@ def compare(
     fmt: AnalysisFormatOpt = AnalysisFormat.table,
     out: OutOpt = None,
 ) -> None:
-    """Compare alternatives: NPV, return per krone, ranking, efficiency frontier, EVPI."""
+    """Compare alternatives: NPV, return per krone, ranking, efficiency frontier; with --draws
+    (the same seed for every alternative) the probability of the highest NPV and the EVPI."""
     from socialinvest.analysis.compare import compare as compare_cases
     from socialinvest.analysis.compare import is_comparison_file, read_comparison_file
     from socialinvest.case import load_case
