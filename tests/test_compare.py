@@ -241,3 +241,14 @@ def test_cli_errors_exit_2(two, tmp_path):
     result = runner.invoke(app, ["compare", str(bad)])
     assert result.exit_code == 2
     assert "line 2" in result.stderr
+
+
+def test_a_state_transition_alternative_is_flagged():
+    from .conftest import EXAMPLES
+
+    cases = [
+        (None, load_case(EXAMPLES / "impact60-job-education.yaml")),
+        (None, load_case(EXAMPLES / "impact60-state-transition.yaml")),
+    ]
+    notes = compare(cases).to_dict()["notes"]
+    assert any(note["differs"] == "model" for note in notes)

@@ -434,6 +434,7 @@ def _notes(loaded: list[LoadedCase]) -> list[dict[str, Any]]:
         "horizon_years": lambda c: c.horizon_years,
         "start_year": lambda c: c.first_year,
         "target_group": lambda c: c.target_group.description.strip(),
+        "model": lambda c: c.model,
     }
     for key, get in checks.items():
         values = [get(c.case) for c in loaded]

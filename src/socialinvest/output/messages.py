@@ -143,6 +143,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "evpi_hint": "Kør med --draws N for sandsynligheden for højeste nutidsværdi og EVPI.",
         "note_differs": "Bemærk: alternativerne har forskellig {what}: {values}.",
         "what_horizon_years": "tidshorisont",
+        "what_model": (
+            "model (en tilstandsmodel har ingen ekstra succeser, så dens omkostning pr. succes "
+            "og plads på fronten siger ikke meget)"
+        ),
         "what_start_year": "startår",
         "what_target_group": "beskrivelse af målgruppen",
     },
@@ -286,6 +290,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "evpi_hint": "Run with --draws N for the probability of the highest NPV and the EVPI.",
         "note_differs": "Note: the alternatives differ in {what}: {values}.",
         "what_horizon_years": "horizon",
+        "what_model": (
+            "model (a state-transition case has no additional successes, so its cost per "
+            "success and place on the frontier mean little)"
+        ),
         "what_start_year": "start year",
         "what_target_group": "target-group description",
     },
