@@ -117,7 +117,7 @@ def run(
     from contextlib import ExitStack
 
     from socialinvest.case import load_case
-    from socialinvest.output.files import to_csv, to_json, write_atomically
+    from socialinvest.output.files import to_csv, to_json
     from socialinvest.output.progress import DelayedProgress
     from socialinvest.runner import appraise
 
@@ -163,16 +163,22 @@ def run(
             console.print(render(result, lang.value))
             console.print()
         content = buffer.getvalue()
+    _deliver(content, out, lang.value)
+
+
+def _deliver(content: str, out: Path | None, lang: str) -> None:
+    """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot)."""
     if out is None:
         sys.stdout.write(content)
         return
+    from socialinvest.output.files import write_atomically
+    from socialinvest.output.messages import text
+
     try:
         write_atomically(out, content)
     except OSError as exc:
         _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
-    from socialinvest.output.messages import text
-
-    typer.echo(text(lang.value, "written", file=out), err=True)
+    typer.echo(text(lang, "written", file=out), err=True)
 
 
 def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> DaskChunks | None:
@@ -400,9 +406,6 @@ def _emit_analysis(
     import io
     import json
 
-    from socialinvest.output.files import write_atomically
-    from socialinvest.output.messages import text
-
     if fmt == "json":
         content = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     elif out is None:
@@ -414,14 +417,7 @@ def _emit_analysis(
         console.width = 120
         console.print(renderable)
         content = buffer.getvalue()
-    if out is None:
-        sys.stdout.write(content)
-        return
-    try:
-        write_atomically(out, content)
-    except OSError as exc:
-        _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
-    typer.echo(text(lang, "written", file=out), err=True)
+    _deliver(content, out, lang)
 
 
 @app.command()
