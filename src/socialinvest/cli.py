@@ -507,6 +507,56 @@ def compare(
     )
 
 
+@app.command()
+def contract(
+    case: Annotated[
+        Path, typer.Argument(help="A case file with a 'contract' section.", show_default=False)
+    ],
+    lang: LangOpt = Lang.da,
+    fmt: AnalysisFormatOpt = AnalysisFormat.table,
+    out: OutOpt = None,
+    draws: DrawsOpt = 1,
+    seed: SeedOpt = None,
+    indigo: Annotated[
+        Path | None,
+        typer.Option(
+            "--indigo",
+            help="Also write the terms, planned payments and results as INDIGO JSON to this file.",
+        ),
+    ] = None,
+) -> None:
+    """Outcome contract: every party's cash flows, investor returns and risk, payers' payments
+    against their own gains, break-even success rates, and the designer's price."""
+    from socialinvest.case.load import LoadedCase, load_case
+    from socialinvest.contract.result import evaluate_contract
+    from socialinvest.output.contract_table import render_contract
+    from socialinvest.output.progress import DelayedProgress
+
+    try:
+        loaded = LoadedCase.of(load_case(case))
+        with DelayedProgress(case.name) as progress:
+            result = evaluate_contract(loaded, draws=draws, seed=seed, progress=progress.update)
+        if indigo is not None:
+            import json
+
+            from socialinvest.contract.indigo import to_indigo
+            from socialinvest.output.files import write_atomically
+
+            try:
+                write_atomically(
+                    indigo, json.dumps(to_indigo(result), ensure_ascii=False, indent=2) + "\n"
+                )
+            except OSError as exc:
+                raise InputError(
+                    f"a writable file ({exc.strerror})", file=str(indigo), has_value=False
+                ) from None
+    except InputError as error:
+        _fail(error)
+        return
+    view = render_contract(result, lang.value)
+    _emit_analysis(view, result.to_dict(), fmt.value, out, lang.value)
+
+
 def main() -> None:
     """Entry point of the `socialinvest` command."""
     try:

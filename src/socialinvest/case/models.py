@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from socialinvest.case.contract import Contract
 from socialinvest.engine.distributions import Distribution, DistributionError, make_distribution
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
@@ -633,6 +634,10 @@ class Case(_Strict):
     price_index: dict[int, float] | None = Field(
         default=None,
         description="Own net price index values by year, to extend or replace the bundled index.",
+    )
+    contract: Contract | None = Field(
+        default=None,
+        description="An outcome contract on this case (docs/contract-format.md).",
     )
 
     @model_validator(mode="after")

@@ -324,3 +324,13 @@ def unit_label(lang: str, unit: str) -> str:
 
 def text(lang: str, key: str, **kwargs: object) -> str:
     return MESSAGES[lang][key].format(**kwargs)
+
+
+def _with_contract_texts() -> None:
+    from socialinvest.output.contract_messages import CONTRACT_MESSAGES
+
+    for lang, texts in CONTRACT_MESSAGES.items():
+        MESSAGES[lang].update(texts)
+
+
+_with_contract_texts()

@@ -1,0 +1,657 @@
+"""An outcome contract on a business case: participants' trajectories, outcome payments, the
+capital stack, and every party's cash flows, for every Monte Carlo draw (METHOD.md §4).
+
+One run does three things per chunk of draws, from one seed per chunk:
+
+1. the **business case** for the same draws (the payers' own budget gains per draw, and the
+   case's uncertain success rate or transition parameters);
+2. each participant's **trajectory** over the contract's periods: for a success-rate case a
+   success with the draw's success rate, timed by the case's timing and lasting until an exit
+   (``success_exit_per_year``); for a state-transition case a path of the microsimulation through
+   the intervention arm with the draw's parameters. A comparison group, if any, follows the
+   comparator arm (without the intervention). This is where the chance of a small cohort enters;
+3. the **metrics** of every trajectory, priced per payment line (``units`` per kr. of price).
+
+The payments for a set of prices, the waterfall and the parties' flows are then computed for all
+draws at once (:func:`settle_outcomes`, :func:`party_flows`); the designer calls them again for
+other prices without simulating anew.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from socialinvest.case.contract import PERIODS_PER_YEAR, Contract
+from socialinvest.case.contract_checks import default_success_metric, payer_shares
+from socialinvest.case.load import LoadedCase
+from socialinvest.case.models import point
+from socialinvest.contract.finance import CapitalStack, Guarantee, Tranche, Waterfall, run_waterfall
+from socialinvest.contract.metrics import metric_counts, success_trajectories, to_calendar
+from socialinvest.contract.payments import (
+    Settlement,
+    apply_lag,
+    cap_in_time_order,
+    indexation_factors,
+    settle,
+    threshold_value,
+)
+from socialinvest.engine import microsim
+from socialinvest.engine.summary import Summary, combine
+from socialinvest.errors import InputError
+from socialinvest.knowledge import KnowledgeBase, default_knowledge_base
+from socialinvest.vocabulary import ACTORS
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# memory budget of one chunk: participants × periods × draws per metric array
+_CHUNK_CELLS = 4_000_000
+
+
+def _child(seed: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
+    """The ``key``-th child of ``seed`` without changing how many children it has spawned (so
+    the business case's own ``seed.spawn`` sees the same children)."""
+    return np.random.SeedSequence(
+        entropy=seed.entropy, spawn_key=(*seed.spawn_key, key), pool_size=seed.pool_size
+    )
+
+
+def months_dates(start: dt.date, n: int, period: str) -> list[dt.date]:
+    """The date each of n periods starts."""
+    if period == "week":
+        return [start + dt.timedelta(weeks=p) for p in range(n)]
+    months = {"month": 1, "quarter": 3, "year": 12}[period]
+    from socialinvest.contract.returns import period_dates
+
+    return period_dates(start, n, months)
+
+
+@dataclass
+class PreparedContract:
+    loaded: LoadedCase
+    contract: Contract
+    business: Any  # runner.Prepared or state_transition.PreparedStateTransition
+    periods_per_year: int
+    dates: list[dt.date]
+    offsets: IntArray  # [N] period of each participant's intake
+    cohort: IntArray  # [N] cohort index of each participant
+    cohort_offsets: IntArray  # [C]
+    comparison_offsets: IntArray | None  # [M] intake periods of the comparison group
+    comparison_cohort: IntArray | None  # [M]
+    year_index: IntArray  # [T] index of each period's calendar year in the analysis
+    discount: FloatArray  # [T] the case's discount factor of each period's year
+    delivery_costs: FloatArray  # [T]
+    other_costs: dict[str, FloatArray]  # party -> [T] (funded by the vehicle)
+    payer_costs: dict[str, FloatArray]  # party -> [T] (paid directly by the payers)
+    payer_shares: dict[str, float]
+    payer_actor: dict[str, int]
+    success_metric: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_periods(self) -> int:
+        return self.contract.periods
+
+    @property
+    def n_participants(self) -> int:
+        return int(self.offsets.shape[0])
+
+    @property
+    def is_state_transition(self) -> bool:
+        return self.loaded.case.model == "state_transition"
+
+
+def _spread(amount: float, first: int, last: int, n: int) -> FloatArray:
+    out = np.zeros(n)
+    out[first - 1 : last] = amount / (last - first + 1)
+    return out
+
+
+def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> PreparedContract:
+    """Resolve a case with a contract section: the business case, participants, dates and the
+    delivery costs by period."""
+    from socialinvest.runner import prepare, run_any_chunk
+    from socialinvest.state_transition import prepare_state_transition
+
+    case = loaded.case
+    contract = case.contract
+    if contract is None:
+        raise InputError(
+            "a case with a 'contract' section (docs/contract-format.md)",
+            file=loaded.file,
+            field="contract",
+            has_value=False,
+        )
+    knowledge = kb or default_knowledge_base()
+    business: Any
+    if case.model == "state_transition":
+        business = prepare_state_transition(loaded, knowledge)
+    else:
+        business = prepare(loaded, knowledge)
+    ppy = PERIODS_PER_YEAR[contract.period]
+    n = contract.periods
+    dates = months_dates(contract.start_date, n, contract.period)
+
+    # participants: cohorts by the year they start, entering at the start of that year
+    start_year = contract.start_date.year
+    cohorts = contract.participants.cohorts
+    if cohorts == "case":
+        sizes = [round(point(c.intake)) for c in case.target_group.cohorts]
+        cohort_offsets = [(c.year - start_year) * ppy for c in case.target_group.cohorts]
+    else:
+        sizes = list(cohorts)
+        cohort_offsets = [i * ppy for i in range(len(cohorts))]
+    for i, off in enumerate(cohort_offsets):
+        if off < 0 or off >= n:
+            raise loaded.error(
+                ("target_group", "cohorts", i, "year"),
+                f"a cohort that starts within the contract ({start_year} for "
+                f"{n} {contract.period}s), or give contract.participants.cohorts",
+                value=start_year + off // ppy,
+            )
+    offsets = np.repeat(np.array(cohort_offsets, dtype=np.int64), sizes)
+    cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    if offsets.size == 0:
+        raise loaded.error(
+            ("contract", "participants"), "at least one participant", has_value=False
+        )
+    cmp_offsets = cmp_cohort = None
+    cf = contract.counterfactual
+    if cf.kind == "comparison_group":
+        assert cf.size is not None
+        weights = np.array(sizes, dtype=np.float64) / sum(sizes)
+        cmp_sizes = np.floor(weights * cf.size).astype(np.int64)
+        cmp_sizes[np.argmax(weights)] += cf.size - int(cmp_sizes.sum())
+        cmp_offsets = np.repeat(np.array(cohort_offsets, dtype=np.int64), cmp_sizes)
+        cmp_cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), cmp_sizes)
+
+    # the case's discount factor of each period's calendar year; delivery costs by period
+    point_run = run_any_chunk(business, 1, None)
+    summary: Summary = point_run[0] if isinstance(point_run, tuple) else point_run
+    year_index = np.array([d.year - case.first_year for d in dates], dtype=np.int64)
+    discount = summary.discount_costs[year_index].astype(np.float64)
+    if contract.provider.delivery_costs == "case":
+        yearly = summary.costs_mean.sum(axis=(0, 1))  # [Y] nominal, price-year kroner
+        # each year's costs spread evenly over the contract's periods in that year
+        periods_in_year = np.bincount(year_index, minlength=yearly.shape[0]).astype(np.float64)
+        delivery = yearly[year_index] / periods_in_year[year_index]
+    else:
+        delivery = np.zeros(n)
+        given = np.asarray(contract.provider.delivery_costs, dtype=np.float64)
+        delivery[: given.shape[0]] = given
+    other: dict[str, FloatArray] = {}
+    direct: dict[str, FloatArray] = {}
+    for cost in contract.other_costs:
+        first, last = (cost.periods.first, cost.periods.last) if cost.periods else (1, n)
+        target = other if cost.paid_by == "vehicle" else direct
+        target[cost.party] = target.get(cost.party, np.zeros(n)) + _spread(
+            cost.amount, first, last, n
+        )
+    shares = payer_shares(contract)
+    actor = {
+        p.name: ACTORS.index(p.actor) for p in contract.parties if p.role == "payer" and p.actor
+    }
+    success = default_success_metric(contract)
+    return PreparedContract(
+        loaded=loaded,
+        contract=contract,
+        business=business,
+        periods_per_year=ppy,
+        dates=dates,
+        offsets=offsets,
+        cohort=cohort,
+        cohort_offsets=np.array(cohort_offsets, dtype=np.int64),
+        comparison_offsets=cmp_offsets,
+        comparison_cohort=cmp_cohort,
+        year_index=year_index,
+        discount=discount,
+        delivery_costs=delivery,
+        other_costs=other,
+        payer_costs=direct,
+        payer_shares=shares,
+        payer_actor=actor,
+        success_metric=success,
+        meta={
+            "knowledge": knowledge,
+            "delivery_from_case": contract.provider.delivery_costs == "case",
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- trajectories
+
+
+@dataclass
+class Trajectories:
+    """What the metrics need of one chunk's people: for each set of states, whether each person
+    is in it in each period after intake [D, N, T], and whether at intake [D, N]."""
+
+    in_states: Callable[[tuple[str, ...]], tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]
+    succeeded: FloatArray | None = None  # [D] share who succeed (success-rate cases)
+
+
+def _success_rate_trajectories(
+    prep: PreparedContract,
+    arrays: dict[str, Any],
+    arm: str,
+    n_people: int,
+    rng: np.random.Generator,
+) -> Trajectories:
+    """Success-rate case: success with the draw's rate, at a period drawn from the timing."""
+    business = prep.business
+    n = prep.n_periods
+    ppy = prep.periods_per_year
+    if business.constants["absolute"]:
+        with_rate = arrays["absolute_effect"]
+        without = np.zeros_like(with_rate)
+    else:
+        with_rate, without = arrays["rate_with"], arrays["rate_without"]
+    p = np.clip(with_rate if arm == "intervention" else without, 0.0, 1.0)
+    timing = np.asarray(arrays["timing"], dtype=np.float64)  # [D, L] shares by year after intake
+    d = p.shape[0]
+    cum = np.cumsum(timing, axis=1)
+    cum = cum / cum[:, -1:]
+    u = rng.random((d, n_people))
+    year = (u[..., None] > cum[:, None, :]).sum(axis=-1)  # [D, N] year after intake
+    within = rng.integers(0, ppy, size=(d, n_people))
+    start = year * ppy + within
+    exit_per_period = 1.0 - (1.0 - prep.contract.success_exit_per_year) ** (1.0 / ppy)
+    succeeded = rng.random((d, n_people)) < p[:, None]
+    path = success_trajectories(succeeded, start, n, exit_per_period, rng)
+    before = np.zeros((d, n_people), dtype=bool)
+
+    def in_states(states: tuple[str, ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        return path, before
+
+    return Trajectories(in_states, succeeded.mean(axis=1))
+
+
+def _state_transition_trajectories(
+    prep: PreparedContract,
+    rows: list[np.ndarray],
+    n_draws: int,
+    n_people: int,
+    seed: np.random.SeedSequence,
+) -> Trajectories:
+    from socialinvest.state_transition import _matrices
+
+    st = prep.business.model
+    n = prep.n_periods
+    start = np.zeros((n_draws, len(st.states)))
+    for name, share in st.start.items():
+        start[:, st.states.index(name)] = share
+    streams = microsim.random_streams(seed, n_draws, n_people, n)
+    paths = microsim.simulate(_matrices(rows, n_draws, n), streams, start_probabilities=start)
+
+    def in_states(states: tuple[str, ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        idx = [st.states.index(s) for s in states]
+        inside = np.isin(paths, idx)
+        return inside[:, :, 1:], inside[:, :, 0]
+
+    return Trajectories(in_states)
+
+
+# ----------------------------------------------------------------------------- outcomes
+
+
+@dataclass
+class Outcomes:
+    """Everything the payments need, for all draws. Per payment line l, the value for a price p_l
+    is p_l × units_l (linear: the caps come after)."""
+
+    draws: int
+    seed: int | None
+    person_units: dict[int, FloatArray]  # line -> [D, N, T] (only with a per-person cap)
+    contract_units: dict[int, FloatArray]  # line -> [D, T]
+    success_share: FloatArray  # [D] share of participants who achieved the success metric
+    metric_totals: dict[str, FloatArray]  # metric -> [D] outcomes of all participants
+    own_gains: dict[str, FloatArray]  # payer -> [D] discounted gains of its actor
+    summary: Summary  # the business case of the same draws
+
+
+def _units_for_chunk(
+    prep: PreparedContract,
+    treated: Trajectories,
+    comparison: Trajectories | None,
+    summary: Summary,
+    n_draws: int,
+    keep_people: bool,
+) -> tuple[dict[int, FloatArray], dict[int, FloatArray], FloatArray, dict[str, FloatArray]]:
+    contract = prep.contract
+    n = prep.n_periods
+    n_people = prep.n_participants
+    counts: dict[str, FloatArray] = {}  # metric -> [D, N, T] calendar
+    cmp_counts: dict[str, FloatArray] = {}  # metric -> [D, M, T] calendar
+
+    def compute(name: str, traj: Trajectories, offsets: IntArray) -> FloatArray:
+        m = contract.metrics[name]
+        inside, before = traj.in_states(tuple(m.states))
+        rel = metric_counts(
+            inside,
+            m.kind,
+            k=m.k,
+            at=m.at,
+            window=(m.window.first, m.window.last) if m.window else None,
+            units_per_period=m.units_per_period,
+            in_states_before=before,
+        )
+        return to_calendar(rel, offsets, n)
+
+    needed = {p.metric for p in contract.payments if p.metric}
+    if prep.success_metric is not None:
+        needed.add(prep.success_metric)
+    for name in needed:
+        counts[name] = compute(name, treated, prep.offsets)
+        if comparison is not None:
+            assert prep.comparison_offsets is not None
+            cmp_counts[name] = compute(name, comparison, prep.comparison_offsets)
+    success_share = (
+        treated.succeeded
+        if treated.succeeded is not None
+        else counts[str(prep.success_metric)].sum(axis=(1, 2)) / n_people
+    )
+    totals = {name: c.sum(axis=(1, 2)) for name, c in counts.items()}
+
+    person: dict[int, FloatArray] = {}
+    level: dict[int, FloatArray] = {}
+    cf = contract.counterfactual
+    sizes = np.bincount(prep.cohort, minlength=prep.cohort_offsets.shape[0]).astype(np.float64)
+    for i, pay in enumerate(contract.payments):
+        if pay.mechanism == "savings_share":
+            level[i] = _savings(prep, summary, n_draws)
+            continue
+        assert pay.metric is not None
+        c = counts[pay.metric]
+        if pay.mechanism in ("rate_card", "per_unit"):
+            if cf.kind == "comparison_group":
+                scale = n_people / cmp_counts[pay.metric].shape[1]
+                level[i] = threshold_value(
+                    c.sum(axis=1), cmp_counts[pay.metric].sum(axis=1) * scale, 1.0, cumulative=True
+                )
+            elif keep_people:
+                person[i] = c
+            else:
+                level[i] = c.sum(axis=1)
+            continue
+        # threshold: per cohort, paid at the end of the cohort's measurement
+        metric = contract.metrics[pay.metric]
+        last = metric.window.last if metric.window else (metric.at or n)
+        units = np.zeros((n_draws, n))
+        for j, off in enumerate(prep.cohort_offsets):
+            treated_c = c[:, prep.cohort == j].sum(axis=(1, 2))
+            if cf.kind == "baseline":
+                assert cf.rate is not None
+                base = np.full(n_draws, cf.rate * sizes[j])
+            else:
+                assert prep.comparison_cohort is not None
+                in_c = prep.comparison_cohort == j
+                base = (
+                    cmp_counts[pay.metric][:, in_c].sum(axis=(1, 2))
+                    * sizes[j]
+                    / max(int(in_c.sum()), 1)
+                )
+            gain = treated_c - base if pay.direction == "more" else base - treated_c
+            met = gain >= pay.threshold * base - 1e-9
+            paid_at = min(int(off) + last - 1, n - 1)
+            units[:, paid_at] += np.where(met & (gain > 0), gain, 0.0)
+        level[i] = units
+    return person, level, success_share, totals
+
+
+def _savings(prep: PreparedContract, summary: Summary, n_draws: int) -> FloatArray:
+    """The payers' own budget gains by period [D, T]: each payer actor's mean gains of the
+    period's year spread evenly over the year's periods, scaled per draw by that actor's
+    discounted gains relative to their mean."""
+    out = np.zeros((n_draws, prep.n_periods))
+    for actor in sorted(set(prep.payer_actor.values())):
+        yearly = summary.gains_mean[actor].sum(axis=0)  # [Y]
+        count = np.bincount(prep.year_index, minlength=yearly.shape[0]).astype(np.float64)
+        per_period = yearly[prep.year_index] / count[prep.year_index]
+        g = summary.discounted_gains[:, actor]
+        mean = g.mean()
+        scale = g / mean if abs(mean) > 0 else np.ones_like(g)
+        out += scale[:, None] * per_period[None, :]
+    return out
+
+
+def simulate_outcomes(
+    prep: PreparedContract,
+    draws: int = 1,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcomes:
+    """Simulate the contract's participants for ``draws`` draws (point values and the
+    contract's own seed 0 for the individual chance when draws == 1)."""
+    from socialinvest.runner import Prepared, _draw_arrays, run_arrays
+    from socialinvest.state_transition import (
+        _Sampler,
+        run_state_transition_chunk,
+        transition_rows,
+    )
+
+    if draws < 1:
+        raise InputError("a number of draws of at least 1", field="draws", value=draws)
+    contract = prep.contract
+    n, n_people = prep.n_periods, prep.n_participants
+    keep_people = contract.person_cap is not None
+    root = np.random.SeedSequence(seed if seed is not None else (0 if draws == 1 else None))
+    used_seed = int(root.entropy)  # type: ignore[arg-type]
+    size = max(1, min(draws, _CHUNK_CELLS // max(1, n_people * n)))
+    sizes = [size] * (draws // size) + ([draws % size] if draws % size else [])
+    seeds = root.spawn(len(sizes))
+    summaries: list[Summary] = []
+    person: dict[int, list[FloatArray]] = {}
+    level: dict[int, list[FloatArray]] = {}
+    share_parts: list[FloatArray] = []
+    total_parts: dict[str, list[FloatArray]] = {}
+    done = 0
+    for m, s in zip(sizes, seeds, strict=True):
+        point_only = draws == 1
+        chance = np.random.default_rng(_child(s, 7))
+        comparison: Trajectories | None = None
+        if isinstance(prep.business, Prepared):
+            rng = None if point_only else np.random.default_rng(s)
+            arrays = _draw_arrays(prep.business, m, rng)
+            summary = run_arrays(prep.business, arrays)
+            treated = _success_rate_trajectories(prep, arrays, "intervention", n_people, chance)
+            if prep.comparison_offsets is not None:
+                comparison = _success_rate_trajectories(
+                    prep, arrays, "comparator", prep.comparison_offsets.shape[0], chance
+                )
+        else:
+            summary, _ = run_state_transition_chunk(prep.business, m, None if point_only else s)
+            short = dataclasses.replace(prep.business, n_cycles=n)
+            outer = None if point_only else np.random.default_rng(_child(s, 0))
+            sampler = _Sampler(short, m, outer)
+            comparator_rows, intervention_rows = transition_rows(short, sampler)
+            treated = _state_transition_trajectories(
+                prep, intervention_rows, m, n_people, _child(s, 7)
+            )
+            if prep.comparison_offsets is not None:
+                comparison = _state_transition_trajectories(
+                    prep, comparator_rows, m, prep.comparison_offsets.shape[0], _child(s, 8)
+                )
+        p_units, l_units, share, totals = _units_for_chunk(
+            prep, treated, comparison, summary, m, keep_people
+        )
+        summaries.append(summary)
+        for i, a in p_units.items():
+            person.setdefault(i, []).append(a)
+        for i, a in l_units.items():
+            level.setdefault(i, []).append(a)
+        share_parts.append(share)
+        for name, a in totals.items():
+            total_parts.setdefault(name, []).append(a)
+        done += m
+        if progress is not None:
+            progress(done, draws)
+    summary = combine(summaries) if len(summaries) > 1 else summaries[0]
+    own = {
+        name: summary.discounted_gains[:, actor].astype(np.float64)
+        for name, actor in prep.payer_actor.items()
+    }
+    return Outcomes(
+        draws=draws,
+        seed=used_seed if draws > 1 else None,
+        person_units={i: np.concatenate(a) for i, a in person.items()},
+        contract_units={i: np.concatenate(a) for i, a in level.items()},
+        success_share=np.concatenate(share_parts),
+        metric_totals={k: np.concatenate(v) for k, v in total_parts.items()},
+        own_gains=own,
+        summary=summary,
+    )
+
+
+# ----------------------------------------------------------------------------- payments, flows
+
+
+def prices_of(contract: Contract, solved: float | None = None) -> list[float]:
+    """The price of every payment line (a savings share's 'price' is its share)."""
+    out = []
+    for pay in contract.payments:
+        if pay.mechanism == "savings_share":
+            out.append(float(pay.share or 0.0))
+        elif pay.price == "solve":
+            if solved is None:
+                raise ValueError("the designer has not solved the price yet")
+            out.append(float(solved))
+        else:
+            out.append(float(pay.price or 0.0))
+    return out
+
+
+def settle_outcomes(prep: PreparedContract, outcomes: Outcomes, prices: list[float]) -> FloatArray:
+    """Outcome payments [D, T] by the period they are paid: prices × units, indexation, the
+    per-person cap, the contract cap, the verification lag (what would fall after maturity is
+    paid at maturity)."""
+    contract = prep.contract
+    n = prep.n_periods
+    d = outcomes.draws
+    total = np.zeros((d, n))
+    if outcomes.person_units:
+        per_person = sum(
+            (prices[i] * u for i, u in outcomes.person_units.items()), np.zeros((d, 1, n))
+        )
+        terms = Settlement(
+            person_cap=contract.person_cap,
+            indexation_rate=contract.indexation,
+            periods_per_year=prep.periods_per_year,
+        )
+        total += settle(per_person, terms).earned
+    if outcomes.contract_units:
+        index = indexation_factors(n, contract.indexation, prep.periods_per_year)
+        for i, u in outcomes.contract_units.items():
+            mech = contract.payments[i].mechanism
+            # a share of savings is not indexed: the savings are already in the case's prices
+            total += prices[i] * u * (1.0 if mech == "savings_share" else index)
+    if contract.contract_cap is not None:
+        total = cap_in_time_order(total, contract.contract_cap)
+    paid = apply_lag(total, contract.lag_periods)
+    if paid.shape[1] > n:
+        paid[:, n - 1] += paid[:, n:].sum(axis=1)
+        paid = paid[:, :n]
+    return paid
+
+
+def capital_stack(prep: PreparedContract) -> CapitalStack:
+    fin = prep.contract.finance
+    ppy = prep.periods_per_year
+
+    def per_period(rate: float) -> float:
+        return float((1.0 + rate) ** (1.0 / ppy) - 1.0)
+
+    tranches = tuple(
+        Tranche(
+            name=t.name,
+            kind=t.kind,
+            commitment=t.commitment,
+            seniority=t.seniority,
+            coupon=per_period(t.coupon) if t.kind in ("senior_loan", "subordinated_loan") else 0.0,
+            max_multiple=t.max_multiple,
+            max_rate=per_period(t.max_return) if t.max_return is not None else None,
+        )
+        for t in fin.tranches
+    )
+    guarantee = None
+    if fin.guarantee is not None:
+        g = fin.guarantee
+        guarantee = Guarantee(
+            amount=g.amount, covers=tuple(g.covers), covers_interest=g.covers_interest
+        )
+    return CapitalStack(
+        tranches=tranches, drawdown=fin.drawdown, guarantee=guarantee, surplus_to=fin.surplus_to
+    )
+
+
+@dataclass
+class PartyFlows:
+    """Every party's cash flows [D, T] (positive = receives), and what the provider spends."""
+
+    flows: dict[str, FloatArray]
+    payments: FloatArray  # [D, T] all outcome payments
+    waterfall: Waterfall
+    delivery_costs: FloatArray  # [T]
+    vehicle: FloatArray  # [D, T] change in the vehicle's cash
+
+    @property
+    def imbalance(self) -> FloatArray:
+        out: FloatArray = sum(self.flows.values(), np.zeros_like(self.vehicle)) + self.vehicle
+        return out
+
+
+def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
+    """The waterfall and each party's flows for outcome payments [D, T]."""
+    contract = prep.contract
+    n = prep.n_periods
+    fee = contract.provider.performance_share
+    other_total = sum(prep.other_costs.values(), np.zeros(n))
+    costs = prep.delivery_costs + other_total
+    wf = run_waterfall(capital_stack(prep), costs, payments * (1.0 - fee))
+    # what the vehicle paid for each cost, in proportion to what it could fund
+    funded = wf.provider - (
+        wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
+    )
+    ratio = np.divide(funded, costs, out=np.ones_like(funded), where=costs > 0)
+    flows: dict[str, FloatArray] = {}
+    for p in contract.parties:
+        flows[p.name] = np.zeros_like(payments)
+    for name, share in prep.payer_shares.items():
+        flows[name] = (
+            flows[name]
+            + share * (wf.payer - payments * fee)
+            - share * (sum(prep.payer_costs.values(), np.zeros(n)))
+        )
+    investors: dict[str, list[int]] = {}
+    for k, t in enumerate(contract.finance.tranches):
+        investors.setdefault(t.investor, []).append(k)
+    for name, ks in investors.items():
+        flows[name] = flows[name] + wf.investors[:, ks, :].sum(axis=1)
+    if contract.finance.guarantee is not None:
+        flows[contract.finance.guarantee.guarantor] += wf.guarantor
+    providers = [p.name for p in contract.parties if p.role == "provider"]
+    delivery_share = ratio * prep.delivery_costs
+    surplus_part = (
+        wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
+    )
+    for name in providers:
+        flows[name] = flows[name] + (delivery_share + payments * fee + surplus_part) / len(
+            providers
+        )
+    for name, cost in prep.other_costs.items():
+        flows[name] = flows[name] + ratio * cost
+    for name, cost in prep.payer_costs.items():
+        flows[name] = flows[name] + cost
+    return PartyFlows(
+        flows=flows,
+        payments=payments,
+        waterfall=wf,
+        delivery_costs=prep.delivery_costs,
+        vehicle=wf.vehicle,
+    )
