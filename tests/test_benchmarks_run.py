@@ -40,3 +40,16 @@ def test_microsimulation_benchmark_runs():
     )
     assert result.returncode == 0, result.stderr
     assert "microsimulation 50 individuals x 20 draws" in result.stdout
+
+
+def test_contract_benchmark_runs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_contract.py", "--repeat", "1", "--draws", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "with the designer" in result.stdout
+    assert "evaluation alone" in result.stdout

@@ -6,6 +6,10 @@ The investors' **expected return** is the yearly IRR (on the periods' dates) of 
 combined *expected* cash flows: the mean over the draws, or over the draws whose achieved success
 rate is nearest ``at_success_rate``. Everything is computed from one simulation of the
 participants: a price changes the payments, not the trajectories (common random numbers).
+
+To stay fast at 10,000 draws, the payers' limits and the trade-off table use a systematic
+subsample of at most ``SUBSAMPLE`` draws (every k-th draw), and the target is solved on the
+selected draws only.
 """
 
 from __future__ import annotations
@@ -28,6 +32,15 @@ from socialinvest.contract.returns import is_loss, xirr
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+SUBSAMPLE = 3000
+
+
+def systematic(n: int, at_most: int = SUBSAMPLE) -> BoolArray:
+    """Every k-th of n draws, so that at most ``at_most`` are kept."""
+    mask = np.zeros(n, dtype=bool)
+    mask[:: max(1, -(-n // at_most))] = True
+    return mask
 
 
 def investor_names(prep: PreparedContract) -> list[str]:
@@ -100,8 +113,7 @@ class Design:
 class _Evaluator:
     def __init__(self, prep: PreparedContract, outcomes: Outcomes, mask: BoolArray) -> None:
         self.prep = prep
-        self.outcomes = outcomes
-        self.mask = mask
+        self.outcomes = outcomes.subset(mask)
         self.investors = investor_names(prep)
         self.line = [p.name for p in prep.contract.payments].index(
             prep.contract.designer.payment if prep.contract.designer else ""
@@ -115,10 +127,9 @@ class _Evaluator:
     def __call__(self, price: float) -> Evaluation:
         payments = settle_outcomes(self.prep, self.outcomes, self.prices(price))
         pf = party_flows(self.prep, payments)
-        inv = sum((pf.flows[name] for name in self.investors), np.zeros_like(payments))
-        sel = inv[self.mask]
+        sel = sum((pf.flows[name] for name in self.investors), np.zeros_like(payments))
         pv = {
-            name: float(-(pf.flows[name][self.mask] @ self.prep.discount).mean())
+            name: float(-(pf.flows[name] @ self.prep.discount).mean())
             for name in self.prep.payer_shares
         }
         return Evaluation(
@@ -158,7 +169,7 @@ def design(prep: PreparedContract, outcomes: Outcomes) -> Design:
 
     price = _solve(gap, lo, hi)
     # the payers' limits (over all draws: what each payer expects to pay and gain)
-    all_draws = _Evaluator(prep, outcomes, np.ones(outcomes.draws, dtype=bool))
+    all_draws = _Evaluator(prep, outcomes, systematic(outcomes.draws))
     limits: dict[str, float | None] = {}
     for name in prep.payer_shares:
         gains = float(outcomes.own_gains[name].mean())
@@ -234,6 +245,7 @@ def tradeoff_table(
     """Rows (price, success band) → the investors' expected IRR and P(loss), and each payer's
     expected net (own gains − present value of payments) and P(pays more than it saves)."""
     factors = [0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4]
+    outcomes = outcomes.subset(systematic(outcomes.draws))
     share = outcomes.success_share
     bands = success_bands(share)
     rows: list[dict[str, Any]] = []

@@ -52,7 +52,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # memory budget of one chunk: participants × periods × draws per metric array
-_CHUNK_CELLS = 4_000_000
+_CHUNK_CELLS = 8_000_000
 
 
 def _child(seed: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
@@ -315,6 +315,19 @@ class Outcomes:
     own_gains: dict[str, FloatArray]  # payer -> [D] discounted gains of its actor
     summary: Summary  # the business case of the same draws
 
+    def subset(self, mask: npt.NDArray[np.bool_]) -> Outcomes:
+        """The same outcomes for the draws where ``mask`` is True (no business-case summary
+        changes: only the per-draw arrays are cut)."""
+        return dataclasses.replace(
+            self,
+            draws=int(mask.sum()),
+            person_units={i: u[mask] for i, u in self.person_units.items()},
+            contract_units={i: u[mask] for i, u in self.contract_units.items()},
+            success_share=self.success_share[mask],
+            metric_totals={k: v[mask] for k, v in self.metric_totals.items()},
+            own_gains={k: v[mask] for k, v in self.own_gains.items()},
+        )
+
 
 def _units_for_chunk(
     prep: PreparedContract,
@@ -327,10 +340,12 @@ def _units_for_chunk(
     contract = prep.contract
     n = prep.n_periods
     n_people = prep.n_participants
-    counts: dict[str, FloatArray] = {}  # metric -> [D, N, T] calendar
-    cmp_counts: dict[str, FloatArray] = {}  # metric -> [D, M, T] calendar
+    n_cohorts = prep.cohort_offsets.shape[0]
+    counts: dict[str, FloatArray] = {}  # metric -> [D, C, T] calendar, summed per cohort
+    cmp_counts: dict[str, FloatArray] = {}  # metric -> [D, C, T] calendar, comparison group
+    person_counts: dict[str, FloatArray] = {}  # metric -> [D, N, T] (only with a person cap)
 
-    def compute(name: str, traj: Trajectories, offsets: IntArray) -> FloatArray:
+    def relative(name: str, traj: Trajectories) -> FloatArray:
         m = contract.metrics[name]
         inside, before = traj.in_states(tuple(m.states))
         rel = metric_counts(
@@ -342,16 +357,29 @@ def _units_for_chunk(
             units_per_period=m.units_per_period,
             in_states_before=before,
         )
-        return to_calendar(rel, offsets, n)
+        return rel
+
+    def by_cohort(rel: FloatArray, cohort_of: IntArray) -> FloatArray:
+        """Sum each cohort's people (who share an intake period), then place it in time."""
+        sums = np.stack([rel[:, cohort_of == j].sum(axis=1) for j in range(n_cohorts)], axis=1)
+        return to_calendar(sums, prep.cohort_offsets, n)
 
     needed = {p.metric for p in contract.payments if p.metric}
     if prep.success_metric is not None:
         needed.add(prep.success_metric)
+    per_person = {
+        p.metric
+        for p in contract.payments
+        if keep_people and p.metric and p.mechanism in ("rate_card", "per_unit")
+    }
     for name in needed:
-        counts[name] = compute(name, treated, prep.offsets)
+        rel = relative(name, treated)
+        counts[name] = by_cohort(rel, prep.cohort)
+        if name in per_person:
+            person_counts[name] = to_calendar(rel, prep.offsets, n)
         if comparison is not None:
-            assert prep.comparison_offsets is not None
-            cmp_counts[name] = compute(name, comparison, prep.comparison_offsets)
+            assert prep.comparison_cohort is not None
+            cmp_counts[name] = by_cohort(relative(name, comparison), prep.comparison_cohort)
     success_share = (
         treated.succeeded
         if treated.succeeded is not None
@@ -371,12 +399,13 @@ def _units_for_chunk(
         c = counts[pay.metric]
         if pay.mechanism in ("rate_card", "per_unit"):
             if cf.kind == "comparison_group":
-                scale = n_people / cmp_counts[pay.metric].shape[1]
+                assert prep.comparison_offsets is not None
+                scale = n_people / prep.comparison_offsets.shape[0]
                 level[i] = threshold_value(
                     c.sum(axis=1), cmp_counts[pay.metric].sum(axis=1) * scale, 1.0, cumulative=True
                 )
             elif keep_people:
-                person[i] = c
+                person[i] = person_counts[pay.metric]
             else:
                 level[i] = c.sum(axis=1)
             continue
@@ -385,18 +414,14 @@ def _units_for_chunk(
         last = metric.window.last if metric.window else (metric.at or n)
         units = np.zeros((n_draws, n))
         for j, off in enumerate(prep.cohort_offsets):
-            treated_c = c[:, prep.cohort == j].sum(axis=(1, 2))
+            treated_c = c[:, j].sum(axis=1)
             if cf.kind == "baseline":
                 assert cf.rate is not None
                 base = np.full(n_draws, cf.rate * sizes[j])
             else:
                 assert prep.comparison_cohort is not None
                 in_c = prep.comparison_cohort == j
-                base = (
-                    cmp_counts[pay.metric][:, in_c].sum(axis=(1, 2))
-                    * sizes[j]
-                    / max(int(in_c.sum()), 1)
-                )
+                base = cmp_counts[pay.metric][:, j].sum(axis=1) * sizes[j] / max(int(in_c.sum()), 1)
             gain = treated_c - base if pay.direction == "more" else base - treated_c
             met = gain >= pay.threshold * base - 1e-9
             paid_at = min(int(off) + last - 1, n - 1)

@@ -92,7 +92,9 @@ def irr_on_times(flows: FloatArray, tau: FloatArray) -> FloatArray:
         raise ValueError(f"flows [D, {f.shape[1]}] and times [{tau.shape[0]}] do not match")
     d = f.shape[0]
     g = _GRID.shape[0]
-    h_grid = np.stack([_scaled_npv(f, tau, np.full(d, xg))[0] for xg in _GRID], axis=1)  # [D, G]
+    # The scaling of _scaled_npv depends on x only, so the whole grid is one matrix product.
+    expo = -np.outer(tau, _GRID)  # [T, G]
+    h_grid = f @ np.exp(expo - expo.max(axis=0)[None, :])  # [D, G]
     sign = np.sign(h_grid)
     distance = np.abs(np.expm1(_GRID))  # [G] |r| at each grid point
     cell = np.minimum(distance[:-1], distance[1:])
