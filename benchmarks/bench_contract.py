@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import yaml
+
 from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +63,8 @@ def main() -> None:
     print(describe())
     print(f"{CASE.name}: 120 participants x 156 weekly periods x {args.draws} draws")
     print(
-        f"  with the designer (solves the price per week): median {statistics.median(t_design):.2f} s"
+        f"  with the designer (solves the price per week): "
+        f"median {statistics.median(t_design):.2f} s"
         f" (min {min(t_design):.2f} s)"
     )
     print(
