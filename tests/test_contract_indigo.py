@@ -443,3 +443,38 @@ def test_an_unknown_metric_override_is_an_error():
 def test_not_a_document_is_an_error():
     with pytest.raises(InputError):
         from_indigo([1, 2, 3])  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- the examples
+
+
+def test_the_committed_example_is_valid_and_loads_back_onto_its_case(tmp_path: Path):
+    """examples/contracts/indigo/aalborg-impact60.indigo.json (written by the CLI) validates,
+    and its terms load back onto the Aalborg case and run."""
+    path = EXAMPLES / "contracts" / "indigo" / "aalborg-impact60.indigo.json"
+    doc = json.loads(path.read_text("utf-8"))
+    validate(doc)
+    assert doc[EXTENSION]["run"] == {"draws": 1000, "seed": 1}
+    section = from_indigo(doc)
+    original = load_case(AALBORG).contract
+    assert original is not None
+    back = Contract.model_validate(section)
+    assert [p.model_dump() for p in back.parties] == [p.model_dump() for p in original.parties]
+    assert back.finance.tranches == original.finance.tranches
+    (price,) = _prices(back)
+    assert price == doc["outcome_pricings"][0]["price_per_unit"]["amount"]["value"]
+    text = attach_contract(AALBORG.read_text("utf-8"), section)
+    result = evaluate_contract(LoadedCase.of(load_case_text(text, "back.yaml")), draws=20, seed=1)
+    assert result.prices == [price]
+
+
+def test_the_cli_writes_the_indigo_document(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from socialinvest.cli import app
+
+    out = tmp_path / "deal.indigo.json"
+    args = ["contract", str(AALBORG), "--draws", "20", "--seed", "1", "--indigo", str(out)]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.stderr
+    validate(json.loads(out.read_text("utf-8")))

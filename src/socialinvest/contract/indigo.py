@@ -1197,7 +1197,7 @@ def _metric_section(
     if assumed:
         sources["metrics"] = (
             f"{ASSUMED}: kind and states of {', '.join(assumed)} (default: entry, counted once per "
-            f"participant, in states {list(states) if states else ['success']})"
+            f"participant, in states {', '.join(states) if states else 'success'})"
         )
     section["metrics"] = out
     return list(out)
