@@ -115,11 +115,13 @@ def rich() -> ContractResult:
 
 def test_aalborg_document_validates_against_the_indigo_schema(aalborg_doc: dict[str, Any]):
     validate(aalborg_doc)
-    json.dumps(aalborg_doc)  # JSON-serialisable
+    json.dumps(aalborg_doc, allow_nan=False)  # strict JSON
 
 
 def test_rich_document_validates_against_the_indigo_schema(rich: ContractResult):
-    validate(to_indigo(rich))
+    doc = to_indigo(rich)
+    validate(doc)
+    json.dumps(doc, allow_nan=False)
 
 
 def test_the_schema_rejects_what_indigo_rejects(aalborg_doc: dict[str, Any]):

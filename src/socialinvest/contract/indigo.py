@@ -1238,7 +1238,8 @@ def _payments(
         if mid is None:
             raise _err(
                 (*path, "outcome_metric_id", "value"),
-                "the id of one of the outcome_metrics",
+                "the id of one of the outcome_metrics (a line without a metric, such as a share "
+                "of savings, is read only from the x_socialinvest extension)",
                 file=r.file,
                 has=False,
             )
