@@ -323,7 +323,8 @@ class Contract(_Strict):
         default=None,
         description=(
             "The metric whose share of participants is the contract's success rate; default: "
-            "the first metric that is not time_in or entries."
+            "the first metric that is not time_in or entries. A success-rate case without such "
+            "a metric: the share of participants who succeed."
         ),
     )
     success_exit_per_year: Rate = Field(

@@ -87,7 +87,9 @@ def check_contract(loaded: LoadedCase) -> None:
             f"a date within the analysis {first_year}–{last_year}",
             value=str(contract.start_date),
         )
-    end_year = contract.start_date.year + (contract.periods - 1) // ppy
+    from socialinvest.contract.partnership import months_dates
+
+    end_year = months_dates(contract.start_date, contract.periods, contract.period)[-1].year
     if end_year > last_year:
         raise loaded.error(
             (*base, "periods"),
@@ -201,6 +203,12 @@ def check_contract(loaded: LoadedCase) -> None:
                 value=designer.payment,
             )
         target = contract.payments[lines.index(designer.payment)]
+        if target.mechanism != "savings_share" and target.price != "solve":
+            raise loaded.error(
+                (*base, "payments", lines.index(designer.payment), "price"),
+                "'solve' for the payment the designer solves (or no designer section)",
+                value=target.price,
+            )
         if target.mechanism == "savings_share":
             raise loaded.error(
                 (*base, "designer", "payment"),

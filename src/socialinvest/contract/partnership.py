@@ -308,7 +308,7 @@ class Outcomes:
 
     draws: int
     seed: int | None
-    person_units: dict[int, FloatArray]  # line -> [D, N, T] (only with a per-person cap)
+    person_units: dict[int, npt.NDArray[np.float32]]  # line -> [D, N, T] (with a person cap)
     contract_units: dict[int, FloatArray]  # line -> [D, T]
     success_share: FloatArray  # [D] share of participants who achieved the success metric
     metric_totals: dict[str, FloatArray]  # metric -> [D] outcomes of all participants
@@ -380,11 +380,13 @@ def _units_for_chunk(
         if comparison is not None:
             assert prep.comparison_cohort is not None
             cmp_counts[name] = by_cohort(relative(name, comparison), prep.comparison_cohort)
-    success_share = (
-        treated.succeeded
-        if treated.succeeded is not None
-        else counts[str(prep.success_metric)].sum(axis=(1, 2)) / n_people
-    )
+    # the share achieving the success metric; a success-rate case without a count metric: the
+    # share who succeed (whenever the success falls)
+    if prep.success_metric is not None:
+        success_share = counts[prep.success_metric].sum(axis=(1, 2)) / n_people
+    else:
+        assert treated.succeeded is not None
+        success_share = treated.succeeded
     totals = {name: c.sum(axis=(1, 2)) for name, c in counts.items()}
 
     person: dict[int, FloatArray] = {}
@@ -404,8 +406,8 @@ def _units_for_chunk(
                 level[i] = threshold_value(
                     c.sum(axis=1), cmp_counts[pay.metric].sum(axis=1) * scale, 1.0, cumulative=True
                 )
-            elif keep_people:
-                person[i] = person_counts[pay.metric]
+            elif keep_people:  # single precision: counts and units are small exact numbers
+                person[i] = person_counts[pay.metric].astype(np.float32)
             else:
                 level[i] = c.sum(axis=1)
             continue
@@ -443,7 +445,8 @@ def _savings(prep: PreparedContract, summary: Summary, n_draws: int) -> FloatArr
         mean = g.mean()
         scale = g / mean if abs(mean) > 0 else np.ones_like(g)
         out += scale[:, None] * per_period[None, :]
-    return out
+    # a period in which the payers lose pays nothing (and is not netted against later gains)
+    return np.maximum(out, 0.0)
 
 
 def simulate_outcomes(
@@ -561,9 +564,9 @@ def settle_outcomes(prep: PreparedContract, outcomes: Outcomes, prices: list[flo
     d = outcomes.draws
     total = np.zeros((d, n))
     if outcomes.person_units:
-        per_person = sum(
-            (prices[i] * u for i, u in outcomes.person_units.items()), np.zeros((d, 1, n))
-        )
+        per_person: FloatArray = np.zeros((d, 1, n), dtype=np.float64)
+        for i, pu in outcomes.person_units.items():
+            per_person = per_person + float(prices[i]) * np.asarray(pu, dtype=np.float64)
         terms = Settlement(
             person_cap=contract.person_cap,
             indexation_rate=contract.indexation,
