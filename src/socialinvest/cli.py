@@ -557,6 +557,116 @@ def contract(
     _emit_analysis(view, result.to_dict(), fmt.value, out, lang.value)
 
 
+@app.command("indigo-import")
+def indigo_import(
+    document: Annotated[
+        Path, typer.Argument(help="An INDIGO project document (JSON).", show_default=False)
+    ],
+    case: Annotated[
+        Path, typer.Argument(help="The business case to put the deal on.", show_default=False)
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The case file with the contract to write.")
+    ],
+    period: Annotated[
+        str | None, typer.Option(help="Contract period: week, month, quarter or year.")
+    ] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="Move the deal's term to this date (YYYY-MM-DD).")
+    ] = None,
+    states: Annotated[
+        str | None,
+        typer.Option(help="States of the case's model an outcome counts, comma-separated."),
+    ] = None,
+    metrics: Annotated[
+        Path | None,
+        typer.Option(help="YAML: per INDIGO outcome metric id, the contract metric's fields."),
+    ] = None,
+    payer_actor: Annotated[
+        str, typer.Option(help="Whose gains a payer sets its payments against.")
+    ] = "kommune",
+    exchange_rate: Annotated[
+        list[str] | None,
+        typer.Option(help="Kroner per unit of a currency, e.g. GBP=8.7 (an assumption)."),
+    ] = None,
+    lang: LangOpt = Lang.da,
+) -> None:
+    """Load a published deal's terms from INDIGO JSON onto a business case, to stress-test it
+    with `socialinvest contract`. Every term INDIGO does not give is listed as an assumption."""
+    import datetime as dt
+    import json
+
+    import yaml
+
+    from socialinvest.case.load import load_case_text
+    from socialinvest.contract.indigo import attach_contract, from_indigo
+
+    try:
+        try:
+            doc = json.loads(document.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(
+                f"a readable INDIGO JSON document ({exc.__class__.__name__})",
+                file=str(document),
+                has_value=False,
+            ) from None
+        try:
+            case_text = case.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"a readable case file ({exc.__class__.__name__})", file=str(case), has_value=False
+            ) from None
+        rates: dict[str, float] = {}
+        for item in exchange_rate or []:
+            code, _, value = item.partition("=")
+            try:
+                rates[code.strip().upper()] = float(value)
+            except ValueError:
+                raise InputError(
+                    "CODE=KRONER, e.g. GBP=8.7", field="--exchange-rate", value=item
+                ) from None
+        start = None
+        if start_date is not None:
+            try:
+                start = dt.date.fromisoformat(start_date)
+            except ValueError:
+                raise InputError(
+                    "a date as YYYY-MM-DD", field="--start-date", value=start_date
+                ) from None
+        extra = None
+        if metrics is not None:
+            try:
+                extra = yaml.safe_load(metrics.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise InputError(
+                    f"a readable YAML mapping ({exc.__class__.__name__})",
+                    file=str(metrics),
+                    has_value=False,
+                ) from None
+            if not isinstance(extra, dict):
+                raise InputError(
+                    "a mapping: INDIGO outcome metric id -> contract metric fields",
+                    file=str(metrics),
+                    value=extra,
+                )
+        section = from_indigo(
+            doc,
+            metrics=extra,
+            states=[x.strip() for x in states.split(",")] if states else None,
+            period=period,
+            start_date=start,
+            payer_actor=payer_actor,
+            exchange_rates=rates or None,
+            file=str(document),
+        )
+        text_out = attach_contract(case_text, section)
+        load_case_text(text_out, str(out))  # the result must be a valid case before it is written
+    except InputError as error:
+        _fail(error)
+        return
+    _deliver(text_out, out, lang.value)
+
+
 def main() -> None:
     """Entry point of the `socialinvest` command."""
     try:
