@@ -520,7 +520,20 @@ def test_fee_other_costs_co_payers_and_surplus_above_an_equity_cap(tmp_path, fix
     assert party(r, "Kommune")["own_gains"]["mean"] == pytest.approx(kommune_own_gains())
 
 
-def test_savings_share_is_not_indexed_but_the_rate_card_is(tmp_path, fixture_kb):
+@pytest.mark.parametrize(
+    ("days", "savings"),
+    [
+        # −10, −10, −5 days per success: the kommune's own gains (nominal) are 5,000 kr. in 2024
+        # and in 2025, spread over each year's four quarters: 1,250 a quarter; half is paid
+        ([-10, -10, -5], [625] * 8),
+        # −10, +10, −5 days: 5,000 kr. gained in 2024, 5,000 kr. lost in 2025: a quarter with a
+        # loss pays nothing (and is not netted against the gains)
+        ([-10, 10, -5], [625] * 4 + [0] * 4),
+    ],
+)
+def test_savings_share_is_not_indexed_and_floored_but_the_rate_card_is_indexed(
+    tmp_path, fixture_kb, days, savings
+):
     data = hand_case(
         indexation=0.04,
         payments=[
@@ -528,11 +541,11 @@ def test_savings_share_is_not_indexed_but_the_rate_card_is(tmp_path, fixture_kb)
             {"name": "savings", "mechanism": "savings_share", "share": 0.5},
         ],
     )
+    data["consequences"][0]["units_per_success"] = days
     r = evaluate(tmp_path, data, fixture_kb)
-    # The kommune's own gains (nominal): 5,000 kr. in 2024 and in 2025, spread over each year's
-    # four quarters: 1,250 a quarter, half of it paid: 625 a quarter, not indexed.
-    # Settled: A, B in quarter 3 and C in quarter 7, indexed 1.04^(p/4).
-    expected = np.full(8, 625.0)
+    # Settled: A, B in quarter 3 and C in quarter 7, indexed 1.04^(p/4); the savings are not
+    # indexed (they are in the case's prices already).
+    expected = np.array(savings, dtype=float)
     expected[3] += 2 * 5000 * 1.04 ** (3 / 4)
     expected[7] += 5000 * 1.04 ** (7 / 4)
     np.testing.assert_allclose(r.flows.payments[0], expected, rtol=1e-12)
@@ -749,6 +762,39 @@ def test_success_rate_is_the_share_achieving_the_success_metric(tmp_path, fixtur
     assert out["contract"]["success_metric"] == "settled"
     assert out["metrics"]["settled"]["mean"] == pytest.approx(2)
     assert out["success_rate"]["mean"] == pytest.approx(2 / 3)
+
+
+def test_unfunded_costs_fall_on_the_provider_and_the_evaluator_in_proportion(tmp_path, fixture_kb):
+    data = hand_case(
+        parties=[*HAND_CONTRACT["parties"], {"name": "Evaluator", "role": "evaluator"}],
+        other_costs=[
+            {
+                "name": "evaluation",
+                "party": "Evaluator",
+                "amount": 800,
+                "periods": {"first": 1, "last": 4},
+            }
+        ],
+    )
+    data["contract"]["finance"]["tranches"][0]["commitment"] = 6000
+    data["contract"]["finance"]["tranches"][1]["commitment"] = 2000
+    r = evaluate(tmp_path, data, fixture_kb)
+    # The vehicle's costs: 5,000 + 200 in q0-q3, 2,000 in q4-q7; only 8,000 committed.
+    #   q0: senior 5,200 (800 left); q1: senior 800 + equity 2,000 = 2,800 of 5,200;
+    #   q2: nothing left, nothing funded; q3: 13,900 arrives, 5,200 paid, reserve 8,700;
+    #   q4-q6: +1,900 each → 14,400; q7: 14,400 + 10,850 − 2,000 = 23,250.
+    q1 = 2800 / 5200  # the share of q1's costs funded, for each cost alike
+    np.testing.assert_allclose(
+        r.flows.flows["Provider"][0], [5000, 5000 * q1, 0, 5000, 2000, 2000, 2000, 2000]
+    )
+    np.testing.assert_allclose(r.flows.flows["Evaluator"][0], [200, 200 * q1, 0, 200, 0, 0, 0, 0])
+    senior = 5200 * G**7 + 800 * G**6
+    np.testing.assert_allclose(r.flows.flows["Bank"][0], [-5200, -800, 0, 0, 0, 0, 0, senior])
+    np.testing.assert_allclose(r.flows.flows["Fund"][0], [0, -2000, 0, 0, 0, 0, 0, 23250 - senior])
+    assert np.abs(r.flows.imbalance).max() < 1e-9
+    # the provider's net: unfunded delivery of 5,000 × (1 − q1) in q1 and 5,000 in q2
+    provider = party(r, "Provider")
+    assert provider["net"]["mean"] == pytest.approx(-(5000 * (1 - q1) + 5000), rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- IRR cross-check
