@@ -360,8 +360,13 @@ def _units_for_chunk(
         return rel
 
     def by_cohort(rel: FloatArray, cohort_of: IntArray) -> FloatArray:
-        """Sum each cohort's people (who share an intake period), then place it in time."""
-        sums = np.stack([rel[:, cohort_of == j].sum(axis=1) for j in range(n_cohorts)], axis=1)
+        """Sum each cohort's people (who share an intake period), then place it in time. The
+        people of a cohort are consecutive (``np.repeat``), so each sum is one segment."""
+        sizes = np.bincount(cohort_of, minlength=n_cohorts)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        sums = np.zeros((rel.shape[0], n_cohorts, rel.shape[2]))
+        full = np.flatnonzero(sizes > 0)
+        sums[:, full] = np.add.reduceat(rel, starts[full], axis=1)
         return to_calendar(sums, prep.cohort_offsets, n)
 
     needed = {p.metric for p in contract.payments if p.metric}

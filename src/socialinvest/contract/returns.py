@@ -7,7 +7,7 @@ Flows are [D, T] (draw axis first), positive = the investor receives. The IRR so
 The solver works on x = ln(1 + r) and scales the sum by a positive factor so that no power
 overflows. It evaluates the NPV on a grid of x in [−500, 500] (r from −100 % to about 10^217),
 dense near 0, takes the grid cell nearest r = 0 in which the NPV changes sign, and refines it with
-a Newton step where that stays inside the bracket, a bisection otherwise (and every third step),
+a Newton step where that stays inside the bracket, a bisection otherwise (and every eighth step),
 for all draws at once.
 
 **The IRR is NaN** when the flows do not change sign (all ≥ 0 or all ≤ 0, e.g. capital never
@@ -126,7 +126,7 @@ def irr_on_times(flows: FloatArray, tau: FloatArray) -> FloatArray:
         b = np.where(same, b, xa)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = xa - h / dh
-        use_newton = np.isfinite(newton) & (newton > a) & (newton < b) & (it % 3 != 2)
+        use_newton = np.isfinite(newton) & (newton > a) & (newton < b) & (it % 8 != 7)
         x_new = np.where(use_newton, newton, 0.5 * (a + b))
         done = (h == 0) | (np.abs(x_new - xa) <= _TOL * (1.0 + np.abs(xa))) | (b - a <= _TOL)
         x_new = np.where(h == 0, xa, x_new)
