@@ -898,6 +898,9 @@ def _kroner(high: float) -> st.SearchStrategy[float]:
     surplus_to=st.sampled_from(["payer", "provider"]),
     guarantee=_kroner(5000.0),
     cohorts=st.tuples(st.integers(1, 3), st.integers(0, 2)),
+    kommune_share=st.sampled_from([1.0, 0.5, 0.7]),
+    evaluation=_kroner(3000.0),
+    management=_kroner(3000.0),
 )
 def test_money_is_conserved_and_caps_hold_for_any_terms(
     fixture_kb,
@@ -916,6 +919,9 @@ def test_money_is_conserved_and_caps_hold_for_any_terms(
     surplus_to,
     guarantee,
     cohorts,
+    kommune_share,
+    evaluation,
+    management,
 ):
     data = hand_case(
         success=UNCERTAIN,
@@ -928,7 +934,25 @@ def test_money_is_conserved_and_caps_hold_for_any_terms(
         success_exit_per_year=0.2,
     )
     c = data["contract"]
-    c["parties"].append({"name": "Guarantor", "role": "guarantor"})
+    c["parties"] += [
+        {"name": "Guarantor", "role": "guarantor"},
+        {"name": "Evaluator", "role": "evaluator"},
+        {"name": "Broker", "role": "intermediary"},
+    ]
+    if kommune_share < 1:  # a co-payer
+        c["parties"][0]["share"] = kommune_share
+        c["parties"].append(
+            {"name": "Staten", "role": "payer", "actor": "stat", "share": 1 - kommune_share}
+        )
+    c["other_costs"] = [
+        {
+            "name": "evaluation",
+            "party": "Evaluator",
+            "amount": evaluation,
+            "periods": {"first": 2, "last": 5},
+        },
+        {"name": "management", "party": "Broker", "amount": management, "paid_by": "payers"},
+    ]
     c["payments"][0]["price"] = week_price
     c["payments"][1]["price"] = settled_price
     tranches = c["finance"]["tranches"]
@@ -940,7 +964,15 @@ def test_money_is_conserved_and_caps_hold_for_any_terms(
         guarantee={"guarantor": "Guarantor", "amount": guarantee, "covers": ["senior", "equity"]},
     )
     r = evaluate_text(data, fixture_kb, draws=3, seed=2)
-    scale = 1.0 + DELIVERY.sum() + r.flows.payments.sum(axis=1).max() + senior + equity
+    scale = (
+        1.0
+        + DELIVERY.sum()
+        + r.flows.payments.sum(axis=1).max()
+        + senior
+        + equity
+        + evaluation
+        + management
+    )
     # every period's flows of all parties and the vehicle sum to zero
     assert np.abs(r.flows.imbalance).max() < 1e-9 * scale
     assert r.to_dict()["money_conservation"]["max_abs_imbalance"] < 1e-9 * scale
@@ -960,6 +992,11 @@ def test_money_is_conserved_and_caps_hold_for_any_terms(
         np.testing.assert_allclose(paid, again.flows.payments.sum(axis=1), rtol=1e-12)
     # the guarantor never pays more than the guarantee
     assert (-r.flows.flows["Guarantor"].sum(axis=1) <= guarantee + 1e-9 * scale).all()
+    # the broker is paid in full by the payers; the evaluator at most its fee, in quarters 1-4
+    np.testing.assert_allclose(r.flows.flows["Broker"].sum(axis=1), management, rtol=1e-9)
+    ev = r.flows.flows["Evaluator"]
+    assert (ev.sum(axis=1) <= evaluation + 1e-9 * scale).all()
+    assert (np.abs(ev[:, [0, 5, 6, 7]]) < 1e-9 * scale).all()
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
