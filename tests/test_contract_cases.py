@@ -797,13 +797,6 @@ def test_unfunded_costs_fall_on_the_provider_and_the_evaluator_in_proportion(tmp
     assert provider["net"]["mean"] == pytest.approx(-(5000 * (1 - q1) + 5000), rel=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partnership.prepare_contract places the case's cohort of year Y at contract period "
-    "(Y − start year) × periods a year, i.e. a whole number of contract years after the start "
-    "date, not at the start of year Y as docs/method.md and Participants.cohorts say: with a "
-    "contract from 1 October 2024 the 2025 cohort enters on 1 October 2025, not 1 January 2025",
-)
 def test_the_case_cohorts_enter_at_the_start_of_their_calendar_year(tmp_path, fixture_kb):
     # A contract from 1 October 2024 (quarters: Oct 2024, Jan 2025, Apr 2025, ...). The case's
     # cohorts: A, B in 2024 (before the contract: they enter in its first quarter) and C in

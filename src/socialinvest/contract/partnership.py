@@ -144,18 +144,23 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     cohorts = contract.participants.cohorts
     if cohorts == "case":
         sizes = [round(point(c.intake)) for c in case.target_group.cohorts]
-        cohort_offsets = [(c.year - start_year) * ppy for c in case.target_group.cohorts]
+        # a cohort enters at the first period on or after 1 January of its year (the first
+        # period, for the year the contract starts in)
+        cohort_offsets = []
+        for i, c in enumerate(case.target_group.cohorts):
+            first = dt.date(c.year, 1, 1)
+            off = next((p for p, d in enumerate(dates) if d >= first), n)
+            if c.year < start_year or off >= n:
+                raise loaded.error(
+                    ("target_group", "cohorts", i, "year"),
+                    f"a cohort that starts within the contract ({contract.start_date} for "
+                    f"{n} {contract.period}s), or give contract.participants.cohorts",
+                    value=c.year,
+                )
+            cohort_offsets.append(off)
     else:
         sizes = list(cohorts)
         cohort_offsets = [i * ppy for i in range(len(cohorts))]
-    for i, off in enumerate(cohort_offsets):
-        if off < 0 or off >= n:
-            raise loaded.error(
-                ("target_group", "cohorts", i, "year"),
-                f"a cohort that starts within the contract ({start_year} for "
-                f"{n} {contract.period}s), or give contract.participants.cohorts",
-                value=start_year + off // ppy,
-            )
     offsets = np.repeat(np.array(cohort_offsets, dtype=np.int64), sizes)
     cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
     if offsets.size == 0:
