@@ -148,8 +148,8 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
         # period, for the year the contract starts in)
         cohort_offsets = []
         for i, c in enumerate(case.target_group.cohorts):
-            first = dt.date(c.year, 1, 1)
-            off = next((p for p, d in enumerate(dates) if d >= first), n)
+            january = dt.date(c.year, 1, 1)
+            off = next((p for p, d in enumerate(dates) if d >= january), n)
             if c.year < start_year or off >= n:
                 raise loaded.error(
                     ("target_group", "cohorts", i, "year"),
@@ -194,10 +194,10 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     other: dict[str, FloatArray] = {}
     direct: dict[str, FloatArray] = {}
     for cost in contract.other_costs:
-        first, last = (cost.periods.first, cost.periods.last) if cost.periods else (1, n)
+        p_first, p_last = (cost.periods.first, cost.periods.last) if cost.periods else (1, n)
         target = other if cost.paid_by == "vehicle" else direct
         target[cost.party] = target.get(cost.party, np.zeros(n)) + _spread(
-            cost.amount, first, last, n
+            cost.amount, p_first, p_last, n
         )
     shares = payer_shares(contract)
     actor = {
