@@ -77,3 +77,213 @@ def prepare_report(
         sensitivity=sensitivity,
         created=created or dt.date.today(),
     )
+
+
+# -- shared by every format: the plain-words summary and the assumption count ---------------------
+
+
+def millions(value: float | None, lang: str, signed: bool = False) -> str:
+    """An amount in millions of kroner for running text: "8,9 mio. kr." / "DKK 8.9 million"."""
+    from socialinvest.output.messages import text
+    from socialinvest.output.numbers import number
+
+    if value is None:
+        return "–"
+    shown = number(value / 1_000_000.0, lang, 1)
+    if signed and round(value / 1_000_000.0, 1) > 0:
+        shown = "+" + shown
+    return text(lang, "r_millions", value=shown)
+
+
+def actor_name(actor: str, lang: str, definite: bool = False) -> str:
+    """The reader's name of an actor ("Kommune"; definite: "Kommunen")."""
+    from socialinvest.output.messages import text
+
+    return text(lang, f"r_actor_{'def_' if definite else ''}{actor}")
+
+
+def assumption_count(result: Result) -> int:
+    """How many of the values used are assumptions: knowledge-base values (or their actor split),
+    the case's own prices and the price index values marked as such."""
+    count = 0
+    for rec in result.provenance_entries:
+        if rec["status"] == "assumption" or rec.get("actor_split_status") == "assumption":
+            count += 1
+    count += sum(1 for c in result.consequences if c.ref is None and c.status == "assumption")
+    count += sum(1 for rec in result.price_index_used if rec.get("status") == "assumption")
+    return count
+
+
+def participants(result: Result) -> float:
+    """Participants over every cohort (the point value of an uncertain intake)."""
+    from socialinvest.case.models import point
+
+    return float(sum(point(c.intake) for c in result.case.target_group.cohorts))
+
+
+def summary_paragraphs(data: ReportData) -> list[str]:
+    """The summary in plain words, for a reader who is not an economist: what the intervention
+    costs, what it changes, who gains and who pays, from which year it pays back, how sure we are.
+    """
+    from socialinvest.output.analysis_tables import input_label
+    from socialinvest.output.messages import text
+    from socialinvest.output.numbers import number, percent
+    from socialinvest.vocabulary import ACTORS
+
+    result, lang = data.result, data.lang
+    case = result.case
+    out: list[str] = []
+
+    # what it costs
+    costs = result.discounted_costs_by_actor()
+    gains = result.discounted_gains_by_actor()
+    total_costs = sum(costs.values())
+    people = participants(result)
+    out.append(
+        text(
+            lang,
+            "r_sum_costs",
+            intervention=case.intervention.name,
+            participants=number(people, lang),
+            costs=millions(total_costs, lang),
+            per_participant=millions(total_costs / people if people > 0 else None, lang),
+            price_year=case.price_year,
+            horizon=case.horizon_years,
+        )
+    )
+
+    # what it changes
+    if case.success is not None:
+        s = result.summary
+        baseline = float(s.baseline.mean())
+        effect = float(s.effect.mean())
+        successes = number(result.additional_successes, lang, 1)
+        if result.break_even_basis == "rate_with":
+            out.append(
+                text(
+                    lang,
+                    "r_sum_change_rates",
+                    rate_with=percent(baseline + effect, lang, 0),
+                    rate_without=percent(baseline, lang, 0),
+                    measure=case.success.measure,
+                    successes=successes,
+                )
+            )
+        else:
+            out.append(
+                text(
+                    lang,
+                    "r_sum_change_effect",
+                    effect=percent(effect, lang, 1),
+                    measure=case.success.measure,
+                    successes=successes,
+                )
+            )
+    outcomes = result.outcome_table()
+    if outcomes is not None:
+        items = ", ".join(
+            f"{name} {'+' if row['difference'] > 0 else ''}{number(row['difference'], lang, 2)}"
+            for name, row in outcomes["outcomes"].items()
+        )
+        out.append(
+            text(lang, "r_sum_change_outcomes", arm=outcomes["arms"]["intervention"], items=items)
+        )
+    if result.consequences:
+        names = [(c.name_da or c.name) if lang == "da" else c.name for c in result.consequences]
+        out.append(text(lang, "r_sum_consequences", items="; ".join(names)))
+
+    # who gains and who pays
+    involved = result.actors_involved()
+    npv = result.npv_by_actor()
+    sentences = []
+    for k, a in enumerate(ACTORS):
+        if not involved[k]:
+            continue
+        name = actor_name(a, lang, definite=True)
+        if costs[a] > 0 and gains[a] > 0:
+            key = "r_sum_actor_both"
+        elif costs[a] > 0:
+            key = "r_sum_actor_pays"
+        else:
+            key = "r_sum_actor_gains"
+        sentences.append(
+            text(
+                lang,
+                key,
+                actor=name,
+                costs=millions(costs[a], lang),
+                gains=millions(gains[a], lang),
+                net=millions(npv[a], lang, signed=True),
+            )
+        )
+    out.append(
+        text(lang, "r_sum_who", total=millions(result.npv_total, lang, signed=True))
+        + " "
+        + " ".join(sentences)
+    )
+
+    # from which year it pays back
+    year = result.break_even_year
+    if year is not None:
+        payback = text(lang, "r_sum_payback", year=year, years=year - case.first_year + 1)
+    else:
+        payback = text(lang, "r_sum_no_payback", horizon=case.horizon_years)
+    by_actor = result.break_even_year_by_actor()
+    years_by_actor = [
+        f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)} "
+        + (str(by_actor[a]) if by_actor[a] is not None else text(lang, "never"))
+        for k, a in enumerate(ACTORS)
+        if involved[k]
+    ]
+    if len(years_by_actor) > 1:
+        payback += " " + text(lang, "r_sum_payback_actors", items=", ".join(years_by_actor))
+    out.append(payback)
+
+    # how sure we are
+    uncertainty = result.uncertainty()
+    if uncertainty is not None:
+        total = uncertainty["total"]
+        sure = text(
+            lang,
+            "r_sum_sure",
+            draws=number(uncertainty["draws"], lang),
+            prob=percent(total["prob_positive"], lang, 0),
+            p05=millions(total["p05"], lang),
+            p95=millions(total["p95"], lang),
+        )
+        actor_items = [
+            f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)}"
+            f" {percent(uncertainty['by_actor'][a]['prob_positive'], lang, 0)}"
+            for k, a in enumerate(ACTORS)
+            if involved[k]
+        ]
+        if len(actor_items) > 1:
+            sure += " " + text(lang, "r_sum_sure_actors", items=", ".join(actor_items))
+        out.append(sure)
+    else:
+        out.append(text(lang, "r_sum_point"))
+    if data.sensitivity is not None and data.sensitivity.one_way:
+        top = data.sensitivity.one_way[0]
+        out.append(
+            text(
+                lang,
+                "r_sum_tornado",
+                input=input_label(top.path, data.sensitivity.names, lang),
+                low=millions(top.npv_low["total"], lang),
+                high=millions(top.npv_high["total"], lang),
+            )
+        )
+    count = assumption_count(result)
+    if count:
+        out.append(text(lang, "r_sum_assumptions", count=count))
+    return [_typeset(paragraph) for paragraph in out]
+
+
+def _typeset(paragraph: str) -> str:
+    """Running text: no line break inside "12,4 mio. kr." or "30 %", and an abbreviation's
+    period doubles as the sentence's ("kr.." → "kr.")."""
+    import re
+
+    for unit in (" %", " mio.", " kr.", " million"):
+        paragraph = paragraph.replace(unit, "\u00a0" + unit[1:])
+    return re.sub(r"\.\.(?=\s|$)", ".", paragraph)
