@@ -1,0 +1,361 @@
+"""The XLSX report: live formulas recalculated by a real spreadsheet engine equal the engine.
+
+LibreOffice (headless) opens each workbook written by openpyxl (formulas without cached values),
+recalculates it and saves it; the values it computed are compared with socialinvest's engine,
+which shares no code with the spreadsheet's formulas. Then one input is changed in a copy of the
+file, LibreOffice recalculates again, and the results must move exactly as the engine says for
+the correspondingly changed case. All files go through LibreOffice in one call.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+
+from socialinvest.case import load_case, load_case_text
+from socialinvest.report.content import ReportData
+from socialinvest.report.xlsx import build_workbook, write_xlsx
+from socialinvest.result import Result
+from socialinvest.runner import appraise
+from socialinvest.vocabulary import ACTORS
+
+from .conftest import EXAMPLES, base_case
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EVERY_FORMULA = FIXTURES / "xlsx-every-formula.yaml"
+REL = 1e-9  # LibreOffice stores 15 significant digits
+ABS = 1e-6  # kroner
+
+
+def _data(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _appraise_data(data: dict[str, Any], draws: int = 1, seed: int | None = None) -> Result:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return appraise(load_case_text(text, "changed.yaml"), draws=draws, seed=seed)
+
+
+@dataclass(frozen=True)
+class Workbook_:
+    """A workbook written by the report (formulas) and LibreOffice's recalculation of it."""
+
+    written: Path
+    recalculated: Path
+    expected: Result  # the engine's deterministic result for the (possibly changed) case
+    lang: str
+
+
+# (key, case file, language, draws, changes: defined name -> (index in range, new value),
+#  the same change applied to the case data)
+def _set_rate_with(data: dict[str, Any]) -> None:
+    data["success"]["rate_with"] = 0.4
+
+
+def _housing_changes(data: dict[str, Any]) -> None:
+    data["intervention"]["costs"][0]["amount"] = 6_000_000
+    data.setdefault("adjustments", {})["attribution"] = 0.2
+
+
+def _every_formula_changes(data: dict[str, Any]) -> None:
+    data["consequences"][0]["price"]["value"] = 950
+    data["target_group"]["cohorts"][1]["intake"] = 20
+    data["discounting"]["convention"] = "start"
+
+
+CASES: list[tuple[str, Path, str, int, dict[str, tuple[int, float]], Any]] = [
+    ("impact60-da", EXAMPLES / "impact60-job-education.yaml", "da", 1, {}, None),
+    ("housing-en", EXAMPLES / "housing-first-young-homeless.yaml", "en", 1, {}, None),
+    ("uncertain-da", EXAMPLES / "impact60-uncertain.yaml", "da", 300, {}, None),
+    ("every-formula-en", EVERY_FORMULA, "en", 1, {}, None),
+    (
+        "impact60-da-changed",
+        EXAMPLES / "impact60-job-education.yaml",
+        "da",
+        1,
+        {"rate_with": (0, 0.4)},
+        _set_rate_with,
+    ),
+    (
+        "housing-en-changed",
+        EXAMPLES / "housing-first-young-homeless.yaml",
+        "en",
+        1,
+        {"cost_1": (0, 6_000_000), "attribution": (0, 0.2)},
+        _housing_changes,
+    ),
+    (
+        "every-formula-da-changed",
+        EVERY_FORMULA,
+        "da",
+        1,
+        {"price_1": (0, 950), "intake": (1, 20), "convention": (0, 0)},
+        _every_formula_changes,
+    ),
+]
+
+
+def _cells(wb: openpyxl.Workbook, name: str) -> list[Any]:
+    """The cells a defined name points to (one or a row)."""
+    (sheet, ref), *_ = list(wb.defined_names[name].destinations)
+    found = wb[sheet][ref.replace("$", "")]
+    if isinstance(found, tuple):
+        return [cell for row in found for cell in (row if isinstance(row, tuple) else (row,))]
+    return [found]
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workbook_]:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip(
+            "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
+        )
+    folder = tmp_path_factory.mktemp("xlsx")
+    written: dict[str, tuple[Path, Result, str]] = {}
+    for key, case_file, lang, draws, changes, change_case in CASES:
+        result = appraise(load_case(case_file), draws=draws, seed=11 if draws > 1 else None)
+        path = folder / f"{key}.xlsx"
+        build_workbook(result, lang).save(path)
+        if changes:
+            wb = openpyxl.load_workbook(path)
+            for name, (index, value) in changes.items():
+                _cells(wb, name)[index].value = value
+            wb.save(path)
+            data = _data(case_file)
+            change_case(data)
+            expected = _appraise_data(data)
+        else:
+            expected = appraise(load_case(case_file)) if draws > 1 else result
+        written[key] = (path, expected, lang)
+    out = folder / "recalculated"
+    profile = folder / "lo-profile"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            *[str(path) for path, _, _ in written.values()],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return {
+        key: Workbook_(path, out / path.name, expected, lang)
+        for key, (path, expected, lang) in written.items()
+    }
+
+
+def _close(actual: Any, expected: float) -> bool:
+    return isinstance(actual, int | float) and math.isclose(
+        actual, expected, rel_tol=REL, abs_tol=ABS
+    )
+
+
+def _check_against_engine(book: Workbook_) -> None:
+    src = openpyxl.load_workbook(book.written)
+    out = openpyxl.load_workbook(book.recalculated, data_only=True)
+    r = book.expected
+
+    def value(name: str) -> Any:
+        assert str(_cells(src, name)[0].value).startswith("="), f"{name} is not a formula"
+        return _cells(out, name)[0].value
+
+    def row(name: str) -> list[Any]:
+        return [cell.value for cell in _cells(out, name)]
+
+    involved = dict(zip(ACTORS, r.actors_involved(), strict=True))
+    none_text = "ingen" if book.lang == "da" else "none"
+    never_text = "nås ikke" if book.lang == "da" else "never"
+
+    def check(name: str, expected: float | None, missing: str) -> None:
+        actual = value(name)
+        if expected is None:
+            assert actual == missing, f"{name}: {actual!r}, engine: none ({missing!r})"
+        else:
+            assert _close(actual, expected), f"{name}: {actual!r}, engine: {expected!r}"
+
+    gains, costs = r.discounted_gains_by_actor(), r.discounted_costs_by_actor()
+    rpk = r.return_per_krone_by_actor()
+    break_even = r.break_even_year_by_actor()
+    rate = r.break_even_success_rate()
+    for actor in ACTORS:
+        mark = none_text if involved[actor] else "–"
+        check(f"npv_{actor}", r.npv_by_actor()[actor], "")
+        check(f"gains_{actor}", gains[actor], "")
+        check(f"costs_{actor}", costs[actor], "")
+        check(f"return_per_krone_{actor}", rpk[actor], "–")
+        check(f"break_even_year_{actor}", break_even[actor], mark)
+        check(
+            f"break_even_rate_{actor}",
+            rate["by_actor"][actor],
+            never_text if involved[actor] else "–",
+        )
+    check("npv_total", r.npv_total, "")
+    check("gains_total", sum(gains.values()), "")
+    check("costs_total", sum(costs.values()), "")
+    check("return_per_krone_total", r.return_per_krone, "–")
+    check("break_even_year_total", r.break_even_year, none_text)
+    check("break_even_rate_total", rate["total"], never_text)
+    check("additional_successes", r.additional_successes, "–")
+    check("cost_per_success", r.cost_per_additional_success, "–")
+
+    yearly = r.yearly_by_actor()
+    cumulative = r.cumulative_by_actor()
+    for k, actor in enumerate(ACTORS):
+        for name, series in (
+            (f"gains_year_{actor}", yearly["gains"][k]),
+            (f"costs_year_{actor}", yearly["costs"][k]),
+            (f"cum_{actor}", cumulative[k]),
+        ):
+            actual = row(name)
+            assert all(_close(a, e) for a, e in zip(actual, series.tolist(), strict=True)), name
+    assert all(
+        _close(a, e) for a, e in zip(row("cum_total"), r.cumulative_total().tolist(), strict=True)
+    )
+    assert all(
+        _close(a, e)
+        for a, e in zip(row("df_costs"), r.summary.discount_costs.tolist(), strict=True)
+    )
+    assert all(
+        _close(a, e)
+        for a, e in zip(row("df_gains"), r.summary.discount_gains.tolist(), strict=True)
+    )
+
+    committees = r.by_committee()
+    n = 1
+    while f"npv_committee_{n}" in src.defined_names:
+        if n <= len(committees):
+            check(f"npv_committee_{n}", committees[n - 1]["npv"], "")
+        else:  # an unmapped area whose flows are all zero (the engine leaves it out)
+            check(f"npv_committee_{n}", 0.0, "")
+        n += 1
+    assert n - 1 >= len(committees)
+
+
+@pytest.mark.parametrize("key", [key for key, *_ in CASES])
+def test_recalculated_results_equal_the_engine(workbooks: dict[str, Workbook_], key: str) -> None:
+    _check_against_engine(workbooks[key])
+
+
+def test_a_changed_input_moves_the_results(workbooks: dict[str, Workbook_]) -> None:
+    """The changed files' results differ from the unchanged ones (and equal the engine's for the
+    changed case: test_recalculated_results_equal_the_engine)."""
+    for before, after in (
+        ("impact60-da", "impact60-da-changed"),
+        ("housing-en", "housing-en-changed"),
+    ):
+        old = openpyxl.load_workbook(workbooks[before].recalculated, data_only=True)
+        new = openpyxl.load_workbook(workbooks[after].recalculated, data_only=True)
+        src = openpyxl.load_workbook(workbooks[before].written)
+        (sheet, ref), *_ = list(src.defined_names["npv_total"].destinations)
+        assert old[sheet][ref.replace("$", "")].value != new[sheet][ref.replace("$", "")].value
+    # lower success rate: lower NPV, exactly as the engine says
+    assert workbooks["impact60-da-changed"].expected.npv_total < (
+        workbooks["impact60-da"].expected.npv_total
+    )
+
+
+def test_monte_carlo_summaries_are_values(workbooks: dict[str, Workbook_]) -> None:
+    book = workbooks["uncertain-da"]
+    result = appraise(load_case(EXAMPLES / "impact60-uncertain.yaml"), draws=300, seed=11)
+    u = result.uncertainty()
+    assert u is not None
+    wb = openpyxl.load_workbook(book.written)
+    ws = wb["Usikkerhed"]
+    numbers = [
+        cell.value
+        for line in ws.iter_rows()
+        for cell in line
+        if isinstance(cell.value, int | float)
+    ]
+    assert not any(
+        isinstance(cell.value, str) and cell.value.startswith("=")
+        for line in ws.iter_rows()
+        for cell in line
+    )
+    expected = [u["total"][k] for k in ("mean", "sd", "p05", "p50", "p95", "prob_positive")]
+    for actor in ("kommune", "stat"):
+        expected += [u["by_actor"][actor][k] for k in ("mean", "p05", "p95", "prob_positive")]
+    expected += [u["return_per_krone"]["mean"], u["additional_successes"]["p95"]]
+    expected += [u["break_even_success_rate"]["total"]["p50"]]
+    expected += list(u["break_even_year"]["distribution"].values())
+    for value in expected:
+        assert any(math.isclose(value, n, rel_tol=1e-12) for n in numbers), value
+    # the deterministic results of the Monte Carlo run's case are live formulas
+    about = wb["Om"]
+    texts = " ".join(str(c.value) for line in about.iter_rows() for c in line if c.value)
+    assert "300 trækninger" in texts and "seed 11" in texts
+
+
+def test_state_transition_case_is_written_as_values_with_a_note(tmp_path: Path) -> None:
+    result = appraise(load_case(EXAMPLES / "impact60-state-transition.yaml"))
+    wb = build_workbook(result, "en")
+    assert wb.sheetnames == ["About", "Results", "Per year", "Outcomes"]
+    about = " ".join(str(c.value) for line in wb["About"].iter_rows() for c in line if c.value)
+    assert "not written as spreadsheet formulas" in about
+    ws = wb["Results"]
+    cells = [c for line in ws.iter_rows() for c in line]
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in cells)
+    numbers = [c.value for c in cells if isinstance(c.value, float)]
+    assert any(math.isclose(result.npv_total, n, rel_tol=1e-12) for n in numbers)
+    for actor, npv in result.npv_by_actor().items():
+        assert any(math.isclose(npv, n, rel_tol=1e-12, abs_tol=1e-9) for n in numbers), actor
+
+
+def test_labels_and_number_formats_follow_the_language() -> None:
+    result = appraise(load_case(EXAMPLES / "impact60-job-education.yaml"))
+    da = build_workbook(result, "da")
+    en = build_workbook(result, "en")
+    assert da.sheetnames == ["Om", "Input", "Beregning", "Resultater"]
+    assert en.sheetnames == ["About", "Inputs", "Calculation", "Results"]
+    (cell,) = _cells(da, "npv_total")
+    assert cell.number_format == "#,##0"
+    assert cell.value.startswith("=")
+    assert da["Resultater"]["A6"].value == "Tilbagediskonterede gevinster"
+    assert en["Results"]["A6"].value == "Discounted gains"
+    # inputs are value cells, marked, with their status; assumptions stand out
+    (rate,) = _cells(da, "rate_with")
+    assert rate.value == 0.5 and rate.fill.fgColor.rgb.endswith("DDEBF7")
+    statuses = [c.value for line in da["Input"].iter_rows() for c in line]
+    assert "ANTAGELSE" in statuses
+    assert "ASSUMPTION" in [c.value for line in en["Inputs"].iter_rows() for c in line]
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize(
+    "case_file",
+    sorted(EXAMPLES.glob("*.yaml")) + sorted((EXAMPLES / "published-models").glob("*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_every_bundled_example_in_both_languages(
+    tmp_path: Path, case_file: Path, lang: str
+) -> None:
+    result = appraise(load_case(case_file))
+    target = tmp_path / f"{case_file.stem}.{lang}.xlsx"
+    write_xlsx(ReportData(result=result, lang=lang), target)  # type: ignore[arg-type]
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames[0] == ("Om" if lang == "da" else "About")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left
+
+
+def test_a_result_of_another_knowledge_base_is_refused(fixture_kb: Any) -> None:
+    case = load_case_text(yaml.safe_dump(base_case(), allow_unicode=True), "own-price.yaml")
+    result = appraise(case, fixture_kb)
+    with pytest.raises(ValueError, match="another knowledge base"):
+        build_workbook(result, "en")
+    assert build_workbook(result, "en", kb=fixture_kb).sheetnames[1] == "Inputs"
