@@ -11,6 +11,8 @@ import re
 import shutil
 import string
 import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
@@ -395,3 +397,52 @@ def test_the_report_date_is_written_the_danish_way():
     assert "5. marts 2026" in render_html(data)
     data = ReportData(appraise(load_case(JOB)), "en", created=dt.date(2026, 3, 5))
     assert "5 March 2026" in render_html(data)
+
+
+# -- the contract section -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Contract:
+    """A contract result as the report's section reads it (content.ContractContent)."""
+
+    parties: Sequence[str]
+    years: Sequence[int]
+    cash_flows: Mapping[str, Sequence[float]]
+    investor_irr: np.ndarray
+    prob_payer_pays_more: float | None
+    break_even_success_rates: Mapping[str, float | None]
+
+
+def test_the_contract_section_appears_only_with_a_contract():
+    from socialinvest.report.content import ReportData
+    from socialinvest.report.html import render_html
+
+    result = appraise(load_case(JOB))
+    without = scan(render_html(ReportData(result, "da")))
+    assert catalogue("da")["messages"]["r_h_contract"] not in without.h2
+    irr = np.array([-0.10, 0.02, 0.05, 0.08, 0.12, np.nan])
+    contract = _Contract(
+        parties=["Aalborg Kommune", "Investor", "Leverandør"],
+        years=[2025, 2026, 2027],
+        cash_flows={
+            "Aalborg Kommune": [0.0, -1_000_000.0, -1_500_000.0],
+            "Investor": [-800_000.0, 200_000.0, 1_100_000.0],
+            "Leverandør": [800_000.0, 800_000.0, 400_000.0],
+        },
+        investor_irr=irr,
+        prob_payer_pays_more=0.125,
+        break_even_success_rates={"Aalborg Kommune": 0.42, "Investor": 0.35, "Leverandør": None},
+    )
+    html = render_html(ReportData(result, "da", contract=contract))
+    page = scan(html)
+    assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
+    assert "12,5 %" in html  # the payer pays more than it saves
+    assert "-2.500.000 kr." in html  # the payer's total
+    assert ">500.000 kr.<" in html  # the investor's total: -800,000 + 200,000 + 1,100,000
+    finite = irr[np.isfinite(irr)]
+    median = float(np.quantile(finite, 0.5))
+    assert f"{100 * median:.1f}".replace(".", ",") + " %" in html
+    assert "20,0 %" in html  # one of five finite draws is a loss
+    assert "42,0 %" in html and "nås ikke" in html
+    assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html

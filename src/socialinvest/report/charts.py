@@ -341,26 +341,23 @@ def histogram_bins(draws: np.ndarray, bins: int = HISTOGRAM_BINS) -> list[dict[s
     ]
 
 
-def histogram_chart(data: ReportData) -> Chart | None:
-    """Distribution of the total net present value over the Monte Carlo draws."""
-    result, lang = data.result, data.lang
-    if result.draws <= 1:
-        return None
-    npv = np.asarray(result.summary.npv_total, dtype=np.float64)
+def _histogram(
+    key: str, title: str, values: np.ndarray, axis_title: str, scale: float, fmt: str, lang: str
+) -> Chart:
+    """Equal-width bins of ``values`` (shown divided by ``scale``), red below 0, green above."""
     negative, positive = text(lang, "r_series_loss"), text(lang, "r_series_surplus")
-    values = []
-    for row in histogram_bins(npv):
+    rows = []
+    for row in histogram_bins(values):
         middle = (row["start"] + row["end"]) / 2.0
-        values.append(
+        rows.append(
             {
-                "start": _millions(row["start"]),
-                "end": _millions(row["end"]),
+                "start": row["start"] / scale,
+                "end": row["end"] / scale,
                 "percent": 100.0 * row["share"],
                 "series": positive if middle > 0 else negative,
             }
         )
-    title = text(lang, "r_chart_histogram", draws=_draws_text(result.draws, lang))
-    spec = _base(title, values)
+    spec = _base(title, rows)
     spec["layer"] = [
         {
             "mark": {"type": "bar", "binSpacing": 0, "stroke": "white", "strokeWidth": 0.5},
@@ -369,8 +366,8 @@ def histogram_chart(data: ReportData) -> Chart | None:
                     "field": "start",
                     "type": "quantitative",
                     "bin": {"binned": True},
-                    "title": text(lang, "r_axis_npv_millions"),
-                    "axis": {"format": ",.1f"},
+                    "title": axis_title,
+                    "axis": {"format": fmt},
                 },
                 "x2": {"field": "end"},
                 "y": {
@@ -395,7 +392,33 @@ def histogram_chart(data: ReportData) -> Chart | None:
             "encoding": {"x": {"datum": 0}},
         },
     ]
-    return Chart("histogram", title, spec)
+    return Chart(key, title, spec)
+
+
+def histogram_chart(data: ReportData) -> Chart | None:
+    """Distribution of the total net present value over the Monte Carlo draws."""
+    result, lang = data.result, data.lang
+    if result.draws <= 1:
+        return None
+    npv = np.asarray(result.summary.npv_total, dtype=np.float64)
+    title = text(lang, "r_chart_histogram", draws=_draws_text(result.draws, lang))
+    return _histogram(
+        "histogram", title, npv, text(lang, "r_axis_npv_millions"), MILLION, ",.1f", lang
+    )
+
+
+def irr_chart(data: ReportData) -> Chart | None:
+    """Distribution of the investor's internal rate of return over the draws (contracts)."""
+    contract = data.contract
+    if contract is None:
+        return None
+    irr = np.asarray(contract.investor_irr, dtype=np.float64)
+    finite = irr[np.isfinite(irr)]
+    if finite.size < 2:
+        return None
+    lang = data.lang
+    title = text(lang, "r_chart_irr", draws=_draws_text(irr.size, lang))
+    return _histogram("irr", title, finite * 100.0, text(lang, "r_axis_irr"), 1.0, ",.1f", lang)
 
 
 def _draws_text(draws: int, lang: str) -> str:
@@ -406,7 +429,13 @@ def _draws_text(draws: int, lang: str) -> str:
 
 def report_charts(data: ReportData) -> dict[str, Chart]:
     """Every chart the report shows, by key (only those with something to show)."""
-    charts = [cumulative_chart(data), flows_chart(data), tornado_chart(data), histogram_chart(data)]
+    charts = [
+        cumulative_chart(data),
+        flows_chart(data),
+        tornado_chart(data),
+        histogram_chart(data),
+        irr_chart(data),
+    ]
     return {chart.key: chart for chart in charts if chart is not None}
 
 

@@ -9,16 +9,39 @@ the engine themselves.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from socialinvest.analysis.sensitivity import Sensitivity
     from socialinvest.result import Result
 
 Lang = Literal["da", "en"]
 LANGS: tuple[Lang, ...] = ("da", "en")
+
+
+class ContractContent(Protocol):
+    """What the report's contract section shows; the appraised outcome contract provides it.
+
+    ``parties``: the reader's names of the parties (payer, investor, provider, …), in the order
+    of the table's columns. ``years``: calendar years of the cash flows. ``cash_flows``: party →
+    mean net cash flow per year, in kroner, positive when money flows to the party.
+    ``investor_irr``: the investor's internal rate of return per draw (nan where it has none).
+    ``prob_payer_pays_more``: the probability that the outcome payer pays more than it saves
+    (None if not computed). ``break_even_success_rates``: party → the success rate at which the
+    party breaks even (None: never).
+    """
+
+    parties: Sequence[str]
+    years: Sequence[int]
+    cash_flows: Mapping[str, Sequence[float]]
+    investor_irr: np.ndarray
+    prob_payer_pays_more: float | None
+    break_even_success_rates: Mapping[str, float | None]
 
 
 @dataclass(frozen=True)
@@ -36,7 +59,7 @@ class ReportData:
     result: Result
     lang: Lang
     sensitivity: Sensitivity | None = None
-    contract: Any | None = None
+    contract: ContractContent | None = None
     created: dt.date = field(default_factory=dt.date.today)
 
     @property

@@ -12,6 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from socialinvest.output.messages import text, unit_label
 from socialinvest.output.numbers import LOCALES, money, number, percent, thousands
 from socialinvest.report.charts import report_charts, to_svg
@@ -658,16 +660,72 @@ def uncertainty_section(data: ReportData, figures: dict[str, Figure]) -> Section
     return section
 
 
-def contract_section(data: ReportData) -> Section | None:
-    """The outcome contract: cash flows per party, the investor's return distribution, the
-    probability that the payer pays more than it saves, break-even success rates.
-
-    Rendered only when ``data.contract`` is present. The contract engine (socialinvest.contract)
-    supplies it; its tables and charts are added here when that result object exists.
-    """
-    if data.contract is None:
+def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | None:
+    """The outcome contract: cash flows per party, the investor's return and its distribution,
+    the probability that the payer pays more than it saves, break-even success rates.
+    Rendered only when ``data.contract`` is present (see content.ContractContent)."""
+    contract = data.contract
+    if contract is None:
         return None
-    raise NotImplementedError("the contract section is wired when the contract result exists")
+    lang = data.lang
+    section = Section("contract", text(lang, "r_h_contract"))
+    if contract.prob_payer_pays_more is not None:
+        section.parts.append(
+            Paragraph(
+                text(lang, "r_contract_payer", prob=percent(contract.prob_payer_pays_more, lang))
+            )
+        )
+    parties = list(contract.parties)
+    flows = [list(contract.cash_flows[p]) for p in parties]
+    section.parts.append(
+        Table(
+            [[Cell(text(lang, "year")), *(_num(p) for p in parties)]],
+            [
+                [Cell(str(year)), *(_num(money(flow[y], lang)) for flow in flows)]
+                for y, year in enumerate(contract.years)
+            ],
+            caption=text(lang, "r_contract_flows_caption"),
+            foot=[[Cell(text(lang, "total")), *(_num(money(sum(flow), lang)) for flow in flows)]],
+            note=text(lang, "r_contract_flows_note"),
+        )
+    )
+    irr = np.asarray(contract.investor_irr, dtype=np.float64)
+    finite = irr[np.isfinite(irr)]
+    if finite.size:
+        q = np.quantile(finite, [0.05, 0.5, 0.95])
+        section.parts.append(
+            Table(
+                [
+                    [
+                        _num(text(lang, "u_mean")),
+                        *(_num(text(lang, f"u_{c}")) for c in ("p05", "p50", "p95")),
+                        _num(text(lang, "r_col_prob_loss")),
+                    ]
+                ],
+                [
+                    [
+                        _num(percent(float(finite.mean()), lang)),
+                        *(_num(percent(float(v), lang)) for v in q),
+                        _num(percent(float((finite < 0).mean()), lang)),
+                    ]
+                ],
+                caption=text(lang, "r_contract_irr_caption", draws=number(irr.size, lang)),
+            )
+        )
+    if "irr" in figures:
+        section.parts.append(figures["irr"])
+    section.parts.append(
+        Table(
+            [[Cell(text(lang, "r_col_party")), _num(text(lang, "r_col_break_even_rate"))]],
+            [
+                [Cell(party), _num(_rate_text(rate, lang))]
+                for party, rate in contract.break_even_success_rates.items()
+            ],
+            caption=text(lang, "r_contract_break_even_caption"),
+            css="narrow",
+        )
+    )
+    return section
 
 
 def sections(data: ReportData) -> list[Section]:
@@ -682,7 +740,7 @@ def sections(data: ReportData) -> list[Section]:
         assumptions_section(data),
         yearly_section(data, figures),
         uncertainty_section(data, figures),
-        contract_section(data),
+        contract_section(data, figures),
     ]
     return [s for s in found if s is not None]
 
