@@ -9,6 +9,7 @@ the correspondingly changed case. All files go through LibreOffice in one call.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 import subprocess
@@ -21,13 +22,15 @@ import pytest
 import yaml
 
 from socialinvest.case import load_case, load_case_text
-from socialinvest.report.content import ReportData
-from socialinvest.report.xlsx import build_workbook, write_xlsx
+from socialinvest.knowledge import KnowledgeBase
+from socialinvest.report.content import ReportData, prepare_report
+from socialinvest.report.xlsx import build_workbook, render_xlsx, write_xlsx
 from socialinvest.result import Result
 from socialinvest.runner import appraise
 from socialinvest.vocabulary import ACTORS
 
 from .conftest import EXAMPLES, base_case
+from .test_hand_cases import CASE_1
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EVERY_FORMULA = FIXTURES / "xlsx-every-formula.yaml"
@@ -40,11 +43,6 @@ def _data(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _appraise_data(data: dict[str, Any], draws: int = 1, seed: int | None = None) -> Result:
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    return appraise(load_case_text(text, "changed.yaml"), draws=draws, seed=seed)
-
-
 @dataclass(frozen=True)
 class Workbook_:
     """A workbook written by the report (formulas) and LibreOffice's recalculation of it."""
@@ -55,8 +53,27 @@ class Workbook_:
     lang: str
 
 
-# (key, case file, language, draws, changes: defined name -> (index in range, new value),
-#  the same change applied to the case data)
+@dataclass(frozen=True)
+class Case_:
+    """A workbook to recalculate: a case, its language and draws, and optionally inputs to
+    change in the written file (defined name -> (position in its range, new value)) with the
+    same change made to the case (``change``)."""
+
+    key: str
+    source: Path | str  # a case file, or the text of a case
+    lang: str
+    draws: int = 1
+    edits: tuple[tuple[str, int, float], ...] = ()
+    change: Any = None
+    fixture_kb: bool = False
+
+    def data(self) -> dict[str, Any]:
+        if isinstance(self.source, Path):
+            return _data(self.source)
+        loaded: dict[str, Any] = yaml.safe_load(self.source)
+        return loaded
+
+
 def _set_rate_with(data: dict[str, Any]) -> None:
     data["success"]["rate_with"] = 0.4
 
@@ -72,34 +89,46 @@ def _every_formula_changes(data: dict[str, Any]) -> None:
     data["discounting"]["convention"] = "start"
 
 
-CASES: list[tuple[str, Path, str, int, dict[str, tuple[int, float]], Any]] = [
-    ("impact60-da", EXAMPLES / "impact60-job-education.yaml", "da", 1, {}, None),
-    ("housing-en", EXAMPLES / "housing-first-young-homeless.yaml", "en", 1, {}, None),
-    ("uncertain-da", EXAMPLES / "impact60-uncertain.yaml", "da", 300, {}, None),
-    ("every-formula-en", EVERY_FORMULA, "en", 1, {}, None),
-    (
-        "impact60-da-changed",
-        EXAMPLES / "impact60-job-education.yaml",
-        "da",
-        1,
-        {"rate_with": (0, 0.4)},
-        _set_rate_with,
-    ),
-    (
+def _hand_case_changes(data: dict[str, Any]) -> None:
+    data["consequences"][0]["units_per_success"][1] = -6
+
+
+JOB = EXAMPLES / "impact60-job-education.yaml"
+HOUSING = EXAMPLES / "housing-first-young-homeless.yaml"
+NO_COSTS = yaml.safe_dump(
+    base_case(intervention={"name": "free", "duration_years": 1, "costs": []}),
+    allow_unicode=True,
+)
+
+CASES: list[Case_] = [
+    Case_("impact60-da", JOB, "da"),
+    Case_("housing-en", HOUSING, "en"),
+    Case_("uncertain-da", EXAMPLES / "impact60-uncertain.yaml", "da", draws=300),
+    Case_("every-formula-en", EVERY_FORMULA, "en"),
+    Case_("hand-case-1-da", CASE_1, "da", fixture_kb=True),
+    Case_("no-costs-en", NO_COSTS, "en"),
+    Case_("impact60-da-changed", JOB, "da", edits=(("rate_with", 0, 0.4),), change=_set_rate_with),
+    Case_(
         "housing-en-changed",
-        EXAMPLES / "housing-first-young-homeless.yaml",
+        HOUSING,
         "en",
-        1,
-        {"cost_1": (0, 6_000_000), "attribution": (0, 0.2)},
-        _housing_changes,
+        edits=(("cost_1", 0, 6_000_000), ("attribution", 0, 0.2)),
+        change=_housing_changes,
     ),
-    (
+    Case_(
         "every-formula-da-changed",
         EVERY_FORMULA,
         "da",
-        1,
-        {"price_1": (0, 950), "intake": (1, 20), "convention": (0, 0)},
-        _every_formula_changes,
+        edits=(("price_1", 0, 950), ("intake", 1, 20), ("convention", 0, 0)),
+        change=_every_formula_changes,
+    ),
+    Case_(
+        "hand-case-1-en-changed",
+        CASE_1,
+        "en",
+        edits=(("profile_1", 1, -6),),
+        change=_hand_case_changes,
+        fixture_kb=True,
     ),
 ]
 
@@ -113,8 +142,17 @@ def _cells(wb: openpyxl.Workbook, name: str) -> list[Any]:
     return [found]
 
 
+def _appraise_data(
+    data: dict[str, Any], kb: KnowledgeBase | None, draws: int = 1, seed: int | None = None
+) -> Result:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return appraise(load_case_text(text, "case.yaml"), kb, draws=draws, seed=seed)
+
+
 @pytest.fixture(scope="module")
-def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workbook_]:
+def workbooks(
+    tmp_path_factory: pytest.TempPathFactory, fixture_kb: KnowledgeBase
+) -> dict[str, Workbook_]:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.skip(
@@ -122,21 +160,22 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workbook_]:
         )
     folder = tmp_path_factory.mktemp("xlsx")
     written: dict[str, tuple[Path, Result, str]] = {}
-    for key, case_file, lang, draws, changes, change_case in CASES:
-        result = appraise(load_case(case_file), draws=draws, seed=11 if draws > 1 else None)
-        path = folder / f"{key}.xlsx"
-        build_workbook(result, lang).save(path)
-        if changes:
+    for case in CASES:
+        kb = fixture_kb if case.fixture_kb else None
+        seed = 11 if case.draws > 1 else None
+        result = _appraise_data(case.data(), kb, draws=case.draws, seed=seed)
+        path = folder / f"{case.key}.xlsx"
+        build_workbook(result, case.lang, kb=kb, charts=False).save(path)
+        expected = result if case.draws == 1 else _appraise_data(case.data(), kb)
+        if case.edits:
             wb = openpyxl.load_workbook(path)
-            for name, (index, value) in changes.items():
+            for name, index, value in case.edits:
                 _cells(wb, name)[index].value = value
             wb.save(path)
-            data = _data(case_file)
-            change_case(data)
-            expected = _appraise_data(data)
-        else:
-            expected = appraise(load_case(case_file)) if draws > 1 else result
-        written[key] = (path, expected, lang)
+            data = case.data()
+            case.change(data)
+            expected = _appraise_data(data, kb)
+        written[case.key] = (path, expected, case.lang)
     out = folder / "recalculated"
     profile = folder / "lo-profile"
     subprocess.run(
@@ -247,7 +286,7 @@ def _check_against_engine(book: Workbook_) -> None:
     assert n - 1 >= len(committees)
 
 
-@pytest.mark.parametrize("key", [key for key, *_ in CASES])
+@pytest.mark.parametrize("key", [case.key for case in CASES])
 def test_recalculated_results_equal_the_engine(workbooks: dict[str, Workbook_], key: str) -> None:
     _check_against_engine(workbooks[key])
 
@@ -359,3 +398,34 @@ def test_a_result_of_another_knowledge_base_is_refused(fixture_kb: Any) -> None:
     with pytest.raises(ValueError, match="another knowledge base"):
         build_workbook(result, "en")
     assert build_workbook(result, "en", kb=fixture_kb).sheetnames[1] == "Inputs"
+
+
+def test_sensitivity_and_charts_of_a_monte_carlo_report() -> None:
+    data = prepare_report(EXAMPLES / "impact60-uncertain.yaml", "en", draws=200, seed=5)
+    assert data.sensitivity is not None
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)))
+    assert wb.sheetnames == [
+        "About",
+        "Inputs",
+        "Calculation",
+        "Results",
+        "Uncertainty",
+        "Sensitivity",
+    ]
+    ws = wb["Sensitivity"]
+    numbers = [c.value for line in ws.iter_rows() for c in line if isinstance(c.value, float)]
+    assert any(math.isclose(data.sensitivity.npv_point["total"], n) for n in numbers)
+    for item in data.sensitivity.one_way:
+        for value in (
+            item.low,
+            item.high,
+            item.swing,
+            item.npv_low["total"],
+            item.npv_high["kommune"],
+        ):
+            assert any(math.isclose(value, n, rel_tol=1e-12) for n in numbers), item.path
+    # the report's charts as pictures on the sheets of values; a native (live) chart on Results
+    assert len(wb["Uncertainty"]._images) == 1
+    assert len(ws._images) == 1
+    assert len(wb["Results"]._charts) == 1
+    assert wb.calculation.fullCalcOnLoad

@@ -22,11 +22,7 @@ Key cells and rows carry defined names in English (``npv_total``, ``rate_with``,
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import io
-import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,14 +32,18 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
+from socialinvest.output.files import write_atomically
+from socialinvest.output.messages import unit_label
 from socialinvest.report.xlsx_inputs import SheetInputs, sheet_inputs
 from socialinvest.report.xlsx_labels import label
 from socialinvest.vocabulary import ACTOR_LABELS, ACTORS, AREA_LABELS, AREAS
 
 if TYPE_CHECKING:
+    from socialinvest.analysis.sensitivity import Sensitivity
     from socialinvest.report.content import ReportData
     from socialinvest.result import Result
 
@@ -70,12 +70,23 @@ TITLE = Font(bold=True, size=14)
 SECTION = Font(bold=True, size=12)
 
 
-def write_xlsx(data: ReportData, path: Path) -> None:
+def write_xlsx(data: ReportData, path: str | Path) -> None:
     """Write the XLSX report of ``data`` to ``path`` (atomically: all or nothing)."""
-    workbook = build_workbook(data.result, data.lang, created=data.created)
+    write_atomically(path, render_xlsx(data))
+
+
+def render_xlsx(data: ReportData, *, charts: bool = True) -> bytes:
+    """The XLSX report of ``data`` as the bytes of an .xlsx file."""
+    workbook = build_workbook(
+        data.result,
+        data.lang,
+        created=data.created,
+        sensitivity=data.sensitivity,
+        charts=charts,
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
-    _write_bytes_atomically(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def build_workbook(
@@ -84,11 +95,15 @@ def build_workbook(
     *,
     kb: KnowledgeBase | None = None,
     created: dt.date | None = None,
+    sensitivity: Sensitivity | None = None,
+    charts: bool = True,
 ) -> Workbook:
     """The report workbook of ``result`` in ``lang``.
 
     ``kb`` must be the knowledge base the result was appraised with (default: the bundled one);
-    the result's knowledge-base digest is checked against it.
+    the result's knowledge-base digest is checked against it. ``sensitivity``: the one-way
+    analysis to show (values). ``charts``: embed the report's charts (PNG) on the sheets of
+    values; the live Results sheet has a native chart that follows its formulas.
     """
     knowledge = kb or default_knowledge_base()
     if knowledge.digest != result.knowledge_base_digest:
@@ -100,21 +115,63 @@ def build_workbook(
     about = w.sheet("x_sheet_about", first=True)
     live = result.case.model != "state_transition"
     _about(w, about, result, live, created or dt.date.today())
+    images = _Images(result, lang, sensitivity) if charts else None
     if live:
         inputs = sheet_inputs(result, knowledge, lang)
         cells = _inputs_sheet(w, w.sheet("x_sheet_inputs"), result, inputs)
         calc = _calc_sheet(w, w.sheet("x_sheet_calc"), inputs, cells)
         _results_sheet(w, w.sheet("x_sheet_results"), result, inputs, cells, calc)
     else:
-        _values_results(w, w.sheet("x_sheet_results"), result)
+        ws = w.sheet("x_sheet_results")
+        _values_results(w, ws, result)
+        if images is not None:
+            images.place(ws, ["cumulative", "flows"], column="H", row=5)
         _values_yearly(w, w.sheet("x_sheet_yearly"), result)
         if result.outcome_table() is not None:
             _values_outcomes(w, w.sheet("x_sheet_outcomes"), result)
     if result.draws > 1:
-        _uncertainty_sheet(w, w.sheet("x_sheet_uncertainty"), result)
+        ws = w.sheet("x_sheet_uncertainty")
+        _uncertainty_sheet(w, ws, result)
+        if images is not None:
+            images.place(ws, ["histogram"], column="I", row=4)
+    if sensitivity is not None and sensitivity.one_way:
+        ws = w.sheet("x_sheet_sensitivity")
+        _sensitivity_sheet(w, ws, sensitivity)
+        if images is not None:
+            images.place(ws, ["tornado"], column="A", row=ws.max_row + 3)
     for name, ref in w.names.items():
         w.wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    # a spreadsheet program recalculates every formula when it opens the file
+    w.wb.calculation = CalcProperties(fullCalcOnLoad=True)
     return w.wb
+
+
+class _Images:
+    """The report's charts (socialinvest.report.charts) as PNG images, rendered on demand."""
+
+    def __init__(self, result: Result, lang: str, sensitivity: Sensitivity | None) -> None:
+        from socialinvest.report.charts import report_charts
+        from socialinvest.report.content import ReportData
+
+        data = ReportData(result=result, lang=lang, sensitivity=sensitivity)  # type: ignore[arg-type]
+        self.lang = lang
+        self.charts = report_charts(data)
+
+    def place(self, ws: Worksheet, keys: list[str], *, column: str, row: int) -> None:
+        from openpyxl.drawing.image import Image
+
+        from socialinvest.report.charts import to_png
+
+        for key in keys:
+            chart = self.charts.get(key)
+            if chart is None:
+                continue
+            scale = 2.0
+            image = Image(io.BytesIO(to_png(chart.spec, self.lang, scale=scale)))
+            image.width = int(image.width / scale)
+            image.height = int(image.height / scale)
+            ws.add_image(image, f"{column}{row}")
+            row += int(image.height / 20) + 2  # default row height: 20 pixels
 
 
 # -- plumbing ----------------------------------------------------------------------------------
@@ -200,29 +257,6 @@ def _header(ws: Worksheet, row: int, values: list[tuple[int, Any]]) -> None:
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-def _write_bytes_atomically(path: str | Path, content: bytes) -> None:
-    """Write to a temporary file beside the target, then rename (as output.files does for
-    text): a symbolic link is followed; anything but a regular file is refused."""
-    target = Path(path).resolve()
-    if target.exists() and not target.is_file():
-        raise OSError(errno.EINVAL, "not a regular file")
-    if target.exists():
-        mode = stat.S_IMODE(target.stat().st_mode)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- about ---------------------------------------------------------------------------------------
@@ -351,8 +385,21 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
         _put(ws, row, 1, title, font=SECTION)
         row += 1
 
+    def uncertain_kinds(path: str) -> str:
+        """The note that an input (or any input under ``path``) is a distribution, or ""."""
+        kinds = sorted(
+            {
+                kind
+                for p, kind in inp.uncertain.items()
+                if p == path or p.startswith((path + ".", path + "["))
+            }
+        )
+        return w.t("x_uncertain_note", dist=", ".join(kinds)) if kinds else ""
+
     def uncertain_note(path: str) -> str:
-        return w.t("x_about_point") if path in inp.uncertain else ""
+        """Where a case-file input comes from, and whether its mean stands for a distribution."""
+        kinds = uncertain_kinds(path)
+        return w.t("x_case_file") + (f"; {kinds}" if kinds else "")
 
     # general
     section(w.t("x_general"))
@@ -466,8 +513,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
     row += 1
     _put(ws, row, 1, w.t("x_timing"))
     _put(ws, row, 3, w.t("x_share_unit"))
-    if "success.timing" in inp.uncertain:
-        _put(ws, row, 5, w.t("x_about_point"))
+    _put(ws, row, 5, uncertain_note("success.timing"))
     for j, share in enumerate(inp.timing):
         _put(ws, row, FIRST_SERIES_COLUMN + j, share, SHARE, is_input=True)
         cells.timing.append(_abs(ws, _ycol(j), row))
@@ -485,8 +531,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
     row += 1
     _put(ws, row, 1, w.t("x_intake"))
     _put(ws, row, 3, w.t("x_count"))
-    if any(p.startswith("target_group") for p in inp.uncertain):
-        _put(ws, row, 5, w.t("x_about_point"))
+    _put(ws, row, 5, uncertain_note("target_group"))
     for y, value in enumerate(inp.intake):
         _put(ws, row, FIRST_SERIES_COLUMN + y, value, COUNT, is_input=True)
         cells.intake.append(_abs(ws, _ycol(y), row))
@@ -558,20 +603,20 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
     for k, c in enumerate(inp.consequences):
         _put(ws, row, 1, c.name)
         _put(ws, row, 2, c.value, KR2, is_input=True)
-        _put(ws, row, 3, c.price_unit)
+        _put(ws, row, 3, unit_label(w.lang, c.price_unit))
         _put(ws, row, 4, c.value_year, YEAR, is_input=True)
         _put(ws, row, 5, c.conversion, FACTOR, is_input=True)
         _put(ws, row, 6, c.sign, "0", is_input=True)
         for a in range(len(ACTORS)):
             _put(ws, row, 7 + a, c.shares[a], SHARE, is_input=True)
-        _put(ws, row, 10, c.unit)
+        _put(ws, row, 10, w.t(f"x_unit_{c.unit}"))
         _put(ws, row, 11, w.area(c.area))
         _status_cell(w, ws, row, 12, c.status)
         source = c.source + (f" [{c.ref}]" if c.ref else "")
         if c.split_basis not in ("case", "explicit shares"):
             source += f"; {c.split_basis}"
-        if c.uncertain:
-            source += "; " + w.t("x_about_point")
+        kinds = uncertain_kinds(f"consequences[{k}]")
+        source += f"; {kinds}" if kinds else ""
         _put(ws, row, 13, source)
         cells.c_value.append(_abs(ws, "B", row))
         cells.c_year.append(_abs(ws, "D", row))
@@ -593,7 +638,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
     row += 1
     for k, c in enumerate(inp.consequences):
         _put(ws, row, 1, c.name)
-        _put(ws, row, 3, c.unit)
+        _put(ws, row, 3, w.t(f"x_unit_{c.unit}"))
         refs = []
         for j in range(n_profile):
             value = c.profile[j] if j < len(c.profile) else 0.0
@@ -631,7 +676,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
         _put(ws, row, 5, kind)
         _put(ws, row, 6, w.actor(p.actor))
         _put(ws, row, 7, w.area(p.area))
-        note = w.t("x_case_file") + ("; " + w.t("x_about_point") if p.uncertain else "")
+        note = uncertain_note(f"intervention.costs[{i}]")
         _put(ws, row, 8, note)
         cells.p_amount.append(_abs(ws, "B", row))
         cells.p_year.append(_abs(ws, "D", row))
@@ -1485,4 +1530,54 @@ def _uncertainty_sheet(w: _Writer, ws: Worksheet, result: Result) -> None:
             YEAR if key != "none" else None,
         )
         _put(ws, row, 2, share, SHARE)
+        row += 1
+
+
+# -- one-way sensitivity (values) ---------------------------------------------------------------
+
+
+def _sensitivity_sheet(w: _Writer, ws: Worksheet, sens: Sensitivity) -> None:
+    from socialinvest.analysis.sensitivity import input_kind
+    from socialinvest.output.analysis_tables import input_label
+
+    ws.column_dimensions["A"].width = 52
+    for letter in "BCDEFGHIJKLM":
+        ws.column_dimensions[letter].width = 15
+    _put(ws, 1, 1, w.t("x_sensitivity_title"), font=TITLE)
+    _put(ws, 2, 1, w.t("x_results_values"), font=BOLD)
+    _put(ws, 3, 1, w.t("tornado_note"))
+    row = 5
+    _put(ws, row, 1, w.t("sens_point", total="").rstrip(": "), font=BOLD)
+    _put(ws, row, 2, sens.npv_point["total"], KR)
+    row += 2
+    who = [*ACTORS, "total"]
+    heads: list[tuple[int, Any]] = [
+        (1, w.t("input")),
+        (2, w.t("point_value")),
+        (3, w.t("low")),
+        (4, w.t("high")),
+        (5, w.t("swing")),
+    ]
+    column = 6
+    for a in who:
+        name = w.actor(a) if a != "total" else w.t("x_col_total")
+        heads.append((column, f"{w.t('npv')}, {name}: {w.t('low').lower()}"))
+        heads.append((column + 1, f"{w.t('npv')}, {name}: {w.t('high').lower()}"))
+        column += 2
+    _header(ws, row, heads)
+    row += 1
+    formats = {"share": SHARE, "effect": SHARE, "uplift": SHARE, "money": KR, "count": COUNT}
+    for item in sens.one_way:
+        fmt = formats.get(input_kind(item.path)[0], NUMBER)
+        label_text = input_label(item.path, sens.names, w.lang)
+        _put(ws, row, 1, label_text + (" *" if item.basis == "given" else ""))
+        _put(ws, row, 2, item.point, fmt)
+        _put(ws, row, 3, item.low, fmt)
+        _put(ws, row, 4, item.high, fmt)
+        _put(ws, row, 5, item.swing, KR)
+        column = 6
+        for a in who:
+            _put(ws, row, column, item.npv_low.get(a, 0.0), KR)
+            _put(ws, row, column + 1, item.npv_high.get(a, 0.0), KR)
+            column += 2
         row += 1

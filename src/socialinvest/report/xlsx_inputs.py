@@ -98,7 +98,7 @@ class SheetInputs:
     price_index: dict[int, float]  # years used → net price index
     consequences: tuple[ConsequenceInput, ...]
     costs: tuple[CostInput, ...]
-    uncertain: frozenset[str]  # paths of inputs given as distributions
+    uncertain: dict[str, str]  # path of each input given as a distribution -> its kind
 
 
 def _uncertain(value: object) -> bool:
@@ -254,7 +254,7 @@ def sheet_inputs(result: Result, kb: KnowledgeBase, lang: str) -> SheetInputs:
         price_index=price_index,
         consequences=consequences,
         costs=costs,
-        uncertain=frozenset(slot.path for slot in prepared.slots),
+        uncertain={slot.path: slot.spec.dist for slot in prepared.slots},
     )
     _check(inputs, prepared.base)
     return inputs

@@ -20,6 +20,8 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_sheet_uncertainty": "Usikkerhed",
         "x_sheet_yearly": "Pr. år",
         "x_sheet_outcomes": "Udfald",
+        "x_sheet_sensitivity": "Følsomhed",
+        "x_sensitivity_title": "Enkeltvis følsomhed (tornado): nutidsværdi ved lav og høj værdi",
         # about sheet
         "x_about_title": "Business case: {name}",
         "x_about_live": (
@@ -108,6 +110,14 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_count": "antal",
         "x_index": "indeks",
         "x_case_file": "sagsfil",
+        "x_uncertain_note": "usikker ({dist}): middelværdien bruges her",
+        "x_unit_day": "dag",
+        "x_unit_night": "nat",
+        "x_unit_week": "uge",
+        "x_unit_month": "måned",
+        "x_unit_year": "år",
+        "x_unit_person": "person",
+        "x_unit_occurrence": "hændelse",
         # calculation sheet
         "x_calc_title": "Beregning (formler; ret intet her, ret på arket Input)",
         "x_discounting": "Diskontering",
@@ -173,6 +183,8 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_sheet_uncertainty": "Uncertainty",
         "x_sheet_yearly": "Per year",
         "x_sheet_outcomes": "Outcomes",
+        "x_sheet_sensitivity": "Sensitivity",
+        "x_sensitivity_title": "One-way sensitivity (tornado): NPV at a low and a high value",
         "x_about_title": "Business case: {name}",
         "x_about_live": (
             "The Calculation sheet computes the whole deterministic business case with formulas "
@@ -260,6 +272,14 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_count": "number",
         "x_index": "index",
         "x_case_file": "case file",
+        "x_uncertain_note": "uncertain ({dist}): its mean is used here",
+        "x_unit_day": "day",
+        "x_unit_night": "night",
+        "x_unit_week": "week",
+        "x_unit_month": "month",
+        "x_unit_year": "year",
+        "x_unit_person": "person",
+        "x_unit_occurrence": "occurrence",
         "x_calc_title": "Calculation (formulas; change nothing here, change the Inputs sheet)",
         "x_discounting": "Discounting",
         "x_time": "Time t (years after the start)",
