@@ -446,3 +446,12 @@ def test_the_contract_section_appears_only_with_a_contract():
     assert "20,0 %" in html  # one of five finite draws is a loss
     assert "42,0 %" in html and "nås ikke" in html
     assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html
+
+
+def test_xlsx_format_goes_to_the_xlsx_writer(tmp_path):
+    import zipfile
+
+    out = make_report(JOB, tmp_path / "r.xlsx", "--lang", "en")
+    assert zipfile.is_zipfile(out)
+    with zipfile.ZipFile(out) as archive:
+        assert "xl/workbook.xml" in archive.namelist()

@@ -254,7 +254,7 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     by_actor = result.break_even_year_by_actor()
     years_by_actor = [
         f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)} "
-        + (str(by_actor[a]) if by_actor[a] is not None else text(lang, "never"))
+        + (str(by_actor[a]) if by_actor[a] is not None else text(lang, "r_never_short"))
         for k, a in enumerate(ACTORS)
         if involved[k]
     ]

@@ -401,12 +401,13 @@ def assumptions_section(data: ReportData) -> Section:
             )
         )
 
-    # consequences per additional success
+    # consequences: per additional success (success-rate model) or priced per state
     if result.consequences:
-        years = max(len(c.units_per_success) for c in result.consequences)
+        per_success = case.model != "state_transition"
+        years = max(len(c.units_per_success) for c in result.consequences) if per_success else 0
         cons_rows = []
         for c in result.consequences:
-            units = [_num(number(u, lang, 1)) for u in c.units_per_success]
+            units = [_num(number(u, lang, 1)) for u in c.units_per_success][:years]
             units += [Cell("") for _ in range(years - len(units))]
             name = (c.name_da or c.name) if lang == "da" else c.name
             cons_rows.append(
@@ -430,9 +431,9 @@ def assumptions_section(data: ReportData) -> Section:
                     ]
                 ],
                 cons_rows,
-                caption=text(lang, "r_consequences_caption"),
+                caption=text(lang, "r_consequences_caption" if per_success else "r_prices_caption"),
                 css="consequences",
-                note=text(lang, "r_consequences_note"),
+                note=text(lang, "r_consequences_note") if per_success else None,
             )
         )
 
