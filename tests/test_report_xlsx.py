@@ -81,10 +81,13 @@ def _set_rate_with(data: dict[str, Any]) -> None:
 def _housing_changes(data: dict[str, Any]) -> None:
     data["intervention"]["costs"][0]["amount"] = 6_000_000
     data.setdefault("adjustments", {})["attribution"] = 0.2
+    # the first band of the schedule is the only one within 10 years: a constant 5 %
+    data["discounting"] = {"rate": 0.05, "convention": "start"}
 
 
 def _every_formula_changes(data: dict[str, Any]) -> None:
     data["consequences"][0]["price"]["value"] = 950
+    data["consequences"][0]["price"]["actor_split"] = {"kommune": 0.5, "region": 0.5}
     data["target_group"]["cohorts"][1]["intake"] = 20
     data["discounting"]["convention"] = "start"
 
@@ -95,6 +98,8 @@ def _hand_case_changes(data: dict[str, Any]) -> None:
 
 JOB = EXAMPLES / "impact60-job-education.yaml"
 HOUSING = EXAMPLES / "housing-first-young-homeless.yaml"
+# 40 years: the Finance Ministry's schedule steps from 3.5 % to 2.5 % after year 35
+LONG = yaml.safe_dump({**_data(JOB), "horizon_years": 40}, allow_unicode=True)
 NO_COSTS = yaml.safe_dump(
     base_case(intervention={"name": "free", "duration_years": 1, "costs": []}),
     allow_unicode=True,
@@ -107,19 +112,26 @@ CASES: list[Case_] = [
     Case_("every-formula-en", EVERY_FORMULA, "en"),
     Case_("hand-case-1-da", CASE_1, "da", fixture_kb=True),
     Case_("no-costs-en", NO_COSTS, "en"),
+    Case_("impact60-40-years-en", LONG, "en"),
     Case_("impact60-da-changed", JOB, "da", edits=(("rate_with", 0, 0.4),), change=_set_rate_with),
     Case_(
         "housing-en-changed",
         HOUSING,
         "en",
-        edits=(("cost_1", 0, 6_000_000), ("attribution", 0, 0.2)),
+        edits=(("cost_1", 0, 6_000_000), ("attribution", 0, 0.2), ("discount_rates", 0, 0.05)),
         change=_housing_changes,
     ),
     Case_(
         "every-formula-da-changed",
         EVERY_FORMULA,
         "da",
-        edits=(("price_1", 0, 950), ("intake", 1, 20), ("convention", 0, 0)),
+        edits=(
+            ("price_1", 0, 950),
+            ("shares_1", 0, 0.5),
+            ("shares_1", 1, 0.5),
+            ("intake", 1, 20),
+            ("convention", 0, 0),
+        ),
         change=_every_formula_changes,
     ),
     Case_(

@@ -563,6 +563,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
         cells.bands_gains = bands(
             w.t("x_discount_bands_gains"), inp.bands_gains, inp.discount_label_gains
         )
+        w.name("discount_rates_gains", cells.bands_gains[1])
 
     # net price index
     section(w.t("x_price_index"))
@@ -624,6 +625,7 @@ def _inputs_sheet(w: _Writer, ws: Worksheet, result: Result, inp: SheetInputs) -
         cells.c_sign.append(_abs(ws, "F", row))
         cells.c_shares.append([_abs(ws, _col(7 + a), row) for a in range(len(ACTORS))])
         w.name(f"price_{k + 1}", _abs(ws, "B", row))
+        w.name(f"shares_{k + 1}", _abs_range(ws, "G", row, "I", row))
         row += 1
 
     # consequences: profiles
