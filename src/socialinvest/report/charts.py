@@ -45,6 +45,10 @@ POSITIVE_COLOUR = "#2e7d32"
 NEGATIVE_COLOUR = "#c62828"
 
 
+# Annotation layers (rules, labels) draw one mark, not one per row of the chart's data.
+ONE_ROW: Spec = {"values": [{}]}
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart of the report: a stable key (file names, anchors), its title and its spec."""
@@ -144,6 +148,7 @@ def cumulative_chart(data: ReportData) -> Chart:
         },
     }
     zero: Spec = {
+        "data": ONE_ROW,
         "mark": {"type": "rule", "color": "#888888"},
         "encoding": {"y": {"datum": 0}},
     }
@@ -154,12 +159,14 @@ def cumulative_chart(data: ReportData) -> Chart:
         label = text(lang, "r_chart_break_even", year=marked)
         layers.append(
             {
+                "data": ONE_ROW,
                 "mark": {"type": "rule", "strokeDash": [6, 4], "color": POSITIVE_COLOUR},
                 "encoding": {"x": {"datum": marked}},
             }
         )
         layers.append(
             {
+                "data": ONE_ROW,
                 "mark": {
                     "type": "text",
                     "align": "left",
@@ -245,6 +252,7 @@ def flows_chart(data: ReportData) -> Chart:
             },
         },
         {
+            "data": ONE_ROW,
             "mark": {"type": "rule", "color": "#555555"},
             "encoding": {"y": {"datum": 0}},
         },
@@ -308,6 +316,7 @@ def tornado_chart(data: ReportData) -> Chart | None:
             },
         },
         {
+            "data": ONE_ROW,
             "mark": {"type": "rule", "color": TOTAL_COLOUR, "strokeWidth": 1.5},
             "encoding": {"x": {"datum": _millions(point)}},
         },
@@ -388,6 +397,7 @@ def _histogram(
             },
         },
         {
+            "data": ONE_ROW,
             "mark": {"type": "rule", "color": TOTAL_COLOUR, "strokeDash": [4, 3]},
             "encoding": {"x": {"datum": 0}},
         },

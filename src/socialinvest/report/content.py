@@ -150,7 +150,7 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     """
     from socialinvest.output.analysis_tables import input_label
     from socialinvest.output.messages import text
-    from socialinvest.output.numbers import number, percent
+    from socialinvest.output.numbers import money, number, percent
     from socialinvest.vocabulary import ACTORS
 
     result, lang = data.result, data.lang
@@ -169,7 +169,7 @@ def summary_paragraphs(data: ReportData) -> list[str]:
             intervention=case.intervention.name,
             participants=number(people, lang),
             costs=millions(total_costs, lang),
-            per_participant=millions(total_costs / people if people > 0 else None, lang),
+            per_participant=money(total_costs / people if people > 0 else None, lang),
             price_year=case.price_year,
             horizon=case.horizon_years,
         )

@@ -249,7 +249,7 @@ def _describe(value: Any, lang: str, kind: str = "number") -> str:
             return percent(v, lang, 1)
         if kind == "money":
             return money(v, lang)
-        return number(v, lang, 0 if abs(v) >= 100 else 2)
+        return number(v, lang, 0 if abs(v) >= 100 or float(v).is_integer() else 2)
 
     if isinstance(value, Dist):
         params = {
