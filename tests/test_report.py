@@ -455,3 +455,29 @@ def test_xlsx_format_goes_to_the_xlsx_writer(tmp_path):
     assert zipfile.is_zipfile(out)
     with zipfile.ZipFile(out) as archive:
         assert "xl/workbook.xml" in archive.namelist()
+
+
+def test_laying_out_the_report_fetches_nothing():
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    from socialinvest.report.content import prepare_report
+    from socialinvest.report.html import render_html
+    from socialinvest.report.pdf import _offline_fetcher
+
+    asked: list[str] = []
+
+    class Recorder(URLFetcher):
+        def fetch(self, url, headers=None):
+            asked.append(url)
+            raise ValueError("offline")
+
+    # the recorder sees a URL when there is one
+    HTML(string='<img src="http://example.invalid/a.png">', url_fetcher=Recorder()).render()
+    assert asked == ["http://example.invalid/a.png"]
+    asked.clear()
+    html = render_html(prepare_report(UNCERTAIN, "en", draws=50, seed=1), paged=True)
+    HTML(string=html, url_fetcher=Recorder()).render()
+    assert asked == []
+    with pytest.raises(ValueError, match="loads nothing"):
+        _offline_fetcher().fetch("https://example.invalid/")

@@ -378,6 +378,16 @@ def test_labels_and_number_formats_follow_the_language() -> None:
     assert cell.number_format == "#,##0"
     assert cell.value.startswith("=")
     assert da["Resultater"]["A6"].value == "Tilbagediskonterede gevinster"
+    # every formula the report writes is a formula (none written as text by mistake)
+    texts = [
+        (ws.title, cell.coordinate)
+        for ws in da.worksheets
+        for line in ws.iter_rows()
+        for cell in line
+        if cell.data_type == "s" and str(cell.value).startswith("=")
+    ]
+    assert texts == []
+    assert sum(c.data_type == "f" for line in da["Beregning"].iter_rows() for c in line) > 500
     assert en["Results"]["A6"].value == "Discounted gains"
     # inputs are value cells, marked, with their status; assumptions stand out
     (rate,) = _cells(da, "rate_with")
@@ -441,3 +451,29 @@ def test_sensitivity_and_charts_of_a_monte_carlo_report() -> None:
     assert len(ws._images) == 1
     assert len(wb["Results"]._charts) == 1
     assert wb.calculation.fullCalcOnLoad
+
+
+def test_text_from_the_case_is_never_a_formula() -> None:
+    """A case's texts that look like formulas ("=...") are written as text."""
+    marker = '=HYPERLINK("http://example.invalid","INJECTED")'
+    data = _data(EVERY_FORMULA)
+    data["name"] = marker
+    data["municipality"] = marker
+    data["target_group"]["description"] = marker
+    data["success"]["measure"] = marker
+    data["intervention"]["costs"][0]["name"] = marker
+    data["consequences"][0]["name"] = marker
+    data["consequences"][1]["price"]["source"] = marker
+    data["committees"] = {marker: ["health"], "Beskæftigelse": ["employment"]}
+    result = _appraise_data(data, None, draws=50, seed=1)
+    wb = build_workbook(result, "da", charts=False)
+    found = 0
+    for ws in wb.worksheets:
+        for line in ws.iter_rows():
+            for cell in line:
+                if isinstance(cell.value, str) and "INJECTED" in cell.value:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    found += 1
+                elif cell.data_type == "f":
+                    assert "HYPERLINK" not in str(cell.value)
+    assert found >= 10

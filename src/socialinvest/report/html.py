@@ -407,7 +407,8 @@ def assumptions_section(data: ReportData) -> Section:
         years = max(len(c.units_per_success) for c in result.consequences) if per_success else 0
         cons_rows = []
         for c in result.consequences:
-            units = [_num(number(u, lang, 1)) for u in c.units_per_success][:years]
+            digits = 0 if all(float(u).is_integer() for u in c.units_per_success) else 1
+            units = [_num(number(u, lang, digits)) for u in c.units_per_success][:years]
             units += [Cell("") for _ in range(years - len(units))]
             name = (c.name_da or c.name) if lang == "da" else c.name
             cons_rows.append(
@@ -447,7 +448,7 @@ def assumptions_section(data: ReportData) -> Section:
             digits = 2 if abs(value) < 10 else 0
             shown = f"{number(value, lang, digits)} {unit_label(lang, rec['unit'])}"
         else:
-            shown = describe_value(value, lang)
+            shown = describe_value(value, lang).replace(" %", "\u00a0%")
         factor = rec.get("price_factor")
         converted = (
             number(value * factor, lang, 2 if abs(value) < 10 else 0)

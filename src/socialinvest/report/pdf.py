@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     from socialinvest.report.content import ReportData
 
 
-def _refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"the report loads nothing from outside the document ({url})")
+def _offline_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that refuses every URL (the report needs none)."""
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+    class Offline(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise ValueError(f"the report loads nothing from outside the document ({url})")
+
+    return Offline()
 
 
 def render_pdf(data: ReportData) -> bytes:
@@ -29,7 +36,7 @@ def render_pdf(data: ReportData) -> bytes:
     # WeasyPrint logs every CSS property it does not implement (e.g. overflow-wrap values);
     # a user of the command line has no use for them.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=render_html(data, paged=True), url_fetcher=_refuse)
+    document = HTML(string=render_html(data, paged=True), url_fetcher=_offline_fetcher())
     pdf: bytes = document.write_pdf()
     return pdf
 

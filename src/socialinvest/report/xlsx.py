@@ -225,6 +225,11 @@ class _Writer:
         self.names[name] = ref
 
 
+class Formula(str):
+    """A cell formula written by this module. Any other text that starts with "=" (a case's
+    name, a cost line's name, a source) is written as text, never as a formula."""
+
+
 def _put(
     ws: Worksheet,
     row: int,
@@ -236,6 +241,8 @@ def _put(
     font: Font | None = None,
 ) -> None:
     cell = ws.cell(row=row, column=column, value=value)
+    if cell.data_type == "f" and not isinstance(value, Formula):
+        cell.data_type = "s"
     if number_format is not None:
         cell.number_format = number_format
     if is_input:
@@ -747,14 +754,14 @@ class _CalcRows:
     last_col: str = ""
 
 
-def _sum_terms(terms: list[str]) -> str:
-    return "=" + ("+".join(terms) if terms else "0")
+def _sum_terms(terms: list[str]) -> Formula:
+    return Formula("=" + ("+".join(terms) if terms else "0"))
 
 
-def _factor_formula(year_cell: str, cells: _InputCells) -> str:
+def _factor_formula(year_cell: str, cells: _InputCells) -> Formula:
     """Price factor from the prices of ``year_cell`` to the price year, by the net price index."""
     index = f"INDEX({cells.index_values},MATCH({{y}},{cells.index_years},0))"
-    return (
+    return Formula(
         f"=IF({year_cell}={cells.price_year},1,"
         f"{index.format(y=cells.price_year)}/{index.format(y=year_cell)})"
     )
@@ -813,7 +820,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                 ws,
                 row,
                 FIRST_SERIES_COLUMN + t,
-                f"=LOOKUP({_ycol(t)}{time_row},{bands[0]},{bands[1]})",
+                Formula(f"=LOOKUP({_ycol(t)}{time_row},{bands[0]},{bands[1]})"),
                 RATE,
             )
         row += 1
@@ -825,7 +832,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                 ws,
                 row,
                 FIRST_SERIES_COLUMN + t,
-                f"={_ycol(t - 1)}{at_row}/(1+{_ycol(t - 1)}{rate_row})",
+                Formula(f"={_ycol(t - 1)}{at_row}/(1+{_ycol(t - 1)}{rate_row})"),
                 FACTOR,
             )
         row += 1
@@ -836,7 +843,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                 ws,
                 row,
                 FIRST_SERIES_COLUMN + y,
-                f"=INDEX({at_range},1,{y + 1}+{cells.convention})",
+                Formula(f"=INDEX({at_range},1,{y + 1}+{cells.convention})"),
                 FACTOR,
             )
         row += 1
@@ -849,7 +856,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
         rows.df_gains = row
         _put(ws, row, 1, w.t("x_df_gains"))
         for y in range(n_years):
-            _put(ws, row, FIRST_SERIES_COLUMN + y, f"={_ycol(y)}{rows.df_costs}", FACTOR)
+            _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(f"={_ycol(y)}{rows.df_costs}"), FACTOR)
         row += 1
     w.name("df_costs", _abs_range(ws, _ycol(0), rows.df_costs, last, rows.df_costs))
     w.name("df_gains", _abs_range(ws, _ycol(0), rows.df_gains, last, rows.df_gains))
@@ -860,16 +867,16 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
         f"={cells.absolute_effect}" if inp.absolute else f"={cells.rate_with}-{cells.rate_without}"
     )
     _put(ws, row, 1, w.t("x_effect"))
-    _put(ws, row, 2, effect, SHARE)
+    _put(ws, row, 2, Formula(effect), SHARE)
     rows.effect = _abs(ws, "B", row)
     w.name("effect", rows.effect)
     row += 1
     _put(ws, row, 1, w.t("x_effect_factor"))
-    _put(ws, row, 2, f"=(1-{cells.attribution})*(1-{cells.optimism_effects})", FACTOR)
+    _put(ws, row, 2, Formula(f"=(1-{cells.attribution})*(1-{cells.optimism_effects})"), FACTOR)
     factor = _abs(ws, "B", row)
     row += 1
     _put(ws, row, 1, w.t("x_successes_total"))
-    _put(ws, row, 2, f"={rows.effect}*{factor}*SUM({cells.intake_range})", NUMBER)
+    _put(ws, row, 2, Formula(f"={rows.effect}*{factor}*SUM({cells.intake_range})"), NUMBER)
     rows.successes_total = _abs(ws, "B", row)
     w.name("additional_successes_calc", rows.successes_total)
     row += 1
@@ -883,11 +890,17 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
             if y - lag >= 0
         ]
         inner = "+".join(terms) if terms else "0"
-        _put(ws, row, FIRST_SERIES_COLUMN + y, f"={factor}*({inner})", NUMBER)
+        _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(f"={factor}*({inner})"), NUMBER)
     row += 1
     _put(ws, row, 1, w.t("x_successes_year"))
     for y in range(n_years):
-        _put(ws, row, FIRST_SERIES_COLUMN + y, f"={rows.effect}*{_ycol(y)}{per_effect_row}", NUMBER)
+        _put(
+            ws,
+            row,
+            FIRST_SERIES_COLUMN + y,
+            Formula(f"={rows.effect}*{_ycol(y)}{per_effect_row}"),
+            NUMBER,
+        )
     row += 1
     n_profile = max((len(c.profile) for c in inp.consequences), default=1)
     _header(
@@ -900,7 +913,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
     decay_row = row
     _put(ws, row, 1, w.t("x_decay"))
     for j in range(n_profile):
-        _put(ws, row, FIRST_SERIES_COLUMN + j, f"=(1-{cells.drop_off})^{j}", FACTOR)
+        _put(ws, row, FIRST_SERIES_COLUMN + j, Formula(f"=(1-{cells.drop_off})^{j}"), FACTOR)
     row += 1
 
     # unit prices ----------------------------------------------------------------------------
@@ -923,14 +936,14 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
     for k, c in enumerate(inp.consequences):
         _put(ws, row, 1, c.name)
         _put(ws, row, 2, _factor_formula(cells.c_year[k], cells), FACTOR)
-        _put(ws, row, 3, f"={cells.c_value[k]}*B{row}*{cells.c_conversion[k]}", KR2)
+        _put(ws, row, 3, Formula(f"={cells.c_value[k]}*B{row}*{cells.c_conversion[k]}"), KR2)
         refs = []
         for a in range(len(ACTORS)):
             _put(
                 ws,
                 row,
                 4 + a,
-                f"={cells.c_sign[k]}*$C{row}*{cells.c_shares[k][a]}",
+                Formula(f"={cells.c_sign[k]}*$C{row}*{cells.c_shares[k][a]}"),
                 KR2,
             )
             refs.append(f"${_col(4 + a)}${row}")
@@ -968,7 +981,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                     ws,
                     row,
                     FIRST_SERIES_COLUMN + y,
-                    f"=-{_ycol(y)}${unit_rows[k]}*{price_cells[k][a]}",
+                    Formula(f"=-{_ycol(y)}${unit_rows[k]}*{price_cells[k][a]}"),
                     KR,
                 )
             row += 1
@@ -996,7 +1009,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
         _put(ws, row, 2, w.actor(p.actor))
         _put(ws, row, 3, w.area(p.area))
         _put(ws, row, 4, _factor_formula(cells.p_year[i], cells), FACTOR)
-        _put(ws, row, 5, f"={cells.p_amount[i]}*D{row}", KR2)
+        _put(ws, row, 5, Formula(f"={cells.p_amount[i]}*D{row}"), KR2)
         schedule = cells.p_schedule[i]
         for y in range(n_years):
             if p.per_participant:
@@ -1008,7 +1021,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                 inner = "+".join(terms) if terms else "0"
             else:
                 inner = schedule[y]
-            _put(ws, row, FIRST_SERIES_COLUMN + y, f"=$E{row}*({inner})*{uplift}", KR)
+            _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(f"=$E{row}*({inner})*{uplift}"), KR)
         row += 1
     c_last = max(row - 1, c_first)
     if not inp.costs:
@@ -1029,7 +1042,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
         _put(ws, row, 1, w.t(key))
         _put(ws, row, 2, who)
         for y in range(n_years):
-            _put(ws, row, FIRST_SERIES_COLUMN + y, formula(y), fmt)
+            _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(formula(y)), fmt)
         row += 1
         return row - 1
 
@@ -1123,7 +1136,9 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
                 ws,
                 row,
                 FIRST_SERIES_COLUMN + y,
-                f"={rows.effect}*SUMIFS({gains_range(y)},$C${g_first}:$C${g_last},$C{r_g})",
+                Formula(
+                    f"={rows.effect}*SUMIFS({gains_range(y)},$C${g_first}:$C${g_last},$C{r_g})"
+                ),
                 KR,
             )
         row += 1
@@ -1133,7 +1148,7 @@ def _calc_sheet(w: _Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells)
             formula = (
                 f"=SUMIFS({costs_range(y)},$C${c_first}:$C${c_last},$C{row})" if inp.costs else "=0"
             )
-            _put(ws, row, FIRST_SERIES_COLUMN + y, formula, KR)
+            _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(formula), KR)
         rows.area_gains[area] = r_g
         rows.area_costs[area] = row
         row += 1
@@ -1150,7 +1165,7 @@ def _stays_row(w: _Writer, ws: Worksheet, row: int, who: str, cum: int, n_years:
         formula = (
             f"=IF({ok},1,0)" if y == n_years - 1 else f"=IF(AND({ok},{_ycol(y + 1)}{row}=1),1,0)"
         )
-        _put(ws, row, FIRST_SERIES_COLUMN + y, formula, "0")
+        _put(ws, row, FIRST_SERIES_COLUMN + y, Formula(formula), "0")
     return row
 
 
@@ -1197,7 +1212,7 @@ def _results_sheet(
         nonlocal row
         _put(ws, row, 1, w.t(key))
         for i, a in enumerate(who):
-            _put(ws, row, 2 + i, formula(a, _col(2 + i)), fmt)
+            _put(ws, row, 2 + i, Formula(formula(a, _col(2 + i))), fmt)
             if name:
                 w.name(f"{name}_{a}", _abs(ws, _col(2 + i), row))
         row += 1
@@ -1265,12 +1280,12 @@ def _results_sheet(
     )
     row += 1
     _put(ws, row, 1, w.t("x_successes_row"))
-    _put(ws, row, 5, f"={calc.successes_total}", NUMBER)
+    _put(ws, row, 5, Formula(f"={calc.successes_total}"), NUMBER)
     w.name("additional_successes", _abs(ws, "E", row))
     successes = row
     row += 1
     _put(ws, row, 1, w.t("cost_per_success"))
-    _put(ws, row, 5, f'=IF(E{successes}>0,E{c}/E{successes},"{none}")', KR)
+    _put(ws, row, 5, Formula(f'=IF(E{successes}>0,E{c}/E{successes},"{none}")'), KR)
     w.name("cost_per_success", _abs(ws, "E", row))
     row += 2
 
@@ -1320,7 +1335,7 @@ def _results_sheet(
     for y, year in enumerate(inp.years):
         _put(ws, row, 1, year, YEAR)
         for i, a in enumerate(who):
-            _put(ws, row, 2 + i, f"={_abs(calc_ws, _ycol(y), calc.cumulative[a])}", KR)
+            _put(ws, row, 2 + i, Formula(f"={_abs(calc_ws, _ycol(y), calc.cumulative[a])}"), KR)
         row += 1
     chart = LineChart()
     chart.title = w.t("x_chart_cumulative")
