@@ -446,6 +446,8 @@ def test_the_contract_section_appears_only_with_a_contract():
     assert "20,0 %" in html  # one of five finite draws is a loss
     assert "42,0 %" in html and "nås ikke" in html
     assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html
+    assert catalogue("da")["messages"]["r_chart_contract_flows"] in html
+    assert html.count("<svg") == 4  # cumulative, flows, the parties' cash flows, the IRR
 
 
 def test_xlsx_format_goes_to_the_xlsx_writer(tmp_path):

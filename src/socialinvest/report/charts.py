@@ -431,6 +431,58 @@ def irr_chart(data: ReportData) -> Chart | None:
     return _histogram("irr", title, finite * 100.0, text(lang, "r_axis_irr"), 1.0, ",.1f", lang)
 
 
+PARTY_COLOURS = ("#1f5f8b", "#a35c00", "#2e7d32", "#6a3d9a", "#b15928", "#555555")
+
+
+def contract_flows_chart(data: ReportData) -> Chart | None:
+    """Cash flows per party and year (contracts): bars side by side, money in above 0."""
+    contract = data.contract
+    if contract is None or not contract.parties:
+        return None
+    lang = data.lang
+    parties = list(contract.parties)
+    values = [
+        {"year": str(year), "party": party, "value": _millions(contract.cash_flows[party][y])}
+        for party in parties
+        for y, year in enumerate(contract.years)
+    ]
+    title = text(lang, "r_chart_contract_flows")
+    spec = _base(title, values)
+    colours = [PARTY_COLOURS[i % len(PARTY_COLOURS)] for i in range(len(parties))]
+    spec["layer"] = [
+        {
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": {
+                    "field": "year",
+                    "type": "ordinal",
+                    "title": text(lang, "year"),
+                    "axis": {"labelAngle": 0},
+                },
+                "xOffset": {"field": "party", "sort": parties},
+                "y": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": _money_axis(lang),
+                    "axis": {"format": ",.1f"},
+                },
+                "color": {
+                    "field": "party",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": parties, "range": colours},
+                },
+            },
+        },
+        {
+            "data": ONE_ROW,
+            "mark": {"type": "rule", "color": "#555555"},
+            "encoding": {"y": {"datum": 0}},
+        },
+    ]
+    return Chart("contract_flows", title, spec)
+
+
 def _draws_text(draws: int, lang: str) -> str:
     from socialinvest.output.numbers import number
 
@@ -444,6 +496,7 @@ def report_charts(data: ReportData) -> dict[str, Chart]:
         flows_chart(data),
         tornado_chart(data),
         histogram_chart(data),
+        contract_flows_chart(data),
         irr_chart(data),
     ]
     return {chart.key: chart for chart in charts if chart is not None}

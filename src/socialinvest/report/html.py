@@ -691,6 +691,8 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
             note=text(lang, "r_contract_flows_note"),
         )
     )
+    if "contract_flows" in figures:
+        section.parts.append(figures["contract_flows"])
     irr = np.asarray(contract.investor_irr, dtype=np.float64)
     finite = irr[np.isfinite(irr)]
     if finite.size:
