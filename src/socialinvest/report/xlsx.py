@@ -58,6 +58,7 @@ from socialinvest.report.xlsx_cells import (
     header_row,
     put,
     range_ref,
+    series_widths,
     status_cell,
     ycol,
 )
@@ -273,6 +274,7 @@ def _inputs_sheet(w: Writer, ws: Worksheet, result: Result, inp: SheetInputs) ->
     ws.column_dimensions["A"].width = 58
     for column in "BCDE":
         ws.column_dimensions[column].width = 16
+    series_widths(ws, max(len(inp.years), 9), 14)
     put(ws, 1, 1, w.t("x_inputs_title"), font=TITLE)
     put(ws, 2, 1, w.t("x_about_colours"))
     row = 4
@@ -693,6 +695,7 @@ def _calc_sheet(w: Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells) 
     ws.column_dimensions["A"].width = 52
     for column in "BCDE":
         ws.column_dimensions[column].width = 14
+    series_widths(ws, n_years + 1, 14)
     put(ws, 1, 1, w.t("x_calc_title"), font=TITLE)
     row = 3
 
@@ -921,7 +924,7 @@ def _calc_sheet(w: Writer, ws: Worksheet, inp: SheetInputs, cells: _InputCells) 
             (2, w.t("x_col_actor")),
             (3, w.t("x_col_area")),
             (4, w.t("x_price_factor")),
-            (5, w.t("x_price_per_unit")),
+            (5, w.t("x_amount_price_year")),
         ]
         + [(FIRST_SERIES_COLUMN + y, year) for y, year in enumerate(inp.years)],
     )

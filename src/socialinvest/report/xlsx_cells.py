@@ -45,6 +45,12 @@ def ycol(index: int) -> str:
     return get_column_letter(FIRST_SERIES_COLUMN + index)
 
 
+def series_widths(ws: Worksheet, count: int, width: float) -> None:
+    """Set the width of the first ``count`` columns of the series (years or lags)."""
+    for index in range(count):
+        ws.column_dimensions[ycol(index)].width = width
+
+
 def cell_ref(sheet: Worksheet, column: str, row: int) -> str:
     return f"'{sheet.title}'!${column}${row}"
 

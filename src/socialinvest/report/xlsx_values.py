@@ -19,6 +19,7 @@ from socialinvest.report.xlsx_cells import (
     Writer,
     header_row,
     put,
+    series_widths,
 )
 from socialinvest.vocabulary import ACTORS
 
@@ -86,6 +87,7 @@ def values_results(w: Writer, ws: Worksheet, result: Result) -> None:
 def values_yearly(w: Writer, ws: Worksheet, result: Result) -> None:
     """Gains, costs, net, discounted net and cumulative per actor and year (means over draws)."""
     ws.column_dimensions["A"].width = 40
+    series_widths(ws, len(result.years), 14)
     put(ws, 1, 1, w.t("x_yearly_title"), font=TITLE)
     put(ws, 2, 1, w.t("x_results_values"), font=BOLD)
     row = 4
