@@ -112,6 +112,11 @@ def millions(value: float | None, lang: str, signed: bool = False) -> str:
 
     if value is None:
         return "–"
+    if abs(value) < 1_000_000.0:  # "86.010 kr.", not "0,1 mio. kr."
+        from socialinvest.output.numbers import money
+
+        shown = money(value, lang)
+        return "+" + shown if signed and round(value) > 0 else shown
     shown = number(value / 1_000_000.0, lang, 1)
     if signed and round(value / 1_000_000.0, 1) > 0:
         shown = "+" + shown
@@ -162,18 +167,18 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     gains = result.discounted_gains_by_actor()
     total_costs = sum(costs.values())
     people = participants(result)
-    out.append(
-        text(
-            lang,
-            "r_sum_costs",
-            intervention=case.intervention.name,
-            participants=number(people, lang),
-            costs=millions(total_costs, lang),
-            per_participant=money(total_costs / people if people > 0 else None, lang),
-            price_year=case.price_year,
-            horizon=case.horizon_years,
+    if total_costs > 0:
+        out.append(
+            text(
+                lang,
+                "r_sum_costs",
+                intervention=case.intervention.name,
+                participants=number(people, lang),
+                costs=millions(total_costs, lang),
+                per_participant=money(total_costs / people if people > 0 else None, lang),
+                price_year=case.price_year,
+            )
         )
-    )
 
     # what it changes
     if case.success is not None:
@@ -217,6 +222,9 @@ def summary_paragraphs(data: ReportData) -> list[str]:
 
     # who gains and who pays
     involved = result.actors_involved()
+    if not any(involved):
+        out.append(text(lang, "r_sum_no_flows"))
+        return [_typeset(paragraph) for paragraph in out]
     npv = result.npv_by_actor()
     sentences = []
     for k, a in enumerate(ACTORS):
@@ -239,11 +247,8 @@ def summary_paragraphs(data: ReportData) -> list[str]:
                 net=millions(npv[a], lang, signed=True),
             )
         )
-    out.append(
-        text(lang, "r_sum_who", total=millions(result.npv_total, lang, signed=True))
-        + " "
-        + " ".join(sentences)
-    )
+    who = text(lang, "r_sum_who", total=millions(result.npv_total, lang, signed=True))
+    out.append(" ".join([who, *sentences]))
 
     # from which year it pays back
     year = result.break_even_year
