@@ -483,3 +483,26 @@ def test_laying_out_the_report_fetches_nothing():
     assert asked == []
     with pytest.raises(ValueError, match="loads nothing"):
         _offline_fetcher().fetch("https://example.invalid/")
+
+
+def test_the_summary_states_the_case_in_plain_words():
+    """IMPACT60-shaped example: 3 cohorts of 40, success 50 % with and 20 % without the
+    intervention, so 120 × (0.50 − 0.20) = 36 additional successes."""
+    from socialinvest.report.content import ReportData, summary_paragraphs
+
+    result = appraise(load_case(JOB))
+    data = result.to_dict()
+    text_da = " ".join(summary_paragraphs(ReportData(result, "da"))).replace("\u00a0", " ")
+    assert "for 120 deltagere" in text_da
+    assert "50 % af deltagerne" in text_da and "mod 20 % uden indsatsen" in text_da
+    assert "36,0 flere succeser" in text_da
+    per_participant = data["discounted_costs"]["total"] / 120
+    assert f"svarende til {danish_kr(per_participant)} pr. deltager" in text_da
+    cumulative = data["cumulative_discounted_net"]
+    year = first_year_staying_non_negative(
+        [c["year"] for c in cumulative], [c["total"] for c in cumulative]
+    )
+    assert f"Fra {year} er det akkumulerede" in text_da
+    assert f"i sit {year - 2025 + 1}. år" in text_da
+    text_en = " ".join(summary_paragraphs(ReportData(result, "en"))).replace("\u00a0", " ")
+    assert "36.0 more successes" in text_en and "for 120 participants" in text_en
