@@ -477,3 +477,31 @@ def test_text_from_the_case_is_never_a_formula() -> None:
                 elif cell.data_type == "f":
                     assert "HYPERLINK" not in str(cell.value)
     assert found >= 10
+
+
+def test_hand_worked_case_in_the_spreadsheet(workbooks: dict[str, Workbook_]) -> None:
+    """tests/test_hand_cases.py's case 1, worked by hand: the recalculated spreadsheet holds the
+    hand-computed figures (not only the engine's)."""
+    book = workbooks["hand-case-1-da"]
+    src = openpyxl.load_workbook(book.written)
+    out = openpyxl.load_workbook(book.recalculated, data_only=True)
+
+    def value(name: str) -> Any:
+        (sheet, ref), *_ = list(src.defined_names[name].destinations)
+        return out[sheet][ref.replace("$", "")].value
+
+    # 3 additional successes per cohort; 12,000 kr./month split 80/20 (kommune/stat);
+    # 50,000 kr. per participant at intake; 4 % for years 0-2, then 2 %; start of year.
+    net_kommune = [-327200, 18400, 691200, 345600]
+    gains_stat = [0.2 * 12000 * m for m in (18, 54, 72, 36)]
+    df = [1.0, 1 / 1.04, 1 / 1.04**2, 1 / (1.04**2 * 1.02)]
+    npv_kommune = sum(n * d for n, d in zip(net_kommune, df, strict=True))
+    npv_stat = sum(g * d for g, d in zip(gains_stat, df, strict=True))
+    assert value("npv_kommune") == pytest.approx(npv_kommune, rel=1e-12)
+    assert value("npv_stat") == pytest.approx(npv_stat, rel=1e-12)
+    assert value("npv_total") == pytest.approx(npv_kommune + npv_stat, rel=1e-12)
+    assert value("break_even_year_kommune") == 2026
+    assert value("break_even_year_stat") == 2024
+    assert value("break_even_year_region") == "–"  # no flows at all
+    assert value("break_even_year_total") == 2026
+    assert value("additional_successes") == pytest.approx(6)
