@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: its text and, optionally, a CSS class (num, status-assumption, …)."""
+    """One table cell: its text ("\n" starts a second, smaller line) and a CSS class."""
 
     text: str
     css: str = ""
@@ -53,9 +53,17 @@ class Table:
 
 @dataclass
 class Figure:
+    """A chart: its key (the anchor chart-KEY), title and inline SVG."""
+
     key: str
     title: str
     svg: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    css: str = ""
 
 
 @dataclass
@@ -92,15 +100,8 @@ def _rate_text(value: float | None, lang: str) -> str:
 
 
 def summary_section(data: ReportData) -> Section:
-    lang = data.lang
-    paragraphs = [Paragraph(p) for p in summary_paragraphs(data)]
-    return Section("summary", text(lang, "r_h_summary"), list(paragraphs))
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-    css: str = ""
+    paragraphs: list[Any] = [Paragraph(p) for p in summary_paragraphs(data)]
+    return Section("summary", text(data.lang, "r_h_summary"), paragraphs)
 
 
 def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section:
@@ -440,10 +441,10 @@ def assumptions_section(data: ReportData) -> Section:
 
     # knowledge-base values
     kb_rows = []
+    from socialinvest.knowledge.base import describe_value
+
     for rec in result.provenance_entries:
         value = rec["value"]
-        from socialinvest.knowledge.base import describe_value
-
         if isinstance(value, int | float):
             digits = 2 if abs(value) < 10 else 0
             shown = f"{number(value, lang, digits)} {unit_label(lang, rec['unit'])}"
