@@ -21,6 +21,7 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_sheet_yearly": "Pr. år",
         "x_sheet_outcomes": "Udfald",
         "x_sheet_sensitivity": "Følsomhed",
+        "x_npv_at": "Nutidsværdi, {who}, ved {at} værdi",
         "x_sensitivity_title": "Enkeltvis følsomhed (tornado): nutidsværdi ved lav og høj værdi",
         # about sheet
         "x_about_title": "Business case: {name}",
@@ -185,6 +186,7 @@ XLSX_TEXTS: Final[dict[str, dict[str, str]]] = {
         "x_sheet_yearly": "Per year",
         "x_sheet_outcomes": "Outcomes",
         "x_sheet_sensitivity": "Sensitivity",
+        "x_npv_at": "NPV, {who}, at the {at} value",
         "x_sensitivity_title": "One-way sensitivity (tornado): NPV at a low and a high value",
         "x_about_title": "Business case: {name}",
         "x_about_live": (

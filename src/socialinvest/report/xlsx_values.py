@@ -264,8 +264,8 @@ def sensitivity_sheet(w: Writer, ws: Worksheet, sens: Sensitivity) -> None:
     column = 6
     for a in who:
         name = w.actor(a) if a != "total" else w.t("x_col_total")
-        heads.append((column, f"{w.t('npv')}, {name}: {w.t('low').lower()}"))
-        heads.append((column + 1, f"{w.t('npv')}, {name}: {w.t('high').lower()}"))
+        heads.append((column, w.t("x_npv_at", who=name, at=w.t("low").lower())))
+        heads.append((column + 1, w.t("x_npv_at", who=name, at=w.t("high").lower())))
         column += 2
     header_row(ws, row, heads)
     row += 1
