@@ -506,3 +506,20 @@ def test_the_summary_states_the_case_in_plain_words():
     assert f"i sit {year - 2025 + 1}. år" in text_da
     text_en = " ".join(summary_paragraphs(ReportData(result, "en"))).replace("\u00a0", " ")
     assert "36.0 more successes" in text_en and "for 120 participants" in text_en
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_makes_a_pdf_report(example: Path, lang: str, tmp_path):
+    out = make_report(example, tmp_path / "report.pdf", "--lang", lang)
+    pages = page_count(out)
+    assert pages >= 3
+    words = " ".join(pdf_text(out).split())
+    state_transition = "model: state_transition" in example.read_text(encoding="utf-8")
+    tornado = has_distributions(example) and not state_transition
+    for heading in expected_headings(lang, uncertainty=tornado):
+        assert heading in words
+    page_word = catalogue(lang)["messages"]["r_page"].strip()
+    of_word = catalogue(lang)["messages"]["r_page_of"].strip()
+    assert f"{page_word} {pages} {of_word} {pages}" in words
