@@ -566,24 +566,13 @@ def report(
 
             content = render_pdf(data)
         else:
-            content = _xlsx_bytes(data)
+            from socialinvest.report.xlsx import render_xlsx
+
+            content = render_xlsx(data)
     except InputError as error:
         _fail(error)
         return
     _deliver(content, target, lang.value)
-
-
-def _xlsx_bytes(data: object) -> bytes:
-    """The XLSX report (socialinvest.report.xlsx) as bytes, so that it is written all or nothing
-    like the other formats."""
-    import tempfile
-
-    from socialinvest.report.xlsx import write_xlsx
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "report.xlsx"
-        write_xlsx(data, path)  # type: ignore[arg-type]
-        return path.read_bytes()
 
 
 def main() -> None:
