@@ -21,7 +21,8 @@ import numpy as np
 from socialinvest.output.analysis_tables import input_label
 from socialinvest.output.messages import text
 from socialinvest.output.numbers import LOCALES
-from socialinvest.vocabulary import ACTOR_LABELS, ACTORS, Actor
+from socialinvest.report.content import actor_name
+from socialinvest.vocabulary import ACTORS, Actor
 
 if TYPE_CHECKING:
     from socialinvest.report.content import ReportData
@@ -112,11 +113,11 @@ def cumulative_chart(data: ReportData) -> Chart:
             values.append(
                 {
                     "year": str(year),
-                    "series": ACTOR_LABELS[lang][a],
+                    "series": actor_name(a, lang),
                     "value": _millions(cumulative[k, y]),
                 }
             )
-    series = [total_label, *(ACTOR_LABELS[lang][a] for a in actors)]
+    series = [total_label, *(actor_name(a, lang) for a in actors)]
     colours = [TOTAL_COLOUR, *(ACTOR_COLOURS[a][0] for a in actors)]
     title = text(lang, "r_chart_cumulative")
     spec = _base(title, values)
@@ -200,7 +201,7 @@ def flows_chart(data: ReportData) -> Chart:
         for kind, sign, shade in (("gains", 1.0, 0), ("costs", -1.0, 1)):
             if not np.any(yearly[kind][k]):
                 continue
-            label = text(lang, f"r_series_{kind}", actor=ACTOR_LABELS[lang][a])
+            label = text(lang, f"r_series_{kind}", actor=actor_name(a, lang))
             domain.append(label)
             colours.append(ACTOR_COLOURS[a][shade])
             for y, year in enumerate(result.years):

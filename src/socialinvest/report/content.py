@@ -130,6 +130,14 @@ def actor_name(actor: str, lang: str, definite: bool = False) -> str:
     return text(lang, f"r_actor_{'def_' if definite else ''}{actor}")
 
 
+def area_name(area: str, lang: str) -> str:
+    """The reader's name of a budget area ("Beskæftigelse"); an unknown area as it is."""
+    from socialinvest.output.messages import has_text, text
+
+    key = f"r_area_{area}"
+    return text(lang, key) if has_text(lang, key) else area
+
+
 def assumption_count(result: Result) -> int:
     """How many of the values used are assumptions: knowledge-base values (or their actor split),
     the case's own prices and the price index values marked as such."""

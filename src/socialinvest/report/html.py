@@ -19,10 +19,11 @@ from socialinvest.output.numbers import LOCALES, money, number, percent, thousan
 from socialinvest.report.charts import report_charts, to_svg
 from socialinvest.report.content import (
     actor_name,
+    area_name,
     assumption_count,
     summary_paragraphs,
 )
-from socialinvest.vocabulary import ACTORS, AREA_LABELS, AREAS
+from socialinvest.vocabulary import ACTORS, AREAS
 
 if TYPE_CHECKING:
     from socialinvest.report.content import ReportData
@@ -382,7 +383,7 @@ def assumptions_section(data: ReportData) -> Section:
                 Cell(text(lang, f"r_cost_{c['type']}")),
                 _num(money(float(c["amount"]), lang)),
                 Cell(actor_name(c["actor"], lang)),
-                Cell(AREA_LABELS[lang].get(c["area"], c["area"])),
+                Cell(area_name(c["area"], lang)),
             ]
             for c in result.costs
         ]
@@ -415,7 +416,7 @@ def assumptions_section(data: ReportData) -> Section:
             cons_rows.append(
                 [
                     Cell(name),
-                    Cell(AREA_LABELS[lang].get(c.area, c.area)),  # type: ignore[call-overload]
+                    Cell(area_name(c.area, lang)),
                     *units,
                     _num(money(c.price_per_unit, lang, 2)),
                     _status(c.status, lang),
@@ -527,7 +528,7 @@ def yearly_section(data: ReportData, figures: dict[str, Figure]) -> Section:
     groups.append(Cell("", colspan=3))
     areas = [
         Cell(text(lang, "year")),
-        *(_num(AREA_LABELS[lang][AREAS[r]]) for _, r in pairs),
+        *(_num(area_name(AREAS[r], lang)) for _, r in pairs),
         _num(text(lang, "total")),
         _num(text(lang, "discounted_total")),
         _num(text(lang, "cumulative")),
