@@ -1,5 +1,5 @@
-"""The command line: `socialinvest run CASE`, `validate`, `new`, `schema`, `knowledge list|show`,
-`sensitivity`, `compare`.
+"""The command line: `socialinvest run CASE`, `report`, `validate`, `new`, `schema`,
+`knowledge list|show`, `sensitivity`, `compare`.
 
 User mistakes (a bad case file, an unknown knowledge-base ID, a bad option) print one sentence
 to standard error and exit with code 2, never a traceback. Heavy modules (numpy, pydantic) are
@@ -166,10 +166,10 @@ def run(
     _deliver(content, out, lang.value)
 
 
-def _deliver(content: str, out: Path | None, lang: str) -> None:
+def _deliver(content: str | bytes, out: Path | None, lang: str) -> None:
     """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot)."""
     if out is None:
-        sys.stdout.write(content)
+        sys.stdout.write(content if isinstance(content, str) else content.decode())
         return
     from socialinvest.output.files import write_atomically
     from socialinvest.output.messages import text
@@ -665,6 +665,74 @@ def indigo_import(
         _fail(error)
         return
     _deliver(text_out, out, lang.value)
+
+
+REPORT_FORMATS = ("html", "pdf", "xlsx")
+
+
+def _report_format(fmt: str | None, out: Path | None) -> str:
+    """The report's format: as given, else from --out's suffix, else html."""
+    if fmt is None:
+        suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+        return suffix if suffix in REPORT_FORMATS else "html"
+    chosen = fmt.strip().lower()
+    if chosen not in REPORT_FORMATS:
+        raise InputError("html, pdf or xlsx", field="--format", value=fmt)
+    return chosen
+
+
+@app.command()
+def report(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML or JSON).", show_default=False)],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="html|pdf|xlsx",
+            help="html (one self-contained file), pdf (A4) or xlsx (live formulas); "
+            "default: from --out's suffix, else html.",
+            show_default=False,
+        ),
+    ] = None,
+    lang: LangOpt = Lang.da,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The file to write (default: the case file's name with the format's suffix, "
+            "in the current folder).",
+        ),
+    ] = None,
+    draws: DrawsOpt = 1,
+    seed: SeedOpt = None,
+) -> None:
+    """Write a report of a business case for decision makers: summary in plain words, key
+    figures, assumptions with sources, the yearly table, charts and (with --draws) uncertainty."""
+    try:
+        chosen = _report_format(fmt, out)
+        target = out if out is not None else Path(case.stem + "." + chosen)
+        from socialinvest.report.content import prepare_report
+
+        data = prepare_report(case, lang.value, draws=draws, seed=seed)
+        content: str | bytes
+        if chosen == "html":
+            from socialinvest.report.html import render_html
+
+            content = render_html(data)
+        elif chosen == "pdf":
+            from socialinvest.report.pdf import render_pdf
+
+            content = render_pdf(data)
+        else:
+            from socialinvest.report.xlsx import render_xlsx
+
+            content = render_xlsx(data)
+    except InputError as error:
+        _fail(error)
+        return
+    _deliver(content, target, lang.value)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from socialinvest.output.messages import text
+from socialinvest.output.messages import has_text, text
 from socialinvest.output.numbers import money, number, percent, thousands
 from socialinvest.vocabulary import ACTOR_LABELS, ACTORS
 
@@ -24,9 +24,7 @@ def input_label(path: str, names: dict[str, object], lang: str) -> str:
     """A reader's name for an input path, e.g. "Omkostning: Indsatsteam" for
     intervention.costs[0].amount."""
     key = f"in_{path}"
-    from socialinvest.output.messages import MESSAGES
-
-    if key in MESSAGES[lang]:
+    if has_text(lang, key):
         return text(lang, key)
     match = _INDEXED.match(path)
     if match is None:

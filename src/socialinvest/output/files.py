@@ -61,8 +61,10 @@ def to_csv(results: list[Result], lang: str) -> str:
     return buffer.getvalue()
 
 
-def write_atomically(path: str | Path, content: str) -> None:
+def write_atomically(path: str | Path, content: str | bytes) -> None:
     """Write to a temporary file beside the target, then rename: all or nothing.
+
+    Text is written as UTF-8; bytes (a PDF, an XLSX) as they are.
 
     A symbolic link is followed (its target is written); anything that exists and is not a
     regular file (a device, a folder, a pipe) is refused with OSError. The new file gets the
@@ -79,8 +81,12 @@ def write_atomically(path: str | Path, content: str) -> None:
         mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(content)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
