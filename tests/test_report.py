@@ -412,6 +412,8 @@ class _Contract:
     investor_irr: np.ndarray
     prob_payer_pays_more: float | None
     break_even_success_rates: Mapping[str, float | None]
+    break_even_notes: Mapping[str, str | None]
+    terms: Sequence[tuple[str, str]]
 
 
 def test_the_contract_section_appears_only_with_a_contract():
@@ -433,6 +435,8 @@ def test_the_contract_section_appears_only_with_a_contract():
         investor_irr=irr,
         prob_payer_pays_more=0.125,
         break_even_success_rates={"Aalborg Kommune": 0.42, "Investor": 0.35, "Leverandør": None},
+        break_even_notes={"Aalborg Kommune": None, "Investor": "below", "Leverandør": None},
+        terms=[("Pris pr. uge", "5.000 kr.")],
     )
     html = render_html(ReportData(result, "da", contract=contract))
     page = scan(html)
@@ -445,6 +449,8 @@ def test_the_contract_section_appears_only_with_a_contract():
     assert f"{100 * median:.1f}".replace(".", ",") + " %" in html
     assert "20,0 %" in html  # one of five finite draws is a loss
     assert "42,0 %" in html and "nås ikke" in html
+    assert "≤ 35,0 %" in html  # the investor breaks even at every simulated success rate
+    assert "Pris pr. uge" in html and "5.000 kr." in html
     assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html
     assert catalogue("da")["messages"]["r_chart_contract_flows"] in html
     assert html.count("<svg") == 4  # cumulative, flows, the parties' cash flows, the IRR
@@ -523,3 +529,40 @@ def test_every_example_makes_a_pdf_report(example: Path, lang: str, tmp_path):
     page_word = catalogue(lang)["messages"]["r_page"].strip()
     of_word = catalogue(lang)["messages"]["r_page_of"].strip()
     assert f"{page_word} {pages} {of_word} {pages}" in words
+
+
+def test_a_case_with_a_contract_gets_its_contract_section(tmp_path):
+    """The Aalborg-shaped contract example: the report's contract section holds the contract's
+    terms from the case file and its parties' results."""
+    case = EXAMPLES / "contracts" / "aalborg-impact60.yaml"
+    out = make_report(case, tmp_path / "c.html", "--draws", "200", "--seed", "1")
+    html = out.read_text(encoding="utf-8")
+    page = scan(html)
+    assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
+    assert "7.000.000 kr." in html and "5.000.000 kr." in html  # the two commitments
+    assert catalogue("da")["messages"]["c_solved"] in html  # the price per week is solved
+    for party in ("Aalborg Kommune", "Den Sociale Kapitalfond", "Fokus Folkeoplysning"):
+        assert party in html
+    # the provider's delivery costs: the case's intervention costs of 2025–2027 (the contract's
+    # years), by hand, the uncertain inputs at their means: mentor 5,000 kr. a month for 18
+    # months from intake for cohorts of 40 in 2025, 2026, 2027, of which 18 + 18 + 12 months fall
+    # in 2025–2027: 40 × 5,000 × 48 = 9,600,000; project management 400,000 × 3 years; start-up
+    # 250,000: in all 11,050,000
+    assert "11.050.000 kr." in html
+
+
+def test_the_xlsx_report_of_a_contract_has_a_contract_sheet(tmp_path):
+    import openpyxl
+
+    case = EXAMPLES / "contracts" / "aalborg-impact60.yaml"
+    out = make_report(case, tmp_path / "c.xlsx", "--draws", "200", "--seed", "1", "--lang", "en")
+    ws = openpyxl.load_workbook(out)["Contract"]
+    rows = [r for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
+    header = next(r for r in rows if r[0] == "Year")
+    provider = header.index("Fokus Folkeoplysning")
+    total = next(r for r in rows if r[0] == "Total")
+    # the provider's delivery costs of 2025–2027, by hand (see the HTML test): 11,050,000 kr.
+    assert total[provider] == pytest.approx(11_050_000, abs=1)
+    # money is conserved: what the parties receive and pay over the contract sums to zero
+    assert sum(v for v in total[1:] if isinstance(v, float)) == pytest.approx(0, abs=1)
+    assert any(isinstance(r[1], str) and "7,000,000" in r[1] for r in rows)

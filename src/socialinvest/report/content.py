@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -34,7 +34,10 @@ class ContractContent(Protocol):
     ``investor_irr``: the investor's internal rate of return per draw (nan where it has none).
     ``prob_payer_pays_more``: the probability that the outcome payer pays more than it saves
     (None if not computed). ``break_even_success_rates``: party → the success rate at which the
-    party breaks even (None: never).
+    party breaks even (None: never). ``break_even_notes``: party → "below" when the party breaks
+    even at every simulated success rate (the rate is then the lowest simulated one), "above"
+    when at none (the rate is the highest simulated one). ``terms``: the contract's terms as
+    (label, value) rows already in the report's language.
     """
 
     parties: Sequence[str]
@@ -43,6 +46,8 @@ class ContractContent(Protocol):
     investor_irr: np.ndarray
     prob_payer_pays_more: float | None
     break_even_success_rates: Mapping[str, float | None]
+    break_even_notes: Mapping[str, str | None]
+    terms: Sequence[tuple[str, str]]
 
 
 @dataclass
@@ -55,9 +60,90 @@ class ContractView:
     investor_irr: np.ndarray
     prob_payer_pays_more: float | None
     break_even_success_rates: Mapping[str, float | None]
+    break_even_notes: Mapping[str, str | None]
+    terms: Sequence[tuple[str, str]]
 
 
-def contract_view(result: ContractResult) -> ContractView:
+def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """The terms of an appraised contract (``ContractResult.to_dict()``) as report rows."""
+    from socialinvest.output.messages import text
+    from socialinvest.output.numbers import money, number, percent
+
+    c = summary["contract"]
+    # "Kontrafaktisk: ingen (...)" → ("Kontrafaktisk", "ingen (...)")
+    cf_label, _, cf_value = text(lang, "c_counterfactual_" + c["counterfactual"]["kind"]).partition(
+        ": "
+    )
+    rows = [
+        (
+            text(lang, "c_party"),
+            ", ".join(
+                f"{p['name']} ({text(lang, 'c_role_' + p['role'])})" for p in summary["parties"]
+            ),
+        ),
+        (
+            text(lang, "r_contract_term"),
+            text(
+                lang,
+                "r_contract_term_value",
+                start=c["start_date"],
+                maturity=c["maturity"],
+                periods=number(c["periods"], lang),
+                period=text(lang, f"c_period_{c['period']}"),
+                participants=number(c["participants"], lang),
+            ),
+        ),
+        (cf_label, cf_value),
+    ]
+    for pay in c["payments"]:
+        if pay["mechanism"] == "savings_share":
+            value = percent(pay["share"], lang)
+        else:
+            value = money(pay["price"], lang)
+            if pay.get("price_source") == "solved by the designer":
+                value += " " + text(lang, "c_solved")
+        rows.append((f"{pay['name']} ({text(lang, 'c_mech_' + pay['mechanism'])})", value))
+    if c["person_cap"] is not None:
+        rows.append((text(lang, "r_contract_person_cap"), money(c["person_cap"], lang)))
+    if c["contract_cap"] is not None:
+        rows.append((text(lang, "r_contract_contract_cap"), money(c["contract_cap"], lang)))
+    for p in summary["parties"]:
+        if p["role"] == "investor":
+            rows.append(
+                (
+                    p["name"],
+                    text(
+                        lang,
+                        "r_contract_investor_value",
+                        committed=money(p["committed"], lang),
+                        irr="–" if p["irr"] is None else percent(p["irr"], lang),
+                        loss=percent(p["prob_loss"], lang),
+                    ),
+                )
+            )
+        elif p["role"] == "payer":
+            rows.append(
+                (
+                    p["name"],
+                    text(
+                        lang,
+                        "r_contract_payer_value",
+                        paid=money(p["outcome_payments"]["present_value"]["mean"], lang),
+                        gains=money(p["own_gains"]["mean"], lang),
+                        prob=percent(p["prob_pays_more_than_saves"], lang),
+                    ),
+                )
+            )
+    rows.append(
+        (
+            text(lang, "r_contract_success"),
+            percent(summary["success_rate"]["mean"], lang),
+        )
+    )
+    return rows
+
+
+def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
     """What the report shows of an appraised contract: each party's expected cash flow per
     calendar year, the investors' combined IRR per draw (a total loss counts as −100 %), the
     main payer's probability of paying more than it saves, and break-even success rates (for a
@@ -79,15 +165,13 @@ def contract_view(result: ContractResult) -> ContractView:
     irr = np.where(np.isnan(irr) & total_loss, -1.0, irr)
     payers = [p for p in summary["parties"] if p["role"] == "payer"]
     rates: dict[str, float | None] = {}
+    notes: dict[str, str | None] = {}
     for p in summary["parties"]:
         be = p.get("break_even_success_rate")
         if be is None:
             continue
-        rates[p["name"]] = (
-            be["value"]
-            if be["value"] is not None
-            else (be.get("bound") if be.get("note") == "below" else None)
-        )
+        rates[p["name"]] = be["value"] if be["value"] is not None else be.get("bound")
+        notes[p["name"]] = be.get("note") if be["value"] is None else None
     return ContractView(
         parties=[p["name"] for p in summary["parties"]],
         years=years,
@@ -95,6 +179,8 @@ def contract_view(result: ContractResult) -> ContractView:
         investor_irr=irr,
         prob_payer_pays_more=payers[0]["prob_pays_more_than_saves"] if payers else None,
         break_even_success_rates=rates,
+        break_even_notes=notes,
+        terms=contract_terms(summary, lang),
     )
 
 
@@ -149,7 +235,8 @@ def prepare_report(
         from socialinvest.case.load import LoadedCase
         from socialinvest.contract.result import evaluate_contract
 
-        contract = contract_view(evaluate_contract(LoadedCase.of(loaded), draws=draws, seed=seed))
+        appraised = evaluate_contract(LoadedCase.of(loaded), draws=draws, seed=seed)
+        contract = contract_view(appraised, lang)
     sensitivity = None
     if result.case.model != "state_transition":
         found = analyse(loaded)

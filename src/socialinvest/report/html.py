@@ -100,6 +100,16 @@ def _rate_text(value: float | None, lang: str) -> str:
     return percent(value, lang)
 
 
+def _break_even_text(value: float | None, note: str | None, lang: str) -> str:
+    """A contract party's break-even success rate; a bound when it breaks even at every (or at
+    no) simulated success rate."""
+    if value is not None and note == "below":
+        return text(lang, "c_be_below", rate=percent(value, lang))
+    if value is not None and note == "above":
+        return text(lang, "c_be_above", rate=percent(value, lang))
+    return _rate_text(value, lang)
+
+
 def summary_section(data: ReportData) -> Section:
     paragraphs: list[Any] = [Paragraph(p) for p in summary_paragraphs(data)]
     return Section("summary", text(data.lang, "r_h_summary"), paragraphs)
@@ -673,6 +683,14 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
         return None
     lang = data.lang
     section = Section("contract", text(lang, "r_h_contract"))
+    if contract.terms:
+        section.parts.append(
+            Table(
+                [[Cell(text(lang, "r_col_term")), Cell(text(lang, "r_col_value"))]],
+                [[Cell(label), Cell(value)] for label, value in contract.terms],
+                caption=text(lang, "r_contract_terms_caption"),
+            )
+        )
     if contract.prob_payer_pays_more is not None:
         section.parts.append(
             Paragraph(
@@ -724,7 +742,10 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
         Table(
             [[Cell(text(lang, "r_col_party")), _num(text(lang, "r_col_break_even_rate"))]],
             [
-                [Cell(party), _num(_rate_text(rate, lang))]
+                [
+                    Cell(party),
+                    _num(_break_even_text(rate, contract.break_even_notes.get(party), lang)),
+                ]
                 for party, rate in contract.break_even_success_rates.items()
             ],
             caption=text(lang, "r_contract_break_even_caption"),

@@ -64,6 +64,7 @@ from socialinvest.report.xlsx_cells import (
 )
 from socialinvest.report.xlsx_inputs import SheetInputs, sheet_inputs
 from socialinvest.report.xlsx_values import (
+    contract_sheet,
     sensitivity_sheet,
     uncertainty_sheet,
     values_outcomes,
@@ -74,7 +75,7 @@ from socialinvest.vocabulary import ACTORS, AREAS
 
 if TYPE_CHECKING:
     from socialinvest.analysis.sensitivity import Sensitivity
-    from socialinvest.report.content import ReportData
+    from socialinvest.report.content import ContractContent, ReportData
     from socialinvest.result import Result
 
 
@@ -91,6 +92,7 @@ def render_xlsx(data: ReportData, *, charts: bool = True) -> bytes:
         created=data.created,
         sensitivity=data.sensitivity,
         charts=charts,
+        contract=data.contract,
     )
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -105,6 +107,7 @@ def build_workbook(
     created: dt.date | None = None,
     sensitivity: Sensitivity | None = None,
     charts: bool = True,
+    contract: ContractContent | None = None,
 ) -> Workbook:
     """The report workbook of ``result`` in ``lang``.
 
@@ -147,6 +150,8 @@ def build_workbook(
         sensitivity_sheet(w, ws, sensitivity)
         if images is not None:
             images.place(ws, ["tornado"], column="A", row=ws.max_row + 3)
+    if contract is not None:
+        contract_sheet(w, w.sheet("x_sheet_contract"), contract)
     for name, ref in w.names.items():
         w.wb.defined_names[name] = DefinedName(name, attr_text=ref)
     # a spreadsheet program recalculates every formula when it opens the file

@@ -25,6 +25,7 @@ from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
     from socialinvest.analysis.sensitivity import Sensitivity
+    from socialinvest.report.content import ContractContent
     from socialinvest.result import Result
 
 
@@ -283,4 +284,68 @@ def sensitivity_sheet(w: Writer, ws: Worksheet, sens: Sensitivity) -> None:
             put(ws, row, column, item.npv_low.get(a, 0.0), KR)
             put(ws, row, column + 1, item.npv_high.get(a, 0.0), KR)
             column += 2
+        row += 1
+
+
+# -- the outcome contract (values) ----------------------------------------------------------------
+
+
+def contract_sheet(w: Writer, ws: Worksheet, contract: ContractContent) -> None:
+    """The contract's terms, each party's expected cash flow per year, the investors' IRR over
+    the draws, the payer's risk and the break-even success rates (values)."""
+    import numpy as np
+
+    ws.column_dimensions["A"].width = 46
+    for column in "BCDEFGH":
+        ws.column_dimensions[column].width = 18
+    put(ws, 1, 1, w.t("r_h_contract"), font=TITLE)
+    row = 3
+    header_row(ws, row, [(1, w.t("r_col_term")), (2, w.t("r_col_value"))])
+    row += 1
+    for label_text, value in contract.terms:
+        put(ws, row, 1, label_text)
+        put(ws, row, 2, value)
+        row += 1
+    row += 1
+    parties = list(contract.parties)
+    put(ws, row, 1, w.t("r_contract_flows_caption"), font=BOLD)
+    row += 1
+    header_row(ws, row, [(1, w.t("year"))] + [(2 + i, p) for i, p in enumerate(parties)])
+    row += 1
+    for y, year in enumerate(contract.years):
+        put(ws, row, 1, int(year), YEAR)
+        for i, p in enumerate(parties):
+            put(ws, row, 2 + i, float(contract.cash_flows[p][y]), KR)
+        row += 1
+    put(ws, row, 1, w.t("total"), font=BOLD)
+    for i, p in enumerate(parties):
+        put(ws, row, 2 + i, float(sum(contract.cash_flows[p])), KR)
+    row += 2
+    irr = np.asarray(contract.investor_irr, dtype=np.float64)
+    finite = irr[np.isfinite(irr)]
+    if finite.size:
+        put(ws, row, 1, w.t("r_contract_irr_caption", draws=int(irr.size)), font=BOLD)
+        row += 1
+        heads = ["u_mean", "u_p05", "u_p50", "u_p95", "r_col_prob_loss"]
+        header_row(ws, row, [(1 + i, w.t(k)) for i, k in enumerate(heads)])
+        row += 1
+        q = np.quantile(finite, [0.05, 0.5, 0.95])
+        values = [float(finite.mean()), *map(float, q), float((finite < 0).mean())]
+        for i, v in enumerate(values):
+            put(ws, row, 1 + i, v, SHARE)
+        row += 2
+    if contract.prob_payer_pays_more is not None:
+        put(ws, row, 1, w.t("x_contract_payer_prob"), font=BOLD)
+        put(ws, row, 2, float(contract.prob_payer_pays_more), SHARE)
+        row += 2
+    put(ws, row, 1, w.t("r_contract_break_even_caption"), font=BOLD)
+    row += 1
+    header_row(ws, row, [(1, w.t("r_col_party")), (2, w.t("r_col_break_even_rate"))])
+    row += 1
+    for party, rate in contract.break_even_success_rates.items():
+        note = contract.break_even_notes.get(party)
+        put(ws, row, 1, party)
+        put(ws, row, 2, "–" if rate is None else float(rate), SHARE)
+        if note in ("below", "above") and rate is not None:
+            put(ws, row, 3, w.t("x_be_below" if note == "below" else "x_be_above"))
         row += 1
