@@ -566,3 +566,17 @@ def test_the_xlsx_report_of_a_contract_has_a_contract_sheet(tmp_path):
     # money is conserved: what the parties receive and pay over the contract sums to zero
     assert sum(v for v in total[1:] if isinstance(v, float)) == pytest.approx(0, abs=1)
     assert any(isinstance(r[1], str) and "7,000,000" in r[1] for r in rows)
+
+
+CONTRACT_EXAMPLES = sorted((EXAMPLES / "contracts").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize("example", CONTRACT_EXAMPLES, ids=lambda p: p.stem)
+def test_every_contract_example_makes_a_report_with_its_contract(example: Path, lang, tmp_path):
+    out = make_report(example, tmp_path / "report.html", "--lang", lang)
+    html = out.read_text(encoding="utf-8")
+    page = scan(html)
+    assert all(ref.startswith("#") for ref in page.resources), page.resources
+    assert page.h2[-1] == catalogue(lang)["messages"]["r_h_contract"]
+    assert catalogue(lang)["messages"]["r_chart_contract_flows"] in html
