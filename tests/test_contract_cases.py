@@ -1119,7 +1119,7 @@ def test_designer_payer_limit_by_hand(tmp_path, fixture_kb, max_share):
         assert not design.feasible
         assert design.price == pytest.approx(limit, abs=1e-2)
         assert "accept" in design.reason
-        target_price = design.payer_limit_price["_target_price"]
+        target_price = design.target_price
         assert target_price is not None and target_price > limit
         # at the price that would give the target, the investors' IRR is 5 % (pyxirr)
         data = hand_case()

@@ -90,6 +90,7 @@ class Design:
     reason: str  # why the price is what it is, in one sentence (English; the CLI translates)
     return_at_price: float | None
     payer_limit_price: dict[str, float | None] = field(default_factory=dict)
+    target_price: float | None = None  # the price that meets the target (None: none in range)
     tradeoff: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +107,7 @@ class Design:
             "reason": self.reason,
             "return_at_price": num(self.return_at_price),
             "payer_limit_price": {k: num(v) for k, v in self.payer_limit_price.items()},
+            "target_price": num(self.target_price),
             "tradeoff": self.tradeoff,
         }
 
@@ -218,8 +220,7 @@ def design(prep: PreparedContract, outcomes: Outcomes) -> Design:
         payer_limit_price=limits,
     )
     out.tradeoff = tradeoff_table(prep, outcomes, used if used is not None else price or hi)
-    if price is not None and not feasible:
-        out.payer_limit_price["_target_price"] = price
+    out.target_price = price
     return out
 
 
