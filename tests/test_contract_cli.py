@@ -49,3 +49,21 @@ def test_a_document_that_is_not_json_is_one_sentence(tmp_path):
     assert result.exit_code == 2
     assert "bad.json" in result.stderr and "JSON" in result.stderr
     assert not out.exists()
+
+
+def test_no_indigo_file_is_left_when_the_main_output_cannot_be_written(tmp_path):
+    indigo = tmp_path / "deal.indigo.json"
+    result = runner.invoke(
+        app,
+        [
+            "contract",
+            str(EXAMPLES / "contracts" / "aalborg-impact60.yaml"),
+            "--indigo",
+            str(indigo),
+            "--out",
+            str(tmp_path / "missing-folder" / "out.txt"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "missing-folder" in result.stderr
+    assert not indigo.exists()

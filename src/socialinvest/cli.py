@@ -532,6 +532,7 @@ def contract(
     from socialinvest.output.contract_table import render_contract
     from socialinvest.output.progress import DelayedProgress
 
+    existed = False
     try:
         loaded = LoadedCase.of(load_case(case))
         with DelayedProgress(case.name) as progress:
@@ -542,6 +543,7 @@ def contract(
             from socialinvest.contract.indigo import to_indigo
             from socialinvest.output.files import write_atomically
 
+            existed = indigo.exists()
             try:
                 write_atomically(
                     indigo, json.dumps(to_indigo(result), ensure_ascii=False, indent=2) + "\n"
@@ -554,7 +556,13 @@ def contract(
         _fail(error)
         return
     view = render_contract(result, lang.value)
-    _emit_analysis(view, result.to_dict(), fmt.value, out, lang.value)
+    try:
+        _emit_analysis(view, result.to_dict(), fmt.value, out, lang.value)
+    except typer.Exit:
+        # the main output could not be written: take back a new INDIGO file (all or nothing)
+        if indigo is not None and not existed:
+            indigo.unlink(missing_ok=True)
+        raise
 
 
 @app.command("indigo-import")
