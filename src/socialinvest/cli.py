@@ -152,8 +152,12 @@ def run(
 
         if out is None:
             console = _console()
-            for result in results:
+            for path, result in zip(cases, results, strict=True):
                 console.print(render(result, lang.value))
+                if result.case.contract is not None:
+                    from socialinvest.output.messages import text
+
+                    console.print(text(lang.value, "contract_hint", file=path), style="dim")
                 console.print()
             return
         buffer = io.StringIO()
