@@ -51,34 +51,6 @@ PRICE_UNIT_ACTIVITY: Final[dict[str, str]] = {
     "DKK": "occurrence",
 }
 
-ACTOR_LABELS: Final[dict[str, dict[Actor, str]]] = {
-    "da": {"kommune": "Kommune", "region": "Region", "stat": "Stat"},
-    "en": {"kommune": "Municipality", "region": "Region", "stat": "State"},
-}
-
-AREA_LABELS: Final[dict[str, dict[Area, str]]] = {
-    "da": {
-        "employment": "Beskæftigelse",
-        "health": "Sundhed",
-        "social": "Social",
-        "justice": "Retsvæsen",
-        "education": "Uddannelse",
-        "housing": "Bolig",
-        "children": "Børn og unge",
-        "other": "Øvrige",
-    },
-    "en": {
-        "employment": "Employment",
-        "health": "Health",
-        "social": "Social",
-        "justice": "Justice",
-        "education": "Education",
-        "housing": "Housing",
-        "children": "Children and youth",
-        "other": "Other",
-    },
-}
-
 
 def activity_conversion(activity_unit: str, price_unit: str) -> float | None:
     """Factor that turns a price per ``price_unit`` into a price per ``activity_unit``.

@@ -9,9 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from socialinvest.output.messages import has_text, text
+from socialinvest.output.messages import actor_labels, has_text, text
 from socialinvest.output.numbers import money, number, percent, thousands
-from socialinvest.vocabulary import ACTOR_LABELS, ACTORS
+from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
     from socialinvest.analysis.compare import Alternative, Comparison, FrontierPoint
@@ -77,7 +77,7 @@ def _bar(low: float, high: float, centre: float, scale: float, width: int = 8) -
 
 
 def render_sensitivity(s: Sensitivity, lang: str = "da") -> Group:
-    actors = ACTOR_LABELS[lang]
+    actors = actor_labels(lang)
     parts: list[object] = [
         Text(text(lang, "sens_title", name=s.case.name), style="bold"),
         Text(text(lang, "sens_point", total=money(s.npv_point["total"], lang))),
@@ -193,7 +193,7 @@ def _status(p: FrontierPoint, names: dict[str, str], lang: str) -> str:
 
 
 def render_comparison(c: Comparison, lang: str = "da") -> Group:
-    actors = ACTOR_LABELS[lang]
+    actors = actor_labels(lang)
     title = text(lang, "cmp_title_named", name=c.name) if c.name else text(lang, "cmp_title")
     parts: list[object] = [
         Text(title, style="bold"),

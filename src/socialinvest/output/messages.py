@@ -49,3 +49,17 @@ def unit_label(lang: str, unit: str) -> str:
 
 def text(lang: str, key: str, **kwargs: object) -> str:
     return messages(lang)[key].format(**kwargs)
+
+
+def actor_labels(lang: str) -> dict[str, str]:
+    """The reader's names of the actors (kommune, region, stat) in ``lang``."""
+    from socialinvest.vocabulary import ACTORS
+
+    return {a: text(lang, f"r_actor_{a}") for a in ACTORS}
+
+
+def area_labels(lang: str) -> dict[str, str]:
+    """The reader's names of the budget areas in ``lang``."""
+    from socialinvest.vocabulary import AREAS
+
+    return {a: text(lang, f"r_area_{a}") for a in AREAS}

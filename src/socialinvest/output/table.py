@@ -9,9 +9,9 @@ from rich.table import Table
 from rich.text import Text
 
 from socialinvest.knowledge.base import describe_value
-from socialinvest.output.messages import text, unit_label
+from socialinvest.output.messages import actor_labels, text, unit_label
 from socialinvest.output.numbers import money, number, percent, thousands
-from socialinvest.vocabulary import ACTOR_LABELS, ACTORS
+from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
     from socialinvest.result import Result
@@ -32,7 +32,7 @@ def _rate_text(value: float | None, lang: str) -> str:
 
 def render(result: Result, lang: str = "da") -> Group:
     case = result.case
-    actor_names = ACTOR_LABELS[lang]
+    actor_names = actor_labels(lang)
     parts: list[object] = []
 
     head = [Text(text(lang, "title", name=case.name), style="bold")]

@@ -10,8 +10,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from socialinvest.output.messages import actor_labels, area_labels
 from socialinvest.report.xlsx_labels import label
-from socialinvest.vocabulary import ACTOR_LABELS, AREA_LABELS
 
 # Cumulative results within this many kroner of zero count as break-even, as in the engine
 # (socialinvest.engine.appraisal._BREAK_EVEN_TOLERANCE).
@@ -71,10 +71,10 @@ class Writer:
         return label(self.lang, key, **kwargs)
 
     def actor(self, actor: str) -> str:
-        return ACTOR_LABELS[self.lang][actor]  # type: ignore[index]
+        return actor_labels(self.lang)[actor]
 
     def area(self, area: str) -> str:
-        return AREA_LABELS[self.lang].get(area, area)  # type: ignore[call-overload,no-any-return]
+        return area_labels(self.lang).get(area, area)
 
     def status(self, status: str) -> str:
         return self.t(f"status_{status}")
