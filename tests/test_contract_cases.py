@@ -558,8 +558,9 @@ def test_savings_share_is_not_indexed_and_floored_but_the_rate_card_is_indexed(
         # the case's intervention costs, 10 participants × 1,000 kr. in 2024, spread over the
         # contract's four quarters of 2024; nothing in 2025
         ("2024-01-01", [2500, 2500, 2500, 2500, 0, 0, 0, 0]),
-        # from 1 July 2024 only two of the contract's quarters fall in 2024
-        ("2024-07-01", [5000, 5000, 0, 0, 0, 0, 0, 0]),
+        # from 1 July 2024 only two quarters of 2024 fall in the contract: it carries their
+        # share of the year's costs, 2 × 10,000 / 4
+        ("2024-07-01", [2500, 2500, 0, 0, 0, 0, 0, 0]),
     ],
 )
 def test_delivery_costs_from_the_case(tmp_path, fixture_kb, start, expected):
@@ -567,7 +568,7 @@ def test_delivery_costs_from_the_case(tmp_path, fixture_kb, start, expected):
     r = evaluate(tmp_path, data, fixture_kb)
     np.testing.assert_allclose(r.prep.delivery_costs, expected)
     np.testing.assert_allclose(r.flows.flows["Provider"][0], expected)
-    assert r.to_dict()["delivery_costs"] == pytest.approx(10000)
+    assert r.to_dict()["delivery_costs"] == pytest.approx(sum(expected))
 
 
 CYCLIC = """

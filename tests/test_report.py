@@ -410,7 +410,7 @@ class _Contract:
     years: Sequence[int]
     cash_flows: Mapping[str, Sequence[float]]
     investor_irr: np.ndarray
-    prob_payer_pays_more: float | None
+    payer_risks: Mapping[str, float]
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
@@ -433,7 +433,7 @@ def test_the_contract_section_appears_only_with_a_contract():
             "Leverandør": [800_000.0, 800_000.0, 400_000.0],
         },
         investor_irr=irr,
-        prob_payer_pays_more=0.125,
+        payer_risks={"Aalborg Kommune": 0.125},
         break_even_success_rates={"Aalborg Kommune": 0.42, "Investor": 0.35, "Leverandør": None},
         break_even_notes={"Aalborg Kommune": None, "Investor": "below", "Leverandør": None},
         terms=[("Pris pr. uge", "5.000 kr.")],
@@ -449,7 +449,8 @@ def test_the_contract_section_appears_only_with_a_contract():
     assert f"{100 * median:.1f}".replace(".", ",") + " %" in html
     assert "20,0 %" in html  # one of five finite draws is a loss
     assert "42,0 %" in html and "nås ikke" in html
-    assert "≤ 35,0 %" in html  # the investor breaks even at every simulated success rate
+    # the investor's mean net is ≥ 0 at every simulated success rate, from 35 %
+    assert "over nul ved alle simulerede succesrater (fra 35,0 %)" in html
     assert "Pris pr. uge" in html and "5.000 kr." in html
     assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html
     assert catalogue("da")["messages"]["r_chart_contract_flows"] in html

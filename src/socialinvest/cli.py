@@ -559,9 +559,10 @@ def contract(
     except InputError as error:
         _fail(error)
         return
-    view = render_contract(result, lang.value)
+    summary = result.to_dict()
+    view = render_contract(result, lang.value, summary) if fmt.value == "table" else None
     try:
-        _emit_analysis(view, result.to_dict(), fmt.value, out, lang.value)
+        _emit_analysis(view, summary, fmt.value, out, lang.value)
     except typer.Exit:
         # the main output could not be written: take back a new INDIGO file (all or nothing)
         if indigo is not None and not existed:

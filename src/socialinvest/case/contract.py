@@ -299,7 +299,7 @@ class Designer(_Strict):
 
 
 class Participants(_Strict):
-    cohorts: Literal["case"] | list[int] = Field(
+    cohorts: Literal["case"] | list[Annotated[int, Field(ge=0)]] = Field(
         default="case",
         description=(
             "'case': the case's cohorts (their expected intake, from the start of their year); "

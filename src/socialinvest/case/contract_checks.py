@@ -118,6 +118,12 @@ def check_contract(loaded: LoadedCase) -> None:
                     "one of the model's states: " + ", ".join(states),
                     value=state,
                 )
+        if metric.window is not None and metric.window.first > contract.periods:
+            raise loaded.error(
+                (*base, "metrics", name, "window", "first"),
+                f"a period within the contract's {contract.periods}",
+                value=metric.window.first,
+            )
         for key in ("at",):
             value = getattr(metric, key)
             if value is not None and value > contract.periods:
@@ -144,7 +150,7 @@ def check_contract(loaded: LoadedCase) -> None:
         )
 
     cf = contract.counterfactual
-    solve = []
+    solve: list[int] = []
     for i, pay in enumerate(contract.payments):
         path = (*base, "payments", i)
         if pay.metric is not None and pay.metric not in contract.metrics:
@@ -179,6 +185,13 @@ def check_contract(loaded: LoadedCase) -> None:
                 value=pay.mechanism,
             )
         if pay.price == "solve":
+            if solve:
+                raise loaded.error(
+                    (*path, "price"),
+                    "a price in kr.: the designer solves one payment's price (the first "
+                    "with 'solve')",
+                    value="solve",
+                )
             solve.append(i)
     if contract.person_cap is not None and cf.kind != "none":
         raise loaded.error(

@@ -233,7 +233,7 @@ def success_bands(
         return [(s, s)]
     bands = []
     for k in range(round(1 / width)):
-        a, b = k * width, (k + 1) * width
+        a, b = round(k * width, 10), round((k + 1) * width, 10)
         inside = (share >= a) & ((share < b) if k < round(1 / width) - 1 else (share <= b))
         if inside.sum() >= min_draws:
             bands.append((a, b))

@@ -121,7 +121,9 @@ def success_trajectories(
     chance ``exit_per_period`` in each later period (0: never)."""
     ok = np.asarray(succeeded, dtype=bool)
     start = np.asarray(start_period, dtype=np.float64)
-    if exit_per_period > 0:
+    if exit_per_period >= 1:
+        length = np.ones(ok.shape)  # leaves again after one period
+    elif exit_per_period > 0:
         u = 1.0 - rng.random(ok.shape)  # (0, 1]
         length = np.floor(np.log(u) / np.log1p(-exit_per_period)) + 1.0
     else:

@@ -172,7 +172,15 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     if cf.kind == "comparison_group":
         assert cf.size is not None
         weights = np.array(sizes, dtype=np.float64) / sum(sizes)
-        cmp_sizes = np.floor(weights * cf.size).astype(np.int64)
+        if cf.size < sum(1 for x in sizes if x > 0):
+            raise loaded.error(
+                ("contract", "counterfactual", "size"),
+                f"a comparison group of at least one person per cohort ({len(sizes)} cohorts)",
+                value=cf.size,
+            )
+        cmp_sizes = np.where(
+            np.array(sizes) > 0, np.maximum(np.floor(weights * cf.size), 1), 0
+        ).astype(np.int64)
         cmp_sizes[np.argmax(weights)] += cf.size - int(cmp_sizes.sum())
         cmp_offsets = np.repeat(np.array(cohort_offsets, dtype=np.int64), cmp_sizes)
         cmp_cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), cmp_sizes)
@@ -185,8 +193,9 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     if contract.provider.delivery_costs == "case":
         yearly = summary.costs_mean.sum(axis=(0, 1))  # [Y] nominal, price-year kroner
         # each year's costs spread evenly over the contract's periods in that year
+        # (a year the contract covers only in part gets its share: at least a year's periods)
         periods_in_year = np.bincount(year_index, minlength=yearly.shape[0]).astype(np.float64)
-        delivery = yearly[year_index] / periods_in_year[year_index]
+        delivery = yearly[year_index] / np.maximum(periods_in_year, ppy)[year_index]
     else:
         delivery = np.zeros(n)
         given = np.asarray(contract.provider.delivery_costs, dtype=np.float64)
@@ -436,7 +445,9 @@ def _units_for_chunk(
                 base = cmp_counts[pay.metric][:, j].sum(axis=1) * sizes[j] / max(int(in_c.sum()), 1)
             gain = treated_c - base if pay.direction == "more" else base - treated_c
             met = gain >= pay.threshold * base - 1e-9
-            paid_at = min(int(off) + last - 1, n - 1)
+            paid_at = int(off) + last - 1
+            if paid_at > n - 1:
+                continue  # the cohort's measurement ends after maturity: it is not assessed
             units[:, paid_at] += np.where(met & (gain > 0), gain, 0.0)
         level[i] = units
     return person, level, success_share, totals
@@ -450,6 +461,7 @@ def _savings(prep: PreparedContract, summary: Summary, n_draws: int) -> FloatArr
     for actor in sorted(set(prep.payer_actor.values())):
         yearly = summary.gains_mean[actor].sum(axis=0)  # [Y]
         count = np.bincount(prep.year_index, minlength=yearly.shape[0]).astype(np.float64)
+        count = np.maximum(count, prep.periods_per_year)  # a part-covered year: its share
         per_period = yearly[prep.year_index] / count[prep.year_index]
         g = summary.discounted_gains[:, actor]
         mean = g.mean()
@@ -602,8 +614,11 @@ def capital_stack(prep: PreparedContract) -> CapitalStack:
     fin = prep.contract.finance
     ppy = prep.periods_per_year
 
+    # a yearly rate per period: a week is 7 of 365 days (the IRR's year), a month 1/12 of a year
+    years_per_period = 7.0 / 365.0 if prep.contract.period == "week" else 1.0 / ppy
+
     def per_period(rate: float) -> float:
-        return float((1.0 + rate) ** (1.0 / ppy) - 1.0)
+        return float((1.0 + rate) ** years_per_period - 1.0)
 
     tranches = tuple(
         Tranche(

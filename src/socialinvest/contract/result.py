@@ -65,7 +65,11 @@ def break_even_success(share: FloatArray, net: FloatArray, bins: int = 20) -> di
 
     The draws are sorted by their achieved success rate and grouped into ``bins`` groups of
     equal size; the zero of the groups' mean net is found by linear interpolation between the
-    neighbouring groups where it first turns from negative to non-negative.
+    neighbouring groups where its sign first changes (either way: a payer's net can fall as the
+    success rate rises). ``gains_above``: whether the party is better off above that rate.
+    Without a sign change: ``note`` "below" (the net is ≥ 0 at every simulated rate; ``bound`` the
+    lowest) or "above" (< 0 at every simulated rate; ``bound`` the highest), with the simulated
+    ``range``.
     """
     n = share.shape[0]
     if n < MIN_DRAWS_BREAK_EVEN:
@@ -76,20 +80,21 @@ def break_even_success(share: FloatArray, net: FloatArray, bins: int = 20) -> di
     groups = np.array_split(order, bins)
     s = np.array([share[g].mean() for g in groups])
     y = np.array([net[g].mean() for g in groups])
-    if (y >= 0).all():
-        return {"value": None, "note": "below", "bound": float(s[0])}
-    if (y < 0).all():
-        return {"value": None, "note": "above", "bound": float(s[-1])}
-    i = (
-        int(np.flatnonzero((y[:-1] < 0) & (y[1:] >= 0))[0]) + 1
-        if ((y[:-1] < 0) & (y[1:] >= 0)).any()
-        else 0
-    )
-    if i == 0:
-        return {"value": None, "note": "below", "bound": float(s[0])}
+    simulated = [float(s[0]), float(s[-1])]
+    positive = y >= 0
+    if positive.all():
+        return {"value": None, "note": "below", "bound": float(s[0]), "range": simulated}
+    if not positive.any():
+        return {"value": None, "note": "above", "bound": float(s[-1]), "range": simulated}
+    i = int(np.flatnonzero(positive[:-1] != positive[1:])[0]) + 1
     x0, x1, y0, y1 = s[i - 1], s[i], y[i - 1], y[i]
     value = x0 + (0.0 - y0) * (x1 - x0) / (y1 - y0) if y1 != y0 else x1
-    return {"value": float(value), "note": None}
+    return {
+        "value": float(value),
+        "note": None,
+        "gains_above": bool(y1 > y0),
+        "range": simulated,
+    }
 
 
 @dataclass

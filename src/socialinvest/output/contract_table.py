@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from socialinvest.output.messages import text
+from socialinvest.output.messages import actor_labels, text
 from socialinvest.output.numbers import money, number, percent
 
 if TYPE_CHECKING:
@@ -37,8 +37,11 @@ def _break_even(be: dict[str, Any], lang: str) -> str:
     return text(lang, "c_be_unknown")
 
 
-def render_contract(result: ContractResult, lang: str = "da") -> Group:
-    d = result.to_dict()
+def render_contract(
+    result: ContractResult, lang: str = "da", summary: dict[str, Any] | None = None
+) -> Group:
+    """The party view; ``summary``: ``result.to_dict()`` if the caller has it already."""
+    d = summary if summary is not None else result.to_dict()
     c = d["contract"]
     parts: list[Any] = []
     parts.append(Text(text(lang, "c_title", name=c["name"]), style="bold"))
@@ -148,7 +151,8 @@ def render_contract(result: ContractResult, lang: str = "da") -> Group:
         t.add_column("")
         for p in payers:
             t.add_column(
-                f"{p['name']} ({p['actor']}, {percent(p['share'], lang)})", justify="right"
+                f"{p['name']} ({actor_labels(lang)[p['actor']]}, {percent(p['share'], lang)})",
+                justify="right",
             )
         rows = [
             ("c_payments_pv", lambda p: _band(p["outcome_payments"]["present_value"], money, lang)),

@@ -409,7 +409,7 @@ def _histogram(
 def histogram_chart(data: ReportData) -> Chart | None:
     """Distribution of the total net present value over the Monte Carlo draws."""
     result, lang = data.result, data.lang
-    if result.draws <= 1:
+    if not data.has_uncertainty:
         return None
     npv = np.asarray(result.summary.npv_total, dtype=np.float64)
     title = text(lang, "r_chart_histogram", draws=_draws_text(result.draws, lang))

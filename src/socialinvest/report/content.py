@@ -31,20 +31,20 @@ class ContractContent(Protocol):
     ``parties``: the reader's names of the parties (payer, investor, provider, …), in the order
     of the table's columns. ``years``: calendar years of the cash flows. ``cash_flows``: party →
     mean net cash flow per year, in kroner, positive when money flows to the party.
-    ``investor_irr``: the investor's internal rate of return per draw (nan where it has none).
-    ``prob_payer_pays_more``: the probability that the outcome payer pays more than it saves
-    (None if not computed). ``break_even_success_rates``: party → the success rate at which the
-    party breaks even (None: never). ``break_even_notes``: party → "below" when the party breaks
-    even at every simulated success rate (the rate is then the lowest simulated one), "above"
-    when at none (the rate is the highest simulated one). ``terms``: the contract's terms as
-    (label, value) rows already in the report's language.
+    ``investor_irr``: the investors' combined internal rate of return per draw (nan where it has
+    none). ``payer_risks``: each outcome payer → the probability that it pays more than it
+    saves. ``break_even_success_rates``: party → the success rate at which the party's mean net
+    is zero (None: not known). ``break_even_notes``: party → "below" when the party's mean net
+    is ≥ 0 at every simulated success rate (the rate is then the lowest simulated one), "above"
+    when it is < 0 at every one (the rate is the highest simulated one). ``terms``: the
+    contract's terms as (label, value) rows already in the report's language.
     """
 
     parties: Sequence[str]
     years: Sequence[int]
     cash_flows: Mapping[str, Sequence[float]]
     investor_irr: np.ndarray
-    prob_payer_pays_more: float | None
+    payer_risks: Mapping[str, float]
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
@@ -58,7 +58,7 @@ class ContractView:
     years: Sequence[int]
     cash_flows: Mapping[str, Sequence[float]]
     investor_irr: np.ndarray
-    prob_payer_pays_more: float | None
+    payer_risks: Mapping[str, float]
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
@@ -66,8 +66,10 @@ class ContractView:
 
 def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
     """The terms of an appraised contract (``ContractResult.to_dict()``) as report rows."""
+    from babel.dates import format_date
+
     from socialinvest.output.messages import text
-    from socialinvest.output.numbers import money, number, percent
+    from socialinvest.output.numbers import LOCALES, money, number, percent
 
     c = summary["contract"]
     # "Kontrafaktisk: ingen (...)" → ("Kontrafaktisk", "ingen (...)")
@@ -86,8 +88,8 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
             text(
                 lang,
                 "r_contract_term_value",
-                start=c["start_date"],
-                maturity=c["maturity"],
+                start=format_date(dt.date.fromisoformat(c["start_date"]), "long", LOCALES[lang]),
+                maturity=format_date(dt.date.fromisoformat(c["maturity"]), "long", LOCALES[lang]),
                 periods=number(c["periods"], lang),
                 period=text(lang, f"c_period_{c['period']}"),
                 participants=number(c["participants"], lang),
@@ -145,8 +147,8 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
 
 def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
     """What the report shows of an appraised contract: each party's expected cash flow per
-    calendar year, the investors' combined IRR per draw (a total loss counts as −100 %), the
-    main payer's probability of paying more than it saves, and break-even success rates (for a
+    calendar year, the investors' combined IRR per draw (a total loss counts as −100 %), each
+    payer's probability of paying more than it saves, and break-even success rates (for a
     party that breaks even at every simulated success rate, the lowest simulated rate)."""
     from socialinvest.contract.returns import xirr
 
@@ -177,7 +179,7 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         years=years,
         cash_flows=flows,
         investor_irr=irr,
-        prob_payer_pays_more=payers[0]["prob_pays_more_than_saves"] if payers else None,
+        payer_risks={p["name"]: p["prob_pays_more_than_saves"] for p in payers},
         break_even_success_rates=rates,
         break_even_notes=notes,
         terms=contract_terms(summary, lang),
@@ -204,7 +206,12 @@ class ReportData:
 
     @property
     def has_uncertainty(self) -> bool:
-        return self.result.draws > 1
+        """Monte Carlo draws whose results differ (a case without uncertain inputs gives the
+        same result in every draw: nothing to show about uncertainty)."""
+        if self.result.draws <= 1:
+            return False
+        npv = np.asarray(self.result.summary.npv_total, dtype=np.float64)
+        return bool(np.ptp(npv) > 1e-9 * (1.0 + float(np.abs(npv).max())))
 
     @property
     def has_tornado(self) -> bool:
@@ -424,7 +431,7 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     out.append(payback)
 
     # how sure we are
-    uncertainty = result.uncertainty()
+    uncertainty = result.uncertainty() if data.has_uncertainty else None
     if uncertainty is not None:
         total = uncertainty["total"]
         sure = text(
@@ -444,6 +451,8 @@ def summary_paragraphs(data: ReportData) -> list[str]:
         if len(actor_items) > 1:
             sure += " " + text(lang, "r_sum_sure_actors", items=", ".join(actor_items))
         out.append(sure)
+    elif result.draws > 1:
+        out.append(text(lang, "r_sum_certain", draws=number(result.draws, lang)))
     else:
         out.append(text(lang, "r_sum_point"))
     if data.sensitivity is not None and data.sensitivity.one_way:
@@ -459,7 +468,9 @@ def summary_paragraphs(data: ReportData) -> list[str]:
         )
     count = assumption_count(result)
     if count:
-        out.append(text(lang, "r_sum_assumptions", count=count))
+        out.append(
+            text(lang, "r_sum_assumption_one" if count == 1 else "r_sum_assumptions", count=count)
+        )
     return [_typeset(paragraph) for paragraph in out]
 
 

@@ -582,7 +582,7 @@ def yearly_section(data: ReportData, figures: dict[str, Figure]) -> Section:
 
 def uncertainty_section(data: ReportData, figures: dict[str, Figure]) -> Section | None:
     result, lang = data.result, data.lang
-    uncertainty = result.uncertainty()
+    uncertainty = result.uncertainty() if data.has_uncertainty else None
     if uncertainty is None and not data.has_tornado:
         return None
     section = Section("uncertainty", text(lang, "r_h_uncertainty"))
@@ -691,11 +691,9 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
                 caption=text(lang, "r_contract_terms_caption"),
             )
         )
-    if contract.prob_payer_pays_more is not None:
+    for payer, risk in contract.payer_risks.items():
         section.parts.append(
-            Paragraph(
-                text(lang, "r_contract_payer", prob=percent(contract.prob_payer_pays_more, lang))
-            )
+            Paragraph(text(lang, "r_contract_payer", payer=payer, prob=percent(risk, lang)))
         )
     parties = list(contract.parties)
     flows = [list(contract.cash_flows[p]) for p in parties]

@@ -334,10 +334,11 @@ def contract_sheet(w: Writer, ws: Worksheet, contract: ContractContent) -> None:
         for i, v in enumerate(values):
             put(ws, row, 1 + i, v, SHARE)
         row += 2
-    if contract.prob_payer_pays_more is not None:
-        put(ws, row, 1, w.t("x_contract_payer_prob"), font=BOLD)
-        put(ws, row, 2, float(contract.prob_payer_pays_more), SHARE)
-        row += 2
+    for payer, risk in contract.payer_risks.items():
+        put(ws, row, 1, f"{w.t('x_contract_payer_prob')}: {payer}", font=BOLD)
+        put(ws, row, 2, float(risk), SHARE)
+        row += 1
+    row += 1
     put(ws, row, 1, w.t("r_contract_break_even_caption"), font=BOLD)
     row += 1
     header_row(ws, row, [(1, w.t("r_col_party")), (2, w.t("r_col_break_even_rate"))])
