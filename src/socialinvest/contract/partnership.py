@@ -323,6 +323,9 @@ class Outcomes:
     draws: int
     seed: int | None
     person_units: dict[int, npt.NDArray[np.float32]]  # line -> [D, N, T] (with a person cap)
+    # with a person cap and no designer, the per-person lines are settled chunk by chunk at
+    # the contract's prices (memory: [D, T] instead of [D, N, T] per line)
+    people_settled: FloatArray | None
     contract_units: dict[int, FloatArray]  # line -> [D, T]
     success_share: FloatArray  # [D] share of participants who achieved the success metric
     metric_totals: dict[str, FloatArray]  # metric -> [D] outcomes of all participants
@@ -336,6 +339,7 @@ class Outcomes:
             self,
             draws=int(mask.sum()),
             person_units={i: u[mask] for i, u in self.person_units.items()},
+            people_settled=None if self.people_settled is None else self.people_settled[mask],
             contract_units={i: u[mask] for i, u in self.contract_units.items()},
             success_share=self.success_share[mask],
             metric_totals={k: v[mask] for k, v in self.metric_totals.items()},
@@ -350,7 +354,9 @@ def _units_for_chunk(
     summary: Summary,
     n_draws: int,
     keep_people: bool,
-) -> tuple[dict[int, FloatArray], dict[int, FloatArray], FloatArray, dict[str, FloatArray]]:
+) -> tuple[
+    dict[int, npt.NDArray[np.float32]], dict[int, FloatArray], FloatArray, dict[str, FloatArray]
+]:
     contract = prep.contract
     n = prep.n_periods
     n_people = prep.n_participants
@@ -408,7 +414,7 @@ def _units_for_chunk(
         success_share = treated.succeeded
     totals = {name: c.sum(axis=(1, 2)) for name, c in counts.items()}
 
-    person: dict[int, FloatArray] = {}
+    person: dict[int, npt.NDArray[np.float32]] = {}
     level: dict[int, FloatArray] = {}
     cf = contract.counterfactual
     sizes = np.bincount(prep.cohort, minlength=prep.cohort_offsets.shape[0]).astype(np.float64)
@@ -491,13 +497,16 @@ def simulate_outcomes(
     contract = prep.contract
     n, n_people = prep.n_periods, prep.n_participants
     keep_people = contract.person_cap is not None
+    settled_parts: list[FloatArray] = []
     root = np.random.SeedSequence(seed if seed is not None else (0 if draws == 1 else None))
     used_seed = int(root.entropy)  # type: ignore[arg-type]
-    size = max(1, min(draws, _CHUNK_CELLS // max(1, n_people * n)))
+    # arrays of participants × periods per chunk: one per metric, and one per per-person line
+    arrays = len(contract.metrics) + (len(contract.payments) if keep_people else 0)
+    size = max(1, min(draws, 4 * _CHUNK_CELLS // max(1, n_people * n * arrays)))
     sizes = [size] * (draws // size) + ([draws % size] if draws % size else [])
     seeds = root.spawn(len(sizes))
     summaries: list[Summary] = []
-    person: dict[int, list[FloatArray]] = {}
+    person: dict[int, list[npt.NDArray[np.float32]]] = {}
     level: dict[int, list[FloatArray]] = {}
     share_parts: list[FloatArray] = []
     total_parts: dict[str, list[FloatArray]] = {}
@@ -532,13 +541,16 @@ def simulate_outcomes(
             prep, treated, comparison, summary, m, keep_people
         )
         summaries.append(summary)
-        for i, a in p_units.items():
-            person.setdefault(i, []).append(a)
-        for i, a in l_units.items():
-            level.setdefault(i, []).append(a)
+        if p_units and contract.designer is None:
+            settled_parts.append(_settle_people(prep, p_units, prices_of(contract), m))
+            p_units = {}
+        for i, pu in p_units.items():
+            person.setdefault(i, []).append(pu)
+        for i, lu in l_units.items():
+            level.setdefault(i, []).append(lu)
         share_parts.append(share)
-        for name, a in totals.items():
-            total_parts.setdefault(name, []).append(a)
+        for name, tot in totals.items():
+            total_parts.setdefault(name, []).append(tot)
         done += m
         if progress is not None:
             progress(done, draws)
@@ -551,6 +563,7 @@ def simulate_outcomes(
         draws=draws,
         seed=used_seed if draws > 1 else None,
         person_units={i: np.concatenate(a) for i, a in person.items()},
+        people_settled=np.concatenate(settled_parts) if settled_parts else None,
         contract_units={i: np.concatenate(a) for i, a in level.items()},
         success_share=np.concatenate(share_parts),
         metric_totals={k: np.concatenate(v) for k, v in total_parts.items()},
@@ -577,6 +590,27 @@ def prices_of(contract: Contract, solved: float | None = None) -> list[float]:
     return out
 
 
+def _settle_people(
+    prep: PreparedContract,
+    units: dict[int, npt.NDArray[np.float32]],
+    prices: list[float],
+    d: int,
+) -> FloatArray:
+    """The per-person lines' payments [D, T] by outcome period: prices × units, indexed, each
+    person capped in time order."""
+    n = prep.n_periods
+    per_person: FloatArray = np.zeros((d, 1, n), dtype=np.float64)
+    for i, pu in units.items():
+        per_person = per_person + float(prices[i]) * np.asarray(pu, dtype=np.float64)
+    terms = Settlement(
+        person_cap=prep.contract.person_cap,
+        indexation_rate=prep.contract.indexation,
+        periods_per_year=prep.periods_per_year,
+    )
+    earned: FloatArray = settle(per_person, terms).earned
+    return earned
+
+
 def settle_outcomes(prep: PreparedContract, outcomes: Outcomes, prices: list[float]) -> FloatArray:
     """Outcome payments [D, T] by the period they are paid: prices × units, indexation, the
     per-person cap, the contract cap, the verification lag (what would fall after maturity is
@@ -586,15 +620,9 @@ def settle_outcomes(prep: PreparedContract, outcomes: Outcomes, prices: list[flo
     d = outcomes.draws
     total = np.zeros((d, n))
     if outcomes.person_units:
-        per_person: FloatArray = np.zeros((d, 1, n), dtype=np.float64)
-        for i, pu in outcomes.person_units.items():
-            per_person = per_person + float(prices[i]) * np.asarray(pu, dtype=np.float64)
-        terms = Settlement(
-            person_cap=contract.person_cap,
-            indexation_rate=contract.indexation,
-            periods_per_year=prep.periods_per_year,
-        )
-        total += settle(per_person, terms).earned
+        total += _settle_people(prep, outcomes.person_units, prices, d)
+    if outcomes.people_settled is not None:
+        total += outcomes.people_settled
     if outcomes.contract_units:
         index = indexation_factors(n, contract.indexation, prep.periods_per_year)
         for i, u in outcomes.contract_units.items():
