@@ -501,8 +501,8 @@ def simulate_outcomes(
     root = np.random.SeedSequence(seed if seed is not None else (0 if draws == 1 else None))
     used_seed = int(root.entropy)  # type: ignore[arg-type]
     # arrays of participants × periods per chunk: one per metric, and one per per-person line
-    arrays = len(contract.metrics) + (len(contract.payments) if keep_people else 0)
-    size = max(1, min(draws, 4 * _CHUNK_CELLS // max(1, n_people * n * arrays)))
+    n_arrays = len(contract.metrics) + (len(contract.payments) if keep_people else 0)
+    size = max(1, min(draws, 4 * _CHUNK_CELLS // max(1, n_people * n * n_arrays)))
     sizes = [size] * (draws // size) + ([draws % size] if draws % size else [])
     seeds = root.spawn(len(sizes))
     summaries: list[Summary] = []
