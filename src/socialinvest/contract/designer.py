@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq  # type: ignore[import-untyped,unused-ignore]
 
 from socialinvest.contract.partnership import (
     Outcomes,
@@ -140,6 +139,14 @@ class _Evaluator:
             payer_pv=pv,
             prob_loss=float(is_loss(sel).mean()),
         )
+
+
+def brentq(f: Any, lo: float, hi: float, **kwargs: Any) -> float:
+    """scipy's Brent root finder, imported when the designer runs (scipy.optimize takes 0.3 s
+    to import)."""
+    from scipy.optimize import brentq as scipy_brentq  # type: ignore[import-untyped,unused-ignore]
+
+    return float(scipy_brentq(f, lo, hi, **kwargs))
 
 
 def _solve(f: Any, lo: float, hi: float) -> float | None:
