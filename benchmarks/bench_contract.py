@@ -4,7 +4,9 @@ trajectory, the weekly payments, the waterfall, every party's flows and the inve
 draw (``evaluate_contract`` + ``to_dict``), in-process; median of a few repeats.
 
 Two figures: with the designer (it solves the price per week, as the example asks) and with the
-price fixed (the solved price written into the case), which is the contract evaluation alone.
+price fixed (the solved price written into the case), which is the contract evaluation alone; and
+the same two as whole commands (`socialinvest contract CASE --draws N --seed 1 --format json`,
+a new process each: start-up, imports, reading the case, writing the JSON).
 
 Target (issue 4): 10,000 draws in under 5 s on this 2-core machine.
 
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,6 +76,26 @@ def main() -> None:
         f"  price fixed ({price:,.0f} kr./week), evaluation alone: median "
         f"{statistics.median(t_fixed):.2f} s (min {min(t_fixed):.2f} s)"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        fixed_file = Path(tmp) / "aalborg-fixed.yaml"
+        fixed_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        for label, path in (("with the designer", CASE), ("price fixed", fixed_file)):
+            runs = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                command = [sys.executable, "-m", "socialinvest.cli", "contract", str(path)]
+                command += ["--draws", str(args.draws), "--seed", "1", "--format", "json"]
+                command += ["--out", str(Path(tmp) / "out.json")]
+                subprocess.run(
+                    command,
+                    check=True,
+                    capture_output=True,
+                )
+                runs.append(time.perf_counter() - start)
+            print(
+                f"  whole command, {label}: median {statistics.median(runs):.2f} s "
+                f"(min {min(runs):.2f} s)"
+            )
     inv = d2["investors"]
     print(
         f"  investors: IRR of expected flows {inv['irr']:.2%}, P(loss) {inv['prob_loss']:.1%}; "
