@@ -252,6 +252,13 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
     return section
 
 
+def _term(lang: str, key: str, default: str) -> str:
+    """A catalogue text if there is one (distribution and parameter names), else ``default``."""
+    from socialinvest.output.messages import has_text
+
+    return text(lang, key) if has_text(lang, key) else default
+
+
 def _describe(value: Any, lang: str, kind: str = "number") -> str:
     """A case input as written: a number (a share as a percentage) or its distribution."""
     from socialinvest.case.models import Dist
@@ -270,9 +277,11 @@ def _describe(value: Any, lang: str, kind: str = "number") -> str:
             if k != "dist" and v is not None
         }
         shown = ", ".join(
-            f"{k} {show(v) if isinstance(v, float | int) else v}" for k, v in params.items()
+            f"{_term(lang, 'r_param_' + k, k)} {show(v) if isinstance(v, float | int) else v}"
+            for k, v in params.items()
         )
-        return text(lang, "r_distribution", dist=value.dist, params=shown, mean=show(value.point))
+        dist = _term(lang, "r_dist_" + value.dist, value.dist)
+        return text(lang, "r_distribution", dist=dist, params=shown, mean=show(value.point))
     if isinstance(value, float | int):
         return show(float(value))
     return str(value)
