@@ -581,3 +581,15 @@ def test_every_contract_example_makes_a_report_with_its_contract(example: Path, 
     assert all(ref.startswith("#") for ref in page.resources), page.resources
     assert page.h2[-1] == catalogue(lang)["messages"]["r_h_contract"]
     assert catalogue(lang)["messages"]["r_chart_contract_flows"] in html
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [(["--out", "r.docx"], "r.docx"), (["--format", "pdf", "--out", "r.html"], "r.html")],
+)
+def test_a_report_suffix_that_does_not_fit_is_one_sentence(args, field, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", str(JOB), *args])
+    assert result.exit_code == 2
+    assert field in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -685,12 +685,22 @@ REPORT_FORMATS = ("html", "pdf", "xlsx")
 
 def _report_format(fmt: str | None, out: Path | None) -> str:
     """The report's format: as given, else from --out's suffix, else html."""
+    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
     if fmt is None:
-        suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+        if out is not None and suffix not in REPORT_FORMATS:
+            raise InputError(
+                "a file ending in .html, .pdf or .xlsx, or a --format",
+                field="--out",
+                value=str(out),
+            )
         return suffix if suffix in REPORT_FORMATS else "html"
     chosen = fmt.strip().lower()
     if chosen not in REPORT_FORMATS:
         raise InputError("html, pdf or xlsx", field="--format", value=fmt)
+    if suffix in REPORT_FORMATS and suffix != chosen:
+        raise InputError(
+            f"a file ending in .{chosen} for --format {chosen}", field="--out", value=str(out)
+        )
     return chosen
 
 
