@@ -1292,3 +1292,44 @@ def test_cli_table_is_in_danish_with_danish_number_formats(aalborg_cli):
     prob = payer["prob_pays_more_than_saves"] * 100
     assert f"{prob:.1f}".replace(".", ",") + " %" in table  # e.g. 4,5 %
     assert "betaler" in table and "Investorer" in table and "Udfaldsbetalinger" in table
+
+
+def test_deferred_costs_are_paid_first_from_later_cash(tmp_path, fixture_kb):
+    """As the test above, with ``unfunded_costs: deferred`` (deferred provider fees): what the
+    commitments could not cover in q1 and q2 is paid, before any reserve, when the payments
+    arrive in q3."""
+    data = hand_case(
+        parties=[*HAND_CONTRACT["parties"], {"name": "Evaluator", "role": "evaluator"}],
+        other_costs=[
+            {
+                "name": "evaluation",
+                "party": "Evaluator",
+                "amount": 800,
+                "periods": {"first": 1, "last": 4},
+            }
+        ],
+    )
+    data["contract"]["finance"]["tranches"][0]["commitment"] = 6000
+    data["contract"]["finance"]["tranches"][1]["commitment"] = 2000
+    data["contract"]["finance"]["unfunded_costs"] = "deferred"
+    r = evaluate(tmp_path, data, fixture_kb)
+    # q0: 5,200 drawn and paid; q1: 2,800 of 5,200 (2,400 owed: provider 5,000 × 2,400/5,200,
+    # evaluator 200 × 2,400/5,200); q2: nothing (7,600 owed); q3: 13,900 arrives, 5,200 + 7,600
+    # paid, reserve 1,100; q4-q6: +3,900 − 2,000 each → 6,800; q7: 6,800 + 10,850 − 2,000.
+    q1 = 2800 / 5200
+    owed_provider = 5000 * (1 - q1) + 5000
+    owed_evaluator = 200 * (1 - q1) + 200
+    np.testing.assert_allclose(
+        r.flows.flows["Provider"][0],
+        [5000, 5000 * q1, 0, 5000 + owed_provider, 2000, 2000, 2000, 2000],
+    )
+    np.testing.assert_allclose(
+        r.flows.flows["Evaluator"][0], [200, 200 * q1, 0, 200 + owed_evaluator, 0, 0, 0, 0]
+    )
+    senior = 5200 * G**7 + 800 * G**6
+    np.testing.assert_allclose(r.flows.flows["Bank"][0], [-5200, -800, 0, 0, 0, 0, 0, senior])
+    np.testing.assert_allclose(
+        r.flows.flows["Fund"][0], [0, -2000, 0, 0, 0, 0, 0, 6800 + 10850 - 2000 - senior]
+    )
+    assert np.abs(r.flows.imbalance).max() < 1e-9
+    assert party(r, "Provider")["net"]["mean"] == pytest.approx(0, abs=1e-9)  # paid in full

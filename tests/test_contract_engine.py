@@ -447,3 +447,21 @@ def test_more_successes_can_lower_the_blended_return_of_several_tranches():
         multiples.append(money_multiple(w.investors.sum(axis=1))[0])
     # late: 420 drawn (senior 300 at 1 %, sub 100 at 2 %, grant 20); early: only 270 of senior
     assert multiples[1] < multiples[0]
+
+
+def test_deferred_costs_are_owed_to_the_provider_and_paid_from_later_cash():
+    # costs [100, 100, 0], payments [0, 0, 300], equity of 100:
+    # t0 draws 100; t1 cannot pay its 100 (owed); t2: 300 arrives, the 100 owed is paid first,
+    # the 200 left goes to the equity at maturity. Without deferral the provider loses the 100
+    # and the equity gets 300.
+    equity = Tranche(name="E", kind="equity", commitment=100.0)
+    costs = np.array([100.0, 100.0, 0.0])
+    pay = np.array([[0.0, 0.0, 300.0]])
+    deferred = run_waterfall(CapitalStack(tranches=(equity,), unfunded="deferred"), costs, pay)
+    assert deferred.provider[0].tolist() == [100.0, 0.0, 100.0]
+    assert deferred.unfunded[0].tolist() == [0.0, 100.0, -100.0]
+    assert deferred.investors[0, 0].tolist() == [-100.0, 0.0, 200.0]
+    assert np.abs(deferred.imbalance).max() < 1e-12
+    borne = run_waterfall(CapitalStack(tranches=(equity,)), costs, pay)
+    assert borne.provider[0].tolist() == [100.0, 0.0, 0.0]
+    assert borne.investors[0, 0].tolist() == [-100.0, 0.0, 300.0]

@@ -246,6 +246,14 @@ class Finance(_Strict):
     surplus_to: Literal["payer", "provider"] = Field(
         default="payer", description="Who receives cash above the return caps at maturity."
     )
+    unfunded_costs: Literal["provider", "deferred"] = Field(
+        default="provider",
+        description=(
+            "Costs the commitments cannot cover: 'provider' bears them for good; 'deferred' "
+            "(deferred provider fees): they stay owed and are paid first from cash that "
+            "arrives later, before any reserve for the investors."
+        ),
+    )
     target_return: float = Field(
         default=0.05, ge=-1, le=10, description="The investors' target yearly return (IRR)."
     )

@@ -11,7 +11,10 @@ Timing, period by period (t = 0 … T−1, all flows of a period at the same dat
    carried from t−1 plus O_t: outcome payments are *recycled* into delivery), and draws only the
    shortfall from the tranches' undrawn commitments, in the order of ``CapitalStack.tranches``
    (``drawdown="sequential"``) or in proportion to the commitments (``"pro_rata"``);
-3. what the commitments cannot cover is **unfunded**: the provider bears it;
+3. what the commitments cannot cover is **unfunded**: the provider bears it
+   (``unfunded="provider"``), or it is owed to the provider and paid first from cash that
+   arrives later (``unfunded="deferred"``: deferred provider fees; ``unfunded`` is then negative
+   in a period that pays such arrears);
 4. cash left over stays in the vehicle as a reserve for later costs.
 
 At maturity (the last period, T−1, after step 4) the whole reserve is distributed by the waterfall:
@@ -103,6 +106,9 @@ class CapitalStack:
     drawdown: Literal["sequential", "pro_rata"] = "sequential"
     guarantee: Guarantee | None = None
     surplus_to: Literal["payer", "provider"] = "payer"
+    # costs the commitments could not cover: borne for good by the provider ("provider"), or
+    # owed to it and paid first from cash that arrives later, before any reserve ("deferred")
+    unfunded: Literal["provider", "deferred"] = "provider"
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tranches]
@@ -218,10 +224,13 @@ def run_waterfall(
     funded = np.zeros((d, n))
     cash_end = np.zeros((d, n))
     reserve = np.zeros(d)
+    arrears = np.zeros(d)  # unfunded costs still owed (only with unfunded="deferred")
+    deferred = stack.unfunded == "deferred"
     total_commit = commit.sum()
     for t in range(n):
         available = reserve + pay[:, t]
-        need = np.maximum(cost[:, t] - available, 0.0)
+        due = cost[:, t] + arrears
+        need = np.maximum(due - available, 0.0)
         if stack.drawdown == "sequential":
             left = need
             for j in range(k):
@@ -233,7 +242,12 @@ def run_waterfall(
             draws[:, :, t] = total[:, None] * (commit / total_commit)[None, :]
         drawn_now = draws[:, :, t]
         remaining = np.maximum(remaining - drawn_now, 0.0)
-        funded[:, t] = np.minimum(cost[:, t], available + drawn_now.sum(axis=1))
+        paid_now = np.minimum(due, available + drawn_now.sum(axis=1))
+        if deferred:
+            funded[:, t] = paid_now
+            arrears = due - paid_now
+        else:
+            funded[:, t] = np.minimum(cost[:, t], paid_now)
         reserve = available + drawn_now.sum(axis=1) - funded[:, t]
         cash_end[:, t] = reserve
 

@@ -667,7 +667,11 @@ def capital_stack(prep: PreparedContract) -> CapitalStack:
             amount=g.amount, covers=tuple(g.covers), covers_interest=g.covers_interest
         )
     return CapitalStack(
-        tranches=tranches, drawdown=fin.drawdown, guarantee=guarantee, surplus_to=fin.surplus_to
+        tranches=tranches,
+        drawdown=fin.drawdown,
+        guarantee=guarantee,
+        surplus_to=fin.surplus_to,
+        unfunded="deferred" if fin.unfunded_costs == "deferred" else "provider",
     )
 
 
@@ -687,6 +691,25 @@ class PartyFlows:
         return out
 
 
+def _share_funding(
+    funded: FloatArray, costs: dict[str, FloatArray], deferred: bool
+) -> dict[str, FloatArray]:
+    """Split the vehicle's payments for costs [D, T] among the recipients' costs [T], period by
+    period in proportion to what each is owed; with ``deferred``, what a recipient was not paid
+    stays owed and counts in later periods."""
+    d, n = funded.shape
+    owed = {name: np.zeros(d) for name in costs}
+    out = {name: np.zeros((d, n)) for name in costs}
+    for t in range(n):
+        due = {name: c[t] + owed[name] for name, c in costs.items()}
+        total = sum(due.values(), np.zeros(d))
+        for name, x in due.items():
+            part = np.divide(x, total, out=np.zeros(d), where=total > 0)
+            out[name][:, t] = funded[:, t] * part
+            owed[name] = x - out[name][:, t] if deferred else np.zeros(d)
+    return out
+
+
 def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
     """The waterfall and each party's flows for outcome payments [D, T]."""
     contract = prep.contract
@@ -699,7 +722,10 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
     funded = wf.provider - (
         wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
     )
-    ratio = np.divide(funded, costs, out=np.ones_like(funded), where=costs > 0)
+    # what the vehicle paid, shared among the cost recipients in proportion to what each was
+    # owed that period (its cost, plus, with deferred costs, what it is still owed)
+    recipients = {"": prep.delivery_costs, **prep.other_costs}
+    received = _share_funding(funded, recipients, contract.finance.unfunded_costs == "deferred")
     flows: dict[str, FloatArray] = {}
     for p in contract.parties:
         flows[p.name] = np.zeros_like(payments)
@@ -717,7 +743,7 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
     if contract.finance.guarantee is not None:
         flows[contract.finance.guarantee.guarantor] += wf.guarantor
     providers = [p.name for p in contract.parties if p.role == "provider"]
-    delivery_share = ratio * prep.delivery_costs
+    delivery_share = received[""]
     surplus_part = (
         wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
     )
@@ -725,8 +751,8 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
         flows[name] = flows[name] + (delivery_share + payments * fee + surplus_part) / len(
             providers
         )
-    for name, cost in prep.other_costs.items():
-        flows[name] = flows[name] + ratio * cost
+    for name in prep.other_costs:
+        flows[name] = flows[name] + received[name]
     for name, cost in prep.payer_costs.items():
         flows[name] = flows[name] + cost
     return PartyFlows(
