@@ -1333,3 +1333,26 @@ def test_deferred_costs_are_paid_first_from_later_cash(tmp_path, fixture_kb):
     )
     assert np.abs(r.flows.imbalance).max() < 1e-9
     assert party(r, "Provider")["net"]["mean"] == pytest.approx(0, abs=1e-9)  # paid in full
+
+
+def test_a_payer_without_budget_gains_shares_the_payments(tmp_path, fixture_kb):
+    """A foundation pays 40 % of every outcome payment and has no budget gains of its own
+    (``actor: none``); the kommune pays 60 % against its own gains."""
+    data = hand_case(
+        parties=[
+            {"name": "Kommune", "role": "payer", "actor": "kommune", "share": 0.6},
+            {"name": "Fonden", "role": "payer", "actor": "none", "share": 0.4},
+            {"name": "Bank", "role": "investor"},
+            {"name": "Fund", "role": "investor"},
+            {"name": "Provider", "role": "provider"},
+        ]
+    )
+    r = evaluate(tmp_path, data, fixture_kb)
+    paid = r.flows.payments[0]
+    np.testing.assert_allclose(r.flows.flows["Fonden"][0], -0.4 * paid)
+    fonden = party(r, "Fonden")
+    assert fonden["own_gains"]["mean"] == 0
+    assert fonden["prob_pays_more_than_saves"] == 1.0
+    assert party(r, "Kommune")["own_gains"]["mean"] == pytest.approx(kommune_own_gains())
+    table = runner.invoke(app, ["contract", str(tmp_path / "case.yaml"), "--lang", "en"])
+    assert "no budget gains" in table.stdout

@@ -40,11 +40,12 @@ class Party(_Strict):
     role: Role = Field(
         description="payer, investor, provider, intermediary, evaluator or guarantor."
     )
-    actor: Literal["kommune", "region", "stat"] | None = Field(
+    actor: Literal["kommune", "region", "stat", "none"] | None = Field(
         default=None,
         description=(
             "For a payer: whose budget gains of the business case it sets its payments against "
-            "(a kommune compares with the kommune's gains, not the public sector's)."
+            "(a kommune compares with the kommune's gains, not the public sector's); 'none' for "
+            "a funder without budget gains (a foundation or lottery fund as outcome payer)."
         ),
     )
     share: Rate | None = Field(

@@ -210,7 +210,9 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
         )
     shares = payer_shares(contract)
     actor = {
-        p.name: ACTORS.index(p.actor) for p in contract.parties if p.role == "payer" and p.actor
+        p.name: ACTORS.index(p.actor)
+        for p in contract.parties
+        if p.role == "payer" and p.actor and p.actor != "none"
     }
     success = default_success_metric(contract)
     return PreparedContract(
@@ -555,10 +557,14 @@ def simulate_outcomes(
         if progress is not None:
             progress(done, draws)
     summary = combine(summaries) if len(summaries) > 1 else summaries[0]
-    own = {
-        name: summary.discounted_gains[:, actor].astype(np.float64)
-        for name, actor in prep.payer_actor.items()
-    }
+    # a payer without an actor ('none') has no budget gains of its own
+    own = {name: np.zeros(summary.discounted_gains.shape[0]) for name in prep.payer_shares}
+    own.update(
+        {
+            name: summary.discounted_gains[:, actor].astype(np.float64)
+            for name, actor in prep.payer_actor.items()
+        }
+    )
     return Outcomes(
         draws=draws,
         seed=used_seed if draws > 1 else None,

@@ -22,6 +22,10 @@ def _band(s: dict[str, Any], fmt: Any, lang: str) -> str:
     return f"{fmt(s['mean'], lang)}  [{fmt(s['p05'], lang)} … {fmt(s['p95'], lang)}]"
 
 
+def _actor(actor: str, lang: str) -> str:
+    return text(lang, "c_no_actor") if actor == "none" else actor_labels(lang)[actor]
+
+
 def _pct(x: float | None, lang: str) -> str:
     return "–" if x is None else percent(x, lang)
 
@@ -151,7 +155,7 @@ def render_contract(
         t.add_column("")
         for p in payers:
             t.add_column(
-                f"{p['name']} ({actor_labels(lang)[p['actor']]}, {percent(p['share'], lang)})",
+                f"{p['name']} ({_actor(p['actor'], lang)}, {percent(p['share'], lang)})",
                 justify="right",
             )
         rows = [
