@@ -414,6 +414,7 @@ class _Contract:
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
+    summary: str
 
 
 def test_the_contract_section_appears_only_with_a_contract():
@@ -437,6 +438,7 @@ def test_the_contract_section_appears_only_with_a_contract():
         break_even_success_rates={"Aalborg Kommune": 0.42, "Investor": 0.35, "Leverandør": None},
         break_even_notes={"Aalborg Kommune": None, "Investor": "below", "Leverandør": None},
         terms=[("Pris pr. uge", "5.000 kr.")],
+        summary="Indsatsen drives som et socialt investeringspartnerskab.",
     )
     html = render_html(ReportData(result, "da", contract=contract))
     page = scan(html)
@@ -452,6 +454,7 @@ def test_the_contract_section_appears_only_with_a_contract():
     # the investor's mean net is ≥ 0 at every simulated success rate, from 35 %
     assert "over nul ved alle simulerede succesrater (fra 35,0 %)" in html
     assert "Pris pr. uge" in html and "5.000 kr." in html
+    assert "Indsatsen drives som et socialt investeringspartnerskab." in html  # the summary
     assert catalogue("da")["messages"]["r_chart_irr"].format(draws=6) in html
     assert catalogue("da")["messages"]["r_chart_contract_flows"] in html
     assert html.count("<svg") == 4  # cumulative, flows, the parties' cash flows, the IRR

@@ -37,7 +37,8 @@ class ContractContent(Protocol):
     is zero (None: not known). ``break_even_notes``: party → "below" when the party's mean net
     is ≥ 0 at every simulated success rate (the rate is then the lowest simulated one), "above"
     when it is < 0 at every one (the rate is the highest simulated one). ``terms``: the
-    contract's terms as (label, value) rows already in the report's language.
+    contract's terms as (label, value) rows already in the report's language; ``summary``: one
+    plain-words paragraph on the partnership for the report's summary.
     """
 
     parties: Sequence[str]
@@ -48,6 +49,7 @@ class ContractContent(Protocol):
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
+    summary: str
 
 
 @dataclass
@@ -62,6 +64,7 @@ class ContractView:
     break_even_success_rates: Mapping[str, float | None]
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
+    summary: str
 
 
 def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -145,6 +148,39 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
     return rows
 
 
+def contract_summary(summary: Mapping[str, Any], lang: str) -> str:
+    """One paragraph for a non-economist: who finances, who pays for what, at which risk."""
+    from babel.lists import format_list
+
+    from socialinvest.output.messages import text
+    from socialinvest.output.numbers import LOCALES, percent
+
+    investors = [p for p in summary["parties"] if p["role"] == "investor"]
+    payers = [p for p in summary["parties"] if p["role"] == "payer"]
+    combined = summary["investors"]
+    parts = [
+        text(
+            lang,
+            "r_sum_contract",
+            investors=format_list([p["name"] for p in investors], locale=LOCALES[lang]),
+            payers=format_list([p["name"] for p in payers], locale=LOCALES[lang]),
+            loss=percent(combined["prob_loss"], lang, 0),
+        )
+    ]
+    for p in payers:
+        parts.append(
+            text(
+                lang,
+                "r_sum_contract_payer",
+                payer=p["name"],
+                paid=millions(p["outcome_payments"]["present_value"]["mean"], lang),
+                gains=millions(p["own_gains"]["mean"], lang),
+                prob=percent(p["prob_pays_more_than_saves"], lang, 0),
+            )
+        )
+    return " ".join(parts)
+
+
 def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
     """What the report shows of an appraised contract: each party's expected cash flow per
     calendar year, the investors' combined IRR per draw (a total loss counts as −100 %), each
@@ -183,6 +219,7 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         break_even_success_rates=rates,
         break_even_notes=notes,
         terms=contract_terms(summary, lang),
+        summary=contract_summary(summary, lang),
     )
 
 
@@ -466,6 +503,8 @@ def summary_paragraphs(data: ReportData) -> list[str]:
                 high=millions(top.npv_high["total"], lang),
             )
         )
+    if data.contract is not None:
+        out.append(data.contract.summary)
     count = assumption_count(result)
     if count:
         out.append(
