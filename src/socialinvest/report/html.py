@@ -252,6 +252,14 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
     return section
 
 
+def _price_per_unit(price: float, unit: str, lang: str) -> str:
+    """A price with its unit, e.g. 20.127,58 kr./måned (the unit the case counts in)."""
+    from socialinvest.output.messages import unit_label
+
+    key = "DKK" if unit == "occurrence" else f"DKK/{unit}"
+    return f"{number(price, lang, 2)} {unit_label(lang, key)}"
+
+
 def _term(lang: str, key: str, default: str) -> str:
     """A catalogue text if there is one (distribution and parameter names), else ``default``."""
     from socialinvest.output.messages import has_text
@@ -437,7 +445,7 @@ def assumptions_section(data: ReportData) -> Section:
                     Cell(name),
                     Cell(area_name(c.area, lang)),
                     *units,
-                    _num(money(c.price_per_unit, lang, 2)),
+                    _num(_price_per_unit(c.price_per_unit, c.unit, lang)),
                     _status(c.status, lang),
                 ]
             )
