@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -415,6 +416,7 @@ class _Contract:
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
     summary: str
+    tradeoff: Sequence[Mapping[str, Any]]
 
 
 def test_the_contract_section_appears_only_with_a_contract():
@@ -439,6 +441,7 @@ def test_the_contract_section_appears_only_with_a_contract():
         break_even_notes={"Aalborg Kommune": None, "Investor": "below", "Leverandør": None},
         terms=[("Pris pr. uge", "5.000 kr.")],
         summary="Indsatsen drives som et socialt investeringspartnerskab.",
+        tradeoff=[],
     )
     html = render_html(ReportData(result, "da", contract=contract))
     page = scan(html)
@@ -545,6 +548,7 @@ def test_a_case_with_a_contract_gets_its_contract_section(tmp_path):
     assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
     assert "7.000.000 kr." in html and "5.000.000 kr." in html  # the two commitments
     assert catalogue("da")["messages"]["c_solved"] in html  # the price per week is solved
+    assert catalogue("da")["messages"]["r_chart_tradeoff"] in html  # the designer's trade-off
     for party in ("Aalborg Kommune", "Den Sociale Kapitalfond", "Fokus Folkeoplysning"):
         assert party in html
     # the provider's delivery costs: the case's intervention costs of 2025–2027 (the contract's

@@ -484,6 +484,57 @@ def contract_flows_chart(data: ReportData) -> Chart | None:
     return Chart("contract_flows", title, spec)
 
 
+def tradeoff_chart(data: ReportData) -> Chart | None:
+    """The designer's trade-off (contracts): the investors' expected IRR by achieved success
+    rate, one line per price."""
+    from socialinvest.output.numbers import money
+
+    contract = data.contract
+    if contract is None or not contract.tradeoff:
+        return None
+    lang = data.lang
+    rows = [r for r in contract.tradeoff if r.get("investor_irr") is not None]
+    if len({r["success_rate_from"] for r in rows}) < 2:
+        return None
+    prices = sorted({r["price"] for r in rows})
+    values = [
+        {
+            "rate": 100.0 * (r["success_rate_from"] + r["success_rate_to"]) / 2.0,
+            "irr": 100.0 * r["investor_irr"],
+            "price": money(r["price"], lang),
+        }
+        for r in rows
+    ]
+    title = text(lang, "r_chart_tradeoff")
+    spec = _base(title, values)
+    spec["layer"] = [
+        {
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": {
+                    "field": "rate",
+                    "type": "quantitative",
+                    "title": text(lang, "r_axis_success_rate"),
+                },
+                "y": {"field": "irr", "type": "quantitative", "title": text(lang, "r_axis_irr")},
+                "color": {
+                    "field": "price",
+                    "type": "ordinal",
+                    "title": text(lang, "c_price"),
+                    "sort": [money(p, lang) for p in prices],
+                    "scale": {"scheme": "viridis"},
+                },
+            },
+        },
+        {
+            "data": ONE_ROW,
+            "mark": {"type": "rule", "color": "#555555"},
+            "encoding": {"y": {"datum": 0}},
+        },
+    ]
+    return Chart("tradeoff", title, spec)
+
+
 def _draws_text(draws: int, lang: str) -> str:
     from socialinvest.output.numbers import number
 
@@ -496,6 +547,7 @@ def report_charts(data: ReportData) -> dict[str, Chart]:
         cumulative_chart(data),
         flows_chart(data),
         tornado_chart(data),
+        tradeoff_chart(data),
         histogram_chart(data),
         contract_flows_chart(data),
         irr_chart(data),

@@ -38,7 +38,8 @@ class ContractContent(Protocol):
     is ≥ 0 at every simulated success rate (the rate is then the lowest simulated one), "above"
     when it is < 0 at every one (the rate is the highest simulated one). ``terms``: the
     contract's terms as (label, value) rows already in the report's language; ``summary``: one
-    plain-words paragraph on the partnership for the report's summary.
+    plain-words paragraph on the partnership for the report's summary. ``tradeoff``: the
+    designer's rows (price, success-rate band, the investors' expected IRR), or empty.
     """
 
     parties: Sequence[str]
@@ -50,6 +51,7 @@ class ContractContent(Protocol):
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
     summary: str
+    tradeoff: Sequence[Mapping[str, Any]]
 
 
 @dataclass
@@ -65,6 +67,7 @@ class ContractView:
     break_even_notes: Mapping[str, str | None]
     terms: Sequence[tuple[str, str]]
     summary: str
+    tradeoff: Sequence[Mapping[str, Any]]
 
 
 def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -220,6 +223,7 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         break_even_notes=notes,
         terms=contract_terms(summary, lang),
         summary=contract_summary(summary, lang),
+        tradeoff=list(summary["designer"]["tradeoff"]) if summary["designer"] else [],
     )
 
 

@@ -767,6 +767,9 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
             css="narrow",
         )
     )
+    if "tradeoff" in figures:
+        section.parts.append(Paragraph(text(lang, "r_contract_tradeoff_note")))
+        section.parts.append(figures["tradeoff"])
     return section
 
 
