@@ -11,12 +11,9 @@ import re
 import shutil
 import string
 import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -403,31 +400,15 @@ def test_the_report_date_is_written_the_danish_way():
 # -- the contract section -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Contract:
-    """A contract result as the report's section reads it (content.ContractContent)."""
-
-    parties: Sequence[str]
-    years: Sequence[int]
-    cash_flows: Mapping[str, Sequence[float]]
-    investor_irr: np.ndarray
-    payer_risks: Mapping[str, float]
-    break_even_success_rates: Mapping[str, float | None]
-    break_even_notes: Mapping[str, str | None]
-    terms: Sequence[tuple[str, str]]
-    summary: str
-    tradeoff: Sequence[Mapping[str, Any]]
-
-
 def test_the_contract_section_appears_only_with_a_contract():
-    from socialinvest.report.content import ReportData
+    from socialinvest.report.content import ContractView, ReportData
     from socialinvest.report.html import render_html
 
     result = appraise(load_case(JOB))
     without = scan(render_html(ReportData(result, "da")))
     assert catalogue("da")["messages"]["r_h_contract"] not in without.h2
     irr = np.array([-0.10, 0.02, 0.05, 0.08, 0.12, np.nan])
-    contract = _Contract(
+    contract = ContractView(
         parties=["Aalborg Kommune", "Investor", "Leverandør"],
         years=[2025, 2026, 2027],
         cash_flows={

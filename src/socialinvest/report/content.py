@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -25,8 +25,9 @@ Lang = Literal["da", "en"]
 LANGS: tuple[Lang, ...] = ("da", "en")
 
 
-class ContractContent(Protocol):
-    """What the report's contract section shows; the appraised outcome contract provides it.
+@dataclass
+class ContractView:
+    """What the report's contract section shows of an appraised contract (``contract_view``).
 
     ``parties``: the reader's names of the parties (payer, investor, provider, …), in the order
     of the table's columns. ``years``: calendar years of the cash flows. ``cash_flows``: party →
@@ -41,22 +42,6 @@ class ContractContent(Protocol):
     plain-words paragraph on the partnership for the report's summary. ``tradeoff``: the
     designer's rows (price, success-rate band, the investors' expected IRR), or empty.
     """
-
-    parties: Sequence[str]
-    years: Sequence[int]
-    cash_flows: Mapping[str, Sequence[float]]
-    investor_irr: np.ndarray
-    payer_risks: Mapping[str, float]
-    break_even_success_rates: Mapping[str, float | None]
-    break_even_notes: Mapping[str, str | None]
-    terms: Sequence[tuple[str, str]]
-    summary: str
-    tradeoff: Sequence[Mapping[str, Any]]
-
-
-@dataclass
-class ContractView:
-    """A :class:`ContractContent` made from an appraised contract (``contract_view``)."""
 
     parties: Sequence[str]
     years: Sequence[int]
@@ -242,7 +227,7 @@ class ReportData:
     result: Result
     lang: Lang
     sensitivity: Sensitivity | None = None
-    contract: ContractContent | None = None
+    contract: ContractView | None = None
     created: dt.date = field(default_factory=dt.date.today)
 
     @property
@@ -278,7 +263,7 @@ def prepare_report(
 
     loaded = load_case(Path(case_file))
     result = appraise(loaded, draws=draws, seed=seed)
-    contract: ContractContent | None = None
+    contract: ContractView | None = None
     if loaded.contract is not None:
         from socialinvest.case.load import LoadedCase
         from socialinvest.contract.result import evaluate_contract

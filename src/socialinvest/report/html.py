@@ -694,7 +694,7 @@ def uncertainty_section(data: ReportData, figures: dict[str, Figure]) -> Section
 def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | None:
     """The outcome contract: cash flows per party, the investor's return and its distribution,
     the probability that the payer pays more than it saves, break-even success rates.
-    Rendered only when ``data.contract`` is present (see content.ContractContent)."""
+    Rendered only when ``data.contract`` is present (see content.ContractView)."""
     contract = data.contract
     if contract is None:
         return None

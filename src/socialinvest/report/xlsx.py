@@ -75,7 +75,7 @@ from socialinvest.vocabulary import ACTORS, AREAS
 
 if TYPE_CHECKING:
     from socialinvest.analysis.sensitivity import Sensitivity
-    from socialinvest.report.content import ContractContent, ReportData
+    from socialinvest.report.content import ContractView, ReportData
     from socialinvest.result import Result
 
 
@@ -107,7 +107,7 @@ def build_workbook(
     created: dt.date | None = None,
     sensitivity: Sensitivity | None = None,
     charts: bool = True,
-    contract: ContractContent | None = None,
+    contract: ContractView | None = None,
 ) -> Workbook:
     """The report workbook of ``result`` in ``lang``.
 

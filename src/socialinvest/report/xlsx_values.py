@@ -25,7 +25,7 @@ from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
     from socialinvest.analysis.sensitivity import Sensitivity
-    from socialinvest.report.content import ContractContent
+    from socialinvest.report.content import ContractView
     from socialinvest.result import Result
 
 
@@ -290,7 +290,7 @@ def sensitivity_sheet(w: Writer, ws: Worksheet, sens: Sensitivity) -> None:
 # -- the outcome contract (values) ----------------------------------------------------------------
 
 
-def contract_sheet(w: Writer, ws: Worksheet, contract: ContractContent) -> None:
+def contract_sheet(w: Writer, ws: Worksheet, contract: ContractView) -> None:
     """The contract's terms, each party's expected cash flow per year, the investors' IRR over
     the draws, the payer's risk and the break-even success rates (values)."""
     import numpy as np
