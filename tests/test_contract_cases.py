@@ -765,7 +765,9 @@ def test_success_rate_is_the_share_achieving_the_success_metric(tmp_path, fixtur
     assert out["success_rate"]["mean"] == pytest.approx(2 / 3)
 
 
-def test_unfunded_costs_fall_on_the_provider_and_the_evaluator_in_proportion(tmp_path, fixture_kb):
+def short_of_capital() -> dict[str, Any]:
+    """The hand contract with an evaluator (200 kr. a quarter in q0-q3) and only 8,000 kr.
+    committed (senior 6,000, equity 2,000): the capital runs out in q1."""
     data = hand_case(
         parties=[*HAND_CONTRACT["parties"], {"name": "Evaluator", "role": "evaluator"}],
         other_costs=[
@@ -779,7 +781,11 @@ def test_unfunded_costs_fall_on_the_provider_and_the_evaluator_in_proportion(tmp
     )
     data["contract"]["finance"]["tranches"][0]["commitment"] = 6000
     data["contract"]["finance"]["tranches"][1]["commitment"] = 2000
-    r = evaluate(tmp_path, data, fixture_kb)
+    return data
+
+
+def test_unfunded_costs_fall_on_the_provider_and_the_evaluator_in_proportion(tmp_path, fixture_kb):
+    r = evaluate(tmp_path, short_of_capital(), fixture_kb)
     # The vehicle's costs: 5,000 + 200 in q0-q3, 2,000 in q4-q7; only 8,000 committed.
     #   q0: senior 5,200 (800 left); q1: senior 800 + equity 2,000 = 2,800 of 5,200;
     #   q2: nothing left, nothing funded; q3: 13,900 arrives, 5,200 paid, reserve 8,700;
@@ -1298,19 +1304,7 @@ def test_deferred_costs_are_paid_first_from_later_cash(tmp_path, fixture_kb):
     """As the test above, with ``unfunded_costs: deferred`` (deferred provider fees): what the
     commitments could not cover in q1 and q2 is paid, before any reserve, when the payments
     arrive in q3."""
-    data = hand_case(
-        parties=[*HAND_CONTRACT["parties"], {"name": "Evaluator", "role": "evaluator"}],
-        other_costs=[
-            {
-                "name": "evaluation",
-                "party": "Evaluator",
-                "amount": 800,
-                "periods": {"first": 1, "last": 4},
-            }
-        ],
-    )
-    data["contract"]["finance"]["tranches"][0]["commitment"] = 6000
-    data["contract"]["finance"]["tranches"][1]["commitment"] = 2000
+    data = short_of_capital()
     data["contract"]["finance"]["unfunded_costs"] = "deferred"
     r = evaluate(tmp_path, data, fixture_kb)
     # q0: 5,200 drawn and paid; q1: 2,800 of 5,200 (2,400 owed: provider 5,000 × 2,400/5,200,

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from socialinvest.case.contract import Contract
 from socialinvest.engine.distributions import Distribution, DistributionError, make_distribution
+from socialinvest.engine.distributions import Kind as DistKind
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
 Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g. 2025.")]
@@ -47,17 +48,7 @@ class Dist(_Strict):
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
     )
 
-    dist: Literal[
-        "fixed",
-        "normal",
-        "lognormal",
-        "beta",
-        "gamma",
-        "uniform",
-        "triangular",
-        "pert",
-        "dirichlet",
-    ]
+    dist: DistKind
     value: float | None = None
     mean: float | None = None
     sd: float | None = None

@@ -63,7 +63,7 @@ def _child(seed: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
     )
 
 
-def months_dates(start: dt.date, n: int, period: str) -> list[dt.date]:
+def contract_dates(start: dt.date, n: int, period: str) -> list[dt.date]:
     """The date each of n periods starts."""
     if period == "week":
         return [start + dt.timedelta(weeks=p) for p in range(n)]
@@ -108,6 +108,16 @@ class PreparedContract:
         return self.loaded.case.model == "state_transition"
 
 
+def by_period(yearly: FloatArray, year_index: IntArray, periods_per_year: int) -> FloatArray:
+    """Yearly amounts [Y] spread evenly over each year's periods, for the contract's periods
+    [T] (``year_index``: each period's year). A year has at least ``periods_per_year`` periods,
+    so a year the contract covers only in part carries its share; a year with one period more
+    (53 week starts) shares its amount among all of them."""
+    count = np.bincount(year_index, minlength=yearly.shape[0]).astype(np.float64)
+    out: FloatArray = yearly[year_index] / np.maximum(count, periods_per_year)[year_index]
+    return out
+
+
 def _spread(amount: float, first: int, last: int, n: int) -> FloatArray:
     out = np.zeros(n)
     out[first - 1 : last] = amount / (last - first + 1)
@@ -137,7 +147,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
         business = prepare(loaded, knowledge)
     ppy = PERIODS_PER_YEAR[contract.period]
     n = contract.periods
-    dates = months_dates(contract.start_date, n, contract.period)
+    dates = contract_dates(contract.start_date, n, contract.period)
 
     # participants: cohorts by the year they start, entering at the start of that year
     start_year = contract.start_date.year
@@ -192,10 +202,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     discount = summary.discount_costs[year_index].astype(np.float64)
     if contract.provider.delivery_costs == "case":
         yearly = summary.costs_mean.sum(axis=(0, 1))  # [Y] nominal, price-year kroner
-        # each year's costs spread evenly over the contract's periods in that year
-        # (a year the contract covers only in part gets its share: at least a year's periods)
-        periods_in_year = np.bincount(year_index, minlength=yearly.shape[0]).astype(np.float64)
-        delivery = yearly[year_index] / np.maximum(periods_in_year, ppy)[year_index]
+        delivery = by_period(yearly, year_index, ppy)
     else:
         delivery = np.zeros(n)
         given = np.asarray(contract.provider.delivery_costs, dtype=np.float64)
@@ -468,9 +475,7 @@ def _savings(prep: PreparedContract, summary: Summary, n_draws: int) -> FloatArr
     out = np.zeros((n_draws, prep.n_periods))
     for actor in sorted(set(prep.payer_actor.values())):
         yearly = summary.gains_mean[actor].sum(axis=0)  # [Y]
-        count = np.bincount(prep.year_index, minlength=yearly.shape[0]).astype(np.float64)
-        count = np.maximum(count, prep.periods_per_year)  # a part-covered year: its share
-        per_period = yearly[prep.year_index] / count[prep.year_index]
+        per_period = by_period(yearly, prep.year_index, prep.periods_per_year)
         g = summary.discounted_gains[:, actor]
         mean = g.mean()
         scale = g / mean if abs(mean) > 0 else np.ones_like(g)
@@ -725,9 +730,11 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
     costs = prep.delivery_costs + other_total
     wf = run_waterfall(capital_stack(prep), costs, payments * (1.0 - fee))
     # what the vehicle paid for each cost, in proportion to what it could fund
-    funded = wf.provider - (
-        wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
-    )
+    # the surplus at maturity, when it goes to the provider (part of wf.provider, not a cost)
+    surplus_part: FloatArray = np.zeros_like(wf.provider)
+    if contract.finance.surplus_to == "provider":
+        surplus_part[:, -1] = wf.surplus
+    funded = wf.provider - surplus_part
     # what the vehicle paid, shared among the cost recipients in proportion to what each was
     # owed that period (its cost, plus, with deferred costs, what it is still owed)
     recipients = {"": prep.delivery_costs, **prep.other_costs}
@@ -750,9 +757,6 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
         flows[contract.finance.guarantee.guarantor] += wf.guarantor
     providers = [p.name for p in contract.parties if p.role == "provider"]
     delivery_share = received[""]
-    surplus_part = (
-        wf.surplus[:, None] * np.eye(n)[-1] if contract.finance.surplus_to == "provider" else 0.0
-    )
     for name in providers:
         flows[name] = flows[name] + (delivery_share + payments * fee + surplus_part) / len(
             providers

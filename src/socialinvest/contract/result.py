@@ -67,9 +67,9 @@ def break_even_success(share: FloatArray, net: FloatArray, bins: int = 20) -> di
     equal size; the zero of the groups' mean net is found by linear interpolation between the
     neighbouring groups where its sign first changes (either way: a payer's net can fall as the
     success rate rises). ``gains_above``: whether the party is better off above that rate.
-    Without a sign change: ``note`` "below" (the net is ≥ 0 at every simulated rate; ``bound`` the
-    lowest) or "above" (< 0 at every simulated rate; ``bound`` the highest), with the simulated
-    ``range``.
+    Without a sign change: ``note`` "below" (the net is ≥ 0 at every simulated rate, from
+    ``range[0]``) or "above" (< 0 at every simulated rate, up to ``range[1]``); ``range`` is the
+    lowest and the highest group's rate.
     """
     n = share.shape[0]
     if n < MIN_DRAWS_BREAK_EVEN:
@@ -83,9 +83,9 @@ def break_even_success(share: FloatArray, net: FloatArray, bins: int = 20) -> di
     simulated = [float(s[0]), float(s[-1])]
     positive = y >= 0
     if positive.all():
-        return {"value": None, "note": "below", "bound": float(s[0]), "range": simulated}
+        return {"value": None, "note": "below", "range": simulated}
     if not positive.any():
-        return {"value": None, "note": "above", "bound": float(s[-1]), "range": simulated}
+        return {"value": None, "note": "above", "range": simulated}
     i = int(np.flatnonzero(positive[:-1] != positive[1:])[0]) + 1
     x0, x1, y0, y1 = s[i - 1], s[i], y[i - 1], y[i]
     value = x0 + (0.0 - y0) * (x1 - x0) / (y1 - y0) if y1 != y0 else x1

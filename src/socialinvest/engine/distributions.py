@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +39,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 ParamValue = float | tuple[float, ...]
 
-KINDS = (
+Kind = Literal[
     "fixed",
     "normal",
     "lognormal",
@@ -49,7 +49,8 @@ KINDS = (
     "triangular",
     "pert",
     "dirichlet",
-)
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 DEFAULT_PERT_LAMBDA = 4.0
 

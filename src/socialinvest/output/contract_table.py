@@ -35,9 +35,9 @@ def _break_even(be: dict[str, Any], lang: str) -> str:
         return percent(be["value"], lang)
     note = be.get("note")
     if note == "below":
-        return text(lang, "c_be_below", rate=percent(be["bound"], lang))
+        return text(lang, "c_be_below", rate=percent(be["range"][0], lang))
     if note == "above":
-        return text(lang, "c_be_above", rate=percent(be["bound"], lang))
+        return text(lang, "c_be_above", rate=percent(be["range"][1], lang))
     return text(lang, "c_be_unknown")
 
 

@@ -39,3 +39,16 @@ def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     if lang == "en":
         pattern = pattern.replace(" %", "%")
     return format_percent(value, format=pattern, locale=LOCALES[lang])
+
+
+def entry_value(value: object, unit: str, lang: str) -> str:
+    """A knowledge-base entry's value for readers: a number with its unit (two decimals below
+    10), or a described table or schedule (``knowledge.base.describe_value``)."""
+    if isinstance(value, int | float):
+        from socialinvest.output.messages import unit_label
+
+        digits = 2 if abs(value) < 10 else 0
+        return f"{number(value, lang, digits)} {unit_label(lang, unit)}"
+    from socialinvest.knowledge.base import describe_value
+
+    return describe_value(value, lang)

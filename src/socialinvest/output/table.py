@@ -8,9 +8,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from socialinvest.knowledge.base import describe_value
-from socialinvest.output.messages import actor_labels, text, unit_label
-from socialinvest.output.numbers import money, number, percent, thousands
+from socialinvest.output.messages import actor_labels, text
+from socialinvest.output.numbers import entry_value, money, number, percent, thousands
 from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
@@ -243,11 +242,7 @@ def render(result: Result, lang: str = "da") -> Group:
     assumptions = 0
     for rec in result.provenance_entries:
         value = rec["value"]
-        if isinstance(value, int | float):
-            digits = 2 if abs(value) < 10 else 0
-            shown = f"{number(value, lang, digits)} {unit_label(lang, rec['unit'])}"
-        else:
-            shown = describe_value(value, lang).replace("; ", "\n")
+        shown = entry_value(value, rec["unit"], lang).replace("; ", "\n")
         label_text = rec.get("label_da") if lang == "da" else rec.get("label")
         factor = rec.get("price_factor")
         converted = (

@@ -85,6 +85,16 @@ def _millions(value: float) -> float:
     return float(value) / MILLION
 
 
+def _money_y(lang: str) -> dict[str, Any]:
+    """The y encoding of an amount in millions of kroner (field "value")."""
+    return {
+        "field": "value",
+        "type": "quantitative",
+        "title": _money_axis(lang),
+        "axis": {"format": ",.1f"},
+    }
+
+
 def _money_axis(lang: str) -> str:
     return text(lang, "r_axis_millions")
 
@@ -130,12 +140,7 @@ def cumulative_chart(data: ReportData) -> Chart:
                 "title": text(lang, "year"),
                 "axis": {"labelAngle": 0},
             },
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "title": _money_axis(lang),
-                "axis": {"format": ",.1f"},
-            },
+            "y": _money_y(lang),
             "color": {
                 "field": "series",
                 "type": "nominal",
@@ -228,11 +233,8 @@ def flows_chart(data: ReportData) -> Chart:
             "encoding": {
                 "x": x,
                 "y": {
-                    "field": "value",
-                    "type": "quantitative",
+                    **_money_y(lang),
                     "stack": "zero",
-                    "title": _money_axis(lang),
-                    "axis": {"format": ",.1f"},
                 },
                 "color": {
                     "field": "series",
@@ -461,12 +463,7 @@ def contract_flows_chart(data: ReportData) -> Chart | None:
                     "axis": {"labelAngle": 0},
                 },
                 "xOffset": {"field": "party", "sort": parties},
-                "y": {
-                    "field": "value",
-                    "type": "quantitative",
-                    "title": _money_axis(lang),
-                    "axis": {"format": ",.1f"},
-                },
+                "y": _money_y(lang),
                 "color": {
                     "field": "party",
                     "type": "nominal",

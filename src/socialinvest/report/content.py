@@ -196,7 +196,10 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         be = p.get("break_even_success_rate")
         if be is None:
             continue
-        rates[p["name"]] = be["value"] if be["value"] is not None else be.get("bound")
+        bound = {"below": 0, "above": 1}.get(be.get("note") or "")
+        rates[p["name"]] = (
+            be["value"] if be["value"] is not None or bound is None else be["range"][bound]
+        )
         notes[p["name"]] = be.get("note") if be["value"] is None else None
     return ContractView(
         parties=[p["name"] for p in summary["parties"]],

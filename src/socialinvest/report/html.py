@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialinvest.output.messages import text, unit_label
-from socialinvest.output.numbers import LOCALES, money, number, percent, thousands
+from socialinvest.output.numbers import LOCALES, entry_value, money, number, percent, thousands
 from socialinvest.report.charts import report_charts, to_svg
 from socialinvest.report.content import (
     actor_name,
@@ -254,7 +254,6 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
 
 def _price_per_unit(price: float, unit: str, lang: str) -> str:
     """A price with its unit, e.g. 20.127,58 kr./måned (the unit the case counts in)."""
-    from socialinvest.output.messages import unit_label
 
     key = "DKK" if unit == "occurrence" else f"DKK/{unit}"
     return f"{number(price, lang, 2)} {unit_label(lang, key)}"
@@ -469,15 +468,9 @@ def assumptions_section(data: ReportData) -> Section:
 
     # knowledge-base values
     kb_rows = []
-    from socialinvest.knowledge.base import describe_value
-
     for rec in result.provenance_entries:
         value = rec["value"]
-        if isinstance(value, int | float):
-            digits = 2 if abs(value) < 10 else 0
-            shown = f"{number(value, lang, digits)} {unit_label(lang, rec['unit'])}"
-        else:
-            shown = describe_value(value, lang).replace(" %", "\u00a0%")
+        shown = entry_value(value, rec["unit"], lang).replace(" %", "\u00a0%")
         factor = rec.get("price_factor")
         converted = (
             number(value * factor, lang, 2 if abs(value) < 10 else 0)

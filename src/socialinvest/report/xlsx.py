@@ -65,6 +65,7 @@ from socialinvest.report.xlsx_cells import (
 from socialinvest.report.xlsx_inputs import SheetInputs, sheet_inputs
 from socialinvest.report.xlsx_values import (
     contract_sheet,
+    results_header,
     sensitivity_sheet,
     uncertainty_sheet,
     values_outcomes,
@@ -1115,21 +1116,8 @@ def _results_sheet(
     calc_ws = w.wb[w.t("x_sheet_calc")]
     n_years = len(inp.years)
     last = calc.last_col
-    ws.column_dimensions["A"].width = 52
-    for column in "BCDE":
-        ws.column_dimensions[column].width = 18
-    put(ws, 1, 1, w.t("x_results_title"), font=TITLE)
-    put(ws, 2, 1, result.case.name)
-    put(ws, 3, 1, w.t("x_results_point"))
-    row = 5
+    row = results_header(w, ws, result, w.t("x_results_title"), w.t("x_results_point"))
     who = [*ACTORS, "total"]
-    header_row(
-        ws,
-        row,
-        [(1, w.t("key_figures"))]
-        + [(2 + i, w.actor(a) if a != "total" else w.t("x_col_total")) for i, a in enumerate(who)],
-    )
-    row += 1
 
     def calc_row(r: int) -> str:
         return range_ref(calc_ws, ycol(0), r, last, r)

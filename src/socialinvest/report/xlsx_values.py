@@ -32,27 +32,35 @@ if TYPE_CHECKING:
 # -- values only: state-transition cases --------------------------------------------------------
 
 
+def results_header(
+    w: Writer, ws: Worksheet, result: Result, title: str, note: str, note_font: Any = None
+) -> int:
+    """The top of a Results sheet (title, case name, note, a column per actor and the total);
+    returns the first row below the header."""
+    ws.column_dimensions["A"].width = 52
+    for column in "BCDE":
+        ws.column_dimensions[column].width = 18
+    put(ws, 1, 1, title, font=TITLE)
+    put(ws, 2, 1, result.case.name)
+    put(ws, 3, 1, note, font=note_font)
+    who = [*ACTORS, "total"]
+    header_row(
+        ws,
+        5,
+        [(1, w.t("key_figures"))]
+        + [(2 + i, w.actor(a) if a != "total" else w.t("x_col_total")) for i, a in enumerate(who)],
+    )
+    return 6
+
+
 def value_or_dash(value: float | None) -> float | str:
     return "–" if value is None else value
 
 
 def values_results(w: Writer, ws: Worksheet, result: Result) -> None:
     """Key figures per actor and in total, and per committee (a state-transition case)."""
-    ws.column_dimensions["A"].width = 52
-    for column in "BCDE":
-        ws.column_dimensions[column].width = 18
-    put(ws, 1, 1, w.t("x_sheet_results"), font=TITLE)
-    put(ws, 2, 1, result.case.name)
-    put(ws, 3, 1, w.t("x_results_values"), font=BOLD)
-    row = 5
+    row = results_header(w, ws, result, w.t("x_sheet_results"), w.t("x_results_values"), BOLD)
     who = [*ACTORS, "total"]
-    header_row(
-        ws,
-        row,
-        [(1, w.t("key_figures"))]
-        + [(2 + i, w.actor(a) if a != "total" else w.t("x_col_total")) for i, a in enumerate(who)],
-    )
-    row += 1
     gains = result.discounted_gains_by_actor()
     costs = result.discounted_costs_by_actor()
     npv = result.npv_by_actor()
