@@ -34,8 +34,21 @@ UNCERTAIN = EXAMPLES / "impact60-uncertain.yaml"
 
 
 def catalogue(lang: str) -> dict[str, dict[str, str]]:
-    source = files("socialinvest").joinpath("locale", f"{lang}.yaml").read_text(encoding="utf-8")
-    document: dict[str, dict[str, str]] = yaml.safe_load(source)
+    """The merged catalogue, read here from the files themselves (not through the lookup)."""
+    locale = files("socialinvest").joinpath("locale")
+    sources = [locale.joinpath(f"{lang}.yaml")]
+    if locale.joinpath(lang).is_dir():
+        sources += sorted(
+            (t for t in locale.joinpath(lang).iterdir() if t.name.endswith(".yaml")),
+            key=lambda t: t.name,
+        )
+    document: dict[str, dict[str, str]] = {"messages": {}, "units": {}}
+    for source in sources:
+        part = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        for section in ("messages", "units"):
+            for key, value in (part.get(section) or {}).items():
+                assert key not in document[section], f"{source.name}: {key} twice"
+                document[section][key] = value
     return document
 
 
@@ -72,7 +85,7 @@ def test_the_catalogues_are_package_data():
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     data = config["tool"]["setuptools"]["package-data"]["socialinvest"]
-    assert "locale/*.yaml" in data and "report/templates/*" in data
+    assert "locale/*.yaml" in data and "locale/*/*.yaml" in data and "report/templates/*" in data
     template_dir = files("socialinvest").joinpath("report", "templates")
     assert template_dir.joinpath("report.html.j2").is_file()
 

@@ -1,7 +1,9 @@
 """Danish and English texts of the command line and the reports.
 
 The texts live in message catalogues, one per language: ``socialinvest/locale/{da,en}.yaml``
-(``messages``: key → text with ``{placeholders}`` for ``str.format``; ``units``: unit → label).
+(``messages``: key → text with ``{placeholders}`` for ``str.format``; ``units``: unit → label),
+plus one file per topic in ``socialinvest/locale/{da,en}/*.yaml`` with the same shape (e.g. the
+error messages, the web pages), merged into one catalogue; a key defined twice is an error.
 This module only looks them up. Why YAML and not gettext: docs/architecture.md.
 """
 
@@ -21,12 +23,32 @@ LANGUAGES: Final[tuple[str, ...]] = ("da", "en")
 def _catalogue(lang: str) -> dict[str, dict[str, str]]:
     if lang not in LANGUAGES:
         raise KeyError(f"no message catalogue for language {lang!r}")
-    source = files("socialinvest").joinpath("locale", f"{lang}.yaml").read_text(encoding="utf-8")
-    document = yaml.safe_load(source)
-    return {
-        "messages": {str(k): str(v) for k, v in document["messages"].items()},
-        "units": {str(k): str(v) for k, v in document["units"].items()},
-    }
+    return merged_catalogue(lang)
+
+
+def catalogue_files(lang: str) -> list[tuple[str, str]]:
+    """(name, text) of every catalogue file of ``lang``: the main file, then the topic files."""
+    locale = files("socialinvest").joinpath("locale")
+    found = [(f"{lang}.yaml", locale.joinpath(f"{lang}.yaml").read_text(encoding="utf-8"))]
+    topics = locale.joinpath(lang)
+    if topics.is_dir():
+        for item in sorted(topics.iterdir(), key=lambda t: t.name):
+            if item.name.endswith(".yaml"):
+                found.append((f"{lang}/{item.name}", item.read_text(encoding="utf-8")))
+    return found
+
+
+def merged_catalogue(lang: str) -> dict[str, dict[str, str]]:
+    """The ``messages`` and ``units`` of every catalogue file of ``lang``, merged."""
+    merged: dict[str, dict[str, str]] = {"messages": {}, "units": {}}
+    for name, source in catalogue_files(lang):
+        document = yaml.safe_load(source) or {}
+        for section in ("messages", "units"):
+            for key, value in (document.get(section) or {}).items():
+                if str(key) in merged[section]:
+                    raise KeyError(f"locale/{name}: {section} key {key!r} is defined twice")
+                merged[section][str(key)] = str(value)
+    return merged
 
 
 def messages(lang: str) -> Mapping[str, str]:
