@@ -18,7 +18,7 @@ import typer
 from socialinvest.errors import InputError
 
 if TYPE_CHECKING:
-    from socialinvest.scale import DaskChunks
+    from socialinvest.service import DaskChunks
 
 app = typer.Typer(
     name="socialinvest",

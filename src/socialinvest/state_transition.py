@@ -26,6 +26,7 @@ from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_r
 from socialinvest.engine.summary import Summary, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase
+from socialinvest.resolve import Resolver, prepare_costs, used_areas
 from socialinvest.vocabulary import ACTORS, AREAS, CYCLES_PER_YEAR
 
 ARMS = ("comparator", "intervention")
@@ -309,12 +310,10 @@ def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
-    from socialinvest.runner import _prepare_costs, _Resolver, used_areas
-
     case = loaded.case
     st = case.state_transition
     assert st is not None
-    r = _Resolver(loaded, kb)
+    r = Resolver(loaded, kb)
 
     def ignore(*_: Any) -> None:  # uncertain cost amounts are sampled in run_chunk
         return None
@@ -346,7 +345,7 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
         infos.append(info)
         prices.append(price)
     used = used_areas([c.area for c in infos], [c.area for c in case.intervention.costs])
-    costs = _prepare_costs(r, ignore, used)
+    costs = prepare_costs(r, ignore, used)
     areas = [used.index(c.area) for c in infos]
     cpy = CYCLES_PER_YEAR[st.cycle]
     prepared = PreparedStateTransition(
@@ -393,6 +392,20 @@ def _matrices(rows: list[np.ndarray], n: int, n_cycles: int) -> np.ndarray:
     for i, row in enumerate(rows):
         full[:, :, i, :] = np.broadcast_to(row, (n_cycles, n_states, n)).transpose(2, 0, 1)
     return full
+
+
+def transition_draws(
+    prepared: PreparedStateTransition, n: int, rng: np.random.Generator | None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The comparator's and the intervention arm's transition rows for ``n`` draws of the
+    case's parameters (their means when ``rng`` is None), as :func:`transition_rows` gives
+    them: the draws of a prepared state-transition case that the contract layer simulates."""
+    return transition_rows(prepared, _Sampler(prepared, n, rng))
+
+
+def transition_matrices(rows: list[np.ndarray], n: int, n_cycles: int) -> np.ndarray:
+    """Rows from :func:`transition_draws` as cycle-indexed matrices [draw, cycle, from, to]."""
+    return _matrices(rows, n, n_cycles)
 
 
 def _simulate(

@@ -17,6 +17,8 @@ from socialinvest.contract.result import ContractResult
 from socialinvest.errors import InputError
 from socialinvest.report.content import ReportData
 from socialinvest.result import Result
+from socialinvest.runner import ChunkMapper
+from socialinvest.scale import DaskChunks
 from socialinvest.service.cases import (
     CaseInput,
     case_schema,
@@ -65,8 +67,10 @@ __all__ = [
     "Cancelled",
     "Case",
     "CaseInput",
+    "ChunkMapper",
     "Comparison",
     "ContractResult",
+    "DaskChunks",
     "Entry",
     "ExplicitSplit",
     "InputError",
