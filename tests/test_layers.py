@@ -247,6 +247,18 @@ def test_no_modules_import_each_other():
     assert circles == []
 
 
+def test_no_module_takes_a_private_name_of_another():
+    """What one module uses of another is public (the contract layer used to reach into the
+    runner's and the state-transition model's private helpers)."""
+    private = [
+        f"{imp.importer}:{imp.line} takes {name} from {imp.target}"
+        for imp in IMPORTS
+        for name in imp.names
+        if name.startswith("_") and not name.startswith("__")
+    ]
+    assert private == []
+
+
 @pytest.mark.parametrize(
     ("importer", "source", "names", "rule"),
     [

@@ -161,6 +161,17 @@ def test_knowledge_list_search_and_show():
         service.knowledge_entry("health/gp-consultatio")
 
 
+def test_versions_name_what_a_result_depends_on():
+    import socialinvest
+
+    result = service.appraise(service.load_text(SMALL, "v.yaml"))
+    assert service.versions() == {
+        "package": socialinvest.__version__,
+        "knowledge_base": result.knowledge_base_version,
+        "knowledge_base_digest": result.knowledge_base_digest,
+    }
+
+
 def test_schema_and_template():
     schema = service.case_schema()
     assert "target_group" in schema["properties"]  # type: ignore[operator]

@@ -40,6 +40,7 @@ from socialinvest.service.knowledge import (
     knowledge_entry,
     knowledge_list,
     knowledge_search,
+    versions,
 )
 from socialinvest.service.progress import CancelCheck, Cancelled, Progress
 from socialinvest.service.reports import (
@@ -108,4 +109,5 @@ __all__ = [
     "report_format",
     "sensitivity",
     "validate",
+    "versions",
 ]
