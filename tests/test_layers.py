@@ -35,7 +35,8 @@ LAYER_OF = {
     "socialinvest.contract": "contract core",  # the package and payments, finance, returns, metrics
     "socialinvest.case": "case",
     "socialinvest.result": "result",
-    "socialinvest.resolve": "resolve",
+    "socialinvest.resolve": "model base",
+    "socialinvest.model": "model base",
     "socialinvest.state_transition": "state transition",
     "socialinvest.runner": "run",
     "socialinvest.scale": "run",
@@ -59,7 +60,7 @@ LAYER_OF = {
 _LOW = {"leaves"}
 _PURE = _LOW | {"engine"}
 _INPUT = _PURE | {"knowledge", "contract core", "case"}
-_MODEL = _INPUT | {"result", "resolve", "state transition", "run"}
+_MODEL = _INPUT | {"result", "model base", "state transition", "run"}
 _RESULTS = _INPUT | {"result", "analysis", "partnership"}
 
 # Layer → the layers its modules may import (besides its own).
@@ -70,9 +71,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "contract core": _PURE,
     "case": _PURE | {"knowledge", "contract core"},
     "result": _PURE | {"case"},
-    "resolve": _PURE | {"knowledge", "case", "result"},
-    "state transition": _PURE | {"knowledge", "case", "result", "resolve"},
-    "run": _PURE | {"knowledge", "case", "result", "resolve", "state transition"},
+    "model base": _PURE | {"knowledge", "case", "result"},
+    "state transition": _PURE | {"knowledge", "case", "result", "model base"},
+    "run": _PURE | {"knowledge", "case", "result", "model base", "state transition"},
     "analysis": _MODEL,
     "partnership": _MODEL,
     "ledger": _MODEL | {"partnership"},  # running contracts; pure: no database, no web

@@ -7,7 +7,7 @@ engine itself (socialinvest.engine) never sees a file, a case model or the knowl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from socialinvest.knowledge.base import (
     KnowledgeBase,
     default_knowledge_base,
 )
+from socialinvest.model import PreparedModel
 from socialinvest.resolve import Path_, Provenance, used_areas
 from socialinvest.resolve import Resolver as _Resolver
 from socialinvest.resolve import SetColumn as _SetColumn
@@ -86,6 +87,18 @@ class Prepared:
             other_costs=arrays["other_costs"],
             cost_uplift=1.0 + arrays["optimism_costs"],
         )
+
+    def cells_per_draw(self) -> int:
+        """[actor, area, year] cells of one draw."""
+        return len(ACTORS) * len(self.constants["areas"]) * int(self.constants["n_years"])
+
+    def run_chunk(self, n: int, seed: np.random.SeedSequence | None) -> Summary:
+        """Appraise ``n`` draws (point values when ``seed`` is None)."""
+        return run_chunk(self, n, seed)
+
+    def combine(self, parts: Sequence[Summary]) -> tuple[Summary, None]:
+        """The chunks' summaries as one (a success-rate case has no per-arm outcomes)."""
+        return combine(list(parts)), None
 
     def baseline(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         if self.constants["absolute"]:
@@ -337,13 +350,18 @@ def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
 ChunkMapper = Callable[[Any, list[int], list[np.random.SeedSequence]], Iterable[Any]]
 
 
-def run_any_chunk(prepared: Any, n: int, seed: np.random.SeedSequence | None) -> Any:
-    """One chunk of either kind of case (what a mapper runs, locally or on a worker)."""
-    if isinstance(prepared, Prepared):
-        return run_chunk(prepared, n, seed)
-    from socialinvest.state_transition import run_state_transition_chunk
+def run_any_chunk(prepared: PreparedModel, n: int, seed: np.random.SeedSequence | None) -> Any:
+    """One chunk of any kind of case (what a mapper runs, locally or on a worker)."""
+    return prepared.run_chunk(n, seed)
 
-    return run_state_transition_chunk(prepared, n, seed)
+
+def prepare_model(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedModel:
+    """A case resolved against the knowledge base and ready to run, whatever its kind of model."""
+    if loaded.case.model == "state_transition":
+        from socialinvest.state_transition import prepare_state_transition
+
+        return prepare_state_transition(loaded, kb)
+    return prepare(loaded, kb)
 
 
 def local_chunks(
@@ -375,18 +393,16 @@ def appraise(
     if draws < 1:
         raise InputError("a number of draws of at least 1", field="draws", value=draws)
     knowledge = kb or default_knowledge_base()
-    if loaded.case.model == "state_transition":
-        return _appraise_state_transition(loaded, knowledge, draws, seed, progress, map_chunks)
-    prepared = prepare(loaded, knowledge)
+    prepared = prepare_model(loaded, knowledge)
     run: dict[str, Any] = {"draws": draws}
     if draws == 1:
-        summary = run_chunk(prepared, 1, None)
+        parts = [prepared.run_chunk(1, None)]
     else:
-        cells = len(ACTORS) * len(prepared.constants["areas"]) * prepared.constants["n_years"]
-        summary = combine(
-            _run_chunks(prepared, draws, seed, cells, run, progress, map_chunks or local_chunks)
-        )
-    return _result(loaded, knowledge, summary, prepared.meta, run)
+        mapper = map_chunks or local_chunks
+        cells = prepared.cells_per_draw()
+        parts = _run_chunks(prepared, draws, seed, cells, run, progress, mapper)
+    summary, outcomes = prepared.combine(parts)
+    return _result(loaded, knowledge, summary, prepared.meta, run, outcomes)
 
 
 def _run_chunks(
@@ -412,35 +428,6 @@ def _run_chunks(
         if progress is not None:
             progress(done, draws)
     return parts
-
-
-def _appraise_state_transition(
-    loaded: LoadedCase,
-    knowledge: KnowledgeBase,
-    draws: int,
-    seed: int | None,
-    progress: Callable[[int, int], None] | None,
-    map_chunks: ChunkMapper | None = None,
-) -> Result:
-    from socialinvest.state_transition import (
-        combine_outcomes,
-        prepare_state_transition,
-        run_state_transition_chunk,
-    )
-
-    prepared = prepare_state_transition(loaded, knowledge)
-    run: dict[str, Any] = {"draws": draws}
-    if draws == 1:
-        summary, outcomes = run_state_transition_chunk(prepared, 1, None)
-    else:
-        cells = len(ACTORS) * len(prepared.used_areas) * loaded.case.horizon_years
-        cells = max(cells, prepared.n_cycles * len(prepared.model.states) ** 2 * 2)
-        if prepared.model.simulation is not None:  # paths of every person, a byte per cycle
-            cells = max(cells, prepared.model.simulation.individuals * (prepared.n_cycles + 1) // 4)
-        parts = _run_chunks(prepared, draws, seed, cells, run, progress, map_chunks or local_chunks)
-        summary = combine([part for part, _ in parts])
-        outcomes = combine_outcomes([part_outcomes for _, part_outcomes in parts])
-    return _result(loaded, knowledge, summary, prepared.meta, run, outcomes.values)
 
 
 def to_result(

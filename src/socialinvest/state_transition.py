@@ -10,6 +10,7 @@ success-rate engine for the intervention's costs and the appraisal.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
 from socialinvest.engine.expressions import Expression, evaluation_order, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
-from socialinvest.engine.summary import Summary, expand_areas, summarise, zero_summary
+from socialinvest.engine.summary import Summary, combine, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase
 from socialinvest.resolve import Resolver, prepare_costs, used_areas
@@ -54,6 +55,28 @@ class PreparedStateTransition:
     @property
     def case(self) -> Any:
         return self.loaded.case
+
+    def cells_per_draw(self) -> int:
+        """Cells of one draw: the budget arrays, both arms' transition matrices, and with a
+        simulation every person's path (a byte per cycle)."""
+        cells = len(ACTORS) * len(self.used_areas) * self.loaded.case.horizon_years
+        cells = max(cells, self.n_cycles * len(self.model.states) ** 2 * 2)
+        if self.model.simulation is not None:
+            cells = max(cells, self.model.simulation.individuals * (self.n_cycles + 1) // 4)
+        return cells
+
+    def run_chunk(
+        self, n: int, seed: np.random.SeedSequence | None
+    ) -> tuple[Summary, OutcomeDraws]:
+        """Run ``n`` draws (means when ``seed`` is None): the summary and per-arm outcomes."""
+        return run_state_transition_chunk(self, n, seed)
+
+    def combine(
+        self, parts: Sequence[tuple[Summary, OutcomeDraws]]
+    ) -> tuple[Summary, dict[str, np.ndarray]]:
+        """The chunks as one summary and the per-arm outcomes of every draw."""
+        summary = combine([part for part, _ in parts])
+        return summary, combine_outcomes([outcomes for _, outcomes in parts]).values
 
 
 @functools.lru_cache(maxsize=1024)

@@ -118,8 +118,7 @@ def _spread(amount: float, first: int, last: int, n: int) -> FloatArray:
 def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> PreparedContract:
     """Resolve a case with a contract section: the business case, participants, dates and the
     delivery costs by period."""
-    from socialinvest.runner import prepare, run_any_chunk
-    from socialinvest.state_transition import prepare_state_transition
+    from socialinvest.runner import prepare_model
 
     case = loaded.case
     contract = case.contract
@@ -131,11 +130,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
             has_value=False,
         )
     knowledge = kb or default_knowledge_base()
-    business: Any
-    if case.model == "state_transition":
-        business = prepare_state_transition(loaded, knowledge)
-    else:
-        business = prepare(loaded, knowledge)
+    business = prepare_model(loaded, knowledge)
     ppy = PERIODS_PER_YEAR[contract.period]
     n = contract.periods
     dates = contract_dates(contract.start_date, n, contract.period)
@@ -187,7 +182,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
         cmp_cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), cmp_sizes)
 
     # the case's discount factor of each period's calendar year; delivery costs by period
-    point_run = run_any_chunk(business, 1, None)
+    point_run = business.run_chunk(1, None)
     summary: Summary = point_run[0] if isinstance(point_run, tuple) else point_run
     year_index = np.array([d.year - case.first_year for d in dates], dtype=np.int64)
     discount = summary.discount_costs[year_index].astype(np.float64)
