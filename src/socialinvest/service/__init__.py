@@ -40,7 +40,6 @@ from socialinvest.service.knowledge import (
     knowledge_entry,
     knowledge_list,
     knowledge_search,
-    versions,
 )
 from socialinvest.service.progress import CancelCheck, Cancelled, Progress
 from socialinvest.service.reports import (
@@ -60,6 +59,7 @@ from socialinvest.service.runs import (
     parse_range,
     sensitivity,
 )
+from socialinvest.service.versions import versions
 
 __all__ = [
     "MEDIA_TYPES",

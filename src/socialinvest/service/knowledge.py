@@ -19,7 +19,6 @@ __all__ = [
     "knowledge_entry",
     "knowledge_list",
     "knowledge_search",
-    "versions",
 ]
 
 
@@ -39,19 +38,6 @@ class KnowledgeEntry:
 def knowledge_base() -> KnowledgeBase:
     """The bundled knowledge base (its ``version`` and ``digest`` identify it in caches)."""
     return default_knowledge_base()
-
-
-def versions() -> dict[str, str]:
-    """What a result depends on besides its inputs, e.g. for a cache key beside the case's
-    digest, draws and seed: the package version and the knowledge base's version and digest."""
-    from socialinvest import __version__
-
-    kb = default_knowledge_base()
-    return {
-        "package": __version__,
-        "knowledge_base": kb.version,
-        "knowledge_base_digest": kb.digest,
-    }
 
 
 def knowledge_list(kind: str | None = None) -> list[KnowledgeEntry]:
