@@ -33,6 +33,8 @@ from socialinvest.knowledge.base import (
     KnowledgeBase,
     plain_value,
 )
+from socialinvest.knowledge.effects import study_record
+from socialinvest.knowledge.local import origin, with_local_prices
 from socialinvest.knowledge.schema import DatedValue, ReimbursementSplit
 from socialinvest.result import ConsequenceInfo
 from socialinvest.vocabulary import ACTORS, AREAS, UNITS_PER_YEAR, activity_conversion
@@ -69,8 +71,18 @@ class Resolver:
     def __init__(self, loaded: LoadedCase, kb: KnowledgeBase) -> None:
         self.loaded = loaded
         self.case: Case = loaded.case
-        self.kb = kb
+        try:
+            # a municipality's own prices laid over the knowledge base (docs/knowledge-base.md)
+            self.kb = with_local_prices(kb, self.case.local_prices, loaded.file)
+        except InputError as exc:
+            if exc.field != "local_prices":
+                raise
+            raise exc.located(loaded.file, loaded.document.line_of(("local_prices",))) from None
         self.provenance = Provenance()
+        success = getattr(self.case, "success", None)
+        if success is not None and success.from_study:
+            # the study the success rates came from is named among the values used
+            self.provenance.add(f"effects/{success.from_study}", study_record(success.from_study))
 
     def error(self, path: Path_, expected: str, **kwargs: Any) -> InputError:
         return self.loaded.error(path, expected, **kwargs)
@@ -216,6 +228,7 @@ class Resolver:
         )
         record = {
             "id": ref,
+            "origin": origin(self.kb, ref),
             "label": entry.label.en,
             "label_da": entry.label.da,
             "value": value,
@@ -228,6 +241,10 @@ class Resolver:
             "actor_split_basis": split.basis,
             "actor_split_status": split.status,
         }
+        if record["origin"] == "local":
+            record["source"] = (
+                f"{record['source']} [lokal pris / local price: {self.case.local_prices}]"
+            )
         if split.reference is not None:
             record["actor_split_source"] = split.reference.title
             record["actor_split_url"] = split.reference.url
@@ -239,6 +256,7 @@ class Resolver:
                 schedule_id,
                 {
                     "id": schedule_id,
+                    "origin": origin(self.kb, schedule_id),
                     "label": self.kb.entry(schedule_id).label.en,
                     "label_da": self.kb.entry(schedule_id).label.da,
                     "value": plain_value(sched.value),
@@ -280,6 +298,7 @@ class Resolver:
             schedule,
             {
                 "id": schedule,
+                "origin": origin(self.kb, schedule),
                 "label": entry.label.en,
                 "label_da": entry.label.da,
                 "value": plain_value(dated.value),
