@@ -314,6 +314,21 @@ def knowledge_list(
     _console().print(table)
 
 
+@knowledge_app.command("sources")
+def knowledge_sources(out: OutOpt = None) -> None:
+    """Write docs/knowledge-sources.md: every value with its source and status, the counts, the
+    effect library, the consequence profiles and the known gaps."""
+    from socialinvest.knowledge.sources_doc import render
+
+    content = render()
+    if out is None:
+        sys.stdout.write(content)
+        return
+    from socialinvest.output.files import write_atomically
+
+    write_atomically(out, content)
+
+
 @knowledge_app.command("show")
 def knowledge_show(
     entry_id: Annotated[

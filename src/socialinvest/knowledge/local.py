@@ -59,13 +59,13 @@ class LocalKnowledgeBase(KnowledgeBase):
             raise InputError(
                 "a folder of local entry files or an .xlsx workbook with a 'prices' sheet",
                 field="local_prices",
-                value=str(self.source),
+                value=self.name,
             )
         if not self._local:
             raise InputError(
                 "at least one local price in it (entry files, or rows in the 'prices' sheet)",
                 field="local_prices",
-                value=str(self.source),
+                value=self.name,
             )
 
     # -- reading the set -----------------------------------------------------------------------
@@ -92,7 +92,7 @@ class LocalKnowledgeBase(KnowledgeBase):
             raise InputError(
                 f"an .xlsx workbook that can be opened ({type(exc).__name__})",
                 field="local_prices",
-                value=where,
+                value=self.name,
             ) from None
         if XLSX_SHEET not in book.sheetnames:
             raise InputError(
@@ -148,27 +148,31 @@ class LocalKnowledgeBase(KnowledgeBase):
         for entry_id, dated_rows in values.items():
             national = self.national.entry(entry_id)
             document = national.model_dump(exclude_none=True)
-            document["values"] = [
-                d for _, d in sorted(dated_rows, key=lambda r: str(r[1]["valid_from"]))
-            ]
-            try:
-                self._local[entry_id] = Entry.model_validate(document)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                loc = tuple(first["loc"])
-                row_number = dated_rows[0][0]
-                if len(loc) >= 2 and loc[0] == "values" and isinstance(loc[1], int):
-                    ordered = sorted(dated_rows, key=lambda r: str(r[1]["valid_from"]))
-                    if loc[1] < len(ordered):
-                        row_number = ordered[loc[1]][0]
-                field = ".".join(str(p) for p in loc[2:]) or ".".join(str(p) for p in loc)
-                raise InputError(
-                    "",
-                    statement=(
-                        f"{where}, sheet '{XLSX_SHEET}', row {row_number}: local price for "
-                        f"'{entry_id}' is invalid at '{field}': {first['msg']}"
-                    ),
-                ) from None
+            # each row on its own first, so an error names its row; then the rows together
+            for number, dated in dated_rows:
+                self._validate(entry_id, {**document, "values": [dated]}, number)
+            ordered = sorted(dated_rows, key=lambda r: str(r[1]["valid_from"]))
+            document["values"] = [d for _, d in ordered]
+            self._local[entry_id] = self._validate(entry_id, document, ordered[0][0])
+
+    def _validate(self, entry_id: str, document: dict[str, Any], row: int) -> Entry:
+        try:
+            return Entry.model_validate(document)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = tuple(first["loc"])
+            field = ".".join(str(p) for p in loc[2:] if loc[:1] == ("values",)) or ".".join(
+                str(p) for p in loc
+            )
+            raise InputError(
+                "",
+                statement=(
+                    f"{self.source}, sheet '{XLSX_SHEET}', row {row}: local price for "
+                    f"'{entry_id}' is invalid"
+                    + (f" at '{field}'" if field else "")
+                    + f": {str(first['msg']).removeprefix('Value error, ')}"
+                ),
+            ) from None
 
     # -- the knowledge-base interface ------------------------------------------------------------
     def ids(self) -> list[str]:

@@ -34,7 +34,7 @@ def write_tsv(items: list[Row], lang: str, out: IO[str]) -> None:
             r.value,
             r.unit,
             r.year,
-            r.status,
+            text(lang, f"status_{r.status}"),
             source,
             r.url,
         )
