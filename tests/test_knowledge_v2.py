@@ -28,7 +28,7 @@ KB = default_knowledge_base()
 runner = CliRunner()
 
 
-# -- coverage, sources, statuses -----------------------------------------------------------------
+# -- coverage, sources, statuses ------------------------------------------------------------------
 def test_at_least_80_priced_entries_each_dated_with_unit_split_and_sources():
     priced = [i for i in KB.validate_all() if KB.entry(i).kind == "unit_price"]
     assert len(priced) >= 80
@@ -79,7 +79,7 @@ def test_the_authority_rule_rejects_an_official_value_from_a_private_page(tmp_pa
         "actor_split: {kommune: 1.0, status: assumption, reference: {title: Split, accessed: "
         "2026-01-01}}\nvalues:\n  - {valid_from: 2024-01-01, value: 12326, status: official,\n"
         "     reference: {title: Kontanthjælp 2024, publisher: seniorfolk.dk,\n"
-        "                 url: 'https://seniorfolk.dk/kontanthjaelp-2024/', accessed: 2026-12-05}}\n",
+        "       url: 'https://seniorfolk.dk/kontanthjaelp-2024/', accessed: 2026-12-05}}\n",
         encoding="utf-8",
     )
     found = problems(KnowledgeBase(tmp_path))
@@ -137,7 +137,7 @@ def test_actor_splits_as_published():
     assert KB.split("benefits/cash-benefit-2025/basic-rate", 2025).shares["stat"] == 0.2
 
 
-# -- the price index through 2026 ------------------------------------------------------------------
+# -- the price index through 2026 -----------------------------------------------------------------
 def test_price_index_reaches_2026_and_marks_the_projection():
     index = KB.price_index()
     assert index[2023][1].status == "official"
@@ -184,7 +184,7 @@ def test_a_case_in_2026_prices_converts_with_the_projected_index():
     assert statuses[2026] == "assumption"
 
 
-# -- effect library ---------------------------------------------------------------------------------
+# -- effect library -------------------------------------------------------------------------------
 def test_every_study_and_profile_validates_with_a_reference():
     studies = default_effect_library().validate_all()
     assert len(studies) >= 5
@@ -277,7 +277,7 @@ def test_from_study_mistakes_are_one_sentence(success: str, words: str):
     assert words in message and "\n" not in message
 
 
-# -- local prices -----------------------------------------------------------------------------------
+# -- local prices ---------------------------------------------------------------------------------
 def _local_folder(root: Path, value: int) -> Path:
     national = ROOT / "src/socialinvest/knowledge/data/justice/prison-day-copenhagen.yaml"
     text = national.read_text(encoding="utf-8").replace("value: 1574", f"value: {value}")
@@ -377,7 +377,7 @@ def test_local_price_mistakes_are_one_sentence(tmp_path: Path):
     assert "'unit'" in info.value.message
 
 
-# -- knowledge list / search ------------------------------------------------------------------------
+# -- knowledge list / search ----------------------------------------------------------------------
 def test_list_names_its_kinds_and_areas_and_filters_on_them():
     assert {"unit_price", "price_index", "effect_study", "consequence_profile"} <= set(kinds())
     result = runner.invoke(app, ["knowledge", "list", "--kind", "effect_study", "--lang", "en"])
@@ -445,7 +445,7 @@ def test_show_describes_a_study_and_a_profile():
     assert profile.exit_code == 0 and "total -245 over 10 years" in profile.stdout
 
 
-# -- the generated sources document ------------------------------------------------------------------
+# -- the generated sources document ---------------------------------------------------------------
 def test_docs_knowledge_sources_is_generated_and_current():
     from socialinvest.knowledge.sources_doc import render
 

@@ -137,7 +137,8 @@ def render(
     for entry_id in ids:
         entry = kb.entry(entry_id)
         for v in entry.values:
-            value = _number(v.value) + (f" {entry.unit}" if entry.unit not in ("share", "rate") else "")
+            unit = f" {entry.unit}" if entry.unit not in ("share", "rate") else ""
+            value = _number(v.value) + unit
             out.append(
                 f"| `{entry_id}` | {_cell(value)} | {v.valid_from.isoformat()} | {v.status} | "
                 f"{_source(v.reference)} | {v.reference.accessed.isoformat()} |"
