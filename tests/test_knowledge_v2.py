@@ -116,6 +116,11 @@ def test_the_authority_rule_rejects_an_official_value_from_a_private_page(tmp_pa
         ("children/residential-care-year", 2019, 1160000, "secondary"),
         ("social/womens-shelter-day", 2017, 1659, "official"),
         ("justice/recidivism-avoided-10-years", 2020, 505300, "official"),
+        # sm.dk satser 2020 and 2024; retsinformation.dk BEK of 27 December 2014
+        ("children/secure-unit-year-15-17", 2020, 1510239, "official"),
+        ("children/foster-care-board-and-lodging-day-10-plus", 2024, 221, "official"),
+        ("children/foster-care-board-and-lodging-day-10-plus", 2015, 183, "official"),
+        ("children/foster-care-board-and-lodging-day-under-10", 2024, 206, "official"),
     ],
 )
 def test_published_figures_v2(entry_id, year, value, status):
@@ -386,19 +391,33 @@ def test_list_names_its_kinds_and_areas_and_filters_on_them():
     assert lines[0].split("\t")[:4] == ["id", "kind", "area", "label"]
     assert len(lines) - 1 == len(default_effect_library().ids())
     children = runner.invoke(app, ["knowledge", "list", "--area", "children"])
-    assert {line.split("\t")[0] for line in children.stdout.strip().splitlines()[1:]} == {
+    listed = {line.split("\t")[0] for line in children.stdout.strip().splitlines()[1:]}
+    assert {
         "children/foster-family-year",
         "children/residential-care-year",
-    }
+        "children/secure-unit-year-15-17",
+    } <= listed
+    assert all(KB.entry(i).area == "children" for i in listed)
     bad = runner.invoke(app, ["knowledge", "list", "--area", "kids"])
     assert bad.exit_code == 2
     assert bad.stderr.startswith("error: Field '--area' has 'kids'; expected one of employment")
 
 
 def test_search_finds_danish_and_english_labels():
-    for word in ("plejefamilie", "foster family", "PLEJEFAMILIE"):
-        found = [r.id for r in select(rows(), word=word)]
-        assert found == ["children/foster-family-year"], word
+    foster = {
+        "children/foster-family-year",
+        "children/foster-care-fee-month",
+        "children/foster-care-board-and-lodging-day-under-10",
+        "children/foster-care-board-and-lodging-day-10-plus",
+    }
+    for word in ("plejefamilie", "foster", "PLEJEFAMILIE"):
+        assert {r.id for r in select(rows(), word=word)} == foster, word
+    assert [r.id for r in select(rows(), word="plejefamilie gennemsnit")] == [
+        "children/foster-family-year"
+    ]
+    assert [r.id for r in select(rows(), word="foster family average")] == [
+        "children/foster-family-year"
+    ]
     assert "social/womens-shelter-day" in [r.id for r in select(rows(), word="krisecenter")]
     assert "social/womens-shelter-day" in [r.id for r in select(rows(), word="women's shelter")]
     # æ/ø/å typed or spelled out
