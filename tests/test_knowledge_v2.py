@@ -466,7 +466,7 @@ def test_show_describes_a_study_and_a_profile():
 
 # -- the generated sources document ---------------------------------------------------------------
 def test_docs_knowledge_sources_is_generated_and_current():
-    from socialinvest.knowledge.sources_doc import render
+    from socialinvest.output.knowledge_sources import render
 
     committed = (ROOT / "docs" / "knowledge-sources.md").read_text(encoding="utf-8")
     assert committed == render(), (
@@ -475,7 +475,7 @@ def test_docs_knowledge_sources_is_generated_and_current():
 
 
 def test_the_counts_in_the_sources_document_add_up():
-    from socialinvest.knowledge.sources_doc import value_counts
+    from socialinvest.output.knowledge_sources import value_counts
 
     counts = value_counts()
     total = sum(len(KB.entry(i).values) for i in KB.ids())
@@ -486,3 +486,16 @@ def test_the_counts_in_the_sources_document_add_up():
             by_hand[v.status] += 1
     assert dict(counts["entries"]) == {k: v for k, v in by_hand.items() if v}
     assert math.isfinite(total)
+
+
+def test_the_service_offers_the_catalogue():
+    from socialinvest import service
+
+    studies = service.knowledge_catalogue(kind="effect_study")
+    assert [r.id for r in studies] == [f"effects/{i}" for i in default_effect_library().ids()]
+    assert {"effect_study", "consequence_profile"} <= set(service.knowledge_kinds())
+    found = service.knowledge_catalogue(word="sikret afdeling", area="children")
+    assert [r.id for r in found] == ["children/secure-unit-year-15-17"]
+    assert found[0].value == 1510239 and found[0].status == "official"
+    with pytest.raises(InputError, match="Field '--kind' has 'prices'; expected one of unit_price"):
+        service.knowledge_catalogue(kind="prices")

@@ -152,7 +152,7 @@ def test_knowledge_list_search_and_show():
     assert len(every) == len(service.knowledge_base().ids())
     prices = service.knowledge_list("unit_price")
     assert prices and all(item.entry.kind == "unit_price" for item in prices)
-    found = [item.id for item in service.knowledge_search("praktiserende LÆGE")]
+    found = [item.id for item in service.knowledge_search("praktiserende LÆGE konsultation")]
     assert found == ["health/gp-consultation"]
     assert service.knowledge_search("") == every
     shown = service.knowledge_entry("health/gp-consultation").to_dict()

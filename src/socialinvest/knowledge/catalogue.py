@@ -1,15 +1,17 @@
 """One flat listing of everything in the knowledge base — entries, effect studies and consequence
 profiles — with the kinds and areas it can be filtered on and a search over Danish and English
-labels. The command line (``knowledge list``, ``knowledge search``), the generated
-docs/knowledge-sources.md and other front ends read it through these functions.
+labels. The service (``socialinvest.service.knowledge_catalogue``) offers it to the command line
+(``knowledge list``, ``knowledge search``) and other front ends; values stay data here and are
+formatted for readers in ``output/``.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base, describe_value
+from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.knowledge.effects import EffectLibrary, default_effect_library
 from socialinvest.knowledge.profiles import ProfileLibrary, default_profile_library
 from socialinvest.knowledge.schema import Kind
@@ -40,7 +42,7 @@ class Row:
     area: str | None
     label_da: str
     label_en: str
-    value: str
+    value: Any  # a number, a list of bands (schedules) or, for studies and profiles, text
     unit: str
     year: int | None
     status: str
@@ -93,7 +95,7 @@ def rows(
                 area=entry.area,
                 label_da=entry.label.da,
                 label_en=entry.label.en,
-                value=describe_value(latest.value),
+                value=latest.value,
                 unit=entry.unit,
                 year=latest.valid_from.year,
                 status=latest.status,

@@ -21,6 +21,27 @@ def _clean(value: object) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+def value_text(row: Row, lang: str, plain: bool = False) -> str:
+    """A row's value for readers: numbers in the language's format (``plain``: as written in the
+    data, for machines), schedules band by band."""
+    from socialinvest.output.numbers import describe_value, number
+
+    value = row.value
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | float):
+        if plain:
+            return (
+                f"{value:g}"
+                if isinstance(value, float) and not value.is_integer()
+                else str(int(value))
+            )
+        return number(float(value), lang, 2 if abs(value) < 10 else 0)
+    if isinstance(value, list):
+        return describe_value(value, lang)
+    return str(value)
+
+
 def write_tsv(items: list[Row], lang: str, out: IO[str]) -> None:
     """One header line and one line per item, columns separated by tabs, nothing shortened."""
     out.write("\t".join(TSV_COLUMNS) + "\n")
@@ -31,7 +52,7 @@ def write_tsv(items: list[Row], lang: str, out: IO[str]) -> None:
             r.kind,
             r.area,
             r.label(lang),
-            r.value,
+            value_text(r, lang, plain=True),
             r.unit,
             r.year,
             text(lang, f"status_{r.status}"),
@@ -57,7 +78,7 @@ def print_table(items: list[Row], lang: str, title: str) -> None:
         status = text(lang, f"status_{r.status}")
         table.add_row(
             f"[bold]{r.id}[/bold]\n{r.label(lang)}",
-            f"{r.value}\n{r.unit}" + (f" ({r.year})" if r.year else ""),
+            f"{value_text(r, lang)}\n{r.unit}" + (f" ({r.year})" if r.year else ""),
             f"[bold red]{status}[/]" if r.status == "assumption" else status,
             r.source + (f" ({r.publisher})" if r.publisher else ""),
         )

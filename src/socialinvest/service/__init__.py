@@ -32,14 +32,19 @@ from socialinvest.service.cases import (
 )
 from socialinvest.service.interchange import indigo_export, indigo_export_json, indigo_import
 from socialinvest.service.knowledge import (
+    CatalogueRow,
     Entry,
     ExplicitSplit,
     KnowledgeEntry,
     ReimbursementSplit,
+    knowledge_areas,
     knowledge_base,
+    knowledge_catalogue,
     knowledge_entry,
+    knowledge_kinds,
     knowledge_list,
     knowledge_search,
+    knowledge_sources,
 )
 from socialinvest.service.progress import CancelCheck, Cancelled, Progress
 from socialinvest.service.reports import (
@@ -68,6 +73,7 @@ __all__ = [
     "Cancelled",
     "Case",
     "CaseInput",
+    "CatalogueRow",
     "ChunkMapper",
     "Comparison",
     "ContractResult",
@@ -94,10 +100,14 @@ __all__ = [
     "indigo_export",
     "indigo_export_json",
     "indigo_import",
+    "knowledge_areas",
     "knowledge_base",
+    "knowledge_catalogue",
     "knowledge_entry",
+    "knowledge_kinds",
     "knowledge_list",
     "knowledge_search",
+    "knowledge_sources",
     "load",
     "load_alternatives",
     "load_data",

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base, describe_value
+from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.knowledge.effects import EffectLibrary, default_effect_library
 from socialinvest.knowledge.profiles import ProfileLibrary, default_profile_library
 from socialinvest.knowledge.schema import ExplicitSplit, Reference
+from socialinvest.output.numbers import describe_value
 
-GAPS_FILE = Path(__file__).parent / "gaps.md"
+GAPS_FILE = Path(__file__).parents[1] / "knowledge" / "gaps.md"
 STATUSES = ("official", "secondary", "assumption")
 
 PREAMBLE = """\
