@@ -311,6 +311,8 @@ def test_a_local_folder_overrides_a_national_price_and_provenance_says_so(tmp_pa
     assert rec["value"] == 2000 and rec["origin"] == "local" and "local price" in rec["source"]
     others = [r for r in local.provenance_entries if r["id"] != "justice/prison-day-copenhagen"]
     assert all(r.get("origin") == "national" for r in others)
+    # the digest identifies the local set too
+    assert local.knowledge_base_digest != national.knowledge_base_digest
     # 10 fewer days a year per additional success (20 per 100): the saving scales with the price
     ratio = local.npv_total - national.npv_total
     saving_national = national.npv_total + 1_000_000  # intervention costs 100 x 10,000 in year 1

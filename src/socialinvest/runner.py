@@ -29,6 +29,7 @@ from socialinvest.knowledge.base import (
     KnowledgeBase,
     default_knowledge_base,
 )
+from socialinvest.knowledge.local import with_local_prices
 from socialinvest.model import PreparedModel
 from socialinvest.resolve import Path_, Provenance, used_areas
 from socialinvest.resolve import Resolver as _Resolver
@@ -465,7 +466,10 @@ def _result(
         provenance_entries=list(provenance.entries.values()),
         price_index_used=[provenance.price_index[y] for y in sorted(provenance.price_index)],
         knowledge_base_version=knowledge.version,
-        knowledge_base_digest=knowledge.digest,
+        # with local prices, the digest covers the national entries and the local set
+        knowledge_base_digest=with_local_prices(
+            knowledge, loaded.case.local_prices, loaded.file
+        ).digest,
         run=run,
         outcomes=outcomes,
     )
