@@ -92,6 +92,8 @@ def show(items: list[Row], lang: str, title: str, out: IO[str] | None = None) ->
         print_table(items, lang, title)
     else:
         write_tsv(items, lang, stream)
+        if out is None:  # the filters go to the screen, the data to the file or pipe
+            sys.stderr.write(filters_line(lang) + "\n")
 
 
 def describe_library_item(item_id: str, lang: str) -> str | None:
