@@ -49,6 +49,7 @@ def test_every_area_the_issue_names_has_priced_entries():
             by_area[str(entry.area)] = by_area.get(str(entry.area), 0) + 1
     for area in ("employment", "children", "social", "health", "justice", "education"):
         assert by_area.get(area, 0) >= 2, (area, by_area)
+    assert by_area.get("housing", 0) >= 1, by_area
 
 
 def test_no_value_without_source_and_official_only_from_public_authorities():
@@ -116,6 +117,8 @@ def test_the_authority_rule_rejects_an_official_value_from_a_private_page(tmp_pa
         ("children/residential-care-year", 2019, 1160000, "secondary"),
         ("social/womens-shelter-day", 2017, 1659, "official"),
         ("justice/recidivism-avoided-10-years", 2020, 505300, "official"),
+        # dst.dk, Boligstøtte december 2018
+        ("housing/housing-benefit-tenant-month", 2018, 1307, "official"),
         # sm.dk satser 2020 and 2024; retsinformation.dk BEK of 27 December 2014
         ("children/secure-unit-year-15-17", 2020, 1510239, "official"),
         ("children/foster-care-board-and-lodging-day-10-plus", 2024, 221, "official"),
