@@ -385,6 +385,10 @@ def test_local_price_mistakes_are_one_sentence(tmp_path: Path):
         _run(tmp_path, "local_prices: local")
     assert "prison-day-copenhagen.yaml, line" in info.value.message
     assert "'unit'" in info.value.message
+    (folder / "justice" / "prison-day-copenhagen.yaml").rename(folder / "justice" / "Bad_Name.yaml")
+    with pytest.raises(InputError) as info:
+        _run(tmp_path, "local_prices: local")
+    assert "Bad_Name.yaml: the file name is not a valid ID" in info.value.message
 
 
 # -- knowledge list / search ----------------------------------------------------------------------

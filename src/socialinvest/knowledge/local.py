@@ -73,7 +73,7 @@ class LocalKnowledgeBase(KnowledgeBase):
         local = _FolderReader(self.source, self)
         for entry_id in local.ids():
             try:
-                if not _valid_id(entry_id):
+                if entry_id not in local:  # the national reader's ID rule
                     raise KnowledgeBaseError(
                         f"{local.path_of(entry_id)}: the file name is not a valid ID (lower-case "
                         "words with hyphens, separated by '/')"
@@ -215,12 +215,6 @@ class _FolderReader(KnowledgeBase):
 
     def _check_links(self, entry_id: str, entry: Entry) -> None:
         KnowledgeBase._check_links(self.outer, entry_id, entry)
-
-
-def _valid_id(entry_id: str) -> bool:
-    from socialinvest.knowledge.base import _ID_PATTERN
-
-    return bool(_ID_PATTERN.match(entry_id))
 
 
 def _date(value: Any) -> Any:
