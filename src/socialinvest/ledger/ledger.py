@@ -1,0 +1,675 @@
+"""A running partnership's ledger, in memory: every operation checks who may do it, changes the
+records, and appends an audit record. A store (database) persists the same dataclasses and
+replays nothing: it saves what an operation returns and the new audit records (docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from socialinvest.contract.finance import run_waterfall
+from socialinvest.contract.partnership import capital_stack
+from socialinvest.ledger import sampling
+from socialinvest.ledger.audit import AuditChain, AuditRecord, ChainCheck, Head, verify_chain
+from socialinvest.ledger.cpr import Keyring, short
+from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.postings import Journal, ore, waterfall_postings
+from socialinvest.ledger.records import (
+    Actor,
+    Evidence,
+    ImportRecord,
+    OutcomeRecord,
+    Participant,
+    RecordEvent,
+    RecordStatus,
+    Role,
+    Sample,
+)
+from socialinvest.ledger.sampling import RejectionRate
+from socialinvest.ledger.settlement import Item, Units, compute_items
+from socialinvest.ledger.terms import ONCE, Terms
+
+ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
+ADJUSTMENT_THRESHOLD = 0.005  # kr.: smaller differences are rounding, not corrections
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    payer: str
+    participant: int
+    pseudonym: str  # the short form, or "anonymised"
+    line: str  # the payment line's name
+    kind: str  # "regular" or "adjustment"
+    outcome_periods: tuple[int, ...]
+    payment_periods: tuple[int, ...]
+    records: tuple[int, ...]
+    units: float
+    price: float
+    value: float  # the payer's share of price × units × index, before the caps
+    person_cap_cut: float
+    contract_cap_cut: float
+    sample: dict[str, Any] | None  # the sample's rejection rate, when sampled units are paid
+    amount: float  # the payer's share, after the caps (adjustment: the difference)
+    amount_ore: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Statement:
+    index: int
+    first_period: int
+    last_period: int
+    lines: list[StatementLine]
+    # amounts of all payers together by (participant, line, payment period), for adjustments
+    keyed: dict[tuple[int, int, int], float]
+    status: str = "draft"
+    approved_by: str | None = None
+    approved_at: str | None = None
+    audit_head: Head | None = None  # the chain's head when approved (keep it elsewhere too)
+
+    def total_ore(self, payer: str | None = None) -> int:
+        return sum(x.amount_ore for x in self.lines if payer is None or x.payer == payer)
+
+    def by_payer(self) -> dict[str, list[StatementLine]]:
+        out: dict[str, list[StatementLine]] = defaultdict(list)
+        for x in self.lines:
+            out[x.payer].append(x)
+        return dict(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "periods": [self.first_period, self.last_period],
+            "status": self.status,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+            "payers": {
+                name: {"total": sum(x.amount_ore for x in lines) / 100,
+                       "lines": [x.to_dict() for x in lines]}
+                for name, lines in self.by_payer().items()
+            },
+        }
+
+
+@dataclass
+class Ledger:
+    partnership: str  # the partnership's id (part of every pseudonym's HMAC input)
+    terms: Terms
+    keyring: Keyring
+    demo: bool = False
+    data_processors: frozenset[str] = frozenset()  # provider organisations enrolling for the payer
+    participants: dict[int, Participant] = field(default_factory=dict)
+    records: dict[int, OutcomeRecord] = field(default_factory=dict)
+    samples: dict[int, Sample] = field(default_factory=dict)
+    imports: dict[str, ImportRecord] = field(default_factory=dict)
+    statements: dict[int, Statement] = field(default_factory=dict)
+    delivery_costs: dict[int, float] = field(default_factory=dict)  # period → kr.
+    journal: Journal = field(default_factory=Journal)
+    posted_through: int = 0  # the waterfall is posted for periods 1 … this
+    audit: AuditChain = field(default_factory=AuditChain)
+    clock: Callable[[], dt.datetime] = _now
+
+    # ------------------------------------------------------------------ helpers
+    def _stamp(self, at: dt.datetime | None) -> str:
+        return (at or self.clock()).astimezone(dt.UTC).isoformat(timespec="seconds")
+
+    def _log(
+        self, at: str, actor: Actor | str, action: str, entity: str, before: Any, after: Any
+    ) -> AuditRecord:
+        return self.audit.append(at, str(actor), action, entity, before, after)
+
+    @staticmethod
+    def _allow(actor: Actor, action: str, *roles: Role) -> None:
+        if actor.role not in roles:
+            raise LedgerError(
+                "role", user=actor.user, role=actor.role, action=action, roles=" or ".join(roles)
+            )
+
+    def _participant(self, pid: int) -> Participant:
+        if pid not in self.participants:
+            raise LedgerError("no_participant", participant=pid)
+        return self.participants[pid]
+
+    def _record(self, rid: int) -> OutcomeRecord:
+        if rid not in self.records:
+            raise LedgerError("no_record", record=rid)
+        return self.records[rid]
+
+    def _may_enrol(self, actor: Actor, action: str) -> None:
+        if actor.role == "provider" and actor.organisation in self.data_processors:
+            return
+        if actor.role != "payer":
+            raise LedgerError("enrol_role", user=actor.user, action=action)
+
+    @classmethod
+    def create(
+        cls,
+        partnership: str,
+        terms: Terms,
+        keyring: Keyring,
+        actor: Actor,
+        *,
+        demo: bool = False,
+        data_processors: Iterable[str] = (),
+        at: dt.datetime | None = None,
+        clock: Callable[[], dt.datetime] = _now,
+    ) -> Ledger:
+        if actor.role != "payer":
+            raise LedgerError("role", user=actor.user, role=actor.role, action="create",
+                              roles="payer")
+        ledger = cls(partnership, terms, keyring, demo, frozenset(data_processors), clock=clock)
+        ledger._log(ledger._stamp(at), actor, "create", f"partnership:{partnership}", None,
+                    {**terms.describe(), "demo": demo,
+                     "data_processors": sorted(ledger.data_processors),
+                     "key_id": keyring.current.id})
+        return ledger
+
+    # ------------------------------------------------------------------ participants
+    def enrol(
+        self,
+        actor: Actor,
+        cpr: str,
+        enrolled: dt.date,
+        cohort: str,
+        eligibility: dict[str, bool],
+        *,
+        at: dt.datetime | None = None,
+        where: str = "",
+    ) -> Participant:
+        """Enrol a citizen by CPR number; only its pseudonym is kept."""
+        self._may_enrol(actor, "enrol")
+        candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
+        for p in self.participants.values():
+            if p.pseudonym in candidates:
+                raise LedgerError("duplicate", where=f"{where}: " if where else "",
+                                  participant=p.id)
+        period = self.terms.period_of(enrolled)
+        if not 1 <= period <= self.terms.n_periods:
+            raise LedgerError("enrol_date", date=enrolled.isoformat(),
+                              first=self.terms.dates[0].isoformat(), n=self.terms.n_periods)
+        criteria = set(self.terms.eligibility)
+        if set(eligibility) != criteria:
+            missing = sorted(criteria - set(eligibility)) or sorted(set(eligibility) - criteria)
+            raise LedgerError("eligibility_keys", criterion=missing[0],
+                              expected=", ".join(self.terms.eligibility) or "none")
+        unmet = [k for k in self.terms.eligibility if not eligibility[k]]
+        if unmet:
+            raise LedgerError("not_eligible", criterion=unmet[0])
+        if not cohort.strip():
+            raise LedgerError("cohort_empty")
+        pid = max(self.participants, default=0) + 1
+        p = Participant(
+            id=pid,
+            pseudonym=self.keyring.pseudonym(self.partnership, cpr, demo=self.demo),
+            enrolled=enrolled,
+            intake_period=period,
+            cohort=cohort.strip(),
+            eligibility=dict(eligibility),
+            enrolled_by=actor.user,
+        )
+        self.participants[pid] = p
+        self._log(self._stamp(at), actor, "enrol", f"participant:{pid}", None, p.audit_view())
+        return p
+
+    def find(self, cpr: str, *, where: str = "") -> Participant | None:
+        """The participant enrolled with this CPR number, if any (by its pseudonyms)."""
+        candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
+        return next((p for p in self.participants.values() if p.pseudonym in candidates), None)
+
+    def exit(self, actor: Actor, pid: int, day: dt.date, reason: str,
+             *, at: dt.datetime | None = None) -> Participant:
+        self._may_enrol(actor, "exit")
+        p = self._participant(pid)
+        if p.status != "active":
+            raise LedgerError("not_active", participant=pid, status=p.status)
+        if day < p.enrolled:
+            raise LedgerError("exit_before_enrol", participant=pid, date=day.isoformat())
+        before = p.audit_view()
+        p.status, p.exit_date, p.exit_reason = "exited", day, reason
+        self._log(self._stamp(at), actor, "exit", f"participant:{pid}", before, p.audit_view())
+        return p
+
+    def withdraw(self, actor: Actor, pid: int, day: dt.date,
+                 *, at: dt.datetime | None = None) -> Participant:
+        """The citizen withdraws: no outcome after ``day`` may be recorded; earlier ones stay."""
+        self._may_enrol(actor, "withdraw")
+        p = self._participant(pid)
+        if p.status == "withdrawn":
+            raise LedgerError("not_active", participant=pid, status=p.status)
+        before = p.audit_view()
+        p.status, p.withdrawn = "withdrawn", day
+        self._log(self._stamp(at), actor, "withdraw", f"participant:{pid}", before,
+                  p.audit_view())
+        return p
+
+    def anonymise(self, actor: Actor, pid: int, day: dt.date,
+                  *, at: dt.datetime | None = None) -> Participant:
+        """Replace the pseudonym by a random value nothing links to the person; every record,
+        statement, posting and audit record stays (they name the participant by id only)."""
+        self._may_enrol(actor, "anonymise")
+        p = self._participant(pid)
+        if p.anonymised is not None:
+            raise LedgerError("already_anonymised", participant=pid)
+        before = p.audit_view()
+        p.pseudonym = "anon:" + os.urandom(32).hex()
+        p.anonymised = day
+        self._log(self._stamp(at), actor, "anonymise", f"participant:{pid}", before,
+                  p.audit_view())
+        return p
+
+    def rekey(self, actor: Actor, mapping: dict[str, str],
+              *, at: dt.datetime | None = None) -> int:
+        """Apply a rotation mapping (old pseudonym → new, from ``Keyring.rekey_mapping``);
+        returns how many participants were re-keyed."""
+        self._may_enrol(actor, "rekey")
+        changed = 0
+        for p in self.participants.values():
+            if p.pseudonym in mapping:
+                p.pseudonym = mapping[p.pseudonym]
+                changed += 1
+        self._log(self._stamp(at), actor, "rekey", f"partnership:{self.partnership}", None,
+                  {"key_id": self.keyring.current.id, "participants": changed})
+        return changed
+
+    # ------------------------------------------------------------------ outcome records
+    def _current(self, key: tuple[int, str, int]) -> OutcomeRecord | None:
+        return next(
+            (r for r in self.records.values() if r.key == key and r.status in ACTIVE), None
+        )
+
+    def check_outcome(
+        self, participant: int, metric: str, period: int, value: float, source: str,
+        reference: str, *, as_of: int | None = None,
+    ) -> tuple[str, OutcomeRecord | None]:
+        """Check one outcome without changing anything: ("new", None), ("unchanged", record)
+        or ("conflict", the record it contradicts); a LedgerError says what is wrong."""
+        p = self._participant(participant)
+        if metric not in self.terms.contract.metrics:
+            raise LedgerError("no_metric", metric=metric,
+                              metrics=", ".join(self.terms.contract.metrics))
+        m = self.terms.metric(metric)
+        if not isinstance(period, int) or not 1 <= period <= self.terms.n_periods:
+            raise LedgerError("period", period=period, n=self.terms.n_periods)
+        if as_of is not None and period > as_of:
+            raise LedgerError("period_future", period=period, now=as_of)
+        relative = period - p.intake_period + 1
+        if relative < 1:
+            raise LedgerError("before_intake", period=period, participant=participant,
+                              intake=p.intake_period)
+        if m.window is not None and not m.window.first <= relative <= m.window.last:
+            raise LedgerError("window", period=period, metric=metric, first=m.window.first,
+                              last=m.window.last)
+        if m.kind == "state_at" and relative != m.at:
+            raise LedgerError("state_at", period=period, metric=metric, at=m.at,
+                              expected=p.intake_period + (m.at or 1) - 1)
+        if p.withdrawn is not None and period > self.terms.period_of(p.withdrawn):
+            raise LedgerError("withdrawn", participant=participant,
+                              date=p.withdrawn.isoformat())
+        if not isinstance(value, int | float) or not np.isfinite(value):
+            raise LedgerError("value_number", value=value)
+        if m.kind == "time_in" and not 0 <= value <= m.units_per_period:
+            raise LedgerError("value_units", value=value, metric=metric,
+                              most=m.units_per_period)
+        if m.kind in ONCE and value != 1:
+            raise LedgerError("value_once", value=value, metric=metric)
+        if m.kind == "entries" and (value < 0 or value != int(value)):
+            raise LedgerError("value_count", value=value, metric=metric)
+        if not source.strip() or not reference.strip():
+            raise LedgerError("evidence")
+        if m.kind in ONCE:
+            other = next(
+                (r for r in self.records.values()
+                 if r.participant == participant and r.metric == metric
+                 and r.period != period and r.status in (*ACTIVE, "conflict")),
+                None,
+            )
+            if other is not None:
+                raise LedgerError("once", participant=participant, metric=metric,
+                                  period=other.period)
+        current = self._current((participant, metric, period))
+        if current is None:
+            return ("new", None)
+        if current.value == value:
+            return ("unchanged", current)
+        open_conflict = next(
+            (r for r in self.records.values()
+             if r.conflicts_with == current.id and r.status == "conflict" and r.value == value),
+            None,
+        )
+        if open_conflict is not None:
+            return ("unchanged", open_conflict)
+        return ("conflict", current)
+
+    def enter_outcome(
+        self, actor: Actor, participant: int, metric: str, period: int, value: float,
+        source: str, reference: str, *, at: dt.datetime | None = None,
+        as_of: int | None = None, import_id: str | None = None,
+    ) -> tuple[str, OutcomeRecord]:
+        """Record an outcome: ("new", record), ("unchanged", the existing record) or
+        ("conflict", a new record flagged for the evaluator; the earlier value is kept)."""
+        self._allow(actor, "enter outcomes", "provider", "payer")
+        kind, existing = self.check_outcome(participant, metric, period, value, source,
+                                            reference, as_of=as_of)
+        if kind == "unchanged":
+            assert existing is not None
+            return (kind, existing)
+        stamp = self._stamp(at)
+        rid = max(self.records, default=0) + 1
+        status: RecordStatus = "conflict" if kind == "conflict" else "entered"
+        r = OutcomeRecord(
+            id=rid, participant=participant, metric=metric, period=period, value=float(value),
+            evidence=Evidence(source.strip(), reference.strip(), actor.user), status=status,
+            conflicts_with=existing.id if existing is not None else None, import_id=import_id,
+            history=[RecordEvent(stamp, str(actor), "entered", status)],
+        )
+        self.records[rid] = r
+        self._log(stamp, actor, "enter_outcome", f"record:{rid}", None, r.audit_view())
+        return (kind, r)
+
+    def _decide(self, actor: Actor, rid: int, action: str, to: RecordStatus,
+                reason: str | None, at: dt.datetime | None, allowed: tuple[str, ...]) -> OutcomeRecord:
+        r = self._record(rid)
+        if r.status not in allowed:
+            raise LedgerError("record_status", record=rid, status=r.status, action=action)
+        stamp = self._stamp(at)
+        before = r.audit_view()
+        r.status = to
+        r.history.append(RecordEvent(stamp, str(actor), action, to, reason))
+        self._log(stamp, actor, action, f"record:{rid}", before, r.audit_view())
+        if to == "verified" and r.conflicts_with is not None:
+            old = self.records[r.conflicts_with]
+            if old.status in ACTIVE:
+                ob = old.audit_view()
+                old.status = "superseded"
+                old.history.append(RecordEvent(stamp, str(actor), "superseded", "superseded",
+                                               f"record {rid}"))
+                self._log(stamp, actor, "supersede", f"record:{old.id}", ob, old.audit_view())
+        return r
+
+    def _evaluator(self, actor: Actor, rid: int, action: str) -> None:
+        self._allow(actor, action, "evaluator")
+        if self._record(rid).evidence.entered_by == actor.user:
+            raise LedgerError("own_record", user=actor.user, record=rid)
+
+    def verify(self, actor: Actor, rid: int, *, reason: str | None = None,
+               at: dt.datetime | None = None) -> OutcomeRecord:
+        self._evaluator(actor, rid, "verify")
+        return self._decide(actor, rid, "verified", "verified", reason, at,
+                            ("entered", "disputed", "conflict"))
+
+    def reject(self, actor: Actor, rid: int, reason: str,
+               *, at: dt.datetime | None = None) -> OutcomeRecord:
+        self._evaluator(actor, rid, "reject")
+        if not reason.strip():
+            raise LedgerError("reason")
+        return self._decide(actor, rid, "rejected", "rejected", reason, at,
+                            ("entered", "disputed", "conflict"))
+
+    def dispute(self, actor: Actor, rid: int, reason: str,
+                *, at: dt.datetime | None = None) -> OutcomeRecord:
+        """A payer or the evaluator disputes a record: it is not paid until the evaluator
+        verifies or rejects it again; its history keeps every step."""
+        self._allow(actor, "dispute", "payer", "evaluator")
+        if not reason.strip():
+            raise LedgerError("reason")
+        return self._decide(actor, rid, "disputed", "disputed", reason, at,
+                            ("entered", "verified"))
+
+    # ------------------------------------------------------------------ samples
+    def _in_a_sample(self) -> set[int]:
+        return {rid for s in self.samples.values() for rid in s.population}
+
+    def draw_sample(self, actor: Actor, size: int, seed: int, *, through_period: int | None = None,
+                    at: dt.datetime | None = None) -> Sample:
+        """Draw ``size`` of the records awaiting verification (outcome periods up to
+        ``through_period``) that belong to no earlier sample."""
+        self._allow(actor, "draw a sample", "evaluator")
+        taken = self._in_a_sample()
+        population = sorted(
+            r.id for r in self.records.values()
+            if r.status == "entered" and r.id not in taken
+            and (through_period is None or r.period <= through_period)
+        )
+        if size < 1 or not population:
+            raise LedgerError("sample_empty", size=size, available=len(population))
+        sid = max(self.samples, default=0) + 1
+        stamp = self._stamp(at)
+        s = Sample(sid, tuple(population), tuple(sampling.draw(population, size, seed)), seed,
+                   str(actor), stamp)
+        self.samples[sid] = s
+        self._log(stamp, actor, "draw_sample", f"sample:{sid}", None,
+                  {"population": list(s.population), "sampled": list(s.sampled), "seed": seed})
+        return s
+
+    def sample_rate(self, sid: int, confidence: float = 0.95) -> RejectionRate | None:
+        """The sample's rejection rate once every sampled record is verified or rejected
+        (a sampled record that was verified, then disputed, waits again)."""
+        s = self.samples[sid]
+        statuses = [self.records[rid].status for rid in s.sampled]
+        decided = [x for x in statuses if x in ("verified", "rejected", "superseded")]
+        if len(decided) < len(statuses):
+            return None
+        rejected = sum(1 for x in statuses if x == "rejected")
+        return sampling.rejection_rate(rejected, len(statuses), confidence)
+
+    # ------------------------------------------------------------------ settlement
+    def units(self, through_period: int | None = None) -> dict[tuple[int, int, int], Units]:
+        """Paid units by (participant, line, outcome period): verified records in full, records
+        not sampled from a decided sample at its acceptance rate."""
+        accepted: dict[int, float] = {}
+        for sid, s in self.samples.items():
+            rate = self.sample_rate(sid)
+            if rate is None:
+                continue
+            for rid in s.population:
+                if rid not in s.sampled and self.records[rid].status == "entered":
+                    accepted[rid] = rate.acceptance
+        lines_of: dict[str, list[int]] = defaultdict(list)
+        for i, pay in enumerate(self.terms.contract.payments):
+            if pay.metric:
+                lines_of[pay.metric].append(i)
+        out: dict[tuple[int, int, int], Units] = {}
+        for r in sorted(self.records.values(), key=lambda x: x.id):
+            if through_period is not None and r.period > through_period:
+                continue
+            if r.status == "verified":
+                verified, sampled, acc = r.value, 0.0, 1.0
+            elif r.id in accepted:
+                verified, sampled, acc = 0.0, r.value, accepted[r.id]
+            else:
+                continue
+            for line in lines_of.get(r.metric, []):
+                key = (r.participant, line, r.period)
+                old = out.get(key)
+                if old is None:
+                    out[key] = Units(verified, sampled, acc, (r.id,))
+                else:  # one record per key and metric; two lines may share a metric
+                    out[key] = Units(old.verified + verified, old.sampled + sampled,
+                                     acc if sampled else old.acceptance, (*old.records, r.id))
+        return out
+
+    def _sample_of(self, rid: int) -> dict[str, Any] | None:
+        for sid, s in self.samples.items():
+            if rid in s.population and rid not in s.sampled:
+                rate = self.sample_rate(sid)
+                if rate is not None:
+                    return {"sample": sid, **rate.to_dict()}
+        return None
+
+    def statement(self, index: int) -> Statement:
+        """The draft statement of settlement period ``index`` (every earlier one approved)."""
+        if index in self.statements and self.statements[index].status == "approved":
+            return self.statements[index]
+        first, last = self.terms.settlement_span(index)
+        for j in range(1, index):
+            if self.statements.get(j) is None or self.statements[j].status != "approved":
+                raise LedgerError("settle_in_order", index=index, earlier=j)
+        items = compute_items(self.terms, self.units(through_period=last))
+        approved: dict[tuple[int, int, int], float] = defaultdict(float)
+        for j in range(1, index):
+            for key, amount in self.statements[j].keyed.items():
+                approved[key] += amount
+        now: dict[tuple[int, int, int], list[Item]] = defaultdict(list)
+        for it in items:
+            if it.payment_period <= last:
+                now[(it.participant, it.line, it.payment_period)].append(it)
+        keyed: dict[tuple[int, int, int], float] = {}
+        lines: list[StatementLine] = []
+        regular: dict[tuple[int, int], list[Item]] = defaultdict(list)
+        adjust: dict[tuple[int, int, int], tuple[float, list[Item]]] = {}
+        for key in sorted(set(now) | set(approved)):
+            p, line, pp = key
+            total = sum(i.amount for i in now.get(key, []))
+            if pp >= first:
+                keyed[key] = total
+                regular[(p, line)].extend(now.get(key, []))
+            else:
+                diff = total - approved.get(key, 0.0)
+                if abs(diff) >= ADJUSTMENT_THRESHOLD:
+                    keyed[key] = diff
+                    adjust[key] = (diff, now.get(key, []))
+        names = [pay.name for pay in self.terms.contract.payments]
+        for payer, share in self.terms.payers.items():
+            for (p, line), its in sorted(regular.items()):
+                lines.append(self._line(payer, share, p, names[line], "regular", its,
+                                        sum(i.amount for i in its)))
+            for (p, line, pp), (diff, its) in sorted(adjust.items()):
+                lines.append(self._line(payer, share, p, names[line], "adjustment", its, diff,
+                                        payment_periods=(pp,)))
+        st = Statement(index, first, last, lines, keyed)
+        self.statements[index] = st
+        return st
+
+    def _line(self, payer: str, share: float, pid: int, line: str, kind: str, its: list[Item],
+              amount: float, payment_periods: tuple[int, ...] | None = None) -> StatementLine:
+        p = self.participants[pid]
+        records = tuple(sorted({r for i in its for r in i.records}))
+        sample = None
+        for rid in records:
+            sample = sample or self._sample_of(rid)
+        return StatementLine(
+            payer=payer,
+            participant=pid,
+            pseudonym="anonymised" if p.anonymised else short(p.pseudonym),
+            line=line,
+            kind=kind,
+            outcome_periods=tuple(sorted({i.outcome_period for i in its})),
+            payment_periods=payment_periods or tuple(sorted({i.payment_period for i in its})),
+            records=records,
+            units=sum(i.units for i in its),
+            price=its[0].price if its else 0.0,
+            value=share * sum(i.value for i in its),
+            person_cap_cut=share * sum(i.person_cap_cut for i in its),
+            contract_cap_cut=share * sum(i.contract_cap_cut for i in its),
+            sample=sample,
+            amount=share * amount,
+            amount_ore=ore(share * amount),
+        )
+
+    def approve(self, actor: Actor, index: int, *, at: dt.datetime | None = None) -> Statement:
+        """The payer approves a settlement: it is locked, its payments are posted, and the
+        waterfall (drawdowns, delivery funding, at maturity the distributions) is posted up to
+        the end of its period. Later corrections become adjustment lines of the next one."""
+        self._allow(actor, "approve a settlement", "payer")
+        if index in self.statements and self.statements[index].status == "approved":
+            raise LedgerError("already_approved", index=index)
+        st = self.statement(index)
+        stamp = self._stamp(at)
+        st.status, st.approved_by, st.approved_at = "approved", str(actor), stamp
+        self._post_settlement(st)
+        self._post_waterfall(st.last_period)
+        self._log(stamp, actor, "approve_settlement", f"settlement:{index}", None,
+                  {"periods": [st.first_period, st.last_period],
+                   "totals": {payer: st.total_ore(payer) for payer in self.terms.payers},
+                   "lines": len(st.lines)})
+        st.audit_head = self.audit.head
+        return st
+
+    def record_delivery_costs(self, actor: Actor, period: int, amount: float,
+                              *, at: dt.datetime | None = None) -> None:
+        """The provider's delivery costs of a period, funded by the vehicle through the
+        waterfall when the settlement covering the period is approved."""
+        self._allow(actor, "record delivery costs", "provider")
+        if not 1 <= period <= self.terms.n_periods:
+            raise LedgerError("period", period=period, n=self.terms.n_periods)
+        if period <= self.posted_through:
+            raise LedgerError("costs_locked", period=period)
+        if not np.isfinite(amount) or amount < 0:
+            raise LedgerError("cost_amount", value=amount)
+        before = self.delivery_costs.get(period)
+        self.delivery_costs[period] = float(amount)
+        self._log(self._stamp(at), actor, "delivery_costs", f"costs:{period}",
+                  before, float(amount))
+
+    # ------------------------------------------------------------------ money
+    def _post_settlement(self, st: Statement) -> None:
+        fee = self.terms.contract.provider.performance_share
+        providers = [p.name for p in self.terms.contract.parties if p.role == "provider"]
+        by_payer = {payer: sum(x.amount_ore for x in st.lines if x.payer == payer)
+                    for payer in self.terms.payers}
+        for payer, amount in by_payer.items():
+            if amount >= 0:
+                self.journal.post(st.last_period, "payment", f"payer:{payer}", "vehicle", amount,
+                                  f"settlement {st.index}")
+            else:
+                self.journal.post(st.last_period, "payment", "vehicle", f"payer:{payer}",
+                                  -amount, f"settlement {st.index} (net adjustment)")
+            if fee > 0 and amount > 0 and providers:
+                self.journal.post(st.last_period, "performance", "vehicle",
+                                  f"provider:{providers[0]}", ore(fee * amount / 100),
+                                  f"settlement {st.index}")
+
+    def _waterfall_inputs(self, through: int) -> tuple[np.ndarray, np.ndarray]:
+        n = self.terms.n_periods
+        pay = np.zeros(n)
+        for p in self.journal.postings:
+            if p.kind == "payment" and p.period <= through:
+                sign = 1.0 if p.destination == "vehicle" else -1.0
+                pay[p.period - 1] += sign * p.amount / 100
+            if p.kind == "performance" and p.period <= through:
+                pay[p.period - 1] -= p.amount / 100
+        # a net clawback is set off against the following periods' payments
+        carry = 0.0
+        for t in range(n):
+            x = pay[t] + carry
+            pay[t], carry = max(x, 0.0), min(x, 0.0)
+        costs = np.array([self.delivery_costs.get(t + 1, 0.0) if t < through else 0.0
+                          for t in range(n)])
+        return costs, pay
+
+    def _post_waterfall(self, through: int) -> None:
+        costs, pay = self._waterfall_inputs(through)
+        stack = capital_stack(self.terms.prep)
+        wf = run_waterfall(stack, costs, pay[None, :])
+        fin = self.terms.contract.finance
+        investors = {t.name: t.investor for t in fin.tranches}
+        providers = [p.name for p in self.terms.contract.parties if p.role == "provider"]
+        surplus_to = (
+            {f"provider:{providers[0]}": 1.0}
+            if fin.surplus_to == "provider"
+            else {f"payer:{name}": share for name, share in self.terms.payers.items()}
+        )
+        guarantor = fin.guarantee.guarantor if fin.guarantee is not None else None
+        waterfall_postings(self.journal, stack, wf, investors, providers, guarantor, surplus_to,
+                           through, self.posted_through)
+        self.posted_through = through
+
+    # ------------------------------------------------------------------ audit
+    def verify_audit(self, expected: Head | None = None) -> ChainCheck:
+        return verify_chain(self.audit.records, expected)
+
+    def with_clock(self, clock: Callable[[], dt.datetime]) -> Ledger:
+        return replace(self, clock=clock)
