@@ -321,12 +321,12 @@ class Ledger:
         if not isinstance(value, int | float) or not np.isfinite(value):
             raise LedgerError("value_number", value=value)
         if m.kind == "time_in" and not 0 <= value <= m.units_per_period:
-            raise LedgerError("value_units", value=value, metric=metric,
-                              most=m.units_per_period)
+            raise LedgerError("value_units", value=f"{value:g}", metric=metric,
+                              most=f"{m.units_per_period:g}")
         if m.kind in ONCE and value != 1:
-            raise LedgerError("value_once", value=value, metric=metric)
+            raise LedgerError("value_once", value=f"{value:g}", metric=metric)
         if m.kind == "entries" and (value < 0 or value != int(value)):
-            raise LedgerError("value_count", value=value, metric=metric)
+            raise LedgerError("value_count", value=f"{value:g}", metric=metric)
         if not source.strip() or not reference.strip():
             raise LedgerError("evidence")
         if m.kind in ONCE:

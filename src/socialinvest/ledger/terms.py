@@ -20,7 +20,12 @@ from typing import Any
 
 from socialinvest.case.contract import Contract, Metric
 from socialinvest.case.load import LoadedCase
-from socialinvest.contract.partnership import PreparedContract, prepare_contract, prices_of
+from socialinvest.contract.partnership import (
+    PreparedContract,
+    contract_dates,
+    prepare_contract,
+    prices_of,
+)
 from socialinvest.contract.payments import Settlement
 from socialinvest.knowledge import KnowledgeBase
 from socialinvest.ledger.errors import LedgerError
@@ -100,7 +105,15 @@ class Terms:
         """The 1-based contract period a date falls in (0 before the start; n+1 after maturity)."""
         if day < self.dates[0]:
             return 0
+        if day >= self.end:
+            return self.n_periods + 1
         return bisect.bisect_right(self.dates, day)
+
+    @property
+    def end(self) -> dt.date:
+        """The day after the contract's last period."""
+        c = self.contract
+        return contract_dates(c.start_date, c.periods + 1, c.period)[-1]
 
     @property
     def n_settlements(self) -> int:
