@@ -58,8 +58,13 @@ SMALL_CONTRACT: dict[str, Any] = {
     "provider": {"delivery_costs": [5000, 5000, 5000, 5000, 2000, 2000, 2000, 2000]},
     "finance": {
         "tranches": [
-            {"name": "senior", "investor": "Bank", "kind": "senior_loan", "commitment": 12000,
-             "coupon": 0.08},
+            {
+                "name": "senior",
+                "investor": "Bank",
+                "kind": "senior_loan",
+                "commitment": 12000,
+                "coupon": 0.08,
+            },
             {"name": "equity", "investor": "Fund", "kind": "equity", "commitment": 20000},
         ]
     },
@@ -78,8 +83,9 @@ def small_case(**contract: Any) -> LoadedCase:
 
 
 def small_terms(kb: Any, settle_every: int = 2, **contract: Any) -> Terms:
-    return Terms.from_case(small_case(**contract), eligibility=CRITERIA,
-                           settle_every=settle_every, kb=kb)
+    return Terms.from_case(
+        small_case(**contract), eligibility=CRITERIA, settle_every=settle_every, kb=kb
+    )
 
 
 class Clock:
@@ -94,5 +100,12 @@ class Clock:
 
 
 def small_ledger(kb: Any, *, demo: bool = True, **contract: Any) -> Ledger:
-    return Ledger.create("small", small_terms(kb, **contract), KEYRING, PAYER, demo=demo,
-                         data_processors=["Provider"], clock=Clock())
+    return Ledger.create(
+        "small",
+        small_terms(kb, **contract),
+        KEYRING,
+        PAYER,
+        demo=demo,
+        data_processors=["Provider"],
+        clock=Clock(),
+    )

@@ -127,7 +127,10 @@ def test_verification_conflicts_and_disputes_keep_their_history(fixture_kb):
     assert ledger.units() == {}
     ledger.verify(EVALUATOR2, r.id, reason="evidence seen")
     assert [e.action for e in ledger.records[r.id].history] == [
-        "entered", "verified", "disputed", "verified"
+        "entered",
+        "verified",
+        "disputed",
+        "verified",
     ]
     assert ledger.units()[(a, 1, 2)].paid == 13
     with pytest.raises(LedgerError, match="is verified; it cannot be verified"):
@@ -150,7 +153,9 @@ def test_sample_rejection_rate_is_applied_to_the_unsampled(fixture_kb):
     for n in CPR[:3]:
         pid = ledger.enrol(PAYER, n, JAN, "2024", ELIGIBLE).id
         for q in (1, 2, 3, 4):
-            ids.append(ledger.enter_outcome(PROVIDER, pid, "in_work", q, 13, "Jobcenter", "d")[1].id)
+            ids.append(
+                ledger.enter_outcome(PROVIDER, pid, "in_work", q, 13, "Jobcenter", "d")[1].id
+            )
     s = ledger.draw_sample(EVALUATOR, 4, seed=7)
     assert len(s.sampled) == 4 and set(s.sampled) <= set(ids) and s.population == tuple(ids)
     assert ledger.draw_sample.__self__ is ledger

@@ -19,7 +19,7 @@ CPR = synthetic_numbers(3, seed=5)
 
 
 def _enter(ledger, pid, metric, period, value, ref="doc"):
-    kind, record = ledger.enter_outcome(PROVIDER, pid, metric, period, value, "Jobcenter", ref)
+    _kind, record = ledger.enter_outcome(PROVIDER, pid, metric, period, value, "Jobcenter", ref)
     return record
 
 
@@ -97,7 +97,7 @@ def test_small_partnership_by_hand(fixture_kb):
     assert a_q4.value == pytest.approx(1950)
     assert a_q4.person_cap_cut == pytest.approx(850)
     assert a_q4.contract_cap_cut == pytest.approx(1100 - 1100 * f)
-    assert s3.total_ore() == round((4000 - 750) * 100)
+    assert s3.total_ore() == ((4000 - 750) * 100)
     ledger.approve(PAYER, 3)
     # the payer has paid 21,750 + 3,250 = 25,000: exactly the contract cap
     assert -ledger.journal.balances()["payer:Kommune"] == 25000 * 100
@@ -127,8 +127,9 @@ def test_settlements_go_in_order(fixture_kb):
 
 def test_indexation_uses_the_outcome_period(fixture_kb):
     # 8 % a year, quarterly: the value of quarter t (0-based) is × 1.08^(t/4)
-    ledger = small_ledger(fixture_kb, indexation=0.08, person_cap=None, contract_cap=None,
-                          lag_periods=0)
+    ledger = small_ledger(
+        fixture_kb, indexation=0.08, person_cap=None, contract_cap=None, lag_periods=0
+    )
     pid = ledger.enrol(PAYER, CPR[0], dt.date(2024, 1, 2), "2024", ELIGIBLE).id
     rid = _enter(ledger, pid, "in_work", 3, 13).id
     ledger.verify(EVALUATOR, rid)

@@ -210,7 +210,9 @@ class Keyring:
         mac = hmac.new(key.secret, f"{partnership}:{digits}".encode(), hashlib.sha256)
         return f"{key.id}:{mac.hexdigest()}"
 
-    def pseudonym(self, partnership: str, number: str, *, demo: bool = False, where: str = "") -> str:
+    def pseudonym(
+        self, partnership: str, number: str, *, demo: bool = False, where: str = ""
+    ) -> str:
         """The pseudonym of a CPR number in a partnership, under the current key."""
         return self._mac(self.current, partnership, normalise(number, demo=demo, where=where))
 

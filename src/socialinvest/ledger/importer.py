@@ -43,8 +43,12 @@ class RowError:
     values: dict[str, Any] = field(default_factory=dict)
 
     def message(self, lang: str = "en") -> str:
-        return text(lang, "ledger_row", line=self.line,
-                    reason=text(lang, "ledger_" + self.key, **self.values))
+        return text(
+            lang,
+            "ledger_row",
+            line=self.line,
+            reason=text(lang, "ledger_" + self.key, **self.values),
+        )
 
 
 class ImportRefused(LedgerError):
@@ -54,13 +58,22 @@ class ImportRefused(LedgerError):
         self.errors = errors
         listed = "; ".join(e.message("en") for e in errors[:MAX_LISTED])
         more = len(errors) - MAX_LISTED
-        super().__init__("import_refused", file=file, count=len(errors),
-                         rows=listed + (f"; … {more} more" if more > 0 else ""))
+        super().__init__(
+            "import_refused",
+            file=file,
+            count=len(errors),
+            rows=listed + (f"; … {more} more" if more > 0 else ""),
+        )
 
     def message_in(self, lang: str) -> str:
         listed = "; ".join(e.message(lang) for e in self.errors[:MAX_LISTED])
-        return text(lang, "ledger_import_refused", file=self.values["file"],
-                    count=len(self.errors), rows=listed)
+        return text(
+            lang,
+            "ledger_import_refused",
+            file=self.values["file"],
+            count=len(self.errors),
+            rows=listed,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,8 +121,10 @@ def read_rows(path: Path, data: bytes) -> tuple[list[str], list[tuple[int, list[
         except Exception:
             raise LedgerError("import_unreadable", file=name, kind="XLSX") from None
         sheet = book.worksheets[0]
-        table = [(i, [_cell(v) for v in row])
-                 for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        table = [
+            (i, [_cell(v) for v in row])
+            for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
         book.close()
     else:
         try:
@@ -173,8 +188,9 @@ def import_outcomes(
     header, rows = read_rows(path, data)
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise LedgerError("import_column", file=name, column=unknown[0],
-                          expected=", ".join(COLUMNS))
+        raise LedgerError(
+            "import_column", file=name, column=unknown[0], expected=", ".join(COLUMNS)
+        )
     who = [c for c in ("participant", "cpr") if c in header]
     when = [c for c in ("period", "date") if c in header]
     needed = ["metric", "value", "source", "reference"]
@@ -218,13 +234,16 @@ def import_outcomes(
             value = _number(get("value"))
             if value is None:
                 raise LedgerError("import_value", value=get("value"))
-            kind, _ = ledger.check_outcome(pid, metric, period, value, get("source"),
-                                           get("reference"), as_of=as_of)
+            kind, _ = ledger.check_outcome(
+                pid, metric, period, value, get("source"), get("reference"), as_of=as_of
+            )
             key = (pid, metric, period)
             if key in seen and seen[key][1] != value:
                 raise LedgerError("import_contradicts_row", other=seen[key][0])
             if metric in ledger.terms.contract.metrics and ledger.terms.metric(metric).kind in (
-                "entry", "sustained", "state_at"
+                "entry",
+                "sustained",
+                "state_at",
             ):
                 first = once_seen.setdefault((pid, metric), (line, period))
                 if first[1] != period:
@@ -245,8 +264,18 @@ def import_outcomes(
     flagged: list[int] = []
     unchanged = len(rows) - len(checked)
     for _line, pid, metric, period, value, source, reference in checked:
-        kind, record = ledger.enter_outcome(actor, pid, metric, period, value, source, reference,
-                                            at=at, as_of=as_of, import_id=digest)
+        kind, record = ledger.enter_outcome(
+            actor,
+            pid,
+            metric,
+            period,
+            value,
+            source,
+            reference,
+            at=at,
+            as_of=as_of,
+            import_id=digest,
+        )
         if kind == "unchanged":
             unchanged += 1
         else:
@@ -254,10 +283,23 @@ def import_outcomes(
             if kind == "conflict":
                 flagged.append(record.id)
     stamp = ledger._stamp(at)
-    done = ImportRecord(digest, name, len(rows), tuple(created), tuple(flagged), unchanged,
-                        str(actor), stamp)
+    done = ImportRecord(
+        digest, name, len(rows), tuple(created), tuple(flagged), unchanged, str(actor), stamp
+    )
     ledger.imports[digest] = done
-    ledger._log(stamp, actor, "import", f"import:{digest[:16]}", None,
-                {"file": name, "sha256": digest, "rows": len(rows), "created": len(created),
-                 "flagged": list(flagged), "unchanged": unchanged})
+    ledger._log(
+        stamp,
+        actor,
+        "import",
+        f"import:{digest[:16]}",
+        None,
+        {
+            "file": name,
+            "sha256": digest,
+            "rows": len(rows),
+            "created": len(created),
+            "flagged": list(flagged),
+            "unchanged": unchanged,
+        },
+    )
     return ImportResult(digest, name, len(rows), tuple(created), tuple(flagged), unchanged)

@@ -79,6 +79,7 @@ class Statement:
     approved_by: str | None = None
     approved_at: str | None = None
     audit_head: Head | None = None  # the chain's head when approved (keep it elsewhere too)
+    setoff: dict[str, int] = field(default_factory=dict)  # payer → clawback carried on (øre)
 
     def total_ore(self, payer: str | None = None) -> int:
         return sum(x.amount_ore for x in self.lines if payer is None or x.payer == payer)
@@ -97,8 +98,10 @@ class Statement:
             "approved_by": self.approved_by,
             "approved_at": self.approved_at,
             "payers": {
-                name: {"total": sum(x.amount_ore for x in lines) / 100,
-                       "lines": [x.to_dict() for x in lines]}
+                name: {
+                    "total": sum(x.amount_ore for x in lines) / 100,
+                    "lines": [x.to_dict() for x in lines],
+                }
                 for name, lines in self.by_payer().items()
             },
         }
@@ -119,6 +122,9 @@ class Ledger:
     delivery_costs: dict[int, float] = field(default_factory=dict)  # period → kr.
     journal: Journal = field(default_factory=Journal)
     posted_through: int = 0  # the waterfall is posted for periods 1 … this
+    setoff: dict[str, int] = field(
+        default_factory=dict
+    )  # payer → clawback still to set off (øre ≤ 0)
     audit: AuditChain = field(default_factory=AuditChain)
     clock: Callable[[], dt.datetime] = _now
 
@@ -168,13 +174,23 @@ class Ledger:
         clock: Callable[[], dt.datetime] = _now,
     ) -> Ledger:
         if actor.role != "payer":
-            raise LedgerError("role", user=actor.user, role=actor.role, action="create",
-                              roles="payer")
+            raise LedgerError(
+                "role", user=actor.user, role=actor.role, action="create", roles="payer"
+            )
         ledger = cls(partnership, terms, keyring, demo, frozenset(data_processors), clock=clock)
-        ledger._log(ledger._stamp(at), actor, "create", f"partnership:{partnership}", None,
-                    {**terms.describe(), "demo": demo,
-                     "data_processors": sorted(ledger.data_processors),
-                     "key_id": keyring.current.id})
+        ledger._log(
+            ledger._stamp(at),
+            actor,
+            "create",
+            f"partnership:{partnership}",
+            None,
+            {
+                **terms.describe(),
+                "demo": demo,
+                "data_processors": sorted(ledger.data_processors),
+                "key_id": keyring.current.id,
+            },
+        )
         return ledger
 
     # ------------------------------------------------------------------ participants
@@ -194,17 +210,25 @@ class Ledger:
         candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
         for p in self.participants.values():
             if p.pseudonym in candidates:
-                raise LedgerError("duplicate", where=f"{where}: " if where else "",
-                                  participant=p.id)
+                raise LedgerError(
+                    "duplicate", where=f"{where}: " if where else "", participant=p.id
+                )
         period = self.terms.period_of(enrolled)
         if not 1 <= period <= self.terms.n_periods:
-            raise LedgerError("enrol_date", date=enrolled.isoformat(),
-                              first=self.terms.dates[0].isoformat(), n=self.terms.n_periods)
+            raise LedgerError(
+                "enrol_date",
+                date=enrolled.isoformat(),
+                first=self.terms.dates[0].isoformat(),
+                n=self.terms.n_periods,
+            )
         criteria = set(self.terms.eligibility)
         if set(eligibility) != criteria:
             missing = sorted(criteria - set(eligibility)) or sorted(set(eligibility) - criteria)
-            raise LedgerError("eligibility_keys", criterion=missing[0],
-                              expected=", ".join(self.terms.eligibility) or "none")
+            raise LedgerError(
+                "eligibility_keys",
+                criterion=missing[0],
+                expected=", ".join(self.terms.eligibility) or "none",
+            )
         unmet = [k for k in self.terms.eligibility if not eligibility[k]]
         if unmet:
             raise LedgerError("not_eligible", criterion=unmet[0])
@@ -229,8 +253,9 @@ class Ledger:
         candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
         return next((p for p in self.participants.values() if p.pseudonym in candidates), None)
 
-    def exit(self, actor: Actor, pid: int, day: dt.date, reason: str,
-             *, at: dt.datetime | None = None) -> Participant:
+    def exit(
+        self, actor: Actor, pid: int, day: dt.date, reason: str, *, at: dt.datetime | None = None
+    ) -> Participant:
         self._may_enrol(actor, "exit")
         p = self._participant(pid)
         if p.status != "active":
@@ -242,8 +267,9 @@ class Ledger:
         self._log(self._stamp(at), actor, "exit", f"participant:{pid}", before, p.audit_view())
         return p
 
-    def withdraw(self, actor: Actor, pid: int, day: dt.date,
-                 *, at: dt.datetime | None = None) -> Participant:
+    def withdraw(
+        self, actor: Actor, pid: int, day: dt.date, *, at: dt.datetime | None = None
+    ) -> Participant:
         """The citizen withdraws: no outcome after ``day`` may be recorded; earlier ones stay."""
         self._may_enrol(actor, "withdraw")
         p = self._participant(pid)
@@ -251,12 +277,12 @@ class Ledger:
             raise LedgerError("not_active", participant=pid, status=p.status)
         before = p.audit_view()
         p.status, p.withdrawn = "withdrawn", day
-        self._log(self._stamp(at), actor, "withdraw", f"participant:{pid}", before,
-                  p.audit_view())
+        self._log(self._stamp(at), actor, "withdraw", f"participant:{pid}", before, p.audit_view())
         return p
 
-    def anonymise(self, actor: Actor, pid: int, day: dt.date,
-                  *, at: dt.datetime | None = None) -> Participant:
+    def anonymise(
+        self, actor: Actor, pid: int, day: dt.date, *, at: dt.datetime | None = None
+    ) -> Participant:
         """Replace the pseudonym by a random value nothing links to the person; every record,
         statement, posting and audit record stays (they name the participant by id only)."""
         self._may_enrol(actor, "anonymise")
@@ -266,12 +292,10 @@ class Ledger:
         before = p.audit_view()
         p.pseudonym = "anon:" + os.urandom(32).hex()
         p.anonymised = day
-        self._log(self._stamp(at), actor, "anonymise", f"participant:{pid}", before,
-                  p.audit_view())
+        self._log(self._stamp(at), actor, "anonymise", f"participant:{pid}", before, p.audit_view())
         return p
 
-    def rekey(self, actor: Actor, mapping: dict[str, str],
-              *, at: dt.datetime | None = None) -> int:
+    def rekey(self, actor: Actor, mapping: dict[str, str], *, at: dt.datetime | None = None) -> int:
         """Apply a rotation mapping (old pseudonym → new, from ``Keyring.rekey_mapping``);
         returns how many participants were re-keyed."""
         self._may_enrol(actor, "rekey")
@@ -280,26 +304,38 @@ class Ledger:
             if p.pseudonym in mapping:
                 p.pseudonym = mapping[p.pseudonym]
                 changed += 1
-        self._log(self._stamp(at), actor, "rekey", f"partnership:{self.partnership}", None,
-                  {"key_id": self.keyring.current.id, "participants": changed})
+        self._log(
+            self._stamp(at),
+            actor,
+            "rekey",
+            f"partnership:{self.partnership}",
+            None,
+            {"key_id": self.keyring.current.id, "participants": changed},
+        )
         return changed
 
     # ------------------------------------------------------------------ outcome records
     def _current(self, key: tuple[int, str, int]) -> OutcomeRecord | None:
-        return next(
-            (r for r in self.records.values() if r.key == key and r.status in ACTIVE), None
-        )
+        return next((r for r in self.records.values() if r.key == key and r.status in ACTIVE), None)
 
     def check_outcome(
-        self, participant: int, metric: str, period: int, value: float, source: str,
-        reference: str, *, as_of: int | None = None,
+        self,
+        participant: int,
+        metric: str,
+        period: int,
+        value: float,
+        source: str,
+        reference: str,
+        *,
+        as_of: int | None = None,
     ) -> tuple[str, OutcomeRecord | None]:
         """Check one outcome without changing anything: ("new", None), ("unchanged", record)
         or ("conflict", the record it contradicts); a LedgerError says what is wrong."""
         p = self._participant(participant)
         if metric not in self.terms.contract.metrics:
-            raise LedgerError("no_metric", metric=metric,
-                              metrics=", ".join(self.terms.contract.metrics))
+            raise LedgerError(
+                "no_metric", metric=metric, metrics=", ".join(self.terms.contract.metrics)
+            )
         m = self.terms.metric(metric)
         if not isinstance(period, int) or not 1 <= period <= self.terms.n_periods:
             raise LedgerError("period", period=period, n=self.terms.n_periods)
@@ -307,22 +343,29 @@ class Ledger:
             raise LedgerError("period_future", period=period, now=as_of)
         relative = period - p.intake_period + 1
         if relative < 1:
-            raise LedgerError("before_intake", period=period, participant=participant,
-                              intake=p.intake_period)
+            raise LedgerError(
+                "before_intake", period=period, participant=participant, intake=p.intake_period
+            )
         if m.window is not None and not m.window.first <= relative <= m.window.last:
-            raise LedgerError("window", period=period, metric=metric, first=m.window.first,
-                              last=m.window.last)
+            raise LedgerError(
+                "window", period=period, metric=metric, first=m.window.first, last=m.window.last
+            )
         if m.kind == "state_at" and relative != m.at:
-            raise LedgerError("state_at", period=period, metric=metric, at=m.at,
-                              expected=p.intake_period + (m.at or 1) - 1)
+            raise LedgerError(
+                "state_at",
+                period=period,
+                metric=metric,
+                at=m.at,
+                expected=p.intake_period + (m.at or 1) - 1,
+            )
         if p.withdrawn is not None and period > self.terms.period_of(p.withdrawn):
-            raise LedgerError("withdrawn", participant=participant,
-                              date=p.withdrawn.isoformat())
+            raise LedgerError("withdrawn", participant=participant, date=p.withdrawn.isoformat())
         if not isinstance(value, int | float) or not np.isfinite(value):
             raise LedgerError("value_number", value=value)
         if m.kind == "time_in" and not 0 <= value <= m.units_per_period:
-            raise LedgerError("value_units", value=f"{value:g}", metric=metric,
-                              most=f"{m.units_per_period:g}")
+            raise LedgerError(
+                "value_units", value=f"{value:g}", metric=metric, most=f"{m.units_per_period:g}"
+            )
         if m.kind in ONCE and value != 1:
             raise LedgerError("value_once", value=f"{value:g}", metric=metric)
         if m.kind == "entries" and (value < 0 or value != int(value)):
@@ -331,22 +374,31 @@ class Ledger:
             raise LedgerError("evidence")
         if m.kind in ONCE:
             other = next(
-                (r for r in self.records.values()
-                 if r.participant == participant and r.metric == metric
-                 and r.period != period and r.status in (*ACTIVE, "conflict")),
+                (
+                    r
+                    for r in self.records.values()
+                    if r.participant == participant
+                    and r.metric == metric
+                    and r.period != period
+                    and r.status in (*ACTIVE, "conflict")
+                ),
                 None,
             )
             if other is not None:
-                raise LedgerError("once", participant=participant, metric=metric,
-                                  period=other.period)
+                raise LedgerError(
+                    "once", participant=participant, metric=metric, period=other.period
+                )
         current = self._current((participant, metric, period))
         if current is None:
             return ("new", None)
         if current.value == value:
             return ("unchanged", current)
         open_conflict = next(
-            (r for r in self.records.values()
-             if r.conflicts_with == current.id and r.status == "conflict" and r.value == value),
+            (
+                r
+                for r in self.records.values()
+                if r.conflicts_with == current.id and r.status == "conflict" and r.value == value
+            ),
             None,
         )
         if open_conflict is not None:
@@ -354,15 +406,25 @@ class Ledger:
         return ("conflict", current)
 
     def enter_outcome(
-        self, actor: Actor, participant: int, metric: str, period: int, value: float,
-        source: str, reference: str, *, at: dt.datetime | None = None,
-        as_of: int | None = None, import_id: str | None = None,
+        self,
+        actor: Actor,
+        participant: int,
+        metric: str,
+        period: int,
+        value: float,
+        source: str,
+        reference: str,
+        *,
+        at: dt.datetime | None = None,
+        as_of: int | None = None,
+        import_id: str | None = None,
     ) -> tuple[str, OutcomeRecord]:
         """Record an outcome: ("new", record), ("unchanged", the existing record) or
         ("conflict", a new record flagged for the evaluator; the earlier value is kept)."""
         self._allow(actor, "enter outcomes", "provider", "payer")
-        kind, existing = self.check_outcome(participant, metric, period, value, source,
-                                            reference, as_of=as_of)
+        kind, existing = self.check_outcome(
+            participant, metric, period, value, source, reference, as_of=as_of
+        )
         if kind == "unchanged":
             assert existing is not None
             return (kind, existing)
@@ -370,17 +432,31 @@ class Ledger:
         rid = max(self.records, default=0) + 1
         status: RecordStatus = "conflict" if kind == "conflict" else "entered"
         r = OutcomeRecord(
-            id=rid, participant=participant, metric=metric, period=period, value=float(value),
-            evidence=Evidence(source.strip(), reference.strip(), actor.user), status=status,
-            conflicts_with=existing.id if existing is not None else None, import_id=import_id,
+            id=rid,
+            participant=participant,
+            metric=metric,
+            period=period,
+            value=float(value),
+            evidence=Evidence(source.strip(), reference.strip(), actor.user),
+            status=status,
+            conflicts_with=existing.id if existing is not None else None,
+            import_id=import_id,
             history=[RecordEvent(stamp, str(actor), "entered", status)],
         )
         self.records[rid] = r
         self._log(stamp, actor, "enter_outcome", f"record:{rid}", None, r.audit_view())
         return (kind, r)
 
-    def _decide(self, actor: Actor, rid: int, action: str, to: RecordStatus,
-                reason: str | None, at: dt.datetime | None, allowed: tuple[str, ...]) -> OutcomeRecord:
+    def _decide(
+        self,
+        actor: Actor,
+        rid: int,
+        action: str,
+        to: RecordStatus,
+        reason: str | None,
+        at: dt.datetime | None,
+        allowed: tuple[str, ...],
+    ) -> OutcomeRecord:
         r = self._record(rid)
         if r.status not in allowed:
             raise LedgerError("record_status", record=rid, status=r.status, action=action)
@@ -394,8 +470,9 @@ class Ledger:
             if old.status in ACTIVE:
                 ob = old.audit_view()
                 old.status = "superseded"
-                old.history.append(RecordEvent(stamp, str(actor), "superseded", "superseded",
-                                               f"record {rid}"))
+                old.history.append(
+                    RecordEvent(stamp, str(actor), "superseded", "superseded", f"record {rid}")
+                )
                 self._log(stamp, actor, "supersede", f"record:{old.id}", ob, old.audit_view())
         return r
 
@@ -404,54 +481,79 @@ class Ledger:
         if self._record(rid).evidence.entered_by == actor.user:
             raise LedgerError("own_record", user=actor.user, record=rid)
 
-    def verify(self, actor: Actor, rid: int, *, reason: str | None = None,
-               at: dt.datetime | None = None) -> OutcomeRecord:
+    def verify(
+        self, actor: Actor, rid: int, *, reason: str | None = None, at: dt.datetime | None = None
+    ) -> OutcomeRecord:
         self._evaluator(actor, rid, "verify")
-        return self._decide(actor, rid, "verified", "verified", reason, at,
-                            ("entered", "disputed", "conflict"))
+        return self._decide(
+            actor, rid, "verified", "verified", reason, at, ("entered", "disputed", "conflict")
+        )
 
-    def reject(self, actor: Actor, rid: int, reason: str,
-               *, at: dt.datetime | None = None) -> OutcomeRecord:
+    def reject(
+        self, actor: Actor, rid: int, reason: str, *, at: dt.datetime | None = None
+    ) -> OutcomeRecord:
         self._evaluator(actor, rid, "reject")
         if not reason.strip():
             raise LedgerError("reason")
-        return self._decide(actor, rid, "rejected", "rejected", reason, at,
-                            ("entered", "disputed", "conflict"))
+        return self._decide(
+            actor, rid, "rejected", "rejected", reason, at, ("entered", "disputed", "conflict")
+        )
 
-    def dispute(self, actor: Actor, rid: int, reason: str,
-                *, at: dt.datetime | None = None) -> OutcomeRecord:
+    def dispute(
+        self, actor: Actor, rid: int, reason: str, *, at: dt.datetime | None = None
+    ) -> OutcomeRecord:
         """A payer or the evaluator disputes a record: it is not paid until the evaluator
         verifies or rejects it again; its history keeps every step."""
         self._allow(actor, "dispute", "payer", "evaluator")
         if not reason.strip():
             raise LedgerError("reason")
-        return self._decide(actor, rid, "disputed", "disputed", reason, at,
-                            ("entered", "verified"))
+        return self._decide(actor, rid, "disputed", "disputed", reason, at, ("entered", "verified"))
 
     # ------------------------------------------------------------------ samples
     def _in_a_sample(self) -> set[int]:
         return {rid for s in self.samples.values() for rid in s.population}
 
-    def draw_sample(self, actor: Actor, size: int, seed: int, *, through_period: int | None = None,
-                    at: dt.datetime | None = None) -> Sample:
+    def draw_sample(
+        self,
+        actor: Actor,
+        size: int,
+        seed: int,
+        *,
+        through_period: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> Sample:
         """Draw ``size`` of the records awaiting verification (outcome periods up to
         ``through_period``) that belong to no earlier sample."""
         self._allow(actor, "draw a sample", "evaluator")
         taken = self._in_a_sample()
         population = sorted(
-            r.id for r in self.records.values()
-            if r.status == "entered" and r.id not in taken
+            r.id
+            for r in self.records.values()
+            if r.status == "entered"
+            and r.id not in taken
             and (through_period is None or r.period <= through_period)
         )
         if size < 1 or not population:
             raise LedgerError("sample_empty", size=size, available=len(population))
         sid = max(self.samples, default=0) + 1
         stamp = self._stamp(at)
-        s = Sample(sid, tuple(population), tuple(sampling.draw(population, size, seed)), seed,
-                   str(actor), stamp)
+        s = Sample(
+            sid,
+            tuple(population),
+            tuple(sampling.draw(population, size, seed)),
+            seed,
+            str(actor),
+            stamp,
+        )
         self.samples[sid] = s
-        self._log(stamp, actor, "draw_sample", f"sample:{sid}", None,
-                  {"population": list(s.population), "sampled": list(s.sampled), "seed": seed})
+        self._log(
+            stamp,
+            actor,
+            "draw_sample",
+            f"sample:{sid}",
+            None,
+            {"population": list(s.population), "sampled": list(s.sampled), "seed": seed},
+        )
         return s
 
     def sample_rate(self, sid: int, confidence: float = 0.95) -> RejectionRate | None:
@@ -497,8 +599,12 @@ class Ledger:
                 if old is None:
                     out[key] = Units(verified, sampled, acc, (r.id,))
                 else:  # one record per key and metric; two lines may share a metric
-                    out[key] = Units(old.verified + verified, old.sampled + sampled,
-                                     acc if sampled else old.acceptance, (*old.records, r.id))
+                    out[key] = Units(
+                        old.verified + verified,
+                        old.sampled + sampled,
+                        acc if sampled else old.acceptance,
+                        (*old.records, r.id),
+                    )
         return out
 
     def _sample_of(self, rid: int) -> dict[str, Any] | None:
@@ -544,17 +650,32 @@ class Ledger:
         names = [pay.name for pay in self.terms.contract.payments]
         for payer, share in self.terms.payers.items():
             for (p, line), its in sorted(regular.items()):
-                lines.append(self._line(payer, share, p, names[line], "regular", its,
-                                        sum(i.amount for i in its)))
+                lines.append(
+                    self._line(
+                        payer, share, p, names[line], "regular", its, sum(i.amount for i in its)
+                    )
+                )
             for (p, line, pp), (diff, its) in sorted(adjust.items()):
-                lines.append(self._line(payer, share, p, names[line], "adjustment", its, diff,
-                                        payment_periods=(pp,)))
+                lines.append(
+                    self._line(
+                        payer, share, p, names[line], "adjustment", its, diff, payment_periods=(pp,)
+                    )
+                )
         st = Statement(index, first, last, lines, keyed)
         self.statements[index] = st
         return st
 
-    def _line(self, payer: str, share: float, pid: int, line: str, kind: str, its: list[Item],
-              amount: float, payment_periods: tuple[int, ...] | None = None) -> StatementLine:
+    def _line(
+        self,
+        payer: str,
+        share: float,
+        pid: int,
+        line: str,
+        kind: str,
+        its: list[Item],
+        amount: float,
+        payment_periods: tuple[int, ...] | None = None,
+    ) -> StatementLine:
         p = self.participants[pid]
         records = tuple(sorted({r for i in its for r in i.records}))
         sample = None
@@ -591,15 +712,24 @@ class Ledger:
         st.status, st.approved_by, st.approved_at = "approved", str(actor), stamp
         self._post_settlement(st)
         self._post_waterfall(st.last_period)
-        self._log(stamp, actor, "approve_settlement", f"settlement:{index}", None,
-                  {"periods": [st.first_period, st.last_period],
-                   "totals": {payer: st.total_ore(payer) for payer in self.terms.payers},
-                   "lines": len(st.lines)})
+        self._log(
+            stamp,
+            actor,
+            "approve_settlement",
+            f"settlement:{index}",
+            None,
+            {
+                "periods": [st.first_period, st.last_period],
+                "totals": {payer: st.total_ore(payer) for payer in self.terms.payers},
+                "lines": len(st.lines),
+            },
+        )
         st.audit_head = self.audit.head
         return st
 
-    def record_delivery_costs(self, actor: Actor, period: int, amount: float,
-                              *, at: dt.datetime | None = None) -> None:
+    def record_delivery_costs(
+        self, actor: Actor, period: int, amount: float, *, at: dt.datetime | None = None
+    ) -> None:
         """The provider's delivery costs of a period, funded by the vehicle through the
         waterfall when the settlement covering the period is approved."""
         self._allow(actor, "record delivery costs", "provider")
@@ -611,43 +741,55 @@ class Ledger:
             raise LedgerError("cost_amount", value=amount)
         before = self.delivery_costs.get(period)
         self.delivery_costs[period] = float(amount)
-        self._log(self._stamp(at), actor, "delivery_costs", f"costs:{period}",
-                  before, float(amount))
+        self._log(
+            self._stamp(at), actor, "delivery_costs", f"costs:{period}", before, float(amount)
+        )
 
     # ------------------------------------------------------------------ money
     def _post_settlement(self, st: Statement) -> None:
         fee = self.terms.contract.provider.performance_share
         providers = [p.name for p in self.terms.contract.parties if p.role == "provider"]
-        by_payer = {payer: sum(x.amount_ore for x in st.lines if x.payer == payer)
-                    for payer in self.terms.payers}
-        for payer, amount in by_payer.items():
-            if amount >= 0:
-                self.journal.post(st.last_period, "payment", f"payer:{payer}", "vehicle", amount,
-                                  f"settlement {st.index}")
-            else:
-                self.journal.post(st.last_period, "payment", "vehicle", f"payer:{payer}",
-                                  -amount, f"settlement {st.index} (net adjustment)")
-            if fee > 0 and amount > 0 and providers:
-                self.journal.post(st.last_period, "performance", "vehicle",
-                                  f"provider:{providers[0]}", ore(fee * amount / 100),
-                                  f"settlement {st.index}")
+        by_payer = {
+            payer: sum(x.amount_ore for x in st.lines if x.payer == payer)
+            for payer in self.terms.payers
+        }
+        for payer, due in by_payer.items():
+            # a net clawback is set off against the payer's next payments (the vehicle may have
+            # spent the money on delivery already); what is still owed at maturity is reported
+            amount = due + self.setoff.get(payer, 0)
+            self.setoff[payer] = min(amount, 0)
+            st.setoff[payer] = self.setoff[payer]
+            if amount <= 0:
+                continue
+            self.journal.post(
+                st.last_period,
+                "payment",
+                f"payer:{payer}",
+                "vehicle",
+                amount,
+                f"settlement {st.index}",
+            )
+            if fee > 0 and providers:
+                self.journal.post(
+                    st.last_period,
+                    "performance",
+                    "vehicle",
+                    f"provider:{providers[0]}",
+                    ore(fee * amount / 100),
+                    f"settlement {st.index}",
+                )
 
     def _waterfall_inputs(self, through: int) -> tuple[np.ndarray, np.ndarray]:
         n = self.terms.n_periods
         pay = np.zeros(n)
         for p in self.journal.postings:
             if p.kind == "payment" and p.period <= through:
-                sign = 1.0 if p.destination == "vehicle" else -1.0
-                pay[p.period - 1] += sign * p.amount / 100
+                pay[p.period - 1] += p.amount / 100
             if p.kind == "performance" and p.period <= through:
                 pay[p.period - 1] -= p.amount / 100
-        # a net clawback is set off against the following periods' payments
-        carry = 0.0
-        for t in range(n):
-            x = pay[t] + carry
-            pay[t], carry = max(x, 0.0), min(x, 0.0)
-        costs = np.array([self.delivery_costs.get(t + 1, 0.0) if t < through else 0.0
-                          for t in range(n)])
+        costs = np.array(
+            [self.delivery_costs.get(t + 1, 0.0) if t < through else 0.0 for t in range(n)]
+        )
         return costs, pay
 
     def _post_waterfall(self, through: int) -> None:
@@ -663,8 +805,17 @@ class Ledger:
             else {f"payer:{name}": share for name, share in self.terms.payers.items()}
         )
         guarantor = fin.guarantee.guarantor if fin.guarantee is not None else None
-        waterfall_postings(self.journal, stack, wf, investors, providers, guarantor, surplus_to,
-                           through, self.posted_through)
+        waterfall_postings(
+            self.journal,
+            stack,
+            wf,
+            investors,
+            providers,
+            guarantor,
+            surplus_to,
+            through,
+            self.posted_through,
+        )
         self.posted_through = through
 
     # ------------------------------------------------------------------ audit

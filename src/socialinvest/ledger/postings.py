@@ -73,7 +73,9 @@ class Journal:
             raise LedgerError("posting_same_account", account=source)
         if amount == 0:
             return None
-        p = Posting(len(self.postings) + 1, period, kind, source, destination, int(amount), reference)
+        p = Posting(
+            len(self.postings) + 1, period, kind, source, destination, int(amount), reference
+        )
         self.postings.append(p)
         return p
 
@@ -148,14 +150,17 @@ def waterfall_postings(
         last: Posting | None = None
         for k, tranche in enumerate(stack.tranches):
             received = float(waterfall.interest_paid[0, k] + waterfall.principal_paid[0, k])
-            last = journal.post(
-                period,
-                "distribution",
-                "vehicle",
-                f"investor:{investors[tranche.name]}",
-                ore(received),
-                f"waterfall {tranche.name}",
-            ) or last
+            last = (
+                journal.post(
+                    period,
+                    "distribution",
+                    "vehicle",
+                    f"investor:{investors[tranche.name]}",
+                    ore(received),
+                    f"waterfall {tranche.name}",
+                )
+                or last
+            )
             if guarantor is not None:
                 journal.post(
                     period,
@@ -169,8 +174,13 @@ def waterfall_postings(
         if left < 0 and last is not None:
             # rounding: the last distribution was a few øre too large
             journal.postings[last.seq - 1] = Posting(
-                last.seq, last.period, last.kind, last.source, last.destination,
-                last.amount + left, last.reference,
+                last.seq,
+                last.period,
+                last.kind,
+                last.source,
+                last.destination,
+                last.amount + left,
+                last.reference,
             )
             left = 0
         accounts = list(surplus_to)

@@ -48,7 +48,8 @@ class Participant:
         """The fields an audit record keeps: everything but the pseudonym (so anonymisation
         never has to touch the audit trail)."""
         d = {k: v for k, v in asdict(self).items() if k != "pseudonym"}
-        return _jsonable(d)
+        out: dict[str, Any] = _jsonable(d)
+        return out
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class OutcomeRecord:
     def audit_view(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("history")
-        return _jsonable(d)
+        out: dict[str, Any] = _jsonable(d)
+        return out
 
 
 @dataclass(frozen=True)

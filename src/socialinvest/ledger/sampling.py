@@ -14,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 def clopper_pearson(rejected: int, sampled: int, confidence: float = 0.95) -> tuple[float, float]:
     """The exact two-sided interval of a binomial proportion k / n."""
     if sampled <= 0:
         return (0.0, 1.0)
+    from scipy import stats  # type: ignore[import-untyped,unused-ignore]
+
     alpha = 1.0 - confidence
     k, n = rejected, sampled
     lo = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))

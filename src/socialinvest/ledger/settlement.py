@@ -104,8 +104,9 @@ def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> lis
     indexed = value * index  # [N, L, T]
     person = indexed.sum(axis=1)  # [N, T]
     capped = person if c.person_cap is None else cap_in_time_order(person, c.person_cap)
-    line_share = np.divide(indexed, person[:, None, :], out=np.zeros_like(indexed),
-                           where=person[:, None, :] > 0)
+    line_share = np.divide(
+        indexed, person[:, None, :], out=np.zeros_like(indexed), where=person[:, None, :] > 0
+    )
     after_person = capped[:, None, :] * line_share  # [N, L, T]
     total = capped.sum(axis=0)  # [T]
     after_contract = total if c.contract_cap is None else cap_in_time_order(total, c.contract_cap)

@@ -1,0 +1,118 @@
+"""The audit trail's hash chain: any altered, deleted or reordered record is found and named."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+
+from socialinvest.ledger.audit import GENESIS, AuditChain, AuditRecord, canonical, verify_chain
+from socialinvest.ledger.cpr import synthetic_numbers
+
+from .ledger_support import ELIGIBLE, EVALUATOR, PAYER, PROVIDER, small_ledger
+
+
+def _chain(n: int = 6) -> AuditChain:
+    chain = AuditChain()
+    for i in range(n):
+        chain.append(
+            f"2024-01-0{i + 1}T10:00:00+00:00",
+            "eva",
+            "verify",
+            f"record:{i}",
+            {"status": "entered"},
+            {"status": "verified", "value": 13.5},
+        )
+    return chain
+
+
+def test_hash_is_sha256_of_the_canonical_fields_and_the_previous_hash():
+    chain = _chain(2)
+    first = chain.records[0]
+    body = {
+        "seq": 1,
+        "at": "2024-01-01T10:00:00+00:00",
+        "who": "eva",
+        "action": "verify",
+        "entity": "record:0",
+        "before": {"status": "entered"},
+        "after": {"status": "verified", "value": 13.5},
+        "prev": GENESIS,
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert first.hash == hashlib.sha256(text.encode()).hexdigest()
+    assert chain.records[1].prev == first.hash
+    assert canonical({"b": 1, "a": [1, 2]}) == '{"a":[1,2],"b":1}'
+    assert verify_chain(chain.records).ok
+
+
+@pytest.mark.parametrize("field", ["who", "at", "action", "entity", "before", "after"])
+def test_an_altered_field_is_named(field):
+    records = list(_chain().records)
+    value = {"x": 1} if field in ("before", "after") else "changed"
+    records[3] = dataclasses.replace(records[3], **{field: value})
+    check = verify_chain(records)
+    assert (check.ok, check.first_bad, check.problem) == (False, 4, "altered")
+    assert check.describe() == "record 4 was altered"
+
+
+def test_an_altered_record_with_a_recomputed_hash_is_still_found():
+    records = list(_chain().records)
+    forged = dataclasses.replace(records[2], who="mallory")
+    records[2] = dataclasses.replace(forged, hash=forged.computed_hash())
+    check = verify_chain(records)
+    assert (check.first_bad, check.problem) == (3, "altered")
+
+
+def test_deleted_and_reordered_records():
+    records = list(_chain().records)
+    check = verify_chain(records[:2] + records[3:])
+    assert (check.first_bad, check.problem, check.describe()) == (
+        3,
+        "missing",
+        "record 3 is missing",
+    )
+    check = verify_chain([records[1], records[0], *records[2:]])
+    assert not check.ok and check.first_bad == 1
+    # deletions at the end need the head kept elsewhere
+    head = _chain().head
+    assert verify_chain(records[:4]).ok
+    check = verify_chain(records[:4], expected=head)
+    assert (check.ok, check.problem) == (False, "truncated")
+    assert verify_chain(records, expected=head).ok
+
+
+def test_records_survive_a_store_round_trip():
+    chain = _chain()
+    stored = [json.loads(json.dumps(r.to_dict())) for r in chain.records]
+    assert verify_chain([AuditRecord.from_dict(d) for d in stored]).ok
+
+
+def test_every_write_of_the_ledger_is_in_the_chain(fixture_kb):
+    ledger = small_ledger(fixture_kb)
+    numbers = synthetic_numbers(2, seed=41)
+    pid = ledger.enrol(PAYER, numbers[0], dt.date(2024, 1, 5), "2024", ELIGIBLE).id
+    rid = ledger.enter_outcome(PROVIDER, pid, "job", 2, 1, "Jobcenter", "x")[1].id
+    ledger.verify(EVALUATOR, rid)
+    ledger.approve(PAYER, 1)
+    ledger.anonymise(PAYER, pid, dt.date(2024, 6, 1))
+    actions = [r.action for r in ledger.audit.records]
+    assert actions == [
+        "create",
+        "enrol",
+        "enter_outcome",
+        "verified",
+        "approve_settlement",
+        "anonymise",
+    ]
+    verify = ledger.audit.records[3]
+    assert (verify.before["status"], verify.after["status"]) == ("entered", "verified")
+    assert verify.who == "eva (Evaluator, evaluator)"
+    assert ledger.statements[1].audit_head.count == 5
+    assert ledger.verify_audit().ok
+    # tamper with the stored verification: the check names it
+    ledger.audit.records[3] = dataclasses.replace(verify, who="pia (Kommune, payer)")
+    assert ledger.verify_audit().first_bad == 4
