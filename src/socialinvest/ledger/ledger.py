@@ -127,6 +127,11 @@ class Ledger:
     )  # payer → clawback still to set off (øre ≤ 0)
     audit: AuditChain = field(default_factory=AuditChain)
     clock: Callable[[], dt.datetime] = _now
+    # derived from ``records`` (not persisted): record ids by (participant, metric)
+    _by_person: dict[tuple[int, str], list[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _indexed: int = field(default=0, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ helpers
     def _stamp(self, at: dt.datetime | None) -> str:
@@ -315,8 +320,20 @@ class Ledger:
         return changed
 
     # ------------------------------------------------------------------ outcome records
+    def _of(self, participant: int, metric: str) -> list[OutcomeRecord]:
+        """The participant's records of a metric (an index a store rebuilds on load)."""
+        if self._indexed != len(self.records):
+            self._by_person.clear()
+            for r in self.records.values():
+                self._by_person.setdefault((r.participant, r.metric), []).append(r.id)
+            self._indexed = len(self.records)
+        return [self.records[i] for i in self._by_person.get((participant, metric), [])]
+
     def _current(self, key: tuple[int, str, int]) -> OutcomeRecord | None:
-        return next((r for r in self.records.values() if r.key == key and r.status in ACTIVE), None)
+        return next(
+            (r for r in self._of(key[0], key[1]) if r.period == key[2] and r.status in ACTIVE),
+            None,
+        )
 
     def check_outcome(
         self,
@@ -443,7 +460,10 @@ class Ledger:
             import_id=import_id,
             history=[RecordEvent(stamp, str(actor), "entered", status)],
         )
+        self._of(participant, metric)  # bring the index up to date first
         self.records[rid] = r
+        self._by_person.setdefault((participant, metric), []).append(rid)
+        self._indexed += 1
         self._log(stamp, actor, "enter_outcome", f"record:{rid}", None, r.audit_view())
         return (kind, r)
 

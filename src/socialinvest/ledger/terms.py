@@ -52,10 +52,13 @@ class Terms:
         eligibility: tuple[str, ...] = (),
         settle_every: int | None = None,
         kb: KnowledgeBase | None = None,
+        prep: PreparedContract | None = None,
     ) -> Terms:
         """Pin a case version's contract. ``prices``: payment line name → agreed price, for lines
-        priced 'solve' (and to override none other). ``settle_every``: default a quarter."""
-        prep = prepare_contract(loaded, kb)
+        priced 'solve' (and to override none other). ``settle_every``: default a quarter.
+        ``prep``: the case already prepared (``prepare_contract``), to save preparing it again."""
+        if prep is None:
+            prep = prepare_contract(loaded, kb)
         contract = prep.contract
         for pay in contract.payments:
             if pay.mechanism not in PER_PERSON:
