@@ -51,8 +51,9 @@ def _loaded() -> LoadedCase:
         "metrics": {"in_work": {"kind": "time_in", "units_per_period": 13}},
         "payments": [{"name": "week", "metric": "in_work", "mechanism": "per_unit", "price": 150}],
         "provider": {"delivery_costs": [100000] * 8},
-        "finance": {"tranches": [{"name": "e", "investor": "Fund", "kind": "equity",
-                                  "commitment": 900000}]},
+        "finance": {
+            "tranches": [{"name": "e", "investor": "Fund", "kind": "equity", "commitment": 900000}]
+        },
     }
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     return LoadedCase.of(load_case_text(text, "forecast.yaml"))

@@ -39,9 +39,15 @@ import numpy as np
 import numpy.typing as npt
 
 from socialinvest.case.models import point
-from socialinvest.contract.partnership import Outcomes, party_flows, settle_outcomes, simulate_outcomes
+from socialinvest.contract.partnership import (
+    Outcomes,
+    party_flows,
+    settle_outcomes,
+    simulate_outcomes,
+)
 from socialinvest.contract.result import ContractResult, stats
 from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.terms import Terms
 
 FloatArray = npt.NDArray[np.float64]
@@ -189,7 +195,9 @@ def reforecast(
     design_paid = settle_outcomes(prep, outcomes, prices)
     meta = prep.business.meta
     knowledge = prep.meta["knowledge"]
-    business = _result(prep.loaded, knowledge, outcomes.summary, meta, {"draws": draws, "seed": seed})
+    business = _result(
+        prep.loaded, knowledge, outcomes.summary, meta, {"draws": draws, "seed": seed}
+    )
     design = ContractResult(prep, outcomes, prices, party_flows(prep, design_paid), None, business)
     summary = outcomes.summary
     prior = np.clip(summary.baseline + summary.effect, 0.0, 1.0).astype(np.float64)
@@ -211,3 +219,35 @@ def reforecast(
         paid[:, :as_of] = r[None, :]
     result = ContractResult(prep, cond, prices, party_flows(prep, paid), None, business)
     return Forecast(result, design, prior[idx], prior, ess, as_of, target_rate)
+
+
+def observe(ledger: Ledger, as_of: int) -> tuple[list[Observation], FloatArray]:
+    """The observations and the realised payments [T] of a ledger at period ``as_of``.
+
+    A participant's success is its first record (entered or verified; not rejected, disputed or
+    in conflict) with a positive value in the contract's success metric, or, for a contract
+    without one (e.g. weeks in work only), in any metric. A withdrawn participant is observed up
+    to its withdrawal. The realised payments are the approved settlements' payments (posted in
+    the period each settlement ends)."""
+    terms = ledger.terms
+    success = terms.prep.success_metric
+    first: dict[int, int] = {}
+    for r in ledger.records.values():
+        if r.status not in ("entered", "verified") or r.value <= 0 or r.period > as_of:
+            continue
+        if success is not None and r.metric != success:
+            continue
+        first[r.participant] = min(first.get(r.participant, r.period), r.period)
+    observed = []
+    for p in ledger.participants.values():
+        if p.intake_period > as_of:
+            continue
+        through = as_of
+        if p.withdrawn is not None:
+            through = min(through, terms.period_of(p.withdrawn))
+        observed.append(Observation(p.intake_period, through, first.get(p.id)))
+    realised = np.zeros(terms.n_periods)
+    for posting in ledger.journal.postings:
+        if posting.kind == "payment" and posting.period <= as_of:
+            realised[posting.period - 1] += posting.amount / 100
+    return observed, realised
