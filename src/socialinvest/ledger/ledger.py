@@ -97,6 +97,7 @@ class Statement:
             "status": self.status,
             "approved_by": self.approved_by,
             "approved_at": self.approved_at,
+            "setoff": {payer: amount / 100 for payer, amount in self.setoff.items()},
             "payers": {
                 name: {
                     "total": sum(x.amount_ore for x in lines) / 100,
