@@ -116,3 +116,59 @@ def test_every_write_of_the_ledger_is_in_the_chain(fixture_kb):
     # tamper with the stored verification: the check names it
     ledger.audit.records[3] = dataclasses.replace(verify, who="pia (Kommune, payer)")
     assert ledger.verify_audit().first_bad == 4
+
+
+def _ledger_with_import(fixture_kb, tmp_path):
+    from socialinvest.ledger.importer import import_outcomes
+
+    ledger = small_ledger(fixture_kb)
+    for n in synthetic_numbers(3, seed=43):
+        ledger.enrol(PAYER, n, dt.date(2024, 1, 5), "2024", ELIGIBLE)
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "participant,metric,period,value,source,reference\n"
+        "1,job,2,1,JC,a\n1,in_work,2,13,JC,b\n2,in_work,2,6,JC,c\n3,in_work,3,13,JC,d\n",
+        encoding="utf-8",
+    )
+    import_outcomes(ledger, PROVIDER, path)
+    ledger.verify(EVALUATOR, 1)
+    ledger.verify(EVALUATOR, 2)
+    typed = ledger.enter_outcome(PROVIDER, 2, "job", 3, 1, "JC", "e")[1].id
+    ledger.verify(EVALUATOR, typed)
+    ledger.approve(PAYER, 1)
+    ledger.approve(PAYER, 2)
+    return ledger
+
+
+def test_the_state_matches_the_audit_trail(fixture_kb, tmp_path):
+    from socialinvest.ledger.integrity import verify_state
+
+    ledger = _ledger_with_import(fixture_kb, tmp_path)
+    assert [r.action for r in ledger.audit.records].count("import") == 1
+    assert verify_state(ledger).ok
+    # an imported record never changed since: found through the import's digest
+    ledger.records[3].value = 13.0
+    check = verify_state(ledger)
+    assert (check.ok, check.entity) == (False, f"import {tmp_path / 'o.csv'}")
+    ledger.records[3].value = 6.0
+    assert verify_state(ledger).ok
+    # a verified record, a participant, an approved statement
+    ledger.records[2].value = 12.0
+    assert verify_state(ledger).describe() == "record:2: differs from its last audit record"
+    ledger.records[2].value = 13.0
+    ledger.participants[2].cohort = "2023"
+    assert verify_state(ledger).entity == "participant:2"
+    ledger.participants[2].cohort = "2024"
+    del ledger.participants[3]
+    assert verify_state(ledger).entity == "participant:3"
+    ledger.participants[3] = ledger.participants[2]  # wrong again (id 2's data)
+    assert not verify_state(ledger).ok
+
+
+def test_an_altered_approved_statement_is_found(fixture_kb, tmp_path):
+    from socialinvest.ledger.integrity import verify_state
+
+    ledger = _ledger_with_import(fixture_kb, tmp_path)
+    st = ledger.statements[2]
+    st.lines[0] = dataclasses.replace(st.lines[0], amount_ore=st.lines[0].amount_ore + 100)
+    assert verify_state(ledger).entity == "settlement:2"

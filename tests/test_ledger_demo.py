@@ -9,6 +9,7 @@ import pytest
 from socialinvest.ledger.cpr import synthetic_numbers
 from socialinvest.ledger.demo import HALFWAY, SETTLED_THROUGH, demo_ledger, demo_terms
 from socialinvest.ledger.forecast import observe, reforecast
+from socialinvest.ledger.integrity import verify_state
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def test_the_demo_is_halfway_with_two_cohorts_enrolled(ledger, terms):
     assert max(r.period for r in ledger.records.values()) <= HALFWAY
     assert [s.status for s in ledger.statements.values()][:5] == ["approved"] * 5
     assert ledger.verify_audit().ok
+    assert verify_state(ledger).ok
 
 
 def test_the_settled_payments_are_the_price_times_the_weeks(ledger, terms):

@@ -66,6 +66,15 @@ class AuditRecord:
         return cls(**{k: d[k] for k in (*cls.__dataclass_fields__,)})
 
 
+def records_digest(views: Sequence[JsonValue]) -> str:
+    """SHA-256 over the canonical JSON of several records, one per line (an import's records)."""
+    h = hashlib.sha256()
+    for v in views:
+        h.update(canonical(v).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Head:
     """What to keep outside the database to detect records deleted at the end."""
@@ -87,9 +96,9 @@ class AuditChain:
     def append(
         self, at: str, who: str, action: str, entity: str, before: JsonValue, after: JsonValue
     ) -> AuditRecord:
+        """Append a record; ``before`` and ``after`` must be JSON values (dicts, lists, str,
+        numbers, bool, None), which a store keeps as JSON and reads back unchanged."""
         head = self.head
-        # round-trip through JSON so the stored record hashes the same after a store reads it
-        before, after = json.loads(canonical(before)), json.loads(canonical(after))
         draft = AuditRecord(head.count + 1, at, who, action, entity, before, after, head.hash, "")
         record = AuditRecord(**{**draft.__dict__, "hash": draft.computed_hash()})
         self.records.append(record)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from socialinvest.ledger.audit import records_digest
 from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor, ImportRecord
@@ -275,6 +276,7 @@ def import_outcomes(
             at=at,
             as_of=as_of,
             import_id=digest,
+            log=False,
         )
         if kind == "unchanged":
             unchanged += 1
@@ -287,6 +289,8 @@ def import_outcomes(
         digest, name, len(rows), tuple(created), tuple(flagged), unchanged, str(actor), stamp
     )
     ledger.imports[digest] = done
+    # one audit record for the whole import: the new records are numbered consecutively, and a
+    # digest of their contents lets ``verify_state`` find any of them altered later
     ledger._log(
         stamp,
         actor,
@@ -297,7 +301,8 @@ def import_outcomes(
             "file": name,
             "sha256": digest,
             "rows": len(rows),
-            "created": len(created),
+            "records": [created[0], created[-1]] if created else None,
+            "records_digest": records_digest([ledger.records[i].audit_view() for i in created]),
             "flagged": list(flagged),
             "unchanged": unchanged,
         },

@@ -132,7 +132,13 @@ class Ledger:
     _by_person: dict[tuple[int, str], list[int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _by_key: dict[tuple[int, str, int], list[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     _indexed: int = field(default=0, init=False, repr=False, compare=False)
+    _by_pseudonym: dict[str, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # ------------------------------------------------------------------ helpers
     def _stamp(self, at: dt.datetime | None) -> str:
@@ -149,6 +155,12 @@ class Ledger:
             raise LedgerError(
                 "role", user=actor.user, role=actor.role, action=action, roles=" or ".join(roles)
             )
+
+    def _pseudonyms(self) -> dict[str, int]:
+        """Participant id by pseudonym (an index rebuilt when the participants change)."""
+        if len(self._by_pseudonym) != len(self.participants):
+            self._by_pseudonym = {p.pseudonym: p.id for p in self.participants.values()}
+        return self._by_pseudonym
 
     def _participant(self, pid: int) -> Participant:
         if pid not in self.participants:
@@ -214,10 +226,11 @@ class Ledger:
         """Enrol a citizen by CPR number; only its pseudonym is kept."""
         self._may_enrol(actor, "enrol")
         candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
-        for p in self.participants.values():
-            if p.pseudonym in candidates:
+        known = self._pseudonyms()
+        for pseudonym in candidates:
+            if pseudonym in known:
                 raise LedgerError(
-                    "duplicate", where=f"{where}: " if where else "", participant=p.id
+                    "duplicate", where=f"{where}: " if where else "", participant=known[pseudonym]
                 )
         period = self.terms.period_of(enrolled)
         if not 1 <= period <= self.terms.n_periods:
@@ -240,7 +253,7 @@ class Ledger:
             raise LedgerError("not_eligible", criterion=unmet[0])
         if not cohort.strip():
             raise LedgerError("cohort_empty")
-        pid = max(self.participants, default=0) + 1
+        pid = len(self.participants) + 1  # never deleted: ids are 1 … n
         p = Participant(
             id=pid,
             pseudonym=self.keyring.pseudonym(self.partnership, cpr, demo=self.demo),
@@ -251,13 +264,16 @@ class Ledger:
             enrolled_by=actor.user,
         )
         self.participants[pid] = p
+        self._by_pseudonym[p.pseudonym] = pid
         self._log(self._stamp(at), actor, "enrol", f"participant:{pid}", None, p.audit_view())
         return p
 
     def find(self, cpr: str, *, where: str = "") -> Participant | None:
         """The participant enrolled with this CPR number, if any (by its pseudonyms)."""
         candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
-        return next((p for p in self.participants.values() if p.pseudonym in candidates), None)
+        known = self._pseudonyms()
+        pid = next((known[c] for c in candidates if c in known), None)
+        return None if pid is None else self.participants[pid]
 
     def exit(
         self, actor: Actor, pid: int, day: dt.date, reason: str, *, at: dt.datetime | None = None
@@ -296,7 +312,9 @@ class Ledger:
         if p.anonymised is not None:
             raise LedgerError("already_anonymised", participant=pid)
         before = p.audit_view()
+        self._by_pseudonym.pop(p.pseudonym, None)
         p.pseudonym = "anon:" + os.urandom(32).hex()
+        self._by_pseudonym[p.pseudonym] = pid
         p.anonymised = day
         self._log(self._stamp(at), actor, "anonymise", f"participant:{pid}", before, p.audit_view())
         return p
@@ -310,6 +328,7 @@ class Ledger:
             if p.pseudonym in mapping:
                 p.pseudonym = mapping[p.pseudonym]
                 changed += 1
+        self._by_pseudonym = {p.pseudonym: p.id for p in self.participants.values()}
         self._log(
             self._stamp(at),
             actor,
@@ -321,20 +340,29 @@ class Ledger:
         return changed
 
     # ------------------------------------------------------------------ outcome records
-    def _of(self, participant: int, metric: str) -> list[OutcomeRecord]:
-        """The participant's records of a metric (an index a store rebuilds on load)."""
+    def _reindex(self) -> None:
+        """The indexes of records by participant and metric, and by key (rebuilt when the
+        records were loaded or changed from outside)."""
         if self._indexed != len(self.records):
             self._by_person.clear()
+            self._by_key.clear()
             for r in self.records.values():
                 self._by_person.setdefault((r.participant, r.metric), []).append(r.id)
+                self._by_key.setdefault(r.key, []).append(r.id)
             self._indexed = len(self.records)
+
+    def _of(self, participant: int, metric: str) -> list[OutcomeRecord]:
+        """The participant's records of a metric."""
+        self._reindex()
         return [self.records[i] for i in self._by_person.get((participant, metric), [])]
 
+    def _at(self, key: tuple[int, str, int]) -> list[OutcomeRecord]:
+        """The records of one participant, metric and period."""
+        self._reindex()
+        return [self.records[i] for i in self._by_key.get(key, [])]
+
     def _current(self, key: tuple[int, str, int]) -> OutcomeRecord | None:
-        return next(
-            (r for r in self._of(key[0], key[1]) if r.period == key[2] and r.status in ACTIVE),
-            None,
-        )
+        return next((r for r in self._at(key) if r.status in ACTIVE), None)
 
     def check_outcome(
         self,
@@ -394,11 +422,8 @@ class Ledger:
             other = next(
                 (
                     r
-                    for r in self.records.values()
-                    if r.participant == participant
-                    and r.metric == metric
-                    and r.period != period
-                    and r.status in (*ACTIVE, "conflict")
+                    for r in self._of(participant, metric)
+                    if r.period != period and r.status in (*ACTIVE, "conflict")
                 ),
                 None,
             )
@@ -436,9 +461,11 @@ class Ledger:
         at: dt.datetime | None = None,
         as_of: int | None = None,
         import_id: str | None = None,
+        log: bool = True,
     ) -> tuple[str, OutcomeRecord]:
         """Record an outcome: ("new", record), ("unchanged", the existing record) or
-        ("conflict", a new record flagged for the evaluator; the earlier value is kept)."""
+        ("conflict", a new record flagged for the evaluator; the earlier value is kept).
+        ``log=False`` only for an import, which writes one audit record for all its rows."""
         self._allow(actor, "enter outcomes", "provider", "payer")
         kind, existing = self.check_outcome(
             participant, metric, period, value, source, reference, as_of=as_of
@@ -447,7 +474,7 @@ class Ledger:
             assert existing is not None
             return (kind, existing)
         stamp = self._stamp(at)
-        rid = max(self.records, default=0) + 1
+        rid = len(self.records) + 1  # never deleted: ids are 1 … n
         status: RecordStatus = "conflict" if kind == "conflict" else "entered"
         r = OutcomeRecord(
             id=rid,
@@ -461,11 +488,13 @@ class Ledger:
             import_id=import_id,
             history=[RecordEvent(stamp, str(actor), "entered", status)],
         )
-        self._of(participant, metric)  # bring the index up to date first
+        self._reindex()  # bring the indexes up to date first
         self.records[rid] = r
         self._by_person.setdefault((participant, metric), []).append(rid)
+        self._by_key.setdefault(r.key, []).append(rid)
         self._indexed += 1
-        self._log(stamp, actor, "enter_outcome", f"record:{rid}", None, r.audit_view())
+        if log:
+            self._log(stamp, actor, "enter_outcome", f"record:{rid}", None, r.audit_view())
         return (kind, r)
 
     def _decide(
@@ -556,7 +585,7 @@ class Ledger:
         )
         if size < 1 or not population:
             raise LedgerError("sample_empty", size=size, available=len(population))
-        sid = max(self.samples, default=0) + 1
+        sid = len(self.samples) + 1
         stamp = self._stamp(at)
         s = Sample(
             sid,
@@ -592,14 +621,7 @@ class Ledger:
     def units(self, through_period: int | None = None) -> dict[tuple[int, int, int], Units]:
         """Paid units by (participant, line, outcome period): verified records in full, records
         not sampled from a decided sample at its acceptance rate."""
-        accepted: dict[int, float] = {}
-        for sid, s in self.samples.items():
-            rate = self.sample_rate(sid)
-            if rate is None:
-                continue
-            for rid in s.population:
-                if rid not in s.sampled and self.records[rid].status == "entered":
-                    accepted[rid] = rate.acceptance
+        accepted = {rid: rate.acceptance for rid, (_, rate) in self._sample_accepted().items()}
         lines_of: dict[str, list[int]] = defaultdict(list)
         for i, pay in enumerate(self.terms.contract.payments):
             if pay.metric:
@@ -628,13 +650,19 @@ class Ledger:
                     )
         return out
 
-    def _sample_of(self, rid: int) -> dict[str, Any] | None:
+    def _sample_accepted(self) -> dict[int, tuple[int, RejectionRate]]:
+        """Record id → (sample id, its decided rate) for the records a decided sample accepts:
+        in its population, not sampled, still awaiting verification."""
+        out: dict[int, tuple[int, RejectionRate]] = {}
         for sid, s in self.samples.items():
-            if rid in s.population and rid not in s.sampled:
-                rate = self.sample_rate(sid)
-                if rate is not None:
-                    return {"sample": sid, **rate.to_dict()}
-        return None
+            rate = self.sample_rate(sid)
+            if rate is None:
+                continue
+            sampled = set(s.sampled)
+            for rid in s.population:
+                if rid not in sampled and self.records[rid].status == "entered":
+                    out[rid] = (sid, rate)
+        return out
 
     def statement(self, index: int) -> Statement:
         """The draft statement of settlement period ``index`` (every earlier one approved)."""
@@ -645,6 +673,7 @@ class Ledger:
             if self.statements.get(j) is None or self.statements[j].status != "approved":
                 raise LedgerError("settle_in_order", index=index, earlier=j)
         items = compute_items(self.terms, self.units(through_period=last))
+        accepted = self._sample_accepted()
         approved: dict[tuple[int, int, int], float] = defaultdict(float)
         for j in range(1, index):
             for key, amount in self.statements[j].keyed.items():
@@ -673,13 +702,28 @@ class Ledger:
             for (p, line), its in sorted(regular.items()):
                 lines.append(
                     self._line(
-                        payer, share, p, names[line], "regular", its, sum(i.amount for i in its)
+                        accepted,
+                        payer,
+                        share,
+                        p,
+                        names[line],
+                        "regular",
+                        its,
+                        sum(i.amount for i in its),
                     )
                 )
             for (p, line, pp), (diff, its) in sorted(adjust.items()):
                 lines.append(
                     self._line(
-                        payer, share, p, names[line], "adjustment", its, diff, payment_periods=(pp,)
+                        accepted,
+                        payer,
+                        share,
+                        p,
+                        names[line],
+                        "adjustment",
+                        its,
+                        diff,
+                        payment_periods=(pp,),
                     )
                 )
         st = Statement(index, first, last, lines, keyed)
@@ -688,6 +732,7 @@ class Ledger:
 
     def _line(
         self,
+        accepted: dict[int, tuple[int, RejectionRate]],
         payer: str,
         share: float,
         pid: int,
@@ -701,7 +746,10 @@ class Ledger:
         records = tuple(sorted({r for i in its for r in i.records}))
         sample = None
         for rid in records:
-            sample = sample or self._sample_of(rid)
+            if rid in accepted:
+                sid, rate = accepted[rid]
+                sample = {"sample": sid, **rate.to_dict()}
+                break
         return StatementLine(
             payer=payer,
             participant=pid,

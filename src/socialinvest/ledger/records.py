@@ -7,7 +7,7 @@ is referred to everywhere else — outcome records, statements, the audit trail 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["payer", "provider", "investor", "evaluator", "auditor"]
@@ -47,9 +47,19 @@ class Participant:
     def audit_view(self) -> dict[str, Any]:
         """The fields an audit record keeps: everything but the pseudonym (so anonymisation
         never has to touch the audit trail)."""
-        d = {k: v for k, v in asdict(self).items() if k != "pseudonym"}
-        out: dict[str, Any] = _jsonable(d)
-        return out
+        return {
+            "id": self.id,
+            "enrolled": self.enrolled.isoformat(),
+            "intake_period": self.intake_period,
+            "cohort": self.cohort,
+            "eligibility": dict(self.eligibility),
+            "enrolled_by": self.enrolled_by,
+            "status": self.status,
+            "exit_date": _date(self.exit_date),
+            "exit_reason": self.exit_reason,
+            "withdrawn": _date(self.withdrawn),
+            "anonymised": _date(self.anonymised),
+        }
 
 
 @dataclass(frozen=True)
@@ -86,10 +96,21 @@ class OutcomeRecord:
         return (self.participant, self.metric, self.period)
 
     def audit_view(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("history")
-        out: dict[str, Any] = _jsonable(d)
-        return out
+        return {
+            "id": self.id,
+            "participant": self.participant,
+            "metric": self.metric,
+            "period": self.period,
+            "value": self.value,
+            "evidence": {
+                "source": self.evidence.source,
+                "reference": self.evidence.reference,
+                "entered_by": self.evidence.entered_by,
+            },
+            "status": self.status,
+            "conflicts_with": self.conflicts_with,
+            "import_id": self.import_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -117,11 +138,5 @@ class ImportRecord:
     at: str
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
