@@ -75,3 +75,32 @@ def test_reforecast_of_the_demo(ledger, terms):
     assert d["effective_draws"] < 200
     investors = [p for p in d["parties"] if p["role"] == "investor"]
     assert len(investors) == 2 and all("irr_distribution" in p for p in investors)
+
+
+def test_the_ledger_benchmark_runs():
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_ledger.py",
+            "--participants",
+            "20",
+            "--weeks",
+            "26",
+            "--draws",
+            "50",
+            "--repeat",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "import 20 participants x 26 weeks = 520 rows" in result.stdout
+    assert "re-forecast of the demo at 50 draws" in result.stdout

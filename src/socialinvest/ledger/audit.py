@@ -15,6 +15,7 @@ changes no audit record and never breaks the chain.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ def canonical(value: JsonValue) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     seq: int  # 1, 2, 3, … without gaps
     at: str  # ISO 8601 UTC timestamp
@@ -100,7 +101,7 @@ class AuditChain:
         numbers, bool, None), which a store keeps as JSON and reads back unchanged."""
         head = self.head
         draft = AuditRecord(head.count + 1, at, who, action, entity, before, after, head.hash, "")
-        record = AuditRecord(**{**draft.__dict__, "hash": draft.computed_hash()})
+        record = dataclasses.replace(draft, hash=draft.computed_hash())
         self.records.append(record)
         return record
 

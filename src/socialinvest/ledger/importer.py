@@ -30,7 +30,7 @@ from typing import Any
 from socialinvest.ledger.audit import records_digest
 from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.ledger import Ledger
-from socialinvest.ledger.records import Actor, ImportRecord
+from socialinvest.ledger.records import Actor, ImportRecord, OutcomeRecord
 from socialinvest.output.messages import text
 
 COLUMNS = ("participant", "cpr", "metric", "period", "date", "value", "source", "reference")
@@ -201,7 +201,7 @@ def import_outcomes(
     col = {h: i for i, h in enumerate(header)}
 
     errors: list[RowError] = []
-    checked: list[tuple[int, int, str, int, float, str, str]] = []
+    checked: list[tuple[int, str, int, float, str, str, tuple[str, OutcomeRecord | None]]] = []
     seen: dict[tuple[int, str, int], tuple[int, float]] = {}
     once_seen: dict[tuple[int, str], tuple[int, int]] = {}
     for line, cells in rows:
@@ -235,7 +235,7 @@ def import_outcomes(
             value = _number(get("value"))
             if value is None:
                 raise LedgerError("import_value", value=get("value"))
-            kind, _ = ledger.check_outcome(
+            result = ledger.check_outcome(
                 pid, metric, period, value, get("source"), get("reference"), as_of=as_of
             )
             key = (pid, metric, period)
@@ -252,7 +252,7 @@ def import_outcomes(
             if key in seen:
                 continue
             seen[key] = (line, value)
-            checked.append((line, pid, metric, period, value, get("source"), get("reference")))
+            checked.append((pid, metric, period, value, get("source"), get("reference"), result))
         except LedgerError as e:
             if e.key == "import_no_cpr" or e.key.startswith("cpr_"):
                 errors.append(RowError(line, e.key, {**e.values, "where": ""}))
@@ -264,7 +264,7 @@ def import_outcomes(
     created: list[int] = []
     flagged: list[int] = []
     unchanged = len(rows) - len(checked)
-    for _line, pid, metric, period, value, source, reference in checked:
+    for pid, metric, period, value, source, reference, result in checked:
         kind, record = ledger.enter_outcome(
             actor,
             pid,
@@ -277,6 +277,7 @@ def import_outcomes(
             as_of=as_of,
             import_id=digest,
             log=False,
+            checked=result,
         )
         if kind == "unchanged":
             unchanged += 1

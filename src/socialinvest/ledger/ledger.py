@@ -462,12 +462,14 @@ class Ledger:
         as_of: int | None = None,
         import_id: str | None = None,
         log: bool = True,
+        checked: tuple[str, OutcomeRecord | None] | None = None,
     ) -> tuple[str, OutcomeRecord]:
         """Record an outcome: ("new", record), ("unchanged", the existing record) or
         ("conflict", a new record flagged for the evaluator; the earlier value is kept).
-        ``log=False`` only for an import, which writes one audit record for all its rows."""
+        ``log=False`` and ``checked`` (the result of ``check_outcome`` just before, with nothing
+        changed in between) only for an import, which writes one audit record for all its rows."""
         self._allow(actor, "enter outcomes", "provider", "payer")
-        kind, existing = self.check_outcome(
+        kind, existing = checked or self.check_outcome(
             participant, metric, period, value, source, reference, as_of=as_of
         )
         if kind == "unchanged":

@@ -46,7 +46,7 @@ def ore(kroner: float) -> int:
     return int(x) if kroner >= 0 else -int(x)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Posting:
     seq: int
     period: int  # the contract period (1-based) it belongs to

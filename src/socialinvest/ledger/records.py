@@ -62,14 +62,14 @@ class Participant:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     source: str  # e.g. "Jobcenter (DREAM)", "Uddannelsesinstitution"
     reference: str  # the document's reference (journal number, file name, …)
     entered_by: str  # the user who entered or imported it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordEvent:
     at: str
     who: str
@@ -78,7 +78,7 @@ class RecordEvent:
     reason: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class OutcomeRecord:
     id: int
     participant: int

@@ -43,7 +43,7 @@ FloatArray = npt.NDArray[np.float64]
 TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """What one participant earns on one payment line for one outcome period."""
 
@@ -62,7 +62,7 @@ class Item:
     amount: float  # value − cuts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Units:
     """The units of one participant, line and outcome period, and where they come from."""
 
