@@ -153,3 +153,28 @@ def test_items_equal_the_design_stage_settlement(fixture_kb):
     outcomes = Outcomes(1, None, person, None, {}, np.zeros(1), {}, {}, None)  # type: ignore[arg-type]
     engine = settle_outcomes(ledger.terms.prep, outcomes, list(ledger.terms.prices))
     np.testing.assert_allclose(mine, engine[0], atol=1e-6)
+
+
+def test_statement_lines_in_words(fixture_kb):
+    from socialinvest.ledger.explain import explain
+
+    ledger, a, b, c = _scenario(fixture_kb)
+    ledger.approve(PAYER, 1)
+    ledger.approve(PAYER, 2)
+    kind, fix = ledger.enter_outcome(PROVIDER, b, "in_work", 3, 8, "Jobcenter", "correction")
+    ledger.verify(EVALUATOR, fix.id)
+    s3 = ledger.statement(3)
+    a_q4 = next(x for x in s3.lines if x.participant == a and x.line == "per week in work")
+    en = explain(a_q4, "en")
+    # 13 weeks at 150 kr. in quarter 4 = 1,950 before caps; person cap cut 850; the contract cap
+    # cut 1,100 × (1 − 4,000 / 4,550) = 132.97; amount 1,100 × 4,000 / 4,550 = 967.03
+    assert en == (
+        "per week in work: 13.00 unit(s) at DKK 150.00 in period(s) 4 (records 4) = DKK 1,950.00"
+        " before caps. The per-person cap cut DKK 850.00. The contract cap cut DKK 132.97."
+        " Amount: DKK 967.03."
+    )
+    assert "Loftet pr. person skar 850,00 kr. fra." in explain(a_q4, "da")
+    adj = next(x for x in s3.lines if x.kind == "adjustment")
+    assert explain(adj, "en") == (
+        "Adjustment of payment period(s) 4 after a correction (records 6, 11): DKK -750.00."
+    )

@@ -726,11 +726,21 @@ class Ledger:
                         its,
                         diff,
                         payment_periods=(pp,),
+                        related=self._records_paid_in(p, line, pp),
                     )
                 )
         st = Statement(index, first, last, lines, keyed)
         self.statements[index] = st
         return st
+
+    def _records_paid_in(self, pid: int, line: int, payment_period: int) -> tuple[int, ...]:
+        """Every record (whatever its status now) of a participant and payment line whose
+        payment falls in ``payment_period``: what an adjustment corrects."""
+        metric = self.terms.contract.payments[line].metric
+        lag, n = self.terms.contract.lag_periods, self.terms.n_periods
+        return tuple(
+            r.id for r in self._of(pid, metric or "") if min(r.period + lag, n) == payment_period
+        )
 
     def _line(
         self,
@@ -743,9 +753,10 @@ class Ledger:
         its: list[Item],
         amount: float,
         payment_periods: tuple[int, ...] | None = None,
+        related: tuple[int, ...] = (),
     ) -> StatementLine:
         p = self.participants[pid]
-        records = tuple(sorted({r for i in its for r in i.records}))
+        records = tuple(sorted({r for i in its for r in i.records} | set(related)))
         sample = None
         for rid in records:
             if rid in accepted:
