@@ -158,10 +158,10 @@ def test_items_equal_the_design_stage_settlement(fixture_kb):
 def test_statement_lines_in_words(fixture_kb):
     from socialinvest.ledger.explain import explain
 
-    ledger, a, b, c = _scenario(fixture_kb)
+    ledger, a, b, _c = _scenario(fixture_kb)
     ledger.approve(PAYER, 1)
     ledger.approve(PAYER, 2)
-    kind, fix = ledger.enter_outcome(PROVIDER, b, "in_work", 3, 8, "Jobcenter", "correction")
+    _kind, fix = ledger.enter_outcome(PROVIDER, b, "in_work", 3, 8, "Jobcenter", "correction")
     ledger.verify(EVALUATOR, fix.id)
     s3 = ledger.statement(3)
     a_q4 = next(x for x in s3.lines if x.participant == a and x.line == "per week in work")
