@@ -33,7 +33,7 @@ from socialinvest.ledger.records import (
     Sample,
 )
 from socialinvest.ledger.sampling import RejectionRate
-from socialinvest.ledger.settlement import Item, Units, compute_items
+from socialinvest.ledger.settlement import Amounts, Units, compute_amounts
 from socialinvest.ledger.terms import ONCE, Terms
 
 ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
@@ -622,49 +622,81 @@ class Ledger:
     # ------------------------------------------------------------------ settlement
     def units(self, through_period: int | None = None) -> dict[tuple[int, int, int], Units]:
         """Paid units by (participant, line, outcome period): verified records in full, records
-        not sampled from a decided sample at its acceptance rate."""
-        accepted = {rid: rate.acceptance for rid, (_, rate) in self._sample_accepted().items()}
-        lines_of: dict[str, list[int]] = defaultdict(list)
-        for i, pay in enumerate(self.terms.contract.payments):
-            if pay.metric:
-                lines_of[pay.metric].append(i)
+        not sampled from a decided sample at its acceptance rate (the statement's own figures)."""
+        a, paid_records, accepted = self._unit_arrays(through_period or self.terms.n_periods)
+        row = {pid: i for i, pid in enumerate(a.people)}
         out: dict[tuple[int, int, int], Units] = {}
-        for r in sorted(self.records.values(), key=lambda x: x.id):
-            if through_period is not None and r.period > through_period:
-                continue
-            if r.status == "verified":
-                verified, sampled, acc = r.value, 0.0, 1.0
-            elif r.id in accepted:
-                verified, sampled, acc = 0.0, r.value, accepted[r.id]
-            else:
-                continue
-            for line in lines_of.get(r.metric, []):
-                key = (r.participant, line, r.period)
-                old = out.get(key)
-                if old is None:
-                    out[key] = Units(verified, sampled, acc, (r.id,))
-                else:  # one record per key and metric; two lines may share a metric
-                    out[key] = Units(
-                        old.verified + verified,
-                        old.sampled + sampled,
-                        acc if sampled else old.acceptance,
-                        (*old.records, r.id),
-                    )
+        for (pid, line), recs in sorted(paid_records.items()):
+            by_period: dict[int, list[int]] = defaultdict(list)
+            for rid, period in recs:
+                by_period[period].append(rid)
+            for period, rids in sorted(by_period.items()):
+                n, t = row[pid], period - 1
+                acc = next((accepted[r][1].acceptance for r in rids if r in accepted), 1.0)
+                sampled = float(a.sampled[n, line, t])
+                out[(pid, line, period)] = Units(
+                    float(a.units[n, line, t]) - sampled * acc, sampled, acc, tuple(rids)
+                )
         return out
 
     def _sample_accepted(self) -> dict[int, tuple[int, RejectionRate]]:
         """Record id → (sample id, its decided rate) for the records a decided sample accepts:
         in its population, not sampled, still awaiting verification."""
         out: dict[int, tuple[int, RejectionRate]] = {}
+        records = self.records
         for sid, s in self.samples.items():
             rate = self.sample_rate(sid)
             if rate is None:
                 continue
-            sampled = set(s.sampled)
-            for rid in s.population:
-                if rid not in sampled and self.records[rid].status == "entered":
-                    out[rid] = (sid, rate)
+            value = (sid, rate)
+            for rid in set(s.population).difference(s.sampled):
+                if records[rid].status == "entered":
+                    out[rid] = value
         return out
+
+    def _unit_arrays(
+        self, through_period: int
+    ) -> tuple[
+        Amounts, dict[tuple[int, int], list[tuple[int, int]]], dict[int, tuple[int, RejectionRate]]
+    ]:
+        """The priced units of every participant (rows in id order), the paid records of each
+        (participant, line) as (record id, outcome period), and the sample-accepted records."""
+        accepted = self._sample_accepted()
+        people = tuple(sorted(self.participants))
+        row = {pid: i for i, pid in enumerate(people)}
+        shape = (len(people), len(self.terms.prices), self.terms.n_periods)
+        units, sampled = np.zeros(shape), np.zeros(shape)
+        lines_of: dict[str, list[int]] = defaultdict(list)
+        for i, pay in enumerate(self.terms.contract.payments):
+            if pay.metric:
+                lines_of[pay.metric].append(i)
+        paid_records: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        by_sample = {sid: rate.acceptance for sid, rate in accepted.values()}
+        factor = {rid: by_sample[sid] for rid, (sid, _) in accepted.items()}
+        cells: list[tuple[int, int, int]] = []
+        paid_units: list[float] = []
+        sampled_units: list[float] = []
+        for r in self.records.values():
+            if r.period > through_period:
+                continue
+            if r.status == "verified":
+                u, s = r.value, 0.0
+            elif r.id in factor:
+                s = r.value
+                u = s * factor[r.id]
+            else:
+                continue
+            n = row[r.participant]
+            for line in lines_of.get(r.metric, ()):
+                cells.append((n, line, r.period - 1))
+                paid_units.append(u)
+                sampled_units.append(s)
+                paid_records[(r.participant, line)].append((r.id, r.period))
+        if cells:
+            index = tuple(np.array(cells, dtype=np.int64).T)
+            np.add.at(units, index, np.array(paid_units))
+            np.add.at(sampled, index, np.array(sampled_units))
+        return compute_amounts(self.terms, people, units, sampled), paid_records, accepted
 
     def statement(self, index: int) -> Statement:
         """The draft statement of settlement period ``index`` (every earlier one approved)."""
@@ -674,59 +706,102 @@ class Ledger:
         for j in range(1, index):
             if self.statements.get(j) is None or self.statements[j].status != "approved":
                 raise LedgerError("settle_in_order", index=index, earlier=j)
-        items = compute_items(self.terms, self.units(through_period=last))
-        accepted = self._sample_accepted()
-        approved: dict[tuple[int, int, int], float] = defaultdict(float)
+        a, paid_records, accepted = self._unit_arrays(through_period=last)
+        row = {pid: i for i, pid in enumerate(a.people)}
+        by_pp = a.by_payment_period(a.amount)  # [N, L, T] by payment period
+        approved = np.zeros_like(by_pp)
         for j in range(1, index):
-            for key, amount in self.statements[j].keyed.items():
-                approved[key] += amount
-        now: dict[tuple[int, int, int], list[Item]] = defaultdict(list)
-        for it in items:
-            if it.payment_period <= last:
-                now[(it.participant, it.line, it.payment_period)].append(it)
+            for (pid, line, pp), amount in self.statements[j].keyed.items():
+                approved[row[pid], line, pp - 1] += amount
         keyed: dict[tuple[int, int, int], float] = {}
-        lines: list[StatementLine] = []
-        regular: dict[tuple[int, int], list[Item]] = defaultdict(list)
-        adjust: dict[tuple[int, int, int], tuple[float, list[Item]]] = {}
-        for key in sorted(set(now) | set(approved)):
-            p, line, pp = key
-            total = sum(i.amount for i in now.get(key, []))
-            if pp >= first:
-                keyed[key] = total
-                regular[(p, line)].extend(now.get(key, []))
-            else:
-                diff = total - approved.get(key, 0.0)
-                if abs(diff) >= ADJUSTMENT_THRESHOLD:
-                    keyed[key] = diff
-                    adjust[key] = (diff, now.get(key, []))
+        in_span_pp = by_pp[:, :, first - 1 : last]
+        cells = np.nonzero(in_span_pp)
+        people = np.array(a.people, dtype=np.int64)
+        keyed.update(
+            zip(
+                zip(
+                    people[cells[0]].tolist(),
+                    cells[1].tolist(),
+                    (cells[2] + first).tolist(),
+                    strict=True,
+                ),
+                in_span_pp[cells].tolist(),
+                strict=True,
+            )
+        )
+        diff = by_pp[:, :, : first - 1] - approved[:, :, : first - 1]
+        adjust = [
+            (n, line, t + 1)
+            for n, line, t in zip(
+                *(x.tolist() for x in np.nonzero(np.abs(diff) >= ADJUSTMENT_THRESHOLD)),
+                strict=True,
+            )
+        ]
+        for n, line, pp in adjust:
+            keyed[(a.people[n], line, pp)] = float(diff[n, line, pp - 1])
+        # regular lines: every participant and line with units paid in this statement's span
+        in_span = (a.payment_period >= first) & (a.payment_period <= last)  # [T]
+        units = (a.units * in_span).sum(axis=2)
+        amount = (a.amount * in_span).sum(axis=2)
         names = [pay.name for pay in self.terms.contract.payments]
+        lines: list[StatementLine] = []
+        regular = [
+            (int(n), int(line))
+            for n, line in zip(*np.nonzero((units > 0) | (amount != 0)), strict=True)
+        ]
         for payer, share in self.terms.payers.items():
-            for (p, line), its in sorted(regular.items()):
+            for n, line in regular:
+                pid = a.people[n]
+                periods = [int(t) + 1 for t in np.flatnonzero(in_span & (a.units[n, line] > 0))]
+                records = [
+                    rid
+                    for rid, period in paid_records.get((pid, line), [])
+                    if first <= a.payment_period[period - 1] <= last
+                ]
+                sampled = float((a.sampled[n, line] * in_span).sum())
                 lines.append(
                     self._line(
-                        accepted,
                         payer,
                         share,
-                        p,
+                        pid,
                         names[line],
                         "regular",
-                        its,
-                        sum(i.amount for i in its),
+                        accepted,
+                        outcome_periods=tuple(periods),
+                        payment_periods=tuple(
+                            sorted({int(a.payment_period[t - 1]) for t in periods})
+                        ),
+                        records=tuple(records),
+                        units=float(units[n, line]),
+                        price=self.terms.prices[line],
+                        value=float((a.value[n, line] * in_span).sum()),
+                        person_cut=float(((a.value - a.after_person)[n, line] * in_span).sum()),
+                        contract_cut=float(((a.after_person - a.amount)[n, line] * in_span).sum()),
+                        amount=float(amount[n, line]),
+                        sampled=sampled,
                     )
                 )
-            for (p, line, pp), (diff, its) in sorted(adjust.items()):
+            for n, line, pp in adjust:
+                pid = a.people[n]
+                periods = [int(t) + 1 for t in np.flatnonzero(a.payment_period == pp)]
                 lines.append(
                     self._line(
-                        accepted,
                         payer,
                         share,
-                        p,
+                        pid,
                         names[line],
                         "adjustment",
-                        its,
-                        diff,
+                        accepted,
+                        outcome_periods=tuple(periods),
                         payment_periods=(pp,),
-                        related=self._records_paid_in(p, line, pp),
+                        records=self._records_paid_in(pid, line, pp),
+                        units=float(a.units[n, line, [t - 1 for t in periods]].sum()),
+                        price=self.terms.prices[line],
+                        value=0.0,
+                        person_cut=0.0,
+                        contract_cut=0.0,
+                        amount=float(diff[n, line, pp - 1]),
+                        sampled=0.0,
                     )
                 )
         st = Statement(index, first, last, lines, keyed)
@@ -744,39 +819,46 @@ class Ledger:
 
     def _line(
         self,
-        accepted: dict[int, tuple[int, RejectionRate]],
         payer: str,
         share: float,
         pid: int,
         line: str,
         kind: str,
-        its: list[Item],
+        accepted: dict[int, tuple[int, RejectionRate]],
+        *,
+        outcome_periods: tuple[int, ...],
+        payment_periods: tuple[int, ...],
+        records: tuple[int, ...],
+        units: float,
+        price: float,
+        value: float,
+        person_cut: float,
+        contract_cut: float,
         amount: float,
-        payment_periods: tuple[int, ...] | None = None,
-        related: tuple[int, ...] = (),
+        sampled: float,
     ) -> StatementLine:
         p = self.participants[pid]
-        records = tuple(sorted({r for i in its for r in i.records} | set(related)))
         sample = None
-        for rid in records:
-            if rid in accepted:
-                sid, rate = accepted[rid]
-                sample = {"sample": sid, **rate.to_dict()}
-                break
+        if sampled > 0:
+            for rid in records:
+                if rid in accepted:
+                    sid, rate = accepted[rid]
+                    sample = {"sample": sid, **rate.to_dict()}
+                    break
         return StatementLine(
             payer=payer,
             participant=pid,
             pseudonym="anonymised" if p.anonymised else short(p.pseudonym),
             line=line,
             kind=kind,
-            outcome_periods=tuple(sorted({i.outcome_period for i in its})),
-            payment_periods=payment_periods or tuple(sorted({i.payment_period for i in its})),
-            records=records,
-            units=sum(i.units for i in its),
-            price=its[0].price if its else 0.0,
-            value=share * sum(i.value for i in its),
-            person_cap_cut=share * sum(i.person_cap_cut for i in its),
-            contract_cap_cut=share * sum(i.contract_cap_cut for i in its),
+            outcome_periods=outcome_periods,
+            payment_periods=payment_periods,
+            records=tuple(sorted(records)),
+            units=units,
+            price=price,
+            value=share * value,
+            person_cap_cut=share * person_cut,
+            contract_cap_cut=share * contract_cut,
             sample=sample,
             amount=share * amount,
             amount_ore=ore(share * amount),

@@ -80,17 +80,35 @@ class EngineMismatch(RuntimeError):
     """The statement's items do not add up to the engine's settlement (a defect, not input)."""
 
 
-def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:
-    """Every non-zero item for units keyed (participant id, line index, outcome period 1-based)."""
-    if not units:
-        return []
-    people = sorted({k[0] for k in units})
-    row = {p: i for i, p in enumerate(people)}
-    n_lines = len(terms.prices)
+@dataclass(frozen=True)
+class Amounts:
+    """Every participant's units and amounts by line and outcome period (arrays [N, L, T])."""
+
+    people: tuple[int, ...]  # participant id of each row
+    units: FloatArray  # paid units: verified + sample-accepted × acceptance
+    sampled: FloatArray  # units of sample-accepted records, before the acceptance factor
+    index: FloatArray  # [T] the indexation factor of each outcome period
+    value: FloatArray  # price × units × index, before the caps
+    after_person: FloatArray  # after the per-person cap
+    amount: FloatArray  # after both caps
+    payment_period: npt.NDArray[np.int64]  # [T] the 1-based payment period of each outcome period
+
+    def by_payment_period(self, x: FloatArray) -> FloatArray:
+        """[N, L, T] by outcome period → [N, L, T] by payment period."""
+        t_n = x.shape[-1]
+        move = np.zeros((t_n, t_n))
+        move[np.arange(t_n), self.payment_period - 1] = 1.0
+        out: FloatArray = x @ move
+        return out
+
+
+def compute_amounts(
+    terms: Terms, people: tuple[int, ...], units: FloatArray, sampled: FloatArray
+) -> Amounts:
+    """Price units [N, L, T] (rows: ``people``) by the contract's rules, checked against the
+    engine's ``payments.settle``."""
+    u = np.asarray(units, dtype=np.float64)
     t_n = terms.n_periods
-    u = np.zeros((len(people), n_lines, t_n))
-    for (p, line, period), x in units.items():
-        u[row[p], line, period - 1] += x.paid
     c = terms.contract
     value = np.zeros_like(u)
     for line, pay in enumerate(c.payments):
@@ -121,7 +139,24 @@ def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> lis
             paid[t_n - 1] += paid[t_n:].sum()
     if not np.allclose(engine[:t_n], mine[:t_n], rtol=0.0, atol=TOLERANCE):
         raise EngineMismatch("the statement's items differ from contract.payments.settle")
+    pp = np.minimum(np.arange(1, t_n + 1) + c.lag_periods, t_n).astype(np.int64)
+    return Amounts(
+        people, u, np.asarray(sampled, dtype=np.float64), index, indexed, after_person, amount, pp
+    )
 
+
+def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:
+    """Every item for units keyed (participant id, line index, outcome period 1-based)."""
+    if not units:
+        return []
+    people = tuple(sorted({k[0] for k in units}))
+    row = {p: i for i, p in enumerate(people)}
+    shape = (len(people), len(terms.prices), terms.n_periods)
+    u, sampled = np.zeros(shape), np.zeros(shape)
+    for (p, line, period), x in units.items():
+        u[row[p], line, period - 1] += x.paid
+        sampled[row[p], line, period - 1] += x.sampled
+    a = compute_amounts(terms, people, u, sampled)
     out: list[Item] = []
     for (p, line, period), x in sorted(units.items()):
         i, t = row[p], period - 1
@@ -132,16 +167,16 @@ def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> lis
                 participant=p,
                 line=line,
                 outcome_period=period,
-                payment_period=min(period + c.lag_periods, t_n),
+                payment_period=int(a.payment_period[t]),
                 records=x.records,
                 units=x.paid,
                 sampled_units=x.sampled,
                 price=terms.prices[line],
-                index=float(index[t]),
-                value=float(indexed[i, line, t]),
-                person_cap_cut=float(indexed[i, line, t] - after_person[i, line, t]),
-                contract_cap_cut=float(after_person[i, line, t] - amount[i, line, t]),
-                amount=float(amount[i, line, t]),
+                index=float(a.index[t]),
+                value=float(a.value[i, line, t]),
+                person_cap_cut=float(a.value[i, line, t] - a.after_person[i, line, t]),
+                contract_cap_cut=float(a.after_person[i, line, t] - a.amount[i, line, t]),
+                amount=float(a.amount[i, line, t]),
             )
         )
     return out
