@@ -129,3 +129,22 @@ def test_file_level_mistakes(tmp_path, fixture_kb):
         import_outcomes(ledger, PROVIDER, _write(tmp_path, "c.xlsx", "not a workbook"))
     with pytest.raises(LedgerError, match="only the provider or payer"):
         import_outcomes(ledger, INVESTOR, _write(tmp_path, "d.csv", GOOD))
+
+
+def test_a_cpr_number_in_the_wrong_column_is_never_shown(tmp_path, fixture_kb):
+    ledger = _ledger(fixture_kb)
+    hyphen = f"{CPR[0][:6]}-{CPR[0][6:]}"
+    text = (
+        "participant,metric,period,value,source,reference\n"
+        f"{CPR[0]},job,2,1,Jobcenter,J-1\n"  # the number where the id belongs
+        f"1,{hyphen},2,1,Jobcenter,J-2\n"  # ... where the metric belongs
+        f"1,job,{CPR[1]},1,Jobcenter,J-3\n"
+        f"1,in_work,2,{CPR[2][1:]},Jobcenter,J-4\n"  # nine digits: a number without its 0
+    )
+    with pytest.raises(ImportRefused) as info:
+        import_outcomes(ledger, PROVIDER, _write(tmp_path, f"{CPR[2]}.csv", text))
+    shown = str(info.value) + info.value.message_in("da") + repr(info.value)
+    assert [e.line for e in info.value.errors] == [2, 3, 4, 5]
+    for n in (*CPR, hyphen, CPR[2][1:]):
+        assert n not in shown
+    assert "[number not shown]" in shown
