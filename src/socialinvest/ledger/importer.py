@@ -263,6 +263,7 @@ def import_outcomes(
 
     created: list[int] = []
     flagged: list[int] = []
+    stamp = ledger._stamp(at)
     unchanged = len(rows) - len(checked)
     for pid, metric, period, value, source, reference, result in checked:
         kind, record = ledger.enter_outcome(
@@ -278,6 +279,7 @@ def import_outcomes(
             import_id=digest,
             log=False,
             checked=result,
+            stamp=stamp,
         )
         if kind == "unchanged":
             unchanged += 1
@@ -285,7 +287,6 @@ def import_outcomes(
             created.append(record.id)
             if kind == "conflict":
                 flagged.append(record.id)
-    stamp = ledger._stamp(at)
     done = ImportRecord(
         digest, name, len(rows), tuple(created), tuple(flagged), unchanged, str(actor), stamp
     )

@@ -463,11 +463,13 @@ class Ledger:
         import_id: str | None = None,
         log: bool = True,
         checked: tuple[str, OutcomeRecord | None] | None = None,
+        stamp: str | None = None,
     ) -> tuple[str, OutcomeRecord]:
         """Record an outcome: ("new", record), ("unchanged", the existing record) or
         ("conflict", a new record flagged for the evaluator; the earlier value is kept).
-        ``log=False`` and ``checked`` (the result of ``check_outcome`` just before, with nothing
-        changed in between) only for an import, which writes one audit record for all its rows."""
+        ``log=False``, ``checked`` (the result of ``check_outcome`` just before, with nothing
+        changed in between) and ``stamp`` (one time for all rows) only for an import, which
+        writes one audit record for all its rows."""
         self._allow(actor, "enter outcomes", "provider", "payer")
         kind, existing = checked or self.check_outcome(
             participant, metric, period, value, source, reference, as_of=as_of
@@ -475,7 +477,7 @@ class Ledger:
         if kind == "unchanged":
             assert existing is not None
             return (kind, existing)
-        stamp = self._stamp(at)
+        stamp = stamp or self._stamp(at)
         rid = len(self.records) + 1  # never deleted: ids are 1 … n
         status: RecordStatus = "conflict" if kind == "conflict" else "entered"
         r = OutcomeRecord(
@@ -671,7 +673,7 @@ class Ledger:
             if pay.metric:
                 lines_of[pay.metric].append(i)
         paid_records: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        by_sample = {sid: rate.acceptance for sid, rate in accepted.values()}
+        by_sample = {sid: rate.acceptance for sid, rate in set(accepted.values())}
         factor = {rid: by_sample[sid] for rid, (sid, _) in accepted.items()}
         cells: list[tuple[int, int, int]] = []
         paid_units: list[float] = []
@@ -711,8 +713,8 @@ class Ledger:
         by_pp = a.by_payment_period(a.amount)  # [N, L, T] by payment period
         approved = np.zeros_like(by_pp)
         for j in range(1, index):
-            for (pid, line, pp), amount in self.statements[j].keyed.items():
-                approved[row[pid], line, pp - 1] += amount
+            for (pid, line, pp), earlier in self.statements[j].keyed.items():
+                approved[row[pid], line, pp - 1] += earlier
         keyed: dict[tuple[int, int, int], float] = {}
         in_span_pp = by_pp[:, :, first - 1 : last]
         cells = np.nonzero(in_span_pp)
@@ -741,44 +743,57 @@ class Ledger:
             keyed[(a.people[n], line, pp)] = float(diff[n, line, pp - 1])
         # regular lines: every participant and line with units paid in this statement's span
         in_span = (a.payment_period >= first) & (a.payment_period <= last)  # [T]
-        units = (a.units * in_span).sum(axis=2)
-        amount = (a.amount * in_span).sum(axis=2)
+
+        def in_this(x: np.ndarray) -> np.ndarray:
+            return np.asarray((x * in_span).sum(axis=2))  # [N, L] over this span's periods
+
+        units, amount, value = in_this(a.units), in_this(a.amount), in_this(a.value)
+        person_cut = in_this(a.value - a.after_person)
+        contract_cut = in_this(a.after_person - a.amount)
+        sampled_units = in_this(a.sampled)
+        pp_of = a.payment_period.tolist()  # by outcome period (0-based)
         names = [pay.name for pay in self.terms.contract.payments]
         lines: list[StatementLine] = []
         regular = [
             (int(n), int(line))
             for n, line in zip(*np.nonzero((units > 0) | (amount != 0)), strict=True)
         ]
+        paid_in_span = (a.units > 0) & in_span  # [N, L, T]
+        details = {}
+        for n, line in regular:
+            pid = a.people[n]
+            periods = (np.flatnonzero(paid_in_span[n, line]) + 1).tolist()
+            records = tuple(
+                rid
+                for rid, period in paid_records.get((pid, line), [])
+                if first <= pp_of[period - 1] <= last
+            )
+            details[(n, line)] = (
+                tuple(periods),
+                tuple(sorted({pp_of[t - 1] for t in periods})),
+                records,
+            )
         for payer, share in self.terms.payers.items():
             for n, line in regular:
-                pid = a.people[n]
-                periods = [int(t) + 1 for t in np.flatnonzero(in_span & (a.units[n, line] > 0))]
-                records = [
-                    rid
-                    for rid, period in paid_records.get((pid, line), [])
-                    if first <= a.payment_period[period - 1] <= last
-                ]
-                sampled = float((a.sampled[n, line] * in_span).sum())
+                periods_t, payment_t, records_t = details[(n, line)]
                 lines.append(
                     self._line(
                         payer,
                         share,
-                        pid,
+                        a.people[n],
                         names[line],
                         "regular",
                         accepted,
-                        outcome_periods=tuple(periods),
-                        payment_periods=tuple(
-                            sorted({int(a.payment_period[t - 1]) for t in periods})
-                        ),
-                        records=tuple(records),
+                        outcome_periods=periods_t,
+                        payment_periods=payment_t,
+                        records=records_t,
                         units=float(units[n, line]),
                         price=self.terms.prices[line],
-                        value=float((a.value[n, line] * in_span).sum()),
-                        person_cut=float(((a.value - a.after_person)[n, line] * in_span).sum()),
-                        contract_cut=float(((a.after_person - a.amount)[n, line] * in_span).sum()),
+                        value=float(value[n, line]),
+                        person_cut=float(person_cut[n, line]),
+                        contract_cut=float(contract_cut[n, line]),
                         amount=float(amount[n, line]),
-                        sampled=sampled,
+                        sampled=float(sampled_units[n, line]),
                     )
                 )
             for n, line, pp in adjust:
