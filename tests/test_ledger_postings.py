@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from socialinvest.contract.partnership import party_flows
 from socialinvest.ledger.cpr import synthetic_numbers
 from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.integrity import verify_state
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.postings import KINDS, Journal, ore
 
@@ -156,6 +157,8 @@ OPS = st.lists(
         st.tuples(st.just("dispute"), st.integers(1, 40)),
         st.tuples(st.just("costs"), st.integers(1, 8), st.integers(0, 9000)),
         st.tuples(st.just("approve")),
+        st.tuples(st.just("sample"), st.integers(1, 5), st.integers(0, 99)),
+        st.tuples(st.just("anonymise"), st.integers(1, 6)),
     ),
     max_size=40,
 )
@@ -166,8 +169,9 @@ OPS = st.lists(
 )
 @given(ops=OPS)
 def test_balances_sum_to_zero_after_every_ledger_operation(fixture_kb, ops):
-    """Random sequences of enrolments, outcomes, decisions, costs and approvals: after every
-    operation the balances sum to zero and the vehicle never holds less than nothing."""
+    """Random sequences of enrolments, outcomes, decisions, samples, anonymisations, costs and
+    approvals: after every operation the balances sum to zero and the vehicle never holds less
+    than nothing; at the end the state matches the audit trail."""
     ledger = Ledger.create(
         "prop",
         _terms(fixture_kb),
@@ -195,6 +199,10 @@ def test_balances_sum_to_zero_after_every_ledger_operation(fixture_kb, ops):
                 ledger.dispute(PAYER, op[1], "doubt")
             elif op[0] == "costs":
                 ledger.record_delivery_costs(PROVIDER, op[1], op[2])
+            elif op[0] == "sample":
+                ledger.draw_sample(EVALUATOR, op[1], seed=op[2])
+            elif op[0] == "anonymise":
+                ledger.anonymise(PAYER, op[1], dt.date(2024, 6, 1))
             elif next_settlement <= ledger.terms.n_settlements:
                 ledger.approve(PAYER, next_settlement)
                 next_settlement += 1
@@ -205,4 +213,4 @@ def test_balances_sum_to_zero_after_every_ledger_operation(fixture_kb, ops):
         assert balances.get("vehicle", 0) >= 0
     if next_settlement > ledger.terms.n_settlements:
         assert ledger.journal.balances().get("vehicle", 0) == 0
-    assert ledger.verify_audit().ok
+    assert verify_state(ledger).ok
