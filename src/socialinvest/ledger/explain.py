@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialinvest.ledger.ledger import StatementLine
+from socialinvest.ledger.statements import StatementLine
 from socialinvest.output.messages import text
 from socialinvest.output.numbers import money, number, percent
 

@@ -1,4 +1,4 @@
-"""Does the ledger's state match its audit trail? (``socialinvest ledger verify``)
+"""Does the ledger's state match its audit trail? (for ``socialinvest ledger verify``)
 
 The hash chain (``audit.verify_chain``) proves the audit records are as written. This module also
 checks the *state* a store holds against them, so altering a participant, an outcome record or an

@@ -12,8 +12,9 @@ from collections import Counter
 from typing import Any
 
 from socialinvest.ledger.errors import LedgerError
-from socialinvest.ledger.ledger import Ledger, Statement
+from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor, Role
+from socialinvest.ledger.statements import Statement
 
 ROW_ROLES: tuple[Role, ...] = ("payer", "provider", "evaluator", "auditor")
 
