@@ -104,3 +104,10 @@ def test_the_ledger_benchmark_runs():
     assert result.returncode == 0, result.stderr
     assert "import 20 participants x 26 weeks = 520 rows" in result.stdout
     assert "re-forecast of the demo at 50 draws" in result.stdout
+
+
+def test_the_demo_says_where_the_example_is_missing(tmp_path):
+    from socialinvest.ledger.errors import LedgerError
+
+    with pytest.raises(LedgerError, match="needs the example case"):
+        demo_terms(tmp_path / "missing.yaml")

@@ -34,6 +34,7 @@ from socialinvest.contract.designer import design
 from socialinvest.contract.partnership import prepare_contract, simulate_outcomes
 from socialinvest.knowledge import KnowledgeBase
 from socialinvest.ledger.cpr import Keyring, synthetic_numbers
+from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor
 from socialinvest.ledger.terms import Terms
@@ -58,7 +59,11 @@ WRONG_SHARE = 0.03  # records the generator marks as not supported by the eviden
 
 
 def demo_terms(case: str | Path = EXAMPLE, kb: KnowledgeBase | None = None) -> Terms:
-    """The example's terms with the designer's price at point values agreed (rounded)."""
+    """The example's terms with the designer's price at point values agreed (rounded). The
+    example ships with the source, not inside the package: give its path when running from an
+    installed package."""
+    if not Path(case).is_file():
+        raise LedgerError("demo_case", path=str(case))
     loaded = LoadedCase.of(load_case(case))
     prep = prepare_contract(loaded, kb)
     solved = design(prep, simulate_outcomes(prep, 1))
