@@ -9,7 +9,9 @@ participant and week. Timed, median of ``--repeat`` runs:
 2. **settlement**: after a verification sample of 1,000 records is decided, the statement of one
    settlement period that covers every week (all records priced with the design stage's payment
    functions, caps and lag, and checked against ``payments.settle``; a line per participant);
-3. **re-forecast** of the 156-week demo partnership halfway through its term at ``--draws`` draws.
+3. **pricing from arrays**: ``compute_amounts`` on the units of every participant and week given as
+   arrays, as a store gets them with one ``GROUP BY`` instead of loading every record;
+4. **re-forecast** of the 156-week demo partnership halfway through its term at ``--draws`` draws.
 
 Targets (issue 12, for the whole product with PostgreSQL): import of 10,000 × 260 records in under
 60 s, one settlement period in under 5 s, the re-forecast at 10,000 draws in under 10 s. The core
@@ -110,6 +112,18 @@ def main() -> None:
         assert len(statement.lines) == args.participants
         del ledger
 
+    import numpy as np
+
+    from socialinvest.ledger.settlement import compute_amounts
+
+    people = tuple(range(1, args.participants + 1))
+    units = np.ones((args.participants, len(terms.prices), args.weeks))
+    t_arrays = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        compute_amounts(terms, people, units, np.zeros_like(units))
+        t_arrays.append(time.perf_counter() - start)
+
     demo = demo_ledger()
     observed, realised = observe(demo, HALFWAY)
     t_forecast = []
@@ -128,6 +142,7 @@ def main() -> None:
     print(
         f"settlement of one period covering every week: median {statistics.median(t_settle):.2f} s"
     )
+    print(f"pricing {rows} units given as arrays: median {statistics.median(t_arrays):.2f} s")
     print(
         f"re-forecast of the demo at {args.draws} draws: median "
         f"{statistics.median(t_forecast):.2f} s"
