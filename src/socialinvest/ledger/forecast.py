@@ -183,7 +183,7 @@ def reforecast(
 ) -> Forecast:
     """The design stage's draws conditioned on the observations; ``realised``: [T] the outcome
     payments made so far by period (those after ``as_of`` are ignored)."""
-    from socialinvest.runner import Prepared, _result
+    from socialinvest.runner import Prepared, to_result
 
     prep = terms.prep
     if not isinstance(prep.business, Prepared):
@@ -195,7 +195,7 @@ def reforecast(
     design_paid = settle_outcomes(prep, outcomes, prices)
     meta = prep.business.meta
     knowledge = prep.meta["knowledge"]
-    business = _result(
+    business = to_result(
         prep.loaded, knowledge, outcomes.summary, meta, {"draws": draws, "seed": seed}
     )
     design = ContractResult(prep, outcomes, prices, party_flows(prep, design_paid), None, business)

@@ -20,13 +20,9 @@ from typing import Any
 
 from socialinvest.case.contract import Contract, Metric
 from socialinvest.case.load import LoadedCase
-from socialinvest.contract.partnership import (
-    PreparedContract,
-    contract_dates,
-    prepare_contract,
-    prices_of,
-)
+from socialinvest.contract.partnership import PreparedContract, prepare_contract, prices_of
 from socialinvest.contract.payments import Settlement
+from socialinvest.contract.returns import contract_dates
 from socialinvest.knowledge import KnowledgeBase
 from socialinvest.ledger.errors import LedgerError
 
