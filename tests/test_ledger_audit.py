@@ -172,3 +172,23 @@ def test_an_altered_approved_statement_is_found(fixture_kb, tmp_path):
     st = ledger.statements[2]
     st.lines[0] = dataclasses.replace(st.lines[0], amount_ore=st.lines[0].amount_ore + 100)
     assert verify_state(ledger).entity == "settlement:2"
+
+
+def test_retention_is_five_years_after_the_financial_year(fixture_kb, tmp_path):
+    from socialinvest.ledger.retention import (
+        last_financial_event,
+        may_be_discarded,
+        retained_until,
+    )
+
+    # an event in 2027 is kept until the end of 2027 + 5 years
+    assert retained_until(dt.date(2027, 3, 31)) == dt.date(2032, 12, 31)
+    assert retained_until(dt.date(2027, 12, 31)) == dt.date(2032, 12, 31)
+    ledger = _ledger_with_import(fixture_kb, tmp_path)
+    # the small contract runs eight quarters from 2024-01-01: its last day is 2025-12-31
+    assert last_financial_event(ledger) == dt.date(2025, 12, 31)
+    assert not may_be_discarded(ledger, dt.date(2030, 12, 31))
+    assert may_be_discarded(ledger, dt.date(2031, 1, 1))
+    # an approval after the contract's end moves it on
+    ledger.statements[2].approved_at = "2026-02-03T10:00:00+00:00"
+    assert not may_be_discarded(ledger, dt.date(2031, 1, 1))
