@@ -9,7 +9,7 @@ What is posted (``kind``):
     payment       payer → vehicle       an approved settlement's outcome payments
     drawdown      investor → vehicle    capital drawn from a tranche to fund delivery
     delivery      vehicle → provider    the vehicle pays the provider's delivery costs
-    performance   payer → provider      a performance fee (a share of each payment, if any)
+    performance   vehicle → provider    a performance fee (a share of each payment, if any)
     distribution  vehicle → investor    the waterfall at maturity (interest, principal, residual)
     surplus       vehicle → payer/provider  cash above the return caps
     guarantee     guarantor → investor  a first-loss guarantee called at maturity
