@@ -73,10 +73,12 @@ def test_drawdowns_and_distributions_by_hand(fixture_kb):
     assert [(p.period, p.destination, p.amount) for p in dist] == [(8, "investor:Bank", 1_200_000)]
 
 
-def test_investors_flows_equal_the_design_stage_party_flows(fixture_kb):
+@pytest.mark.parametrize("fee", [0.0, 0.1])
+def test_investors_flows_equal_the_design_stage_party_flows(fixture_kb, fee):
     """The same payments and costs through partnership.party_flows (the design stage's flows)
-    give every party the same cash flows per period as the journal, to the øre."""
-    ledger, *_ = _scenario(fixture_kb)
+    give every party the same cash flows per period as the journal, to the øre, also with a
+    performance fee of 10 % of every payment to the provider."""
+    ledger, *_ = _scenario(fixture_kb, provider={"delivery_costs": COSTS, "performance_share": fee})
     ledger.terms.prep.delivery_costs[:] = COSTS  # the design stage's costs = those recorded
     _run_to_maturity(ledger)
     n = ledger.terms.n_periods
@@ -85,6 +87,8 @@ def test_investors_flows_equal_the_design_stage_party_flows(fixture_kb):
         if p.kind == "payment":
             payments[0, p.period - 1] += p.amount / 100
     flows = party_flows(ledger.terms.prep, payments).flows
+    fees = sum(p.amount for p in ledger.journal.postings if p.kind == "performance")
+    assert fees == round(fee * 2_500_000)  # 10 % of the 25,000 paid
     for party, account in [
         ("Bank", "investor:Bank"),
         ("Fund", "investor:Fund"),

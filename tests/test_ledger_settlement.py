@@ -23,14 +23,14 @@ def _enter(ledger, pid, metric, period, value, ref="doc"):
     return record
 
 
-def _scenario(fixture_kb):
+def _scenario(fixture_kb, **contract):
     """A and B enrolled in quarter 1, C in quarter 2 (the contract starts 2024-01-01).
 
     A: job in Q2; 13 weeks in work in each of Q2, Q3, Q4.
     B: job in Q3; 13 weeks in Q3, 10 in Q4.
     C: job in Q3; 6 weeks in Q3, 13 in Q4.
     """
-    ledger = small_ledger(fixture_kb)
+    ledger = small_ledger(fixture_kb, **contract)
     a = ledger.enrol(PAYER, CPR[0], dt.date(2024, 1, 15), "2024", ELIGIBLE).id
     b = ledger.enrol(PROVIDER, CPR[1], dt.date(2024, 2, 1), "2024", ELIGIBLE).id
     c = ledger.enrol(PAYER, CPR[2], dt.date(2024, 4, 10), "2024", ELIGIBLE).id
