@@ -41,7 +41,7 @@ ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
 ADJUSTMENT_THRESHOLD = 0.005  # kr.: smaller differences are rounding, not corrections
 
 
-def _now() -> dt.datetime:
+def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -64,7 +64,7 @@ class Ledger:
         default_factory=dict
     )  # payer → clawback still to set off (øre ≤ 0)
     audit: AuditChain = field(default_factory=AuditChain)
-    clock: Callable[[], dt.datetime] = _now
+    clock: Callable[[], dt.datetime] = now_utc
     # derived from ``records`` (not persisted): record ids by (participant, metric)
     _by_person: dict[tuple[int, str], list[int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -126,7 +126,7 @@ class Ledger:
         demo: bool = False,
         data_processors: Iterable[str] = (),
         at: dt.datetime | None = None,
-        clock: Callable[[], dt.datetime] = _now,
+        clock: Callable[[], dt.datetime] = now_utc,
     ) -> Ledger:
         if actor.role != "payer":
             raise LedgerError(
