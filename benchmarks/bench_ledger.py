@@ -129,7 +129,15 @@ def main() -> None:
     t_forecast = []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        reforecast(demo.terms, observed, realised, as_of=HALFWAY, draws=args.draws, seed=1)
+        reforecast(
+            demo.terms,
+            observed,
+            realised,
+            as_of=HALFWAY,
+            paid_through=demo.posted_through,
+            draws=args.draws,
+            seed=1,
+        )
         t_forecast.append(time.perf_counter() - start)
 
     rows = args.participants * args.weeks

@@ -68,7 +68,16 @@ def test_money_balances_and_no_number_in_clear(ledger):
 def test_reforecast_of_the_demo(ledger, terms):
     observed, realised = observe(ledger, HALFWAY)
     assert len(observed) == 80
-    f = reforecast(terms, observed, realised, as_of=HALFWAY, draws=200, seed=3, target_rate=0.5)
+    f = reforecast(
+        terms,
+        observed,
+        realised,
+        as_of=HALFWAY,
+        paid_through=ledger.posted_through,
+        draws=200,
+        seed=3,
+        target_rate=0.5,
+    )
     d = f.to_dict()
     assert d["fan"]["realised"][-1] == pytest.approx(realised.sum())
     assert 0 <= d["prob_target"]["forecast"] <= 1

@@ -133,6 +133,7 @@ class Forecast:
     prior_rates: FloatArray  # [D] the design stage's
     effective_draws: float  # 1 / Σ w² of the normalised weights
     as_of: int  # the last period observed (0: none)
+    paid_through: int  # payments up to this period are the realised ones
     target_rate: float | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,13 +141,14 @@ class Forecast:
         design_paid = self.design.flows.payments.sum(axis=1)
         out: dict[str, Any] = {
             "as_of_period": self.as_of,
+            "paid_through_period": self.paid_through,
             "draws": int(self.rates.shape[0]),
             "effective_draws": self.effective_draws,
             "success_rate": {"prior": stats(self.prior_rates), "updated": stats(self.rates)},
             "achieved_share": stats(self.result.outcomes.success_share),
             "outcome_payments": {"design": stats(design_paid), "forecast": stats(paid)},
             "parties": self.result.parties(),
-            "fan": fan(self.design.flows.payments, self.result.flows.payments, self.as_of),
+            "fan": fan(self.design.flows.payments, self.result.flows.payments, self.paid_through),
         }
         if self.target_rate is not None:
             out["target_rate"] = self.target_rate
@@ -157,16 +159,16 @@ class Forecast:
         return out
 
 
-def fan(design: FloatArray, forecast: FloatArray, as_of: int) -> dict[str, Any]:
+def fan(design: FloatArray, forecast: FloatArray, paid_through: int) -> dict[str, Any]:
     """Cumulative payments by period: the design stage's 5–50–95 % band, the realised path up to
-    ``as_of`` and the forecast's band after it (for a fan chart)."""
+    ``paid_through`` and the forecast's band (for a fan chart)."""
     d = np.cumsum(design, axis=1)
     f = np.cumsum(forecast, axis=1)
     band = np.percentile(d, [5, 50, 95], axis=0)
     fband = np.percentile(f, [5, 50, 95], axis=0)
     return {
         "design": {"p05": band[0].tolist(), "p50": band[1].tolist(), "p95": band[2].tolist()},
-        "realised": f[0, :as_of].tolist(),
+        "realised": f[0, :paid_through].tolist(),
         "forecast": {"p05": fband[0].tolist(), "p50": fband[1].tolist(), "p95": fband[2].tolist()},
     }
 
@@ -177,12 +179,15 @@ def reforecast(
     realised: FloatArray | None = None,
     *,
     as_of: int = 0,
+    paid_through: int | None = None,
     draws: int = 1000,
     seed: int = 1,
     target_rate: float | None = None,
 ) -> Forecast:
     """The design stage's draws conditioned on the observations; ``realised``: [T] the outcome
-    payments made so far by period (those after ``as_of`` are ignored)."""
+    payments made so far by period; those up to ``paid_through`` (default ``as_of``: the last
+    period a settlement has been approved for) replace the simulated ones, and the simulated
+    payments after it stand (outcomes observed but not yet settled are paid later)."""
     from socialinvest.runner import Prepared, to_result
 
     prep = terms.prep
@@ -213,12 +218,13 @@ def reforecast(
         idx = np.arange(draws, dtype=np.int64)
     cond = _take(outcomes, idx)
     paid = settle_outcomes(prep, cond, prices)
-    if realised is not None and as_of > 0:
-        r = np.asarray(realised, dtype=np.float64)[:as_of]
+    through = as_of if paid_through is None else min(paid_through, as_of)
+    if realised is not None and through > 0:
+        r = np.asarray(realised, dtype=np.float64)[:through]
         paid = paid.copy()
-        paid[:, :as_of] = r[None, :]
+        paid[:, :through] = r[None, :]
     result = ContractResult(prep, cond, prices, party_flows(prep, paid), None, business)
-    return Forecast(result, design, prior[idx], prior, ess, as_of, target_rate)
+    return Forecast(result, design, prior[idx], prior, ess, as_of, through, target_rate)
 
 
 def observe(ledger: Ledger, as_of: int) -> tuple[list[Observation], FloatArray]:
@@ -228,7 +234,8 @@ def observe(ledger: Ledger, as_of: int) -> tuple[list[Observation], FloatArray]:
     in conflict) with a positive value in the contract's success metric, or, for a contract
     without one (e.g. weeks in work only), in any metric. A withdrawn participant is observed up
     to its withdrawal. The realised payments are the approved settlements' payments (posted in
-    the period each settlement ends)."""
+    the period each settlement ends); pass ``ledger.posted_through`` as the re-forecast's
+    ``paid_through``."""
     terms = ledger.terms
     success = terms.prep.success_metric
     first: dict[int, int] = {}
