@@ -17,6 +17,8 @@ A ``window`` (first, last periods after intake, 1-based) restricts what counts: 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,13 +36,100 @@ def _window(n_periods: int, window: tuple[int, int] | None) -> BoolArray:
     return mask
 
 
-def _first(flags: BoolArray) -> FloatArray:
-    """1 at the first True along the last axis, 0 elsewhere."""
-    out = np.zeros(flags.shape, dtype=np.float64)
-    any_ = np.asarray(flags.any(axis=-1))
+def first_true(flags: BoolArray) -> npt.NDArray[np.int32]:
+    """The index of the first True along the last axis, −1 where there is none ([D, N])."""
     idx = np.asarray(flags.argmax(axis=-1))
-    np.put_along_axis(out, idx[..., None], any_[..., None].astype(np.float64), axis=-1)
+    hit = np.take_along_axis(flags, idx[..., None], axis=-1)[..., 0]
+    out: npt.NDArray[np.int32] = np.where(hit, idx, -1).astype(np.int32)
     return out
+
+
+def _all_of_last(flags: BoolArray, k: int) -> BoolArray:
+    """True at t where flags[t − k + 1 … t] are all True (False for t < k − 1), in about
+    log2(k) passes: with y_L the AND of the last L periods, y_(L+s)[t] = y_L[t] & y_L[t − s]
+    for s ≤ L (the two windows overlap or touch)."""
+    y = flags
+    length = 1
+    while length < k:
+        step = min(length, k - length)
+        nxt = np.zeros_like(y)
+        if step < y.shape[-1]:
+            np.logical_and(y[..., step:], y[..., :-step], out=nxt[..., step:])
+        y = nxt
+        length += step
+    return y
+
+
+@dataclass(frozen=True)
+class Events:
+    """A metric's outcomes per participant in compact form, in periods after intake.
+
+    ``once`` [D, N]: the period of the single outcome of an ``entry``, ``sustained`` or
+    ``state_at`` metric (−1: none); ``flags`` [D, N, T]: the periods with an outcome of a
+    ``time_in`` or ``entries`` metric, each worth ``units``. Exactly one of the two is set.
+    """
+
+    n_periods: int
+    once: npt.NDArray[np.int32] | None = None
+    flags: BoolArray | None = None
+    units: float = 1.0
+
+    def dense(self) -> FloatArray:
+        """The outcomes as numbers [D, N, T] (what :func:`metric_counts` returns)."""
+        if self.flags is not None:
+            if self.units == 1.0:
+                out: FloatArray = self.flags.astype(np.float64)
+                return out
+            out = self.flags.astype(np.float64) * float(self.units)
+            return out
+        assert self.once is not None
+        out = np.zeros((*self.once.shape, self.n_periods))
+        d, n = np.nonzero(self.once >= 0)
+        out[d, n, self.once[d, n]] = 1.0
+        return out
+
+
+def metric_events(
+    in_states: BoolArray,
+    kind: str,
+    *,
+    k: int | None = None,
+    at: int | None = None,
+    window: tuple[int, int] | None = None,
+    units_per_period: float = 1.0,
+    in_states_before: BoolArray | None = None,
+) -> Events:
+    """Outcomes per participant and period after intake (see :func:`metric_counts`), compact:
+    one period index per person for the metrics that count once, booleans for the others."""
+    x = np.asarray(in_states, dtype=bool)
+    n_periods = x.shape[-1]
+    if window is None:
+        xw = x
+    else:
+        w = _window(n_periods, window)
+        xw = x & w
+    if kind == "time_in":
+        return Events(n_periods, flags=xw, units=float(units_per_period))
+    if kind == "entry":
+        return Events(n_periods, once=first_true(xw))
+    if kind == "state_at":
+        assert at is not None
+        inside = window is None or window[0] <= at <= window[1]
+        if at <= n_periods and inside:
+            once = np.where(x[..., at - 1], np.int32(at - 1), np.int32(-1)).astype(np.int32)
+        else:
+            once = np.full(x.shape[:-1], -1, dtype=np.int32)
+        return Events(n_periods, once=once)
+    if kind == "entries":
+        out = xw.copy()
+        np.logical_and(out[..., 1:], ~x[..., :-1], out=out[..., 1:])
+        if in_states_before is not None:
+            out[..., 0] &= ~np.asarray(in_states_before, dtype=bool)
+        return Events(n_periods, flags=out)
+    if kind == "sustained":
+        assert k is not None
+        return Events(n_periods, once=first_true(_all_of_last(xw, k)))
+    raise ValueError(f"unknown metric kind {kind!r}")
 
 
 def metric_counts(
@@ -58,39 +147,15 @@ def metric_counts(
     ``in_states_before`` [D, N]: whether each person was in the states at intake (before period
     0); only ``entries`` uses it (being there already is no entry). Default: nobody was.
     """
-    x = np.asarray(in_states, dtype=bool)
-    n_periods = x.shape[-1]
-    w = _window(n_periods, window)
-    xw = x & w
-    if kind == "time_in":
-        out: FloatArray = xw.astype(np.float64) * float(units_per_period)
-        return out
-    if kind == "entry":
-        return _first(xw)
-    if kind == "state_at":
-        assert at is not None
-        out = np.zeros(x.shape)
-        if at <= n_periods and w[at - 1]:
-            out[..., at - 1] = x[..., at - 1]
-        return out
-    if kind == "entries":
-        before = (
-            np.zeros(x.shape[:-1], dtype=bool)
-            if in_states_before is None
-            else np.asarray(in_states_before, dtype=bool)
-        )
-        previous = np.concatenate([before[..., None], x[..., :-1]], axis=-1)
-        out = (xw & ~previous).astype(np.float64)
-        return out
-    if kind == "sustained":
-        assert k is not None
-        run = np.zeros(x.shape[:-1], dtype=np.int64)
-        reached = np.zeros(x.shape, dtype=bool)
-        for t in range(n_periods):
-            run = np.where(xw[..., t], run + 1, 0)
-            reached[..., t] = run == k
-        return _first(reached)
-    raise ValueError(f"unknown metric kind {kind!r}")
+    return metric_events(
+        in_states,
+        kind,
+        k=k,
+        at=at,
+        window=window,
+        units_per_period=units_per_period,
+        in_states_before=in_states_before,
+    ).dense()
 
 
 def to_calendar(relative: FloatArray, offsets: IntArray, n_periods: int) -> FloatArray:
@@ -109,6 +174,29 @@ def to_calendar(relative: FloatArray, offsets: IntArray, n_periods: int) -> Floa
     return out
 
 
+def success_intervals(
+    succeeded: BoolArray,
+    start_period: IntArray | FloatArray,
+    exit_per_period: float,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, FloatArray]:
+    """The periods after intake [first, end) [D, N] a person who ``succeeded`` spends in the
+    success state: from ``start_period`` until it leaves again, with chance ``exit_per_period``
+    in each later period (0: never; end = inf). Who did not succeed has first = end = inf."""
+    ok = np.asarray(succeeded, dtype=bool)
+    start = np.asarray(start_period, dtype=np.float64)
+    if exit_per_period >= 1:
+        length = np.ones(ok.shape)  # leaves again after one period
+    elif exit_per_period > 0:
+        u = 1.0 - rng.random(ok.shape)  # (0, 1]
+        length = np.floor(np.log(u) / np.log1p(-exit_per_period)) + 1.0
+    else:
+        length = np.full(ok.shape, np.inf)
+    first = np.where(ok, start, np.inf)
+    end: FloatArray = first + length
+    return first, end
+
+
 def success_trajectories(
     succeeded: BoolArray,
     start_period: IntArray | FloatArray,
@@ -119,16 +207,7 @@ def success_trajectories(
     """Trajectories [D, N, T] of a success-rate case: a person who ``succeeded`` [D, N] is in
     the success state from period ``start_period[d, n]`` after intake until it leaves again, with
     chance ``exit_per_period`` in each later period (0: never)."""
-    ok = np.asarray(succeeded, dtype=bool)
-    start = np.asarray(start_period, dtype=np.float64)
-    if exit_per_period >= 1:
-        length = np.ones(ok.shape)  # leaves again after one period
-    elif exit_per_period > 0:
-        u = 1.0 - rng.random(ok.shape)  # (0, 1]
-        length = np.floor(np.log(u) / np.log1p(-exit_per_period)) + 1.0
-    else:
-        length = np.full(ok.shape, np.inf)
-    start = np.where(ok, start, np.inf)
+    first, end = success_intervals(succeeded, start_period, exit_per_period, rng)
     t = np.arange(n_periods, dtype=np.float64)
-    out: BoolArray = (t >= start[..., None]) & (t < (start + length)[..., None])
+    out: BoolArray = (t >= first[..., None]) & (t < end[..., None])
     return out

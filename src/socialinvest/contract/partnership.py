@@ -33,7 +33,7 @@ from socialinvest.case.contract_checks import default_success_metric, payer_shar
 from socialinvest.case.load import LoadedCase
 from socialinvest.case.models import point
 from socialinvest.contract.finance import CapitalStack, Guarantee, Tranche, Waterfall, run_waterfall
-from socialinvest.contract.metrics import metric_counts, success_trajectories, to_calendar
+from socialinvest.contract.metrics import Events, metric_events, success_intervals
 from socialinvest.contract.payments import (
     Settlement,
     apply_lag,
@@ -237,12 +237,18 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
 # ----------------------------------------------------------------------------- trajectories
 
 
+BoolArray = npt.NDArray[np.bool_]
+InStates = Callable[[tuple[str, ...], int, int], tuple[BoolArray, BoolArray]]
+
+
 @dataclass
 class Trajectories:
-    """What the metrics need of one chunk's people: for each set of states, whether each person
-    is in it in each period after intake [D, N, T], and whether at intake [D, N]."""
+    """What the metrics need of one chunk's people: ``in_states(states, lo, hi)`` tells, for
+    draws lo … hi − 1 of the chunk, whether each person is in the states in each of the first
+    ``horizon`` periods after intake [b, N, H], and whether at intake [b, N]. A block of draws
+    at a time, so memory does not grow with the chunk."""
 
-    in_states: Callable[[tuple[str, ...]], tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]
+    in_states: InStates
     succeeded: FloatArray | None = None  # [D] share who succeed (success-rate cases)
 
 
@@ -252,10 +258,12 @@ def _success_rate_trajectories(
     arm: str,
     n_people: int,
     rng: np.random.Generator,
+    horizon: int,
 ) -> Trajectories:
-    """Success-rate case: success with the draw's rate, at a period drawn from the timing."""
+    """Success-rate case: success with the draw's rate, at a period drawn from the timing. The
+    random numbers are drawn for the whole chunk at once ([D, N] each, in a fixed order); the
+    trajectories [b, N, H] are made a block of draws at a time."""
     business = prep.business
-    n = prep.n_periods
     ppy = prep.periods_per_year
     if business.constants["absolute"]:
         with_rate = arrays["absolute_effect"]
@@ -273,11 +281,12 @@ def _success_rate_trajectories(
     start = year * ppy + within
     exit_per_period = 1.0 - (1.0 - prep.contract.success_exit_per_year) ** (1.0 / ppy)
     succeeded = rng.random((d, n_people)) < p[:, None]
-    path = success_trajectories(succeeded, start, n, exit_per_period, rng)
-    before = np.zeros((d, n_people), dtype=bool)
+    first, end = success_intervals(succeeded, start, exit_per_period, rng)
+    t = np.arange(horizon, dtype=np.float64)
 
-    def in_states(states: tuple[str, ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        return path, before
+    def in_states(states: tuple[str, ...], lo: int, hi: int) -> tuple[BoolArray, BoolArray]:
+        path = (t >= first[lo:hi, :, None]) & (t < end[lo:hi, :, None])
+        return path, np.zeros((hi - lo, n_people), dtype=bool)
 
     return Trajectories(in_states, succeeded.mean(axis=1))
 
@@ -288,22 +297,39 @@ def _state_transition_trajectories(
     n_draws: int,
     n_people: int,
     seed: np.random.SeedSequence,
+    horizon: int,
 ) -> Trajectories:
+    """State-transition case: each person's path through the arm's matrices, simulated a block
+    of draws at a time for the first ``horizon`` periods only (the microsimulation's streams
+    give every draw the same numbers in any block, and a shorter horizon leaves the earlier
+    periods unchanged). Being in a set of states is an equality test on the small-integer
+    paths."""
     from socialinvest.state_transition import transition_matrices
 
     st = prep.business.model
-    n = prep.n_periods
     start = np.zeros((n_draws, len(st.states)))
     for name, share in st.start.items():
         start[:, st.states.index(name)] = share
-    streams = microsim.random_streams(seed, n_draws, n_people, n)
-    paths = microsim.simulate(
-        transition_matrices(rows, n_draws, n), streams, start_probabilities=start
-    )
+    streams = microsim.random_streams(seed, n_draws, n_people, horizon)
+    matrices = transition_matrices([r[:horizon] for r in rows], n_draws, horizon)
+    block: dict[str, Any] = {"range": None, "paths": None}
 
-    def in_states(states: tuple[str, ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        idx = [st.states.index(s) for s in states]
-        inside = np.isin(paths, idx)
+    def paths_of(lo: int, hi: int) -> np.ndarray:
+        if block["range"] != (lo, hi):
+            block["paths"] = None  # free the previous block first
+            block["paths"] = microsim.simulate(
+                matrices[lo:hi], streams.draws(lo, hi), start_probabilities=start[lo:hi]
+            )
+            block["range"] = (lo, hi)
+        out: np.ndarray = block["paths"]
+        return out
+
+    def in_states(states: tuple[str, ...], lo: int, hi: int) -> tuple[BoolArray, BoolArray]:
+        paths = paths_of(lo, hi)
+        idx = sorted({st.states.index(s) for s in states})
+        inside = paths == idx[0]
+        for j in idx[1:]:
+            inside |= paths == j
         return inside[:, :, 1:], inside[:, :, 0]
 
     return Trajectories(in_states)
@@ -344,6 +370,105 @@ class Outcomes:
         )
 
 
+# person-periods in one block of draws (the size of one boolean array of a metric, in bytes):
+# large enough that numpy's per-call overhead does not count, small enough to stay near cache
+_BLOCK_CELLS = 2_000_000
+
+
+def _horizon(prep: PreparedContract, names: list[str]) -> int:
+    """How many periods after intake the metrics ``names`` can count: none after the contract's
+    last period for the earliest cohort, none after a metric's window or ``at``."""
+    n = prep.n_periods
+    span = n - int(prep.offsets.min())
+    need = 1
+    for name in names:
+        m = prep.contract.metrics[name]
+        last = n
+        if m.kind == "state_at" and m.at is not None:
+            last = min(last, m.at)
+        if m.window is not None:
+            last = min(last, m.window.last)
+        need = max(need, last)
+    return max(1, min(span, need))
+
+
+def _cohort_counts(ev: Events, cohort_of: IntArray, cohort_offsets: IntArray, n: int) -> FloatArray:
+    """Outcomes summed over each cohort's people, in contract periods [b, C, T]: what falls
+    after the contract's last period is dropped. The people of a cohort are consecutive."""
+    n_cohorts = cohort_offsets.shape[0]
+    if ev.once is not None:
+        b = ev.once.shape[0]
+        offsets = cohort_offsets[cohort_of]
+        cal = ev.once + offsets[None, :]
+        valid = (ev.once >= 0) & (cal < n)
+        cell = (np.arange(b, dtype=np.int64)[:, None] * n_cohorts + cohort_of[None, :]) * n + cal
+        counts = np.bincount(cell[valid], minlength=b * n_cohorts * n)
+        out: FloatArray = counts.reshape(b, n_cohorts, n).astype(np.float64)
+        return out
+    assert ev.flags is not None
+    flags = ev.flags
+    b, _, h = flags.shape
+    out = np.zeros((b, n_cohorts, n))
+    sizes = np.bincount(cohort_of, minlength=n_cohorts)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    for c in range(n_cohorts):
+        off = int(cohort_offsets[c])
+        length = min(h, n - off)
+        if sizes[c] == 0 or length <= 0:
+            continue
+        part = flags[:, starts[c] : starts[c] + sizes[c], :length]
+        out[:, c, off : off + length] = part.sum(axis=1, dtype=np.int32)
+    if ev.units != 1.0:
+        out *= ev.units
+    return out
+
+
+def _person_calendar(ev: Events, offsets: IntArray, n: int) -> npt.NDArray[np.float32]:
+    """Each person's outcomes in contract periods [b, N, T] (single precision: counts and units
+    are small exact numbers)."""
+    if ev.once is not None:
+        b, n_people = ev.once.shape
+        out = np.zeros((b, n_people, n), dtype=np.float32)
+        cal = ev.once + offsets[None, :]
+        d, i = np.nonzero((ev.once >= 0) & (cal < n))
+        out[d, i, cal[d, i]] = 1.0
+        return out
+    assert ev.flags is not None
+    b, n_people, h = ev.flags.shape
+    out = np.zeros((b, n_people, n), dtype=np.float32)
+    for off in np.unique(offsets):
+        idx = np.flatnonzero(offsets == off)
+        length = max(0, min(h, n - int(off)))
+        if length:
+            out[:, idx, int(off) : int(off) + length] = ev.flags[:, idx, :length]
+    if ev.units != 1.0:
+        out *= np.float32(ev.units)
+    return out
+
+
+def _people_value(
+    lines: list[tuple[float, Events]], offsets: IntArray, n: int, b: int
+) -> FloatArray:
+    """Σ over the per-person lines of price × outcomes [b, N, T] in contract periods, added in
+    line order (the same sums as price × units line by line)."""
+    n_people = offsets.shape[0]
+    value = np.zeros((b, n_people, n))
+    flat = value.reshape(-1)
+    for price, ev in lines:
+        if ev.once is not None:
+            cal = ev.once + offsets[None, :]
+            valid = (ev.once >= 0) & (cal < n)
+            cell = (
+                np.arange(b, dtype=np.int64)[:, None] * n_people
+                + np.arange(n_people, dtype=np.int64)[None, :]
+            ) * n + cal
+            flat[cell[valid]] += price  # one outcome per person and line: no repeated cells
+        else:
+            units = _person_calendar(ev, offsets, n)
+            value += price * units.astype(np.float64)
+    return value
+
+
 def _units_for_chunk(
     prep: PreparedContract,
     treated: Trajectories,
@@ -351,21 +476,58 @@ def _units_for_chunk(
     summary: Summary,
     n_draws: int,
     keep_people: bool,
+    horizon: int,
+    settle_prices: list[float] | None,
 ) -> tuple[
-    dict[int, npt.NDArray[np.float32]], dict[int, FloatArray], FloatArray, dict[str, FloatArray]
+    dict[int, npt.NDArray[np.float32]],
+    dict[int, FloatArray],
+    FloatArray,
+    dict[str, FloatArray],
+    FloatArray | None,
 ]:
+    """Units per payment line for one chunk of draws, the success share and the metrics'
+    totals; with a person cap and ``settle_prices``, the per-person lines settled at those
+    prices ([D, T]) instead of their units ([D, N, T] each). The trajectories are read a block
+    of draws at a time; each metric is kept compact (a period per person, or booleans) until it
+    is summed per cohort."""
     contract = prep.contract
     n = prep.n_periods
     n_people = prep.n_participants
     n_cohorts = prep.cohort_offsets.shape[0]
-    counts: dict[str, FloatArray] = {}  # metric -> [D, C, T] calendar, summed per cohort
-    cmp_counts: dict[str, FloatArray] = {}  # metric -> [D, C, T] calendar, comparison group
-    person_counts: dict[str, FloatArray] = {}  # metric -> [D, N, T] (only with a person cap)
 
-    def relative(name: str, traj: Trajectories) -> FloatArray:
+    wanted = {p.metric for p in contract.payments if p.metric}
+    if prep.success_metric is not None:
+        wanted.add(prep.success_metric)
+    needed = [name for name in contract.metrics if name in wanted]
+    # with a comparison group a rate card is paid on the cohorts' difference (no person cap)
+    per_person_lines = [
+        i
+        for i, p in enumerate(contract.payments)
+        if keep_people
+        and contract.counterfactual.kind != "comparison_group"
+        and p.metric
+        and p.mechanism in ("rate_card", "per_unit")
+    ]
+    per_person = {contract.payments[i].metric for i in per_person_lines}
+
+    counts = {name: np.zeros((n_draws, n_cohorts, n)) for name in needed}  # calendar [D, C, T]
+    cmp_counts: dict[str, FloatArray] = {}  # the same for the comparison group
+    if comparison is not None:
+        cmp_counts = {name: np.zeros((n_draws, n_cohorts, n)) for name in needed}
+    person: dict[int, npt.NDArray[np.float32]] = {}
+    settled: FloatArray | None = None
+    if per_person_lines and settle_prices is not None:
+        settled = np.zeros((n_draws, n))
+    elif per_person_lines:
+        person = {i: np.zeros((n_draws, n_people, n), dtype=np.float32) for i in per_person_lines}
+
+    def events(traj: Trajectories, name: str, lo: int, hi: int, cache: dict[Any, Any]) -> Events:
         m = contract.metrics[name]
-        inside, before = traj.in_states(tuple(m.states))
-        rel = metric_counts(
+        states = tuple(m.states)
+        if states not in cache:
+            cache[states] = traj.in_states(states, lo, hi)
+        inside, before = cache[states]
+        return metric_events(
             inside,
             m.kind,
             k=m.k,
@@ -374,34 +536,40 @@ def _units_for_chunk(
             units_per_period=m.units_per_period,
             in_states_before=before,
         )
-        return rel
 
-    def by_cohort(rel: FloatArray, cohort_of: IntArray) -> FloatArray:
-        """Sum each cohort's people (who share an intake period), then place it in time. The
-        people of a cohort are consecutive (``np.repeat``), so each sum is one segment."""
-        sizes = np.bincount(cohort_of, minlength=n_cohorts)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        sums = np.zeros((rel.shape[0], n_cohorts, rel.shape[2]))
-        full = np.flatnonzero(sizes > 0)
-        sums[:, full] = np.add.reduceat(rel, starts[full], axis=1)
-        return to_calendar(sums, prep.cohort_offsets, n)
-
-    needed = {p.metric for p in contract.payments if p.metric}
-    if prep.success_metric is not None:
-        needed.add(prep.success_metric)
-    per_person = {
-        p.metric
-        for p in contract.payments
-        if keep_people and p.metric and p.mechanism in ("rate_card", "per_unit")
-    }
-    for name in needed:
-        rel = relative(name, treated)
-        counts[name] = by_cohort(rel, prep.cohort)
-        if name in per_person:
-            person_counts[name] = to_calendar(rel, prep.offsets, n)
+    widest = max(n_people, 0 if prep.comparison_offsets is None else len(prep.comparison_offsets))
+    block = max(1, _BLOCK_CELLS // max(1, widest * (horizon + 1)))
+    for lo in range(0, n_draws, block):
+        hi = min(lo + block, n_draws)
+        seen: dict[Any, Any] = {}
+        kept: dict[str, Events] = {}
+        for name in needed:
+            ev = events(treated, name, lo, hi, seen)
+            counts[name][lo:hi] = _cohort_counts(ev, prep.cohort, prep.cohort_offsets, n)
+            if name in per_person:
+                kept[name] = ev
+        seen.clear()
         if comparison is not None:
             assert prep.comparison_cohort is not None
-            cmp_counts[name] = by_cohort(relative(name, comparison), prep.comparison_cohort)
+            for name in needed:
+                ev = events(comparison, name, lo, hi, seen)
+                cmp_counts[name][lo:hi] = _cohort_counts(
+                    ev, prep.comparison_cohort, prep.cohort_offsets, n
+                )
+            seen.clear()
+        if settled is not None:
+            assert settle_prices is not None
+            lines = [
+                (float(settle_prices[i]), kept[str(contract.payments[i].metric)])
+                for i in per_person_lines
+            ]
+            value = _people_value(lines, prep.offsets, n, hi - lo)
+            settled[lo:hi] = _settle_value(prep, value)
+        else:
+            for i in per_person_lines:
+                ev = kept[str(contract.payments[i].metric)]
+                person[i][lo:hi] = _person_calendar(ev, prep.offsets, n)
+
     # the share achieving the success metric; a success-rate case without a count metric: the
     # share who succeed (whenever the success falls)
     if prep.success_metric is not None:
@@ -411,7 +579,6 @@ def _units_for_chunk(
         success_share = treated.succeeded
     totals = {name: c.sum(axis=(1, 2)) for name, c in counts.items()}
 
-    person: dict[int, npt.NDArray[np.float32]] = {}
     level: dict[int, FloatArray] = {}
     cf = contract.counterfactual
     sizes = np.bincount(prep.cohort, minlength=prep.cohort_offsets.shape[0]).astype(np.float64)
@@ -428,8 +595,8 @@ def _units_for_chunk(
                 level[i] = threshold_value(
                     c.sum(axis=1), cmp_counts[pay.metric].sum(axis=1) * scale, 1.0, cumulative=True
                 )
-            elif keep_people:  # single precision: counts and units are small exact numbers
-                person[i] = person_counts[pay.metric].astype(np.float32)
+            elif keep_people:
+                pass  # in ``person`` or ``settled``
             else:
                 level[i] = c.sum(axis=1)
             continue
@@ -453,7 +620,7 @@ def _units_for_chunk(
                 continue  # the cohort's measurement ends after maturity: it is not assessed
             units[:, paid_at] += np.where(met & (gain > 0), gain, 0.0)
         level[i] = units
-    return person, level, success_share, totals
+    return person, level, success_share, totals, settled
 
 
 def _savings(prep: PreparedContract, summary: Summary, n_draws: int) -> FloatArray:
@@ -496,6 +663,13 @@ def simulate_outcomes(
     size = max(1, min(draws, 4 * _CHUNK_CELLS // max(1, n_people * n * n_arrays)))
     sizes = [size] * (draws // size) + ([draws % size] if draws % size else [])
     seeds = root.spawn(len(sizes))
+    # ``sizes`` fixes the random streams (a seed per chunk); memory is bounded inside a chunk,
+    # which reads the participants' trajectories a block of draws at a time
+    wanted = {p.metric for p in contract.payments if p.metric}
+    if prep.success_metric is not None:
+        wanted.add(prep.success_metric)
+    horizon = _horizon(prep, [name for name in contract.metrics if name in wanted])
+    settle_prices = prices_of(contract) if keep_people and contract.designer is None else None
     summaries: list[Summary] = []
     person: dict[int, list[npt.NDArray[np.float32]]] = {}
     level: dict[int, list[FloatArray]] = {}
@@ -510,10 +684,12 @@ def simulate_outcomes(
             rng = None if point_only else np.random.default_rng(s)
             arrays = draw_arrays(prep.business, m, rng)
             summary = run_arrays(prep.business, arrays)
-            treated = _success_rate_trajectories(prep, arrays, "intervention", n_people, chance)
+            treated = _success_rate_trajectories(
+                prep, arrays, "intervention", n_people, chance, horizon
+            )
             if prep.comparison_offsets is not None:
                 comparison = _success_rate_trajectories(
-                    prep, arrays, "comparator", prep.comparison_offsets.shape[0], chance
+                    prep, arrays, "comparator", prep.comparison_offsets.shape[0], chance, horizon
                 )
         else:
             summary, _ = run_state_transition_chunk(prep.business, m, None if point_only else s)
@@ -521,19 +697,19 @@ def simulate_outcomes(
             outer = None if point_only else np.random.default_rng(_child(s, 0))
             comparator_rows, intervention_rows = transition_draws(short, m, outer)
             treated = _state_transition_trajectories(
-                prep, intervention_rows, m, n_people, _child(s, 7)
+                prep, intervention_rows, m, n_people, _child(s, 7), horizon
             )
             if prep.comparison_offsets is not None:
+                n_cmp = prep.comparison_offsets.shape[0]
                 comparison = _state_transition_trajectories(
-                    prep, comparator_rows, m, prep.comparison_offsets.shape[0], _child(s, 8)
+                    prep, comparator_rows, m, n_cmp, _child(s, 8), horizon
                 )
-        p_units, l_units, share, totals = _units_for_chunk(
-            prep, treated, comparison, summary, m, keep_people
+        p_units, l_units, share, totals, settled = _units_for_chunk(
+            prep, treated, comparison, summary, m, keep_people, horizon, settle_prices
         )
         summaries.append(summary)
-        if p_units and contract.designer is None:
-            settled_parts.append(_settle_people(prep, p_units, prices_of(contract), m))
-            p_units = {}
+        if settled is not None:
+            settled_parts.append(settled)
         for i, pu in p_units.items():
             person.setdefault(i, []).append(pu)
         for i, lu in l_units.items():
@@ -584,6 +760,18 @@ def prices_of(contract: Contract, solved: float | None = None) -> list[float]:
     return out
 
 
+def _settle_value(prep: PreparedContract, per_person: FloatArray) -> FloatArray:
+    """Per-person values [D, N, T] by outcome period → payments [D, T]: indexed, each person
+    capped in time order, summed."""
+    terms = Settlement(
+        person_cap=prep.contract.person_cap,
+        indexation_rate=prep.contract.indexation,
+        periods_per_year=prep.periods_per_year,
+    )
+    earned: FloatArray = settle(per_person, terms).earned
+    return earned
+
+
 def _settle_people(
     prep: PreparedContract,
     units: dict[int, npt.NDArray[np.float32]],
@@ -596,13 +784,7 @@ def _settle_people(
     per_person: FloatArray = np.zeros((d, 1, n), dtype=np.float64)
     for i, pu in units.items():
         per_person = per_person + float(prices[i]) * np.asarray(pu, dtype=np.float64)
-    terms = Settlement(
-        person_cap=prep.contract.person_cap,
-        indexation_rate=prep.contract.indexation,
-        periods_per_year=prep.periods_per_year,
-    )
-    earned: FloatArray = settle(per_person, terms).earned
-    return earned
+    return _settle_value(prep, per_person)
 
 
 def settle_outcomes(prep: PreparedContract, outcomes: Outcomes, prices: list[float]) -> FloatArray:
