@@ -183,6 +183,19 @@ def _pay_pro_rata(due: FloatArray, cash: FloatArray) -> FloatArray:
     return out
 
 
+def _sum_rows(rows: list[FloatArray], d: int) -> FloatArray:
+    """Σ of a few [D] rows, added in order: the same numbers as ``np.sum(axis=1)`` of their
+    [D, K] stack for K < 8 (numpy adds fewer than 8 elements one by one), without a reduction
+    over a short axis per period."""
+    if len(rows) >= 8:
+        out: FloatArray = np.stack(rows, axis=1).sum(axis=1)
+        return out
+    out = np.zeros(d) if not rows else rows[0] + 0.0
+    for r in rows[1:]:
+        out = out + r
+    return out
+
+
 def _as_draws_by_period(x: FloatArray, d: int, n: int, name: str) -> FloatArray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
@@ -219,37 +232,47 @@ def run_waterfall(
     tranches = stack.tranches
     k = len(tranches)
     commit = stack.commitments
-    remaining = np.broadcast_to(commit, (d, k)).copy()
-    draws = np.zeros((d, k, n))
-    funded = np.zeros((d, n))
-    cash_end = np.zeros((d, n))
+    # the period loop works on contiguous rows: time-major [T, D] copies, one row per tranche
+    pay_t = np.ascontiguousarray(pay.T)
+    cost_t = np.ascontiguousarray(cost.T)
+    remaining = [np.full(d, commit[j]) for j in range(k)]
+    draws_t = np.zeros((k, n, d))
+    funded_t = np.zeros((n, d))
+    cash_t = np.zeros((n, d))
     reserve = np.zeros(d)
     arrears = np.zeros(d)  # unfunded costs still owed (only with unfunded="deferred")
     deferred = stack.unfunded == "deferred"
     total_commit = commit.sum()
+    shares = commit / total_commit if total_commit > 0 else commit
     for t in range(n):
-        available = reserve + pay[:, t]
-        due = cost[:, t] + arrears
+        available = reserve + pay_t[t]
+        due = cost_t[t] + arrears
         need = np.maximum(due - available, 0.0)
         if stack.drawdown == "sequential":
             left = need
             for j in range(k):
-                dj = np.minimum(left, remaining[:, j])
-                draws[:, j, t] = dj
+                dj = np.minimum(left, remaining[j])
+                draws_t[j, t] = dj
                 left = left - dj
         elif total_commit > 0:
-            total = np.minimum(need, remaining.sum(axis=1))
-            draws[:, :, t] = total[:, None] * (commit / total_commit)[None, :]
-        drawn_now = draws[:, :, t]
-        remaining = np.maximum(remaining - drawn_now, 0.0)
-        paid_now = np.minimum(due, available + drawn_now.sum(axis=1))
+            total = np.minimum(need, _sum_rows(remaining, d))
+            for j in range(k):
+                draws_t[j, t] = total * shares[j]
+        drawn_now = [draws_t[j, t] for j in range(k)]
+        for j in range(k):
+            remaining[j] = np.maximum(remaining[j] - drawn_now[j], 0.0)
+        drawn_sum = _sum_rows(drawn_now, d)
+        paid_now = np.minimum(due, available + drawn_sum)
         if deferred:
-            funded[:, t] = paid_now
+            funded_t[t] = paid_now
             arrears = due - paid_now
         else:
-            funded[:, t] = np.minimum(cost[:, t], paid_now)
-        reserve = available + drawn_now.sum(axis=1) - funded[:, t]
-        cash_end[:, t] = reserve
+            np.minimum(cost_t[t], paid_now, out=funded_t[t])
+        reserve = available + drawn_sum - funded_t[t]
+        cash_t[t] = reserve
+    draws = np.ascontiguousarray(draws_t.transpose(2, 0, 1))  # [D, K, T]
+    funded = np.ascontiguousarray(funded_t.T)
+    cash_end = np.ascontiguousarray(cash_t.T)
 
     # ---- waterfall at maturity
     cash = reserve.copy()

@@ -282,10 +282,17 @@ def _success_rate_trajectories(
     exit_per_period = 1.0 - (1.0 - prep.contract.success_exit_per_year) ** (1.0 / ppy)
     succeeded = rng.random((d, n_people)) < p[:, None]
     first, end = success_intervals(succeeded, start, exit_per_period, rng)
-    t = np.arange(horizon, dtype=np.float64)
+    # a person's row is "from period first" & "before period end": two rows of small tables
+    # (row i of ``from_`` is t ≥ i, of ``before`` t < i), copied instead of compared per period
+    t = np.arange(horizon)
+    from_ = t[None, :] >= np.arange(horizon + 1)[:, None]
+    before_ = t[None, :] < np.arange(horizon + 1)[:, None]
+    first_i = np.clip(first, 0, horizon).astype(np.intp)
+    end_i = np.clip(end, 0, horizon).astype(np.intp)
 
     def in_states(states: tuple[str, ...], lo: int, hi: int) -> tuple[BoolArray, BoolArray]:
-        path = (t >= first[lo:hi, :, None]) & (t < end[lo:hi, :, None])
+        path: BoolArray = from_.take(first_i[lo:hi], axis=0)
+        path &= before_.take(end_i[lo:hi], axis=0)
         return path, np.zeros((hi - lo, n_people), dtype=bool)
 
     return Trajectories(in_states, succeeded.mean(axis=1))
@@ -874,6 +881,14 @@ def _share_funding(
     period in proportion to what each is owed; with ``deferred``, what a recipient was not paid
     stays owed and counts in later periods."""
     d, n = funded.shape
+    if not deferred:
+        # nothing stays owed: each period's shares follow from the costs [T] alone
+        total_t = sum(costs.values(), np.zeros(n))
+        shares = {
+            name: np.divide(c, total_t, out=np.zeros(n), where=total_t > 0)
+            for name, c in costs.items()
+        }
+        return {name: funded * part[None, :] for name, part in shares.items()}
     owed = {name: np.zeros(d) for name in costs}
     out = {name: np.zeros((d, n)) for name in costs}
     for t in range(n):
