@@ -37,24 +37,32 @@ def _window(n_periods: int, window: tuple[int, int] | None) -> BoolArray:
 
 
 def first_true(flags: BoolArray) -> npt.NDArray[np.int32]:
-    """The index of the first True along the last axis, −1 where there is none ([D, N])."""
-    idx = np.asarray(flags.argmax(axis=-1))
-    hit = np.take_along_axis(flags, idx[..., None], axis=-1)[..., 0]
-    out: npt.NDArray[np.int32] = np.where(hit, idx, -1).astype(np.int32)
+    """The first period with a True in time-major flags [D, T, N], −1 where there is none
+    ([D, N]): the number of periods from the first True on, counted in one pass per period
+    over contiguous rows (numpy's argmax over a middle axis copies the array)."""
+    d, h, n = flags.shape
+    if h == 0:
+        return np.full((d, n), -1, dtype=np.int32)
+    seen = flags[:, 0].copy()
+    count = seen.astype(np.int32)
+    for t in range(1, h):
+        seen |= flags[:, t]
+        count += seen
+    out: npt.NDArray[np.int32] = np.where(count > 0, h - count, -1).astype(np.int32)
     return out
 
 
 def _all_of_last(flags: BoolArray, k: int) -> BoolArray:
-    """True at t where flags[t − k + 1 … t] are all True (False for t < k − 1), in about
-    log2(k) passes: with y_L the AND of the last L periods, y_(L+s)[t] = y_L[t] & y_L[t − s]
-    for s ≤ L (the two windows overlap or touch)."""
+    """Time-major [D, T, N]: True at t where flags[t − k + 1 … t] are all True (False for
+    t < k − 1), in about log2(k) passes: with y_L the AND of the last L periods,
+    y_(L+s)[t] = y_L[t] & y_L[t − s] for s ≤ L (the two windows overlap or touch)."""
     y = flags
     length = 1
     while length < k:
         step = min(length, k - length)
         nxt = np.zeros_like(y)
-        if step < y.shape[-1]:
-            np.logical_and(y[..., step:], y[..., :-step], out=nxt[..., step:])
+        if step < y.shape[1]:
+            np.logical_and(y[:, step:], y[:, :-step], out=nxt[:, step:])
         y = nxt
         length += step
     return y
@@ -65,8 +73,9 @@ class Events:
     """A metric's outcomes per participant in compact form, in periods after intake.
 
     ``once`` [D, N]: the period of the single outcome of an ``entry``, ``sustained`` or
-    ``state_at`` metric (−1: none); ``flags`` [D, N, T]: the periods with an outcome of a
-    ``time_in`` or ``entries`` metric, each worth ``units``. Exactly one of the two is set.
+    ``state_at`` metric (−1: none); ``flags`` [D, T, N] (time-major): the periods with an
+    outcome of a ``time_in`` or ``entries`` metric, each worth ``units``. Exactly one of the
+    two is set.
     """
 
     n_periods: int
@@ -77,10 +86,11 @@ class Events:
     def dense(self) -> FloatArray:
         """The outcomes as numbers [D, N, T] (what :func:`metric_counts` returns)."""
         if self.flags is not None:
+            person_major = np.ascontiguousarray(self.flags.transpose(0, 2, 1))
             if self.units == 1.0:
-                out: FloatArray = self.flags.astype(np.float64)
+                out: FloatArray = person_major.astype(np.float64)
                 return out
-            out = self.flags.astype(np.float64) * float(self.units)
+            out = person_major.astype(np.float64) * float(self.units)
             return out
         assert self.once is not None
         out = np.zeros((*self.once.shape, self.n_periods))
@@ -100,14 +110,18 @@ def metric_events(
     in_states_before: BoolArray | None = None,
 ) -> Events:
     """Outcomes per participant and period after intake (see :func:`metric_counts`), compact:
-    one period index per person for the metrics that count once, booleans for the others."""
+    one period index per person for the metrics that count once, booleans for the others.
+
+    ``in_states`` is **time-major** [D, T, N] here (each period's people contiguous, so every
+    step is a pass over long rows); ``in_states_before`` [D, N].
+    """
     x = np.asarray(in_states, dtype=bool)
-    n_periods = x.shape[-1]
+    n_periods = x.shape[1]
     if window is None:
         xw = x
     else:
         w = _window(n_periods, window)
-        xw = x & w
+        xw = x & w[None, :, None]
     if kind == "time_in":
         return Events(n_periods, flags=xw, units=float(units_per_period))
     if kind == "entry":
@@ -116,15 +130,15 @@ def metric_events(
         assert at is not None
         inside = window is None or window[0] <= at <= window[1]
         if at <= n_periods and inside:
-            once = np.where(x[..., at - 1], np.int32(at - 1), np.int32(-1)).astype(np.int32)
+            once = np.where(x[:, at - 1], np.int32(at - 1), np.int32(-1)).astype(np.int32)
         else:
-            once = np.full(x.shape[:-1], -1, dtype=np.int32)
+            once = np.full((x.shape[0], x.shape[2]), -1, dtype=np.int32)
         return Events(n_periods, once=once)
     if kind == "entries":
         out = xw.copy()
-        np.logical_and(out[..., 1:], ~x[..., :-1], out=out[..., 1:])
+        np.logical_and(out[:, 1:], ~x[:, :-1], out=out[:, 1:])
         if in_states_before is not None:
-            out[..., 0] &= ~np.asarray(in_states_before, dtype=bool)
+            out[:, 0] &= ~np.asarray(in_states_before, dtype=bool)
         return Events(n_periods, flags=out)
     if kind == "sustained":
         assert k is not None
@@ -147,8 +161,9 @@ def metric_counts(
     ``in_states_before`` [D, N]: whether each person was in the states at intake (before period
     0); only ``entries`` uses it (being there already is no entry). Default: nobody was.
     """
+    x = np.asarray(in_states, dtype=bool)
     return metric_events(
-        in_states,
+        np.ascontiguousarray(x.transpose(0, 2, 1)),
         kind,
         k=k,
         at=at,

@@ -245,8 +245,8 @@ InStates = Callable[[tuple[str, ...], int, int], tuple[BoolArray, BoolArray]]
 class Trajectories:
     """What the metrics need of one chunk's people: ``in_states(states, lo, hi)`` tells, for
     draws lo … hi − 1 of the chunk, whether each person is in the states in each of the first
-    ``horizon`` periods after intake [b, N, H], and whether at intake [b, N]. A block of draws
-    at a time, so memory does not grow with the chunk."""
+    ``horizon`` periods after intake (time-major [b, H, N]), and whether at intake [b, N]. A
+    block of draws at a time, so memory does not grow with the chunk."""
 
     in_states: InStates
     succeeded: FloatArray | None = None  # [D] share who succeed (success-rate cases)
@@ -282,17 +282,14 @@ def _success_rate_trajectories(
     exit_per_period = 1.0 - (1.0 - prep.contract.success_exit_per_year) ** (1.0 / ppy)
     succeeded = rng.random((d, n_people)) < p[:, None]
     first, end = success_intervals(succeeded, start, exit_per_period, rng)
-    # a person's row is "from period first" & "before period end": two rows of small tables
-    # (row i of ``from_`` is t ≥ i, of ``before`` t < i), copied instead of compared per period
-    t = np.arange(horizon)
-    from_ = t[None, :] >= np.arange(horizon + 1)[:, None]
-    before_ = t[None, :] < np.arange(horizon + 1)[:, None]
-    first_i = np.clip(first, 0, horizon).astype(np.intp)
-    end_i = np.clip(end, 0, horizon).astype(np.intp)
+    # clipped to [0, H] as integers: inf (never) becomes H
+    first_i = np.clip(first, 0, horizon).astype(np.int32)
+    end_i = np.clip(end, 0, horizon).astype(np.int32)
+    t = np.arange(horizon, dtype=np.int32)[None, :, None]
 
     def in_states(states: tuple[str, ...], lo: int, hi: int) -> tuple[BoolArray, BoolArray]:
-        path: BoolArray = from_.take(first_i[lo:hi], axis=0)
-        path &= before_.take(end_i[lo:hi], axis=0)
+        path: BoolArray = first_i[lo:hi, None, :] <= t  # time-major [b, H, N]
+        path &= end_i[lo:hi, None, :] > t
         return path, np.zeros((hi - lo, n_people), dtype=bool)
 
     return Trajectories(in_states, succeeded.mean(axis=1))
@@ -325,7 +322,10 @@ def _state_transition_trajectories(
         if block["range"] != (lo, hi):
             block["paths"] = None  # free the previous block first
             block["paths"] = microsim.simulate(
-                matrices[lo:hi], streams.draws(lo, hi), start_probabilities=start[lo:hi]
+                matrices[lo:hi],
+                streams.draws(lo, hi),
+                start_probabilities=start[lo:hi],
+                time_major=True,
             )
             block["range"] = (lo, hi)
         out: np.ndarray = block["paths"]
@@ -337,7 +337,7 @@ def _state_transition_trajectories(
         inside = paths == idx[0]
         for j in idx[1:]:
             inside |= paths == j
-        return inside[:, :, 1:], inside[:, :, 0]
+        return inside[:, 1:], inside[:, 0]
 
     return Trajectories(in_states)
 
@@ -413,8 +413,8 @@ def _cohort_counts(ev: Events, cohort_of: IntArray, cohort_offsets: IntArray, n:
         out: FloatArray = counts.reshape(b, n_cohorts, n).astype(np.float64)
         return out
     assert ev.flags is not None
-    flags = ev.flags
-    b, _, h = flags.shape
+    flags = ev.flags  # time-major [b, H, N]
+    b, h, _ = flags.shape
     out = np.zeros((b, n_cohorts, n))
     sizes = np.bincount(cohort_of, minlength=n_cohorts)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
@@ -423,8 +423,8 @@ def _cohort_counts(ev: Events, cohort_of: IntArray, cohort_offsets: IntArray, n:
         length = min(h, n - off)
         if sizes[c] == 0 or length <= 0:
             continue
-        part = flags[:, starts[c] : starts[c] + sizes[c], :length]
-        out[:, c, off : off + length] = part.sum(axis=1, dtype=np.int32)
+        part = flags[:, :length, starts[c] : starts[c] + sizes[c]]
+        out[:, c, off : off + length] = part.sum(axis=2, dtype=np.int32)
     if ev.units != 1.0:
         out *= ev.units
     return out
@@ -441,13 +441,14 @@ def _person_calendar(ev: Events, offsets: IntArray, n: int) -> npt.NDArray[np.fl
         out[d, i, cal[d, i]] = 1.0
         return out
     assert ev.flags is not None
-    b, n_people, h = ev.flags.shape
+    b, h, n_people = ev.flags.shape
     out = np.zeros((b, n_people, n), dtype=np.float32)
     for off in np.unique(offsets):
         idx = np.flatnonzero(offsets == off)
         length = max(0, min(h, n - int(off)))
         if length:
-            out[:, idx, int(off) : int(off) + length] = ev.flags[:, idx, :length]
+            part = ev.flags[:, :length][:, :, idx]
+            out[:, idx, int(off) : int(off) + length] = part.transpose(0, 2, 1)
     if ev.units != 1.0:
         out *= np.float32(ev.units)
     return out
@@ -520,7 +521,9 @@ def _units_for_chunk(
     counts = {name: np.zeros((n_draws, n_cohorts, n)) for name in needed}  # calendar [D, C, T]
     cmp_counts: dict[str, FloatArray] = {}  # the same for the comparison group
     if comparison is not None:
-        cmp_counts = {name: np.zeros((n_draws, n_cohorts, n)) for name in needed}
+        # the comparison group is needed only for what is paid (not for the success share)
+        paid = {p.metric for p in contract.payments if p.metric}
+        cmp_counts = {name: np.zeros((n_draws, n_cohorts, n)) for name in needed if name in paid}
     person: dict[int, npt.NDArray[np.float32]] = {}
     settled: FloatArray | None = None
     if per_person_lines and settle_prices is not None:
@@ -558,7 +561,7 @@ def _units_for_chunk(
         seen.clear()
         if comparison is not None:
             assert prep.comparison_cohort is not None
-            for name in needed:
+            for name in cmp_counts:
                 ev = events(comparison, name, lo, hi, seen)
                 cmp_counts[name][lo:hi] = _cohort_counts(
                     ev, prep.comparison_cohort, prep.cohort_offsets, n

@@ -211,8 +211,11 @@ def simulate(
     *,
     start_probabilities: npt.ArrayLike | None = None,
     start_states: npt.ArrayLike | None = None,
+    time_major: bool = False,
 ) -> PathArray:
-    """State paths [D, N, T + 1] of N individuals over T cycles in D draws.
+    """State paths [D, N, T + 1] of N individuals over T cycles in D draws ([D, T + 1, N] with
+    ``time_major``: each cycle's states of all individuals contiguous, the layout the simulation
+    works in, so no transposed copy is made).
 
     ``transitions``: [D, S, S] or [D, T', S, S] with T' ≥ T (``[:, t - 1]`` is cycle t); a draw
     axis of length 1 is shared. Validated with ``markov.validate_transitions``.
@@ -277,10 +280,11 @@ def simulate(
             raise ValueError(f"start_states must lie in 0 … {n_states - 1}")
         x0 = xs.astype(np.intp)
 
-    paths = np.empty((n_draws, n_people, n_cycles + 1), dtype=path_dtype(n_states))
+    shape = (n_draws, n_cycles + 1, n_people) if time_major else (n_draws, n_people, n_cycles + 1)
+    paths = np.empty(shape, dtype=path_dtype(n_states))
     block = max(1, min(n_draws, BLOCK_ELEMENTS // (n_people * (n_cycles + 1))))
     u_buf = np.empty((block, n_cycles + 1, n_people))
-    p_buf = np.empty((block, n_cycles + 1, n_people), dtype=paths.dtype)
+    p_buf = None if time_major else np.empty((block, n_cycles + 1, n_people), dtype=paths.dtype)
     for d0 in range(0, n_draws, block):
         d1 = min(d0 + block, n_draws)
         b = d1 - d0
@@ -292,7 +296,7 @@ def simulate(
             u[...] = u_array[d0:d1].transpose(0, 2, 1)
             if not ((u >= 0.0) & (u < 1.0)).all():
                 raise ValueError(f"uniforms of draws {d0} … {d1 - 1} are not all in [0, 1)")
-        out = p_buf[:b]
+        out = paths[d0:d1] if p_buf is None else p_buf[:b]
 
         # start states [b, N]
         if start_cum is not None:
@@ -319,7 +323,8 @@ def simulate(
                 nxt += ct[j].take(idx) <= ut
             cur = nxt
             out[:, t] = cur
-        paths[d0:d1] = out.transpose(0, 2, 1)
+        if not time_major:
+            paths[d0:d1] = out.transpose(0, 2, 1)
     return paths
 
 
