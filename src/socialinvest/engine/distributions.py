@@ -247,11 +247,11 @@ class Distribution:
             x = np.exp(self._p("meanlog") + self._p("sdlog") * z)
             return x
         if k == "beta":
-            return _float_array(special.betaincinv(self._p("alpha"), self._p("beta"), q))
+            return beta_ppf(self._p("alpha"), self._p("beta"), q)
         if k == "gamma":
             return self._p("scale") * _float_array(special.gammaincinv(self._p("shape"), q))
         lo, hi = self._p("min"), self._p("max")  # pert
-        y = _float_array(special.betaincinv(self._p("alpha"), self._p("beta"), q))
+        y = beta_ppf(self._p("alpha"), self._p("beta"), q)
         x = lo + (hi - lo) * y
         return x
 
@@ -284,6 +284,121 @@ def _special() -> Any:
     from scipy import special  # type: ignore[import-untyped,unused-ignore]
 
     return special
+
+
+# -- a fast inverse CDF of the beta distribution ----------------------------------------------
+#
+# scipy's betaincinv solves for every probability anew (about 0.6 µs each): for a million
+# correlated draws of a beta or PERT input that is most of a run. Instead, the quantile function
+# is tabulated once per (α, β) on the normal-quantile scale: with t = Φ⁻¹(u) and
+# g(t) = logit(F⁻¹(Φ(t))), g is smooth (close to linear when the beta is close to normal), so a
+# cubic Hermite interpolant through exact nodes (values from betaincinv, slopes from the density)
+# is accurate to ~1e-12 (about the accuracy of betaincinv itself). The table checks itself at the midpoints of its cells, where a cubic
+# Hermite interpolant's error is largest; if it misses _BETA_TOLERANCE there it is refined, and
+# failing that (extreme shapes) betaincinv is used. The table covers |t| ≤ 8.3 (u from 5e-17 to
+# 1 − 5e-17), less where F⁻¹ reaches 0 or 1 in floating point; probabilities outside it go to
+# betaincinv.
+
+_BETA_T = (-8.3, 8.3)
+_BETA_NODES = (2048, 8192)
+_BETA_TOLERANCE = 5e-11  # relative error in x at the cells' midpoints (scipy: ~1e-12)
+_BETA_TABLES: dict[tuple[float, float], tuple[FloatArray, FloatArray, FloatArray] | None] = {}
+
+
+def _beta_nodes(a: float, b: float, t: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """x = F⁻¹(Φ(t)), log x and log(1 − x) at t; the upper half through the mirrored
+    distribution (1 − X ~ Beta(b, a)), so that 1 − x keeps its precision where x is near 1."""
+    special = _special()
+    upper = t > 0
+    x = np.empty_like(t)
+    y = np.empty_like(t)  # 1 − x
+    x[~upper] = special.betaincinv(a, b, special.ndtr(t[~upper]))
+    y[~upper] = 1.0 - x[~upper]
+    y[upper] = special.betaincinv(b, a, special.ndtr(-t[upper]))
+    x[upper] = 1.0 - y[upper]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x, np.log(x), np.log(y)
+
+
+def _beta_table(a: float, b: float) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """(t nodes, g, dg/dt) of an accurate table for (a, b) on a uniform grid, or None."""
+    key = (a, b)
+    if key in _BETA_TABLES:
+        cached: tuple[FloatArray, FloatArray, FloatArray] | None = _BETA_TABLES[key]
+        return cached
+    special = _special()
+    table = None
+    for n in _BETA_NODES:
+        t = np.linspace(_BETA_T[0], _BETA_T[1], n + 1)
+        h = float(t[1] - t[0])
+        x, lx, ly = _beta_nodes(a, b, t)
+        g = lx - ly
+        # dg/dt = φ(t) / (f(x) x (1 − x)), in logarithms: f(x) x (1 − x) = x^a (1 − x)^b / B(a, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            dg = np.exp(-0.5 * t * t - a * lx - b * ly + special.betaln(a, b))
+        dg /= math.sqrt(2 * math.pi)
+        # the nodes where x is strictly inside (0, 1) and the slope finite, around the middle
+        ok = np.isfinite(g) & np.isfinite(dg)
+        centre = n // 2
+        if not ok[centre]:
+            break
+        bad_low = np.flatnonzero(~ok[:centre])
+        bad_high = np.flatnonzero(~ok[centre:])
+        first = int(bad_low[-1]) + 1 if bad_low.size else 0
+        last = centre + int(bad_high[0]) - 1 if bad_high.size else n
+        if last - first < 16:
+            break
+        t, g, dg = t[first : last + 1], g[first : last + 1], dg[first : last + 1]
+        mid = t[:-1] + 0.5 * h
+        exact = _beta_nodes(a, b, mid)[0]
+        approx = _hermite(mid, t, g, dg)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.abs(approx - exact) / exact
+        if np.all(np.isfinite(err)) and float(err.max()) <= _BETA_TOLERANCE:
+            table = (t, g, dg)
+            break
+    _BETA_TABLES[key] = table
+    return table
+
+
+def _hermite(t: FloatArray, nodes: FloatArray, g: FloatArray, dg: FloatArray) -> FloatArray:
+    """The cubic Hermite interpolant of (g, dg) on the uniform grid ``nodes``, mapped back from
+    the logit scale: x = 1 / (1 + e^(−g))."""
+    t0 = float(nodes[0])
+    h = float(nodes[1] - nodes[0])
+    pos = (t - t0) / h
+    i = np.clip(np.floor(pos).astype(np.intp), 0, g.shape[0] - 2)
+    s = pos - i
+    s2 = s * s
+    s3 = s2 * s
+    g0, g1 = g[i], g[i + 1]
+    m0, m1 = dg[i] * h, dg[i + 1] * h
+    y = (2 * s3 - 3 * s2 + 1) * g0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * g1
+    y += (s3 - s2) * m1
+    with np.errstate(over="ignore"):
+        out: FloatArray = 1.0 / (1.0 + np.exp(-y))
+    return out
+
+
+def beta_ppf(a: float, b: float, q: npt.ArrayLike) -> FloatArray:
+    """The inverse CDF of Beta(a, b) at probabilities q (see the table above): the same as
+    ``scipy.special.betaincinv(a, b, q)`` to a relative error below 5e-11 (scipy itself varies by ~1e-12), several times
+    faster for many probabilities."""
+    special = _special()
+    u = np.asarray(q, dtype=np.float64)
+    if u.size < 2048 or a == 1.0 or b == 1.0 or a == b == 0.5:
+        # few probabilities, or shapes scipy inverts in closed form
+        return _float_array(special.betaincinv(a, b, u))
+    table = _beta_table(float(a), float(b))
+    if table is None:
+        return _float_array(special.betaincinv(a, b, u))
+    t_nodes, g, dg = table
+    t = _float_array(special.ndtri(u))
+    out = _hermite(t, t_nodes, g, dg)
+    outside = ~((t >= t_nodes[0]) & (t <= t_nodes[-1]))
+    if outside.any():
+        out[outside] = special.betaincinv(a, b, u[outside])
+    return out
 
 
 def _float_array(x: Any) -> FloatArray:
