@@ -90,8 +90,18 @@ def test_the_command_gives_the_same_output_on_a_cluster(cluster):
     assert json.loads(here.stdout)["draws"] == 100000
 
 
+def test_a_small_run_does_not_start_a_local_cluster():
+    # 70,000 draws are three chunks: fewer than two per worker, so they run in this process
+    case = load_case(UNCERTAIN)
+    with scale.dask_mapper(workers=2) as chunks:
+        small = appraise(case, draws=70_000, seed=9, map_chunks=chunks)
+        assert not chunks.started
+    assert small.to_dict() == appraise(case, draws=70_000, seed=9).to_dict()
+    assert scale.LOCAL_BELOW_CHUNKS_PER_WORKER * 2 > -(-70_000 // small.run["chunk_draws"])
+
+
 def test_the_command_starts_and_stops_a_local_cluster_with_workers():
-    args = ["run", str(UNCERTAIN), "--draws", "70000", "--seed", "9", "--format", "json"]
+    args = ["run", str(UNCERTAIN), "--draws", "140000", "--seed", "9", "--format", "json"]
     here = runner.invoke(app, args)
     there = runner.invoke(app, [*args, "--workers", "2"])
     assert here.exit_code == 0 and there.exit_code == 0, there.stderr
@@ -164,3 +174,16 @@ def test_a_state_transition_run_on_the_cluster_equals_the_local_run(cluster):
     for name, values in local.outcomes.items():
         assert np.array_equal(values, remote.outcomes[name]), name
     assert remote.to_dict() == local.to_dict()
+
+
+def _blas_settings() -> dict[str, str | None]:
+    import os
+
+    return {name: os.environ.get(name) for name in scale.PINNED_THREADS}
+
+
+def test_the_local_workers_pin_blas_to_one_thread(cluster):
+    per_worker = cluster.client.run(_blas_settings)
+    assert len(per_worker) == 2
+    for settings in per_worker.values():
+        assert settings == {name: "1" for name in scale.PINNED_THREADS}

@@ -21,7 +21,7 @@ import numpy as np
 
 from socialinvest.engine.summary import Summary
 from socialinvest.errors import InputError
-from socialinvest.runner import run_any_chunk
+from socialinvest.runner import local_chunks, run_any_chunk
 
 #: Seconds to wait for a scheduler before giving up with an error.
 CONNECT_TIMEOUT = 10.0
@@ -29,6 +29,17 @@ CONNECT_TIMEOUT = 10.0
 #: Submitting a bounded number keeps finished summaries from piling up on the workers.
 QUEUED_PER_THREAD = 2
 TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+#: A local cluster is started only for runs of at least this many chunks per worker: below it,
+#: starting the cluster (about a second, plus the workers' imports) costs more than the second
+#: core saves, so the chunks run in this process (with the same result: chunking and seeds do
+#: not depend on where chunks run). A cluster that is already running is always used.
+LOCAL_BELOW_CHUNKS_PER_WORKER = 2
+
+#: Each worker is a single-threaded process: its BLAS and OpenMP pools are pinned to one thread,
+#: so that workers do not compete for the cores with threads of their own. (Dask's nanny sets
+#: these too; they are set here so that a changed Dask configuration cannot undo it.)
+PINNED_THREADS = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
 
 @dataclass(frozen=True)
@@ -107,8 +118,9 @@ class DaskChunks:
     """A chunk mapper that runs chunks on a Dask cluster; close it (or use ``with``) when done.
 
     ``scheduler`` is the address of a running scheduler (``tcp://HOST:PORT``); without it a local
-    cluster of ``workers`` processes (one thread each) is started on 127.0.0.1 and shut down by
-    :meth:`close`.
+    cluster of ``workers`` processes (one thread each, BLAS pinned to one thread) is started on
+    127.0.0.1 with the first run of at least ``LOCAL_BELOW_CHUNKS_PER_WORKER`` chunks per worker
+    (smaller runs stay in this process) and shut down by :meth:`close`.
     """
 
     def __init__(
@@ -127,54 +139,74 @@ class DaskChunks:
         distributed = _import_distributed()
         self._cluster: Any = None
         self._client: Any = None
-        wait = CONNECT_TIMEOUT if timeout is None else timeout
-        if scheduler is None:
-            import dask
-
-            # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive
-            # mmap threshold: every large temporary array of a chunk is then mapped and unmapped
-            # again, and chunks run about a third slower than in this process.
-            with dask.config.set({TRIM_SETTING: None}):
-                self._cluster = distributed.LocalCluster(
-                    n_workers=workers or 1,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    # no dashboard; the scheduler's small HTTP server on any free loopback port
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                )
+        self._workers = workers or 1
+        self._wait = CONNECT_TIMEOUT if timeout is None else timeout
+        # a local cluster starts when a run is large enough to gain from it (see __call__)
+        self._local = scheduler is None
+        if scheduler is not None:
             try:
-                self._client = distributed.Client(self._cluster, timeout=wait)
-            except BaseException:
-                self._cluster.close()
-                raise
-        else:
-            try:
-                self._client = distributed.Client(scheduler, timeout=wait)
+                self._client = distributed.Client(scheduler, timeout=self._wait)
             except (OSError, ValueError, TypeError) as exc:
                 raise InputError(
                     f"the address of a running Dask scheduler, like tcp://HOST:8786 "
-                    f"({_reason(exc, wait)})",
+                    f"({_reason(exc, self._wait)})",
                     field="--scheduler",
                     value=scheduler,
                 ) from None
 
+    def _start_local_cluster(self) -> None:
+        import dask
+
+        distributed = _import_distributed()
+        # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive mmap
+        # threshold: every large temporary array of a chunk is then mapped and unmapped again,
+        # and chunks run about a third slower than in this process.
+        environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in PINNED_THREADS.items()}
+        with dask.config.set({TRIM_SETTING: None, **environ}):
+            self._cluster = distributed.LocalCluster(
+                n_workers=self._workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # no dashboard; the scheduler's small HTTP server on any free loopback port
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            )
+        try:
+            self._client = distributed.Client(self._cluster, timeout=self._wait)
+        except BaseException:
+            self._cluster.close()
+            self._cluster = None
+            raise
+
+    @property
+    def started(self) -> bool:
+        """Whether the cluster runs (a local cluster starts with the first large enough run)."""
+        return self._client is not None
+
     @property
     def client(self) -> Any:
-        """The ``distributed.Client`` the chunks are submitted through."""
+        """The ``distributed.Client`` the chunks are submitted through (a local cluster is
+        started if it is not running yet)."""
+        if self._client is None and self._local:
+            self._start_local_cluster()
         return self._client
 
     def threads(self) -> int:
         """Worker threads in the cluster now (at least 1)."""
-        nthreads: dict[str, int] = self._client.nthreads()
+        nthreads: dict[str, int] = self.client.nthreads()
         return max(1, sum(nthreads.values()))
 
     def __call__(
         self, prepared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
     ) -> Iterator[Any]:
-        """Run the chunks on the cluster; yield their results in chunk order."""
-        client = self._client
+        """Run the chunks on the cluster; yield their results in chunk order. A local cluster
+        that is not running yet is not started for fewer than
+        ``LOCAL_BELOW_CHUNKS_PER_WORKER`` chunks per worker: those run here."""
+        if self._client is None and len(sizes) < LOCAL_BELOW_CHUNKS_PER_WORKER * self._workers:
+            yield from local_chunks(prepared, sizes, seeds)
+            return
+        client = self.client
         # One copy of the prepared case per worker, sent once, instead of one per task.
         shared = client.scatter(prepared, broadcast=True, hash=False)
         window = self.threads() * (1 + QUEUED_PER_THREAD)
