@@ -97,7 +97,7 @@ def test_a_small_run_does_not_start_a_local_cluster():
         small = appraise(case, draws=70_000, seed=9, map_chunks=chunks)
         assert not chunks.started
     assert small.to_dict() == appraise(case, draws=70_000, seed=9).to_dict()
-    assert scale.LOCAL_BELOW_CHUNKS_PER_WORKER * 2 > -(-70_000 // small.run["chunk_draws"])
+    assert -(-70_000 // small.run["chunk_draws"]) < scale.LOCAL_BELOW_CHUNKS_PER_WORKER * 2
 
 
 def test_the_command_starts_and_stops_a_local_cluster_with_workers():
