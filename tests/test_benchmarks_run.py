@@ -53,3 +53,26 @@ def test_contract_benchmark_runs():
     assert result.returncode == 0, result.stderr
     assert "with the designer" in result.stdout
     assert "evaluation alone" in result.stdout
+
+
+def test_speed_benchmark_runs():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_speed.py",
+            "--quick",
+            "--repeat",
+            "1",
+            "--only",
+            "contracts,uncertain,startup",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "contract peterborough-threshold, 300 draws, whole command" in result.stdout
+    assert "growth with the draws" in result.stdout
+    assert "socialinvest run, deterministic example" in result.stdout
+    assert result.stdout.count("target m") >= 5  # "target met" or "target missed" per row

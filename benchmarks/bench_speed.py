@@ -1,0 +1,303 @@
+"""Benchmark: the rows of issue 10's table ("speed where it is still slow"), each with its target
+and "target met / missed", medians of --repeat runs, plus the growth of each contract example's
+time and peak memory from 1,000 to 3,000 to 10,000 draws (linear: about 3.3× per step).
+
+Run:  .venv/bin/python benchmarks/bench_speed.py [--repeat 5] [--skip-peer] [--skip-dask]
+      [--only contracts,uncertain,hip,dask,startup] [--quick]
+
+Rows
+  contract peterborough-threshold / fair-chance-fund-rate-card / aalborg-impact60, 10,000 draws:
+      the whole command `socialinvest contract CASE --draws N --seed 1 --format json --out F`
+      in a fresh process each time: wall time and the child's peak memory (ru_maxrss);
+  impact60-uncertain, 1,000,000 draws, one process: appraise + to_dict in this process;
+  hip-replacement PSA, 1,000 and 10,000 draws, in-process, against heormodel in the same run
+      (benchmarks/bench_state_transition.py's peer environment, benchmarks/.peer-venv);
+  Dask, 2 local workers, 1,000,000 draws: against one process as it runs by default (BLAS may
+      use several threads) and against one worker with the same threading (a child process with
+      OMP/OPENBLAS/MKL_NUM_THREADS=1); the cluster's start-up and first run excluded;
+  `socialinvest run` on a deterministic example (impact60-job-education.yaml), whole process.
+
+The machine is shared (see the first line printed): medians and ratios of runs interleaved in
+time are what to compare; a loaded machine lowers every figure, the ratios less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from machine import describe  # benchmarks/machine.py
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACTS = ROOT / "examples" / "contracts"
+UNCERTAIN = ROOT / "examples" / "impact60-uncertain.yaml"
+DETERMINISTIC = ROOT / "examples" / "impact60-job-education.yaml"
+
+# (example, target seconds at 10,000 draws, target peak MiB or None)
+CONTRACT_TARGETS = {
+    "peterborough-threshold": (5.0, 400.0),
+    "fair-chance-fund-rate-card": (3.0, None),
+    "aalborg-impact60": (2.0, None),
+}
+GROWTH_DRAWS = (1000, 3000, 10000)
+PIN = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+rows: list[str] = []
+
+
+def verdict(ok: bool) -> str:
+    return "target met" if ok else "target missed"
+
+
+def row(label: str, measured: str, target: str, ok: bool) -> None:
+    line = f"{label:56} {measured:36} {target:20} {verdict(ok)}"
+    rows.append(line)
+    print(line, flush=True)
+
+
+def cli() -> list[str]:
+    exe = Path(sys.executable).with_name("socialinvest")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "socialinvest.cli"]
+
+
+def child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run a command in a fresh process: (wall seconds, peak MiB, CPU seconds of that
+    process, user + system: less sensitive than the wall time to other work on the machine)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        assert proc.stderr is not None
+        raise RuntimeError(f"{command} failed: {proc.stderr.read().decode()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# ------------------------------------------------------------------------------- contracts
+
+
+def contracts(repeat: int, draws_list: tuple[int, ...]) -> None:
+    print("\ncontract examples, whole command in a fresh process (median of runs)", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.json"
+        table: dict[str, dict[int, tuple[float, float, float]]] = {}
+        for name in CONTRACT_TARGETS:
+            table[name] = {}
+            for n in draws_list:
+                command = [*cli(), "contract", str(CONTRACTS / f"{name}.yaml"), "--draws", str(n)]
+                command += ["--seed", "1", "--format", "json", "--out", str(out)]
+                runs = [child(command) for _ in range(repeat)]
+                t = median([r[0] for r in runs])
+                mem = median([r[1] for r in runs])
+                cpu = median([r[2] for r in runs])
+                table[name][n] = (t, mem, cpu)
+                print(
+                    f"  {name:28} {n:>7,} draws: {t:6.2f} s wall, {cpu:6.2f} s CPU, "
+                    f"peak {mem:5.0f} MiB",
+                    flush=True,
+                )
+    for name, (target_s, target_mib) in CONTRACT_TARGETS.items():
+        n = draws_list[-1]
+        t, mem, cpu = table[name][n]
+        ok = t <= target_s and (target_mib is None or mem <= target_mib)
+        target = f"≤ {target_s:g} s" + (f", ≤ {target_mib:.0f} MiB" if target_mib else "")
+        measured = f"{t:.2f} s ({cpu:.2f} s CPU), {mem:.0f} MiB"
+        row(f"contract {name}, {n:,} draws, whole command", measured, target, ok)
+    print("\ngrowth with the draws (time, peak memory): linear is about 3.3× per step")
+    for name in CONTRACT_TARGETS:
+        parts = []
+        for a, b in itertools.pairwise(draws_list):
+            (ta, ma, ca), (tb, mb, cb) = table[name][a], table[name][b]
+            parts.append(
+                f"{a:,}→{b:,}: time {tb / ta:.2f}× (CPU {cb / ca:.2f}×), memory {mb / ma:.2f}×"
+            )
+        print(f"  {name:28} " + "; ".join(parts))
+
+
+# ------------------------------------------------------------------------------- uncertain
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds (this process, all its threads) of each of ``repeat`` calls."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def uncertain(repeat: int, draws: int) -> None:
+    from socialinvest import appraise, load_case
+
+    case = load_case(UNCERTAIN)
+    appraise(case, draws=1000, seed=1)  # warm-up (scipy's import, the knowledge base)
+    seconds, cpu = timed(lambda: appraise(case, draws=draws, seed=1).to_dict(), repeat)
+    t = median(seconds)
+    row(
+        f"impact60-uncertain, {draws:,} draws, one process",
+        f"{t:.2f} s ({median(cpu):.2f} s CPU)",
+        "≤ 3 s",
+        t <= 3.0,
+    )
+
+
+# ------------------------------------------------------------------------------- hip PSA
+
+
+def hip(repeat: int, skip_peer: bool) -> None:
+    import bench_state_transition as thr
+
+    si_seconds, _, _ = thr.time_socialinvest(repeat, 1)
+    if skip_peer:
+        for n in thr.DRAWS:
+            t = median(si_seconds[str(n)])
+            row(f"hip-replacement PSA, {n:,} draws", f"{t:.4f} s", "(peer skipped)", True)
+        return
+    peer = thr.run_peer(["--draws", *map(str, thr.DRAWS), "--repeat", str(repeat), "--seed", "1"])
+    version = peer.get("heormodel_version", "?")
+    for n, target in ((10000, 40.0), (1000, 25.0)):
+        si = median(si_seconds[str(n)])
+        ratio = median(peer["seconds"][str(n)]) / si
+        row(
+            f"hip-replacement PSA, {n:,} draws, vs heormodel {version}",
+            f"{si:.4f} s; {ratio:.1f}× faster",
+            f"≥ {target:.0f}× faster",
+            ratio >= target,
+        )
+
+
+# ------------------------------------------------------------------------------- Dask
+
+_ONE_PROCESS = """
+import sys, time
+from socialinvest import appraise, load_case
+case = load_case(sys.argv[1])
+appraise(case, draws=1000, seed=1)
+times = []
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    appraise(case, draws=int(sys.argv[2]), seed=1)
+    times.append(time.perf_counter() - start)
+print(" ".join(map(str, times)))
+"""
+
+
+def one_process(draws: int, repeat: int, pinned: bool) -> list[float]:
+    command = [sys.executable, "-c", _ONE_PROCESS, str(UNCERTAIN), str(draws), str(repeat)]
+    out = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(PIN if pinned else {})},
+    )
+    return [float(x) for x in out.stdout.split()]
+
+
+def dask(repeat: int, draws: int) -> None:
+    from socialinvest import appraise, load_case, scale
+
+    case = load_case(UNCERTAIN)
+    default_runs, pinned_runs, cluster_runs = [], [], []
+    with scale.dask_mapper(workers=2) as chunks:
+        start = time.perf_counter()
+        chunks.client  # start the local cluster now  # noqa: B018
+        started = time.perf_counter() - start
+        appraise(case, draws=draws, seed=1, map_chunks=chunks)  # first run: workers import
+        for _ in range(repeat):  # interleaved, so that the machine's load hits all alike
+            default_runs += one_process(draws, 1, pinned=False)
+            pinned_runs += one_process(draws, 1, pinned=True)
+            start = time.perf_counter()
+            appraise(case, draws=draws, seed=1, map_chunks=chunks)
+            cluster_runs.append(time.perf_counter() - start)
+    d, p, c = median(default_runs), median(pinned_runs), median(cluster_runs)
+    print(
+        f"\nDask, {draws:,} draws: one process {d:.2f} s, one process with one BLAS thread "
+        f"{p:.2f} s, local cluster of 2 workers {c:.2f} s (cluster start {started:.2f} s, "
+        "excluded)"
+    )
+    row(
+        f"Dask, 2 local workers, {draws:,} draws, vs one worker",
+        f"{p / c:.2f}× the throughput",
+        "≥ 1.7×",
+        p / c >= 1.7,
+    )
+    row(
+        f"Dask, 2 local workers, {draws:,} draws, vs one process",
+        f"{d / c:.2f}× ({c:.2f} s vs {d:.2f} s)",
+        "never slower (≥ 1×)",
+        d / c >= 1.0,
+    )
+
+
+# ------------------------------------------------------------------------------- start-up
+
+
+def startup(repeat: int) -> None:
+    command = [*cli(), "run", str(DETERMINISTIC)]
+    child(command)  # warm the file cache
+    runs = [child(command) for _ in range(max(repeat, 5))]
+    t = median([r[0] for r in runs])
+    cpu = median([r[2] for r in runs])
+    row(
+        "socialinvest run, deterministic example, whole process",
+        f"{t:.2f} s ({cpu:.2f} s CPU)",
+        "≤ 0.3 s",
+        t <= 0.3,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-peer", action="store_true", help="no heormodel comparison")
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--only", default="contracts,uncertain,hip,dask,startup")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes (checks that the script runs)"
+    )
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    print(describe())
+    print(f"load average {os.getloadavg()[0]:.1f} at the start (the machine may be shared)")
+    if "contracts" in parts:
+        contracts(args.repeat, (100, 300) if args.quick else GROWTH_DRAWS)
+    if "uncertain" in parts:
+        uncertain(args.repeat, 20_000 if args.quick else 1_000_000)
+    if "hip" in parts:
+        hip(args.repeat, args.skip_peer)
+    if "dask" in parts and not args.skip_dask:
+        dask(args.repeat, 200_000 if args.quick else 1_000_000)
+    if "startup" in parts:
+        startup(args.repeat)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+    print("\nsummary (issue 10's table)")
+    for line in rows:
+        print(line)
+    print(json.dumps({"rows": rows}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
