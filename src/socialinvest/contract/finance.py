@@ -270,9 +270,12 @@ def run_waterfall(
             np.minimum(cost_t[t], paid_now, out=funded_t[t])
         reserve = available + drawn_sum - funded_t[t]
         cash_t[t] = reserve
+    del pay_t, cost_t  # the time-major copies are not needed any more (memory)
     draws = np.ascontiguousarray(draws_t.transpose(2, 0, 1))  # [D, K, T]
+    del draws_t
     funded = np.ascontiguousarray(funded_t.T)
     cash_end = np.ascontiguousarray(cash_t.T)
+    del funded_t, cash_t
 
     # ---- waterfall at maturity
     cash = reserve.copy()
