@@ -772,13 +772,27 @@ def prices_of(contract: Contract, solved: float | None = None) -> list[float]:
 
 def _settle_value(prep: PreparedContract, per_person: FloatArray) -> FloatArray:
     """Per-person values [D, N, T] by outcome period → payments [D, T]: indexed, each person
-    capped in time order, summed."""
-    terms = Settlement(
-        person_cap=prep.contract.person_cap,
-        indexation_rate=prep.contract.indexation,
-        periods_per_year=prep.periods_per_year,
-    )
-    earned: FloatArray = settle(per_person, terms).earned
+    capped in time order, summed. Only the people whose total passes the cap are capped (the
+    others are paid what they earned), which is what capping every person in time order gives,
+    without a cumulative sum over every person and period. ``per_person`` is overwritten."""
+    contract = prep.contract
+    value = np.asarray(per_person, dtype=np.float64)
+    cap = contract.person_cap
+    if value.ndim != 3 or cap is None or np.any(value < 0):
+        terms = Settlement(
+            person_cap=cap,
+            indexation_rate=contract.indexation,
+            periods_per_year=prep.periods_per_year,
+        )
+        general: FloatArray = settle(value, terms).earned  # (and its checks)
+        return general
+    if contract.indexation:
+        n = value.shape[-1]
+        value = value * indexation_factors(n, contract.indexation, prep.periods_per_year)
+    d_idx, n_idx = np.nonzero(value.sum(axis=-1) > cap)
+    if d_idx.size:  # (``value`` is this function's own array: the callers' are made for it)
+        value[d_idx, n_idx] = cap_in_time_order(value[d_idx, n_idx], cap)
+    earned: FloatArray = value.sum(axis=1)
     return earned
 
 
