@@ -255,10 +255,10 @@ def dask(repeat: int, draws: int) -> None:
 # ------------------------------------------------------------------------------- start-up
 
 
-def startup(repeat: int) -> None:
+def startup(repeat: int, quick: bool = False) -> None:
     command = [*cli(), "run", str(DETERMINISTIC)]
     child(command)  # warm the file cache
-    runs = [child(command) for _ in range(max(repeat, 5))]
+    runs = [child(command) for _ in range(repeat if quick else max(repeat, 5))]
     t = median([r[0] for r in runs])
     cpu = median([r[2] for r in runs])
     row(
@@ -283,7 +283,7 @@ def main() -> None:
     print(describe())
     print(f"load average {os.getloadavg()[0]:.1f} at the start (the machine may be shared)")
     if "contracts" in parts:
-        contracts(args.repeat, (100, 300) if args.quick else GROWTH_DRAWS)
+        contracts(args.repeat, (50, 150) if args.quick else GROWTH_DRAWS)
     if "uncertain" in parts:
         uncertain(args.repeat, 20_000 if args.quick else 1_000_000)
     if "hip" in parts:
@@ -291,7 +291,7 @@ def main() -> None:
     if "dask" in parts and not args.skip_dask:
         dask(args.repeat, 200_000 if args.quick else 1_000_000)
     if "startup" in parts:
-        startup(args.repeat)
+        startup(args.repeat, args.quick)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     print("\nsummary (issue 10's table)")
     for line in rows:

@@ -72,7 +72,7 @@ def test_speed_benchmark_runs():
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert "contract peterborough-threshold, 300 draws, whole command" in result.stdout
+    assert "contract peterborough-threshold, 150 draws, whole command" in result.stdout
     assert "growth with the draws" in result.stdout
     assert "socialinvest run, deterministic example" in result.stdout
     assert result.stdout.count("target m") >= 5  # "target met" or "target missed" per row
