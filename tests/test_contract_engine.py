@@ -13,7 +13,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 import pyxirr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -366,6 +366,14 @@ def _stack(
     coupon=st.floats(0.0, 0.05),
     cap=st.one_of(st.none(), st.floats(1.0, 2.0)),
     guarantee=st.floats(0.0, 100.0),
+)
+@example(  # found by hypothesis: a subnormal equity stake once made cash / stake infinite
+    costs=np.full(6, 1.11253693e-308),
+    payments=np.eye(4, 8, k=1) * np.array([[1.0], [0.0], [0.0], [0.0]]),
+    kind="pro_rata",
+    coupon=0.0,
+    cap=None,
+    guarantee=0.0,
 )
 def test_money_is_conserved_in_every_period(costs, payments, kind, coupon, cap, guarantee):
     stack = _stack(kind, coupon, cap, guarantee)

@@ -309,8 +309,12 @@ def run_waterfall(
     if equity:
         stake = principal[:, equity]
         total_stake = stake.sum(axis=1)
-        share = np.divide(cash, total_stake, out=np.zeros_like(cash), where=total_stake > 0)
-        paid = np.minimum(stake * share[:, None], cap[:, equity])
+        # each tranche's part of the stake (≤ 1) times the cash, so a stake of a few
+        # subnormal kroner cannot turn cash / stake into infinity (and the flows into NaN)
+        part = np.divide(
+            stake, total_stake[:, None], out=np.zeros_like(stake), where=total_stake[:, None] > 0
+        )
+        paid = np.minimum(cash[:, None] * part, cap[:, equity])
         principal_paid[:, equity] = paid
         cash = cash - paid.sum(axis=1)
     surplus = np.maximum(cash, 0.0)
