@@ -60,3 +60,25 @@ def base_case(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE_CASE)
     data.update(changes)
     return data
+
+
+def require_tools(*names: str, install: str) -> None:
+    """Skip the calling test when a system tool is missing, except on CI (the environment
+    variable CI is set), where a missing tool is a failure: CI installs them (.ci/run), and a
+    silent skip there would hide the checks these tools make."""
+    import os
+    import shutil
+
+    missing = [name for name in names if shutil.which(name) is None]
+    if not missing:
+        return
+    message = f"{', '.join(missing)} not installed: apt-get install {install}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def poppler() -> None:
+    """The test needs poppler-utils (pdftoppm, pdftotext, pdfinfo)."""
+    require_tools("pdftoppm", "pdftotext", "pdfinfo", install="poppler-utils")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import string
 import subprocess
 from html.parser import HTMLParser
@@ -250,10 +249,7 @@ def test_uncertainty_section_with_draws(tmp_path):
 
 # -- PDF ------------------------------------------------------------------------------------------
 
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-    reason="poppler-utils (pdftoppm, pdftotext) not installed",
-)
+needs_poppler = pytest.mark.usefixtures("poppler")  # skips, or fails when CI is set
 
 
 def pdf_text(path: Path, page: int | None = None) -> str:
