@@ -148,6 +148,12 @@ def has_distributions(case: Path) -> bool:
     return "dist:" in case.read_text(encoding="utf-8")
 
 
+def is_uncertain(case: Path) -> bool:
+    """Whether the report runs Monte Carlo by default (anything uncertain in the case)."""
+    text = case.read_text(encoding="utf-8")
+    return any(word in text for word in ("dist:", "dirichlet:", "simulation:", "\ncontract:"))
+
+
 @pytest.mark.parametrize("lang", ["da", "en"])
 @pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_makes_a_self_contained_html_report(example: Path, lang: str, tmp_path):
@@ -161,10 +167,14 @@ def test_every_example_makes_a_self_contained_html_report(example: Path, lang: s
     # every section in order, in the chosen language
     state_transition = "model: state_transition" in example.read_text(encoding="utf-8")
     tornado = has_distributions(example) and not state_transition
-    assert page.h2 == expected_headings(lang, uncertainty=tornado)
+    # a case with anything uncertain runs Monte Carlo by default (issue 14)
+    uncertain = is_uncertain(example)
+    assert page.h2 == expected_headings(lang, uncertainty=uncertain)
     assert f'<html lang="{lang}">' in html
-    # the two charts of every case, as inline SVG with their titles as text
-    assert html.count("<svg") == 2 + tornado
+    # the two charts of every case, as inline SVG with their titles as text, and with draws
+    # the histogram of the net present value
+    histogram = uncertain and "published-models" not in str(example)  # no budget flows to vary
+    assert html.count("<svg") == 2 + histogram + tornado
     body = "".join(page.text)
     assert catalogue(lang)["messages"]["r_chart_cumulative"] in body
     assert catalogue(lang)["messages"]["r_chart_flows"] in body
@@ -432,6 +442,8 @@ def test_the_contract_section_appears_only_with_a_contract():
         terms=[("Pris pr. uge", "5.000 kr.")],
         summary="Indsatsen drives som et socialt investeringspartnerskab.",
         tradeoff=[],
+        draws=100,  # enough draws for probabilities (issue 14)
+        prob_loss=0.2,
     )
     html = render_html(ReportData(result, "da", contract=contract))
     page = scan(html)
@@ -522,8 +534,7 @@ def test_every_example_makes_a_pdf_report(example: Path, lang: str, tmp_path):
     assert pages >= 3
     words = " ".join(pdf_text(out).split())
     state_transition = "model: state_transition" in example.read_text(encoding="utf-8")
-    tornado = has_distributions(example) and not state_transition
-    for heading in expected_headings(lang, uncertainty=tornado):
+    for heading in expected_headings(lang, uncertainty=is_uncertain(example)):
         assert heading in words
     page_word = catalogue(lang)["messages"]["r_page"].strip()
     of_word = catalogue(lang)["messages"]["r_page_of"].strip()
@@ -539,7 +550,8 @@ def test_a_case_with_a_contract_gets_its_contract_section(tmp_path):
     page = scan(html)
     assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
     assert "7.000.000 kr." in html and "5.000.000 kr." in html  # the two commitments
-    assert catalogue("da")["messages"]["c_solved"] in html  # the price per week is solved
+    # the price per week is solved, on the draws and seed it was solved on (issue 14)
+    assert "over 200 trækninger, seed 1; ikke offentliggjort" in html
     assert catalogue("da")["messages"]["r_chart_tradeoff"] in html  # the designer's trade-off
     for party in ("Aalborg Kommune", "Den Sociale Kapitalfond", "Fokus Folkeoplysning"):
         assert party in html
@@ -574,7 +586,7 @@ CONTRACT_EXAMPLES = sorted((EXAMPLES / "contracts").glob("*.yaml"))
 @pytest.mark.parametrize("lang", ["da", "en"])
 @pytest.mark.parametrize("example", CONTRACT_EXAMPLES, ids=lambda p: p.stem)
 def test_every_contract_example_makes_a_report_with_its_contract(example: Path, lang, tmp_path):
-    out = make_report(example, tmp_path / "report.html", "--lang", lang)
+    out = make_report(example, tmp_path / "report.html", "--lang", lang, "--draws", "100")
     html = out.read_text(encoding="utf-8")
     page = scan(html)
     assert all(ref.startswith("#") for ref in page.resources), page.resources

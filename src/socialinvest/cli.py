@@ -78,6 +78,17 @@ DrawsOpt = Annotated[
         help="Monte Carlo draws over every input given as a distribution (1: their means).",
     ),
 ]
+AutoDrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--draws",
+        "-n",
+        min=1,
+        help="Monte Carlo draws (default: 10,000 when the case has anything uncertain, 1,000 "
+        "for an outcome contract, else 1).",
+        show_default=False,
+    ),
+]
 SeedOpt = Annotated[
     int | None,
     typer.Option("--seed", "-s", min=0, help="Seed for a reproducible Monte Carlo run."),
@@ -525,7 +536,7 @@ def contract(
     lang: LangOpt = Lang.da,
     fmt: AnalysisFormatOpt = AnalysisFormat.table,
     out: OutOpt = None,
-    draws: DrawsOpt = 1,
+    draws: AutoDrawsOpt = None,
     seed: SeedOpt = None,
     indigo: Annotated[
         Path | None,
@@ -544,6 +555,10 @@ def contract(
     existed = False
     try:
         loaded = service.load(case)
+        if draws is None:
+            from socialinvest.draws import default_draws
+
+            draws = default_draws(loaded.case)
         with DelayedProgress(case.name) as progress:
             result = service.contract(loaded, draws=draws, seed=seed, progress=progress.update)
         if indigo is not None:
@@ -693,7 +708,7 @@ def report(
             "in the current folder).",
         ),
     ] = None,
-    draws: DrawsOpt = 1,
+    draws: AutoDrawsOpt = None,
     seed: SeedOpt = None,
 ) -> None:
     """Write a report of a business case for decision makers: summary in plain words, key

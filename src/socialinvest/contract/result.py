@@ -16,6 +16,7 @@ contract asks for one, settles the payments, runs the waterfall and summarises, 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -196,6 +197,15 @@ class ContractResult:
             out.append(entry)
         return out
 
+    def end_date(self) -> dt.date:
+        """The contract's last day: the day before the period after its last one starts (the
+        maturity date is the start of its last period)."""
+        from socialinvest.contract.partnership import contract_dates
+
+        c = self.prep.contract
+        following = contract_dates(c.start_date, c.periods + 1, c.period)[-1]
+        return following - dt.timedelta(days=1)
+
     def investors_combined(self) -> FloatArray:
         names = investor_names(self.prep)
         out: FloatArray = sum(
@@ -227,6 +237,7 @@ class ContractResult:
                 "period": c.period,
                 "periods": c.periods,
                 "maturity": self.prep.dates[-1].isoformat(),
+                "end_date": self.end_date().isoformat(),
                 "participants": self.prep.n_participants,
                 "counterfactual": c.counterfactual.model_dump(exclude_none=True),
                 "success_metric": self.prep.success_metric,

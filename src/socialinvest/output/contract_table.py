@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from socialinvest.draws import MIN_DRAWS_PROBABILITY, enough_draws
 from socialinvest.output.messages import actor_labels, text
 from socialinvest.output.numbers import money, number, percent
 
@@ -16,9 +17,12 @@ if TYPE_CHECKING:
     from socialinvest.contract.result import ContractResult
 
 
-def _band(s: dict[str, Any], fmt: Any, lang: str) -> str:
+def _band(s: dict[str, Any], fmt: Any, lang: str, interval: bool = True) -> str:
+    """Mean and the 5–95 % interval; the mean alone when the draws are too few for one."""
     if s.get("mean") is None:
         return "–"
+    if not interval:
+        return str(fmt(s["mean"], lang))
     return f"{fmt(s['mean'], lang)}  [{fmt(s['p05'], lang)} … {fmt(s['p95'], lang)}]"
 
 
@@ -65,7 +69,20 @@ def render_contract(
             )
         )
     )
-    parts.append(Text(text(lang, "c_counterfactual_" + c["counterfactual"]["kind"])))
+    parts.append(Text(text(lang, "n_counterfactual_" + c["counterfactual"]["kind"])))
+    enough = enough_draws(int(run["draws"]))
+    if not enough:
+        parts.append(
+            Text(
+                text(
+                    lang,
+                    "n_sum_contract_few",
+                    min=number(MIN_DRAWS_PROBABILITY, lang),
+                    draws=number(run["draws"], lang),
+                ),
+                style="bold red",
+            )
+        )
 
     terms = Table(title=text(lang, "c_terms"), title_justify="left")
     terms.add_column(text(lang, "c_payment"))
@@ -77,7 +94,12 @@ def render_contract(
         else:
             price = money(p["price"], lang)
             if p["price_source"] == "solved by the designer":
-                price += " " + text(lang, "c_solved")
+                price += " " + text(
+                    lang,
+                    "n_solved",
+                    draws=number(run["draws"], lang),
+                    seed="–" if run.get("seed") is None else run["seed"],
+                )
         terms.add_row(p["name"], text(lang, f"c_mech_{p['mechanism']}"), price)
     parts.append(terms)
     caps = []
@@ -87,9 +109,13 @@ def render_contract(
         caps.append(text(lang, "c_contract_cap", value=money(c["contract_cap"], lang)))
     if caps:
         parts.append(Text(" · ".join(caps)))
-    parts.append(Text(text(lang, "c_success", value=_band(d["success_rate"], percent, lang))))
     parts.append(
-        Text(text(lang, "c_payments_total", value=_band(d["outcome_payments"], money, lang)))
+        Text(text(lang, "c_success", value=_band(d["success_rate"], percent, lang, enough)))
+    )
+    parts.append(
+        Text(
+            text(lang, "c_payments_total", value=_band(d["outcome_payments"], money, lang, enough))
+        )
     )
 
     # yearly cash flows per party (expected)
@@ -112,6 +138,20 @@ def render_contract(
         flows.add_row(
             p["name"], text(lang, f"c_role_{p['role']}"), *row, money(p["total"]["mean"], lang)
         )
+    # the vehicle's change in cash: with it every year's column adds to zero
+    vehicle = result.flows.vehicle.mean(axis=0)
+    vehicle_by_year = {
+        y: float(
+            sum(v for v, date in zip(vehicle, result.prep.dates, strict=True) if date.year == y)
+        )
+        for y in sorted(years)
+    }
+    flows.add_row(
+        text(lang, "n_col_vehicle"),
+        "",
+        *[money(vehicle_by_year[y], lang) for y in sorted(years)],
+        money(sum(vehicle_by_year.values()), lang),
+    )
     parts.append(flows)
 
     inv = [p for p in d["parties"] if p["role"] == "investor"]
@@ -123,15 +163,22 @@ def render_contract(
         rows: list[tuple[str, Any]] = [
             ("c_committed", lambda p: money(p["committed"], lang)),
             ("c_irr", lambda p: _pct(p["irr"], lang)),
-            ("c_irr_band", lambda p: _band(p["irr_distribution"], percent, lang)),
-            ("c_prob_loss", lambda p: percent(p["prob_loss"], lang)),
+            (
+                "c_irr_band",
+                lambda p: _band(p["irr_distribution"], percent, lang, enough) if enough else "–",
+            ),
+            ("c_prob_loss", lambda p: percent(p["prob_loss"], lang) if enough else "–"),
             (
                 "c_prob_target",
-                lambda p: text(
-                    lang,
-                    "c_target_value",
-                    value=percent(p["prob_target"], lang),
-                    target=percent(p["target_return"], lang),
+                lambda p: (
+                    text(
+                        lang,
+                        "c_target_value",
+                        value=percent(p["prob_target"], lang),
+                        target=percent(p["target_return"], lang),
+                    )
+                    if enough
+                    else "–"
                 ),
             ),
             (
@@ -142,8 +189,11 @@ def render_contract(
                     else number(p["money_multiple"]["mean"], lang, 2)
                 ),
             ),
-            ("c_peak", lambda p: _band(p["peak_capital"], money, lang)),
-            ("c_break_even", lambda p: _break_even(p["break_even_success_rate"], lang)),
+            ("c_peak", lambda p: _band(p["peak_capital"], money, lang, enough)),
+            (
+                "c_break_even",
+                lambda p: _break_even(p["break_even_success_rate"], lang) if enough else "–",
+            ),
         ]
         for key, cell in rows:
             t.add_row(text(lang, key), *[cell(p) for p in inv])
@@ -159,17 +209,26 @@ def render_contract(
                 justify="right",
             )
         rows = [
-            ("c_payments_pv", lambda p: _band(p["outcome_payments"]["present_value"], money, lang)),
-            ("c_own_gains", lambda p: _band(p["own_gains"], money, lang)),
-            ("c_net", lambda p: _band(p["net"], money, lang)),
+            (
+                "c_payments_pv",
+                lambda p: _band(p["outcome_payments"]["present_value"], money, lang, enough),
+            ),
+            ("c_own_gains", lambda p: _band(p["own_gains"], money, lang, enough)),
+            ("c_net", lambda p: _band(p["net"], money, lang, enough)),
             (
                 "c_vfm",
                 lambda p: (
                     "–" if p["value_for_money"] is None else number(p["value_for_money"], lang, 2)
                 ),
             ),
-            ("c_prob_pays_more", lambda p: percent(p["prob_pays_more_than_saves"], lang)),
-            ("c_break_even", lambda p: _break_even(p["break_even_success_rate"], lang)),
+            (
+                "c_prob_pays_more",
+                lambda p: percent(p["prob_pays_more_than_saves"], lang) if enough else "–",
+            ),
+            (
+                "c_break_even",
+                lambda p: _break_even(p["break_even_success_rate"], lang) if enough else "–",
+            ),
         ]
         for key, cell in rows:
             t.add_row(text(lang, key), *[cell(p) for p in payers])
@@ -183,9 +242,9 @@ def render_contract(
                         lang,
                         "c_provider",
                         name=p["name"],
-                        revenue=_band(p["revenue"], money, lang),
+                        revenue=_band(p["revenue"], money, lang, enough),
                         costs=money(p["delivery_costs"], lang),
-                        net=_band(p["net"], money, lang),
+                        net=_band(p["net"], money, lang, enough),
                     )
                 )
             )
@@ -216,7 +275,7 @@ def render_contract(
             )
         )
         rows = des["tradeoff"]
-        if rows:
+        if rows and enough:
             bands = sorted({(r["success_rate_from"], r["success_rate_to"]) for r in rows})
             prices = sorted({r["price"] for r in rows})
             t = Table(title=text(lang, "c_tradeoff_title"), title_justify="left")

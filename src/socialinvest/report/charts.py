@@ -411,7 +411,7 @@ def _histogram(
 def histogram_chart(data: ReportData) -> Chart | None:
     """Distribution of the total net present value over the Monte Carlo draws."""
     result, lang = data.result, data.lang
-    if not data.has_uncertainty:
+    if not data.has_npv_uncertainty:
         return None
     npv = np.asarray(result.summary.npv_total, dtype=np.float64)
     title = text(lang, "r_chart_histogram", draws=_draws_text(result.draws, lang))
@@ -487,7 +487,7 @@ def tradeoff_chart(data: ReportData) -> Chart | None:
     from socialinvest.output.numbers import money
 
     contract = data.contract
-    if contract is None or not contract.tradeoff:
+    if contract is None or not contract.tradeoff or not contract.enough_draws:
         return None
     lang = data.lang
     rows = [r for r in contract.tradeoff if r.get("investor_irr") is not None]

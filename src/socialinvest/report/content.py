@@ -17,6 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from socialinvest.analysis.sensitivity import Sensitivity
+    from socialinvest.contract.account import Account
     from socialinvest.contract.result import ContractResult
     from socialinvest.result import Result
 
@@ -40,6 +41,11 @@ class ContractView:
     contract's terms as (label, value) rows already in the report's language; ``summary``: one
     plain-words paragraph on the partnership for the report's summary. ``tradeoff``: the
     designer's rows (price, success-rate band, the investors' expected IRR), or empty.
+    ``draws``/``seed``: the Monte Carlo run every figure rests on; with fewer than
+    ``draws.MIN_DRAWS_PROBABILITY`` draws no probability, percentile or break-even rate is shown
+    (``payer_risks`` and ``break_even_success_rates`` are then empty). ``vehicle``: the change
+    in the vehicle's cash per year (with it every year's flows add to zero). ``account``: the
+    business case per actor without and with the contract (contract/account.py).
     """
 
     parties: Sequence[str]
@@ -52,6 +58,20 @@ class ContractView:
     terms: Sequence[tuple[str, str]]
     summary: str
     tradeoff: Sequence[Mapping[str, Any]]
+    draws: int = 1
+    seed: int | None = None
+    vehicle: Sequence[float] = ()
+    prob_loss: float | None = None
+    account: Account | None = None
+    payer_names: Sequence[str] = ()
+
+    @property
+    def enough_draws(self) -> bool:
+        """Whether the contract's probabilities, percentiles and break-even rates may be shown
+        (see socialinvest.draws)."""
+        from socialinvest.draws import enough_draws
+
+        return enough_draws(self.draws)
 
 
 def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -62,8 +82,9 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
     from socialinvest.output.numbers import LOCALES, money, number, percent
 
     c = summary["contract"]
-    # "Kontrafaktisk: ingen (...)" → ("Kontrafaktisk", "ingen (...)")
-    cf_label, _, cf_value = text(lang, "c_counterfactual_" + c["counterfactual"]["kind"]).partition(
+    run = summary.get("run") or {}
+    # "Sammenligning: ingen (...)" → ("Sammenligning", "ingen (...)")
+    cf_label, _, cf_value = text(lang, "n_counterfactual_" + c["counterfactual"]["kind"]).partition(
         ": "
     )
     rows = [
@@ -85,6 +106,12 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
                 participants=number(c["participants"], lang),
             ),
         ),
+        (
+            text(lang, "n_contract_end"),
+            format_date(dt.date.fromisoformat(c["end_date"]), "long", LOCALES[lang])
+            if c.get("end_date")
+            else "–",
+        ),
         (cf_label, cf_value),
     ]
     for pay in c["payments"]:
@@ -93,7 +120,12 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
         else:
             value = money(pay["price"], lang)
             if pay.get("price_source") == "solved by the designer":
-                value += " " + text(lang, "c_solved")
+                value += " " + text(
+                    lang,
+                    "n_solved",
+                    draws=number(run.get("draws", 1), lang),
+                    seed="–" if run.get("seed") is None else run["seed"],
+                )
         rows.append((f"{pay['name']} ({text(lang, 'c_mech_' + pay['mechanism'])})", value))
     if c["person_cap"] is not None:
         rows.append((text(lang, "r_contract_person_cap"), money(c["person_cap"], lang)))
@@ -135,34 +167,138 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
     return rows
 
 
-def contract_summary(summary: Mapping[str, Any], lang: str) -> str:
-    """One paragraph for a non-economist: who finances, who pays for what, at which risk."""
+def _years_text(years: Sequence[int]) -> str:
+    """2028, 2029 → "2028–2029"; 2028 → "2028"."""
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+
+
+def contract_summary(summary: Mapping[str, Any], lang: str, account: Account | None = None) -> str:
+    """One paragraph for a non-economist: who finances, who pays for what (only for documented
+    effect when the contract has a comparison), at which risk and on how many draws."""
     from babel.lists import format_list
 
+    from socialinvest.draws import MIN_DRAWS_PROBABILITY, enough_draws, monte_carlo_error
     from socialinvest.output.messages import text
-    from socialinvest.output.numbers import LOCALES, percent
+    from socialinvest.output.numbers import LOCALES, number, percent
 
     investors = [p for p in summary["parties"] if p["role"] == "investor"]
     payers = [p for p in summary["parties"] if p["role"] == "payer"]
     combined = summary["investors"]
-    parts = [
-        text(
-            lang,
-            "r_sum_contract",
-            investors=format_list([p["name"] for p in investors], locale=LOCALES[lang]),
-            payers=format_list([p["name"] for p in payers], locale=LOCALES[lang]),
-            loss=percent(combined["prob_loss"], lang, 0),
+    run = summary.get("run") or {}
+    draws = int(run.get("draws", 1))
+    kind = summary["contract"]["counterfactual"]["kind"]
+    names = {
+        "investors": format_list([p["name"] for p in investors], locale=LOCALES[lang]),
+        "payers": format_list([p["name"] for p in payers], locale=LOCALES[lang]),
+    }
+    if kind == "none":
+        parts = [text(lang, "n_sum_contract_no_comparison", **names)]
+    else:
+        comparison = text(lang, f"n_comparison_{kind}")
+        parts = [text(lang, "n_sum_contract_comparison", comparison=comparison, **names)]
+    if not enough_draws(draws):
+        parts.append(
+            text(
+                lang,
+                "n_sum_contract_few",
+                min=number(MIN_DRAWS_PROBABILITY, lang),
+                draws=number(draws, lang),
+            )
         )
-    ]
+        return " ".join(parts)
+
+    def prob(p: float) -> str:
+        return text(
+            lang,
+            "n_prob_error",
+            prob=percent(p, lang, 0),
+            error=percent(monte_carlo_error(p, draws), lang, 1),
+        )
+
+    basis = text(
+        lang,
+        "n_draws_basis",
+        draws=number(draws, lang),
+        seed="–" if run.get("seed") is None else run["seed"],
+    )
+    parts.append(text(lang, "n_sum_contract_loss", prob=prob(combined["prob_loss"]), basis=basis))
     for p in payers:
         parts.append(
             text(
                 lang,
-                "r_sum_contract_payer",
+                "n_sum_contract_payer_risk",
                 payer=p["name"],
-                paid=millions(p["outcome_payments"]["present_value"]["mean"], lang),
-                gains=millions(p["own_gains"]["mean"], lang),
-                prob=percent(p["prob_pays_more_than_saves"], lang, 0),
+                prob=prob(p["prob_pays_more_than_saves"]),
+            )
+        )
+    return " ".join(parts)
+
+
+def account_paragraph(account: Account, lang: str) -> str:
+    """Who pays, in words, from the one with/without account: the public sector's total, what
+    the investors fund, and per actor its costs, gains and net without and with the contract
+    (naming the costs outside the contract's term)."""
+    from babel.lists import format_list
+
+    from socialinvest.output.messages import text
+    from socialinvest.output.numbers import LOCALES
+
+    involved = account.involved()
+    without = {a: account.present(account.without[a]) for a in involved}
+    with_ = {a: account.present(account.with_[a]) for a in involved}
+    parts = [
+        text(
+            lang,
+            "n_acc_total",
+            without=millions(sum(v["net"] for v in without.values()), lang, signed=True),
+            **{"with": millions(sum(v["net"] for v in with_.values()), lang, signed=True)},
+        )
+    ]
+    funded = float(account.funded @ account.discount_costs)
+    if funded > 0:
+        parts.append(
+            text(
+                lang,
+                "n_acc_funded",
+                investors=format_list(list(account.investors), locale=LOCALES[lang]),
+                funded=millions(funded, lang),
+                first=account.term[0],
+                last=account.term[1],
+            )
+        )
+    for a in involved:
+        w, c = without[a], with_[a]
+        name = actor_name(a, lang, definite=True)
+        if w["costs"] <= 0 and c["costs"] <= 0 and c["payments"] == 0:
+            parts.append(
+                text(lang, "n_acc_actor_gains", actor=name, gains=millions(w["gains"], lang))
+            )
+            continue
+        _, years = account.outside_term(a)
+        parts.append(
+            text(
+                lang,
+                "n_acc_actor",
+                actor=name,
+                pronoun=text(lang, "n_acc_pronoun"),
+                costs=millions(w["costs"], lang),
+                gains=millions(w["gains"], lang),
+                net_without=millions(w["net"], lang, signed=True),
+                payments=millions(c["payments"], lang),
+                remaining=millions(c["costs"], lang),
+                outside=text(lang, "n_acc_outside", years=_years_text(years)) if years else "",
+                net_with=millions(c["net"], lang, signed=True),
+            )
+        )
+    for payer, paid in account.other_payers.items():
+        parts.append(
+            text(
+                lang,
+                "n_acc_other_payer",
+                payer=payer,
+                payments=millions(float(paid @ account.discount_costs), lang),
             )
         )
     return " ".join(parts)
@@ -170,47 +306,64 @@ def contract_summary(summary: Mapping[str, Any], lang: str) -> str:
 
 def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
     """What the report shows of an appraised contract: each party's expected cash flow per
-    calendar year, the investors' combined IRR per draw (a total loss counts as −100 %), each
-    payer's probability of paying more than it saves, and break-even success rates (for a
-    party that breaks even at every simulated success rate, the lowest simulated rate)."""
+    calendar year and the vehicle's, the investors' combined IRR per draw (a total loss counts
+    as −100 %), each payer's probability of paying more than it saves, break-even success rates
+    (for a party that breaks even at every simulated success rate, the lowest simulated rate),
+    and the with/without account. With too few draws for a probability, the probabilities and
+    break-even rates are left out."""
+    from socialinvest.contract.account import account as make_account
     from socialinvest.contract.returns import xirr
+    from socialinvest.draws import enough_draws
 
     summary = result.to_dict()
     dates = result.prep.dates
     years = sorted({d.year for d in dates})
-    flows: dict[str, list[float]] = {}
-    for name, f in result.flows.flows.items():
-        mean = f.mean(axis=0)
-        flows[name] = [
-            float(sum(mean[t] for t, d in enumerate(dates) if d.year == y)) for y in years
+
+    def by_year(per_period: np.ndarray) -> list[float]:
+        return [
+            float(sum(per_period[t] for t, d in enumerate(dates) if d.year == y)) for y in years
         ]
+
+    flows: dict[str, list[float]] = {
+        name: by_year(f.mean(axis=0)) for name, f in result.flows.flows.items()
+    }
+    vehicle = by_year(result.flows.vehicle.mean(axis=0))
     combined = result.investors_combined()
     irr = xirr(combined, dates)
     total_loss = (combined.sum(axis=1) < 0) & ~(combined > 1e-9).any(axis=1)
     irr = np.where(np.isnan(irr) & total_loss, -1.0, irr)
     payers = [p for p in summary["parties"] if p["role"] == "payer"]
+    draws = int(summary["run"]["draws"])
+    enough = enough_draws(draws)
     rates: dict[str, float | None] = {}
     notes: dict[str, str | None] = {}
     for p in summary["parties"]:
         be = p.get("break_even_success_rate")
-        if be is None:
+        if be is None or not enough:
             continue
         bound = {"below": 0, "above": 1}.get(be.get("note") or "")
         rates[p["name"]] = (
             be["value"] if be["value"] is not None or bound is None else be["range"][bound]
         )
         notes[p["name"]] = be.get("note") if be["value"] is None else None
+    acc = make_account(result)
     return ContractView(
         parties=[p["name"] for p in summary["parties"]],
         years=years,
         cash_flows=flows,
-        investor_irr=irr,
-        payer_risks={p["name"]: p["prob_pays_more_than_saves"] for p in payers},
+        investor_irr=irr if enough else np.array([], dtype=np.float64),
+        payer_risks={p["name"]: p["prob_pays_more_than_saves"] for p in payers} if enough else {},
         break_even_success_rates=rates,
         break_even_notes=notes,
         terms=contract_terms(summary, lang),
-        summary=contract_summary(summary, lang),
+        summary=contract_summary(summary, lang, acc),
         tradeoff=list(summary["designer"]["tradeoff"]) if summary["designer"] else [],
+        draws=draws,
+        seed=summary["run"].get("seed"),
+        vehicle=vehicle,
+        prob_loss=float(summary["investors"]["prob_loss"]) if enough else None,
+        account=acc,
+        payer_names=[p["name"] for p in payers],
     )
 
 
@@ -234,12 +387,34 @@ class ReportData:
 
     @property
     def has_uncertainty(self) -> bool:
-        """Monte Carlo draws whose results differ (a case without uncertain inputs gives the
-        same result in every draw: nothing to show about uncertainty)."""
-        if self.result.draws <= 1:
+        """Enough Monte Carlo draws whose results differ, in the net present value or in a
+        state-transition model's outcomes (a case without uncertain inputs gives the same result
+        in every draw: nothing to show about uncertainty)."""
+        return self.has_npv_uncertainty or self.has_outcome_uncertainty
+
+    @property
+    def has_npv_uncertainty(self) -> bool:
+        from socialinvest.draws import enough_draws
+
+        if not enough_draws(self.result.draws):
             return False
         npv = np.asarray(self.result.summary.npv_total, dtype=np.float64)
         return bool(np.ptp(npv) > 1e-9 * (1.0 + float(np.abs(npv).max())))
+
+    @property
+    def has_outcome_uncertainty(self) -> bool:
+        """A state-transition model's outcomes (QALYs, costs, months in work ...) differ between
+        enough draws (a published health-economic model has no budget flows to vary)."""
+        from socialinvest.draws import enough_draws
+
+        outcomes = self.result.outcomes
+        if outcomes is None or not enough_draws(self.result.draws):
+            return False
+        for per_arm in outcomes.values():
+            difference = np.asarray(per_arm[1] - per_arm[0], dtype=np.float64)
+            if np.ptp(difference) > 1e-12 * (1.0 + float(np.abs(difference).max())):
+                return True
+        return False
 
     @property
     def has_tornado(self) -> bool:
@@ -316,7 +491,6 @@ def summary_paragraphs(data: ReportData) -> list[str]:
 
     # what it costs
     costs = result.discounted_costs_by_actor()
-    gains = result.discounted_gains_by_actor()
     total_costs = sum(costs.values())
     people = participants(result)
     if total_costs > 0:
@@ -377,6 +551,91 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     if not any(involved):
         out.append(text(lang, "r_sum_no_flows"))
         return [_typeset(paragraph) for paragraph in out]
+    if data.contract is not None and data.contract.account is not None:
+        # one account of who pays: the business case without and with the contract
+        out.append(account_paragraph(data.contract.account, lang))
+    else:
+        out.append(_who_pays(result, lang))
+
+    # from which year it pays back
+    year = result.break_even_year
+    if year is not None:
+        payback = text(lang, "r_sum_payback", year=year, years=year - case.first_year + 1)
+    else:
+        payback = text(lang, "r_sum_no_payback", horizon=case.horizon_years)
+    by_actor = result.break_even_year_by_actor()
+    years_by_actor = [
+        f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)} "
+        + (str(by_actor[a]) if by_actor[a] is not None else text(lang, "r_never_short"))
+        for k, a in enumerate(ACTORS)
+        if involved[k]
+    ]
+    if len(years_by_actor) > 1:
+        payback += " " + text(lang, "r_sum_payback_actors", items=", ".join(years_by_actor))
+    out.append(payback)
+
+    # how sure we are
+    uncertainty = result.uncertainty() if data.has_npv_uncertainty else None
+    if uncertainty is not None:
+        total = uncertainty["total"]
+        sure = text(
+            lang,
+            "r_sum_sure",
+            draws=number(uncertainty["draws"], lang),
+            prob=percent(total["prob_positive"], lang, 0),
+            p05=millions(total["p05"], lang),
+            p95=millions(total["p95"], lang),
+        )
+        actor_items = [
+            f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)}"
+            f" {percent(uncertainty['by_actor'][a]['prob_positive'], lang, 0)}"
+            for k, a in enumerate(ACTORS)
+            if involved[k]
+        ]
+        if len(actor_items) > 1:
+            sure += " " + text(lang, "r_sum_sure_actors", items=", ".join(actor_items))
+        out.append(sure)
+    else:
+        from socialinvest.draws import is_uncertain
+
+        if data.has_outcome_uncertainty:
+            out.append(text(lang, "n_sum_outcomes_sure", draws=number(result.draws, lang)))
+        elif not is_uncertain(case):
+            out.append(text(lang, "n_sum_point_exact"))
+        elif result.draws > 1 and float(np.ptp(result.summary.npv_total)) == 0:
+            out.append(text(lang, "r_sum_certain", draws=number(result.draws, lang)))
+        else:
+            out.append(text(lang, "n_sum_point_means"))
+    if data.sensitivity is not None and data.sensitivity.one_way:
+        top = data.sensitivity.one_way[0]
+        out.append(
+            text(
+                lang,
+                "r_sum_tornado",
+                input=input_label(top.path, data.sensitivity.names, lang),
+                low=millions(top.npv_low["total"], lang),
+                high=millions(top.npv_high["total"], lang),
+            )
+        )
+    if data.contract is not None:
+        out.append(data.contract.summary)
+    count = assumption_count(result)
+    if count:
+        out.append(
+            text(lang, "r_sum_assumption_one" if count == 1 else "r_sum_assumptions", count=count)
+        )
+    return [_typeset(paragraph) for paragraph in out]
+
+
+def _who_pays(result: Result, lang: str) -> str:
+    """Who gains and who pays in the business case (no contract): per actor its discounted
+    costs, gains and net."""
+    from socialinvest.output.messages import text
+    from socialinvest.vocabulary import ACTORS
+
+    involved = result.actors_involved()
+    costs = result.discounted_costs_by_actor()
+    gains = result.discounted_gains_by_actor()
     npv = result.npv_by_actor()
     sentences = []
     for k, a in enumerate(ACTORS):
@@ -400,69 +659,7 @@ def summary_paragraphs(data: ReportData) -> list[str]:
             )
         )
     who = text(lang, "r_sum_who", total=millions(result.npv_total, lang, signed=True))
-    out.append(" ".join([who, *sentences]))
-
-    # from which year it pays back
-    year = result.break_even_year
-    if year is not None:
-        payback = text(lang, "r_sum_payback", year=year, years=year - case.first_year + 1)
-    else:
-        payback = text(lang, "r_sum_no_payback", horizon=case.horizon_years)
-    by_actor = result.break_even_year_by_actor()
-    years_by_actor = [
-        f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)} "
-        + (str(by_actor[a]) if by_actor[a] is not None else text(lang, "r_never_short"))
-        for k, a in enumerate(ACTORS)
-        if involved[k]
-    ]
-    if len(years_by_actor) > 1:
-        payback += " " + text(lang, "r_sum_payback_actors", items=", ".join(years_by_actor))
-    out.append(payback)
-
-    # how sure we are
-    uncertainty = result.uncertainty() if data.has_uncertainty else None
-    if uncertainty is not None:
-        total = uncertainty["total"]
-        sure = text(
-            lang,
-            "r_sum_sure",
-            draws=number(uncertainty["draws"], lang),
-            prob=percent(total["prob_positive"], lang, 0),
-            p05=millions(total["p05"], lang),
-            p95=millions(total["p95"], lang),
-        )
-        actor_items = [
-            f"{actor_name(a, lang, definite=True).lower() if lang == 'da' else actor_name(a, lang)}"
-            f" {percent(uncertainty['by_actor'][a]['prob_positive'], lang, 0)}"
-            for k, a in enumerate(ACTORS)
-            if involved[k]
-        ]
-        if len(actor_items) > 1:
-            sure += " " + text(lang, "r_sum_sure_actors", items=", ".join(actor_items))
-        out.append(sure)
-    elif result.draws > 1:
-        out.append(text(lang, "r_sum_certain", draws=number(result.draws, lang)))
-    else:
-        out.append(text(lang, "r_sum_point"))
-    if data.sensitivity is not None and data.sensitivity.one_way:
-        top = data.sensitivity.one_way[0]
-        out.append(
-            text(
-                lang,
-                "r_sum_tornado",
-                input=input_label(top.path, data.sensitivity.names, lang),
-                low=millions(top.npv_low["total"], lang),
-                high=millions(top.npv_high["total"], lang),
-            )
-        )
-    if data.contract is not None:
-        out.append(data.contract.summary)
-    count = assumption_count(result)
-    if count:
-        out.append(
-            text(lang, "r_sum_assumption_one" if count == 1 else "r_sum_assumptions", count=count)
-        )
-    return [_typeset(paragraph) for paragraph in out]
+    return " ".join([who, *sentences])
 
 
 def _typeset(paragraph: str) -> str:

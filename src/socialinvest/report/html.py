@@ -592,10 +592,12 @@ def yearly_section(data: ReportData, figures: dict[str, Figure]) -> Section:
 
 def uncertainty_section(data: ReportData, figures: dict[str, Figure]) -> Section | None:
     result, lang = data.result, data.lang
-    uncertainty = result.uncertainty() if data.has_uncertainty else None
-    if uncertainty is None and not data.has_tornado:
+    uncertainty = result.uncertainty() if data.has_npv_uncertainty else None
+    if uncertainty is None and not data.has_tornado and not data.has_outcome_uncertainty:
         return None
     section = Section("uncertainty", text(lang, "r_h_uncertainty"))
+    if data.has_outcome_uncertainty:
+        section.parts.append(outcome_uncertainty_table(data))
     if uncertainty is not None:
         head = [
             [
@@ -684,6 +686,54 @@ def uncertainty_section(data: ReportData, figures: dict[str, Figure]) -> Section
     return section
 
 
+def outcome_uncertainty_table(data: ReportData) -> Table:
+    """A state-transition model's outcomes over the draws: the difference between the arms
+    (mean, 5 %, 50 %, 95 %) and each ratio (e.g. cost per QALY) per draw."""
+    result, lang = data.result, data.lang
+    table = result.outcome_table()
+    assert table is not None
+    rows = []
+    for name, row in table["outcomes"].items():
+        spread = row.get("difference_interval") or {}
+        rows.append(
+            [
+                Cell(f"Δ {name}"),
+                _num(number(row["difference"], lang, 3)),
+                *(
+                    _num(number(spread.get(k, float("nan")), lang, 3))
+                    for k in ("p05", "p50", "p95")
+                ),
+            ]
+        )
+    for name, ratio in table["ratios"].items():
+        spread = ratio.get("per_draw") or {}
+        rows.append(
+            [
+                Cell(f"{name} (Δ{ratio['numerator']} / Δ{ratio['denominator']})"),
+                _num("–" if ratio["value"] is None else number(ratio["value"], lang, 2)),
+                *(
+                    _num(number(spread[k], lang, 2) if k in spread else "–")
+                    for k in ("p05", "p50", "p95")
+                ),
+            ]
+        )
+    return Table(
+        [
+            [
+                Cell(""),
+                *(_num(text(lang, f"u_{c}")) for c in ("mean", "p05", "p50", "p95")),
+            ]
+        ],
+        rows,
+        caption=text(
+            lang,
+            "n_outcomes_uncertainty_caption",
+            draws=number(result.draws, lang),
+            seed=result.run.get("seed", "–"),
+        ),
+    )
+
+
 def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | None:
     """The outcome contract: cash flows per party, the investor's return and its distribution,
     the probability that the payer pays more than it saves, break-even success rates.
@@ -701,22 +751,66 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
                 caption=text(lang, "r_contract_terms_caption"),
             )
         )
+    from socialinvest.draws import monte_carlo_error
+
+    def prob(p: float) -> str:
+        return text(
+            lang,
+            "n_prob_error",
+            prob=percent(p, lang),
+            error=percent(monte_carlo_error(p, contract.draws), lang),
+        )
+
+    if contract.enough_draws:
+        section.parts.append(
+            Paragraph(
+                text(
+                    lang,
+                    "n_prob_caption_draws",
+                    draws=number(contract.draws, lang),
+                    seed="–" if contract.seed is None else contract.seed,
+                )
+            )
+        )
     for payer, risk in contract.payer_risks.items():
         section.parts.append(
-            Paragraph(text(lang, "r_contract_payer", payer=payer, prob=percent(risk, lang)))
+            Paragraph(text(lang, "r_contract_payer", payer=payer, prob=prob(risk)))
         )
+    if contract.account is not None:
+        section.parts.append(account_table(data))
     parties = list(contract.parties)
     flows = [list(contract.cash_flows[p]) for p in parties]
+    vehicle = list(contract.vehicle) or [0.0] * len(contract.years)
+    columns = [*flows, vehicle]
+    sums = [sum(col[y] for col in columns) for y in range(len(contract.years))]
     section.parts.append(
         Table(
-            [[Cell(text(lang, "year")), *(_num(p) for p in parties)]],
             [
-                [Cell(str(year)), *(_num(money(flow[y], lang)) for flow in flows)]
+                [
+                    Cell(text(lang, "year")),
+                    *(_num(p) for p in parties),
+                    _num(text(lang, "n_col_vehicle")),
+                    _num(text(lang, "n_col_sum")),
+                ]
+            ],
+            [
+                [
+                    Cell(str(year)),
+                    *(_num(money(col[y], lang)) for col in columns),
+                    _num(money(sums[y], lang)),
+                ]
                 for y, year in enumerate(contract.years)
             ],
             caption=text(lang, "r_contract_flows_caption"),
-            foot=[[Cell(text(lang, "total")), *(_num(money(sum(flow), lang)) for flow in flows)]],
-            note=text(lang, "r_contract_flows_note"),
+            foot=[
+                [
+                    Cell(text(lang, "total")),
+                    *(_num(money(sum(col), lang)) for col in columns),
+                    _num(money(sum(sums), lang)),
+                ]
+            ],
+            note=text(lang, "n_flows_note"),
+            css="wide",
         )
     )
     if "contract_flows" in figures:
@@ -738,7 +832,13 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
                     [
                         _num(percent(float(finite.mean()), lang)),
                         *(_num(percent(float(v), lang)) for v in q),
-                        _num(percent(float((finite < 0).mean()), lang)),
+                        _num(
+                            prob(
+                                contract.prob_loss
+                                if contract.prob_loss is not None
+                                else float((finite < 0).mean())
+                            )
+                        ),
                     ]
                 ],
                 caption=text(lang, "r_contract_irr_caption", draws=number(irr.size, lang)),
@@ -746,6 +846,20 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
         )
     if "irr" in figures:
         section.parts.append(figures["irr"])
+    if not contract.enough_draws:
+        from socialinvest.draws import MIN_DRAWS_PROBABILITY
+
+        section.parts.append(
+            Paragraph(
+                text(
+                    lang,
+                    "n_sum_contract_few",
+                    min=number(MIN_DRAWS_PROBABILITY, lang),
+                    draws=number(contract.draws, lang),
+                )
+            )
+        )
+        return section
     section.parts.append(
         Table(
             [[Cell(text(lang, "r_col_party")), _num(text(lang, "r_col_break_even_rate"))]],
@@ -764,6 +878,84 @@ def contract_section(data: ReportData, figures: dict[str, Figure]) -> Section | 
         section.parts.append(Paragraph(text(lang, "r_contract_tradeoff_note")))
         section.parts.append(figures["tradeoff"])
     return section
+
+
+def account_table(data: ReportData) -> Table:
+    """The business case per actor without and with the contract, year by year (1,000 kr.),
+    with the investors' expected net payments, and who bears costs outside the contract's
+    term (content.ContractView.account)."""
+    contract = data.contract
+    assert contract is not None and contract.account is not None
+    acc, lang = contract.account, data.lang
+    actors = acc.involved()
+    investors = sum(acc.investors.values(), np.zeros(len(acc.years)))
+    head = [
+        [
+            Cell(""),
+            *(Cell(actor_name(a, lang), "group", 2) for a in actors),
+            Cell(""),
+        ],
+        [
+            Cell(text(lang, "year")),
+            *(_num(text(lang, key)) for _ in actors for key in ("n_acc_without", "n_acc_with")),
+            _num(text(lang, "n_acc_investors")),
+        ],
+    ]
+    rows = [
+        [
+            Cell(str(year)),
+            *(
+                _num(thousands(float(side[a].net[y]), lang))
+                for a in actors
+                for side in (acc.without, acc.with_)
+            ),
+            _num(thousands(float(investors[y]), lang)),
+        ]
+        for y, year in enumerate(acc.years)
+    ]
+    foot = [
+        [
+            Cell(text(lang, "r_npv_short")),
+            *(
+                Cell(thousands(acc.present(side[a])["net"], lang), "num strong")
+                for a in actors
+                for side in (acc.without, acc.with_)
+            ),
+            Cell(""),
+        ]
+    ]
+    outside = []
+    for a in actors:
+        value, years = acc.outside_term(a)
+        if years:
+            outside.append(
+                text(
+                    lang,
+                    "n_acc_outside_item",
+                    actor=actor_name(a, lang),
+                    costs=money(value, lang),
+                    years=f"{years[0]}–{years[-1]}" if years[0] != years[-1] else str(years[0]),
+                )
+            )
+    return Table(
+        head,
+        rows,
+        caption=text(
+            lang,
+            "n_acc_caption",
+            price_year=data.result.case.price_year,
+            draws=number(contract.draws, lang),
+        ),
+        foot=foot,
+        note=text(
+            lang,
+            "n_acc_note",
+            first=acc.term[0],
+            last=acc.term[1],
+            outside="; ".join(outside) if outside else text(lang, "n_acc_outside_none"),
+        ),
+        css="yearly",
+    )
 
 
 def sections(data: ReportData) -> list[Section]:

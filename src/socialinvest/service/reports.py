@@ -24,14 +24,15 @@ def report_data(
     case: CaseInput,
     lang: Lang = "da",
     *,
-    draws: int = 1,
+    draws: int | None = None,
     seed: int | None = None,
     created: dt.date | None = None,
     progress: Progress | None = None,
     cancel: CancelCheck | None = None,
 ) -> ReportData:
     """Everything a report shows: the appraised case (``draws``, ``seed`` as for
-    :func:`appraise`), the tornado when the case has inputs given as distributions (a
+    :func:`appraise`; ``draws`` None: Monte Carlo whenever the case has anything uncertain,
+    socialinvest.draws), the tornado when the case has inputs given as distributions (a
     success-rate case), and the contract's results when the case has a contract section.
     ``progress`` counts both runs (the case and its contract) as one. Raises
     :class:`InputError` like :func:`appraise`; :class:`Cancelled` when ``cancel`` says so."""
@@ -39,21 +40,25 @@ def report_data(
     from socialinvest.contract.result import evaluate_contract
     from socialinvest.runner import appraise
 
+    from socialinvest.draws import default_draws
+
     check(cancel)
     source = loaded(case)
-    phases = 2 if source.case.contract is not None else 1
-    result = appraise(
-        source, draws=draws, seed=seed, progress=reporter(progress, cancel, phases=phases)
-    )
+    if draws is None:  # Monte Carlo whenever the case has anything uncertain (draws.py)
+        draws = default_draws(source.case)
     contract = None
     if source.case.contract is not None:
+        # one run: the contract's draws are the business case's, so the report's business
+        # case and its contract rest on the same draws (one account of who pays)
         appraised = evaluate_contract(
-            source,
-            draws=draws,
-            seed=seed,
-            progress=reporter(progress, cancel, phase=1, phases=phases),
+            source, draws=draws, seed=seed, progress=reporter(progress, cancel, phases=1)
         )
         contract = contract_view(appraised, lang)
+        result = appraised.business
+    else:
+        result = appraise(
+            source, draws=draws, seed=seed, progress=reporter(progress, cancel, phases=1)
+        )
     check(cancel)
     sensitivity = None
     if source.case.model != "state_transition":
@@ -91,7 +96,7 @@ def report(
     fmt: str = "html",
     *,
     lang: Lang = "da",
-    draws: int = 1,
+    draws: int | None = None,
     seed: int | None = None,
     created: dt.date | None = None,
     progress: Progress | None = None,
