@@ -7,11 +7,29 @@ flows that do not add to zero, silently skipped tool checks on CI.
 
 from __future__ import annotations
 
+import copy
 import shutil
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from .conftest import require_tools
+from socialinvest.case.load import LoadedCase, load_case
+from socialinvest.cli import app
+from socialinvest.contract.account import account
+from socialinvest.contract.result import evaluate_contract
+from socialinvest.draws import default_draws, monte_carlo_error
+from socialinvest.report.content import (
+    ReportData,
+    contract_summary,
+    contract_view,
+    summary_paragraphs,
+)
+
+from .conftest import EXAMPLES, require_tools, write_case
+from .test_contract_cases import HAND_CONTRACT, hand_case
 
 
 def test_a_missing_tool_fails_on_ci_and_skips_elsewhere(monkeypatch):
@@ -22,3 +40,211 @@ def test_a_missing_tool_fails_on_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="pdftoppm not installed"):
         require_tools("pdftoppm", install="poppler-utils")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+runner = CliRunner()
+AALBORG = EXAMPLES / "contracts" / "aalborg-impact60.yaml"
+G = 1.08**0.25  # the senior loan's growth in one quarter (8 % a year)
+
+
+def plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+def kr(value: float) -> str:
+    """12345.6 → "12.346 kr." (Danish, written here)."""
+    whole = f"{abs(value):,.0f}".replace(",", ".")
+    return ("-" if round(value) < 0 else "") + whole + " kr."
+
+
+def evaluated(tmp_path: Path, data: dict[str, Any], kb, draws: int = 1, seed: int | None = None):
+    path = write_case(tmp_path, data)
+    return evaluate_contract(LoadedCase.of(load_case(path)), kb, draws=draws, seed=seed)
+
+
+# -- 1. probabilities only from enough draws ----------------------------------------------------
+
+
+def test_report_and_contract_default_to_monte_carlo_when_anything_is_uncertain():
+    assert default_draws(load_case(EXAMPLES / "impact60-job-education.yaml")) == 1  # certain
+    assert default_draws(load_case(EXAMPLES / "impact60-uncertain.yaml")) == 10_000
+    assert default_draws(load_case(EXAMPLES / "impact60-state-transition.yaml")) == 10_000
+    assert default_draws(load_case(AALBORG)) == 1_000  # participants succeed by chance
+
+
+def test_a_report_without_draws_states_the_draws_its_probabilities_rest_on(tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(
+        app, ["report", str(EXAMPLES / "impact60-uncertain.yaml"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = plain(out.read_text(encoding="utf-8"))
+    # the probability of a positive result, from 10,000 draws (not the point values' one draw)
+    assert "Usikkerheden er regnet med 10.000 trækninger" in html
+    assert "Monte Carlo-simulering med 10.000 trækninger" in html
+
+
+def test_no_probability_irr_table_or_break_even_rate_from_one_draw(tmp_path):
+    out = tmp_path / "a.html"
+    args = ["report", str(AALBORG), "--draws", "1", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    html = plain(out.read_text(encoding="utf-8"))
+    assert "taber penge, er" not in html  # no P(loss)
+    assert "Investorernes samlede interne rente pr. trækning" not in html  # no IRR table
+    assert "Break-even-succesrate</th>" not in html and "aldrig" not in html
+    assert "kræver mindst 100 trækninger, og kontrakten er regnet med 1" in html
+    table = runner.invoke(app, ["contract", str(AALBORG), "--draws", "1", "--lang", "en"])
+    assert table.exit_code == 0
+    words = " ".join(table.stdout.replace("│", " ").split())
+    assert "need at least 100 draws, and the contract was run with 1" in words
+    assert "P(loss) – –" in words
+
+
+def test_a_solved_price_states_its_draws_and_seed():
+    table = runner.invoke(
+        app, ["contract", str(AALBORG), "--draws", "120", "--seed", "7", "--lang", "en"]
+    )
+    assert table.exit_code == 0, table.output
+    words = " ".join(table.stdout.replace("│", " ").split())
+    assert "target return over 120 draws, seed 7" in words
+
+
+def test_the_monte_carlo_error_of_a_probability():
+    # 1.96 × √(0.62 × 0.38 / 1000) = 0.030085...
+    assert monte_carlo_error(0.62, 1000) == pytest.approx(1.96 * (0.62 * 0.38 / 1000) ** 0.5)
+    assert monte_carlo_error(0.62, 1000) == pytest.approx(0.0300853, abs=1e-6)
+    assert monte_carlo_error(0.5, 1) == 0.0
+
+
+# -- 2. one account of who pays, with and without the contract ----------------------------------
+
+
+def account_case() -> dict[str, Any]:
+    """The hand contract of test_contract_cases with the case's own delivery costs: the base
+    case's 10 participants × 1,000 kr. in 2024 plus a fixed 3,000 kr. a year in 2024–2026,
+    both the kommune's; the contract runs 8 quarters, 2024–2025, so 2026's 3,000 kr. fall
+    outside its term."""
+    data = hand_case()
+    data["intervention"]["costs"].append(
+        {
+            "name": "fixed",
+            "type": "fixed",
+            "amount": 3000,
+            "first_year": 2024,
+            "last_year": 2026,
+            "area": "social",
+        }
+    )
+    data["contract"]["provider"] = {"delivery_costs": "case"}
+    return data
+
+
+def test_the_with_and_without_account_by_hand(tmp_path, fixture_kb):
+    r = evaluated(tmp_path, account_case(), fixture_kb)
+    acc = account(r)
+    assert acc.years == [2024, 2025, 2026, 2027, 2028, 2029]
+    assert acc.term == (2024, 2025)
+    # without: the kommune bears 10 × 1,000 + 3,000 in 2024 and 3,000 in 2025 and 2026; its
+    # gains are half of 10 successes × (10, 10, 5 days × 100 kr.): 5,000, 5,000, 2,500
+    kommune_without = acc.without["kommune"]
+    np.testing.assert_allclose(kommune_without.costs, [13000, 3000, 3000, 0, 0, 0])
+    np.testing.assert_allclose(kommune_without.gains, [5000, 5000, 2500, 0, 0, 0])
+    np.testing.assert_allclose(kommune_without.payments, 0)
+    # the contract's delivery costs are the case's costs of 2024 and 2025 (its term): moved to
+    # the investors; 2026's 3,000 stay with the kommune
+    np.testing.assert_allclose(acc.funded, [13000, 3000, 0, 0, 0, 0])
+    kommune_with = acc.with_["kommune"]
+    np.testing.assert_allclose(kommune_with.costs, [0, 0, 3000, 0, 0, 0])
+    # the waterfall by hand (sequential drawdown, senior first): the vehicle pays 3,250 a
+    # quarter in 2024 and 750 a quarter in 2025. Senior draws 3,250 in q0, q1, q2; q3 receives
+    # 13,900 (A and B settled plus their first quarter in work), so the vehicle holds 10,650;
+    # q4–q6 +3,900 − 750 each: 20,100; q7 +10,850 − 750: 30,200 at maturity. The senior loan
+    # takes 3,250 × (G⁷ + G⁶ + G⁵); equity drew nothing; the surplus returns to the payer.
+    senior = 3250 * (G**7 + G**6 + G**5)
+    surplus = 30200 - senior
+    np.testing.assert_allclose(kommune_with.payments, [13900, 22550 - surplus, 0, 0, 0, 0])
+    np.testing.assert_allclose(acc.investors["Bank"], [-9750, senior, 0, 0, 0, 0])
+    np.testing.assert_allclose(acc.investors["Fund"], 0)
+    # the region bears nothing and gains the other half, with or without the contract
+    np.testing.assert_allclose(acc.with_["region"].net, [5000, 5000, 2500, 0, 0, 0])
+    np.testing.assert_allclose(acc.without["region"].net, [5000, 5000, 2500, 0, 0, 0])
+    # present values at 4 % (payments at the start of the year)
+    d = [1, 1 / 1.04, 1 / 1.04**2]
+    npv_without = (5000 - 13000) * d[0] + (5000 - 3000) * d[1] + (2500 - 3000) * d[2]
+    npv_with = (5000 - 13900) * d[0] + (5000 - 22550 + surplus) * d[1] + (2500 - 3000) * d[2]
+    assert acc.present(kommune_without)["net"] == pytest.approx(npv_without)
+    assert acc.present(kommune_with)["net"] == pytest.approx(npv_with)
+    outside, years = acc.outside_term("kommune")
+    assert years == [2026] and outside == pytest.approx(3000 / 1.04**2)
+
+
+def test_the_summary_says_who_pays_from_the_one_account(tmp_path, fixture_kb):
+    r = evaluated(tmp_path, account_case(), fixture_kb)
+    view = contract_view(r, "da")
+    text = plain(" ".join(summary_paragraphs(ReportData(r.business, "da", contract=view))))
+    senior = 3250 * (G**7 + G**6 + G**5)
+    surplus = 30200 - senior
+    d1, d2 = 1 / 1.04, 1 / 1.04**2
+    costs_without = 13000 + 3000 * d1 + 3000 * d2
+    gains = 5000 + 5000 * d1 + 2500 * d2
+    payments = 13900 + (22550 - surplus) * d1
+    assert (
+        f"Kommunen betaler uden kontrakten {kr(costs_without)} i omkostninger og får "
+        f"{kr(gains)} i budgetgevinster, netto {kr(gains - costs_without)}" in text
+    )
+    assert (
+        f"med kontrakten betaler den {kr(payments)} i resultatbetalinger og {kr(3000 * d2)} i "
+        f"omkostninger uden for kontraktens løbetid (2026), netto "
+        f"{kr(gains - payments - 3000 * d2)}" in text
+    )
+    funded = 13000 + 3000 * d1
+    assert f"finansierer investorerne (Bank og Fund) {kr(funded)}" in text
+    # the business case's own "the kommune pays ..." sentence is not said a second time
+    assert "Kommunen betaler " in text and text.count("Kommunen betaler") == 1
+
+
+# -- 3. "only for documented effect" only with a comparison --------------------------------------
+
+
+def _summary(kind: str) -> dict[str, Any]:
+    return {
+        "contract": {"counterfactual": {"kind": kind}},
+        "run": {"draws": 1000, "seed": 3},
+        "investors": {"prob_loss": 0.62},
+        "parties": [
+            {"name": "Fund", "role": "investor"},
+            {"name": "Kommune", "role": "payer", "prob_pays_more_than_saves": 0.1},
+        ],
+    }
+
+
+def test_pays_only_for_documented_effect_only_with_a_comparison():
+    without = plain(contract_summary(_summary("none"), "en"))
+    assert "only for" not in without and "documented" not in without
+    assert "for every outcome achieved – including those that would have happened" in without
+    group = plain(contract_summary(_summary("comparison_group"), "en"))
+    assert "only for outcomes beyond a comparison group without the intervention" in group
+    baseline = plain(contract_summary(_summary("baseline"), "da"))
+    assert "kun for resultater ud over en aftalt basisrate" in baseline
+    # the investors' loss probability with its Monte Carlo error and draws:
+    # 1.96 × √(0.62 × 0.38 / 1000) = 3.0 %
+    assert "62% (± 3.0%) (1,000 draws, seed 3)" in without
+
+
+# -- 5. party cash flows add to zero per year, the vehicle included ------------------------------
+
+
+def test_party_flows_add_to_zero_per_year_with_the_vehicle(tmp_path, fixture_kb):
+    r = evaluated(tmp_path, hand_case(), fixture_kb)
+    view = contract_view(r, "en")
+    # the vehicle's change in cash by hand (test_contract_cases): +8,900 in q3 of 2024,
+    # +1,900 in q4–q6 and −14,600 at maturity in 2025
+    np.testing.assert_allclose(view.vehicle, [8900, 3 * 1900 - 14600])
+    for y in range(len(view.years)):
+        total = sum(view.cash_flows[p][y] for p in view.parties) + view.vehicle[y]
+        assert total == pytest.approx(0, abs=1e-6)
+    table = runner.invoke(app, ["contract", str(write_case(tmp_path, hand_case())), "--lang", "en"])
+    assert "The contract's vehicle (cash)" in table.stdout
+    assert copy.deepcopy(HAND_CONTRACT)["periods"] == 8
