@@ -28,7 +28,7 @@ from socialinvest.report.content import (
     summary_paragraphs,
 )
 
-from .conftest import EXAMPLES, require_tools, write_case
+from .conftest import EXAMPLES, base_case, require_tools, write_case
 from .test_contract_cases import HAND_CONTRACT, hand_case
 
 
@@ -248,3 +248,70 @@ def test_party_flows_add_to_zero_per_year_with_the_vehicle(tmp_path, fixture_kb)
     table = runner.invoke(app, ["contract", str(write_case(tmp_path, hand_case())), "--lang", "en"])
     assert "The contract's vehicle (cash)" in table.stdout
     assert copy.deepcopy(HAND_CONTRACT)["periods"] == 8
+
+
+# -- 4. a status for every input ---------------------------------------------------------------
+
+
+def status_case() -> dict[str, Any]:
+    """The base case (one cost line, rate_with, rate_without, one consequence profile) plus a
+    second cost line and a timing: 7 inputs, of which 4 are given a status here."""
+    data = base_case()
+    data["intervention"]["costs"].append(
+        {"name": "d", "type": "one_off", "amount": 500, "year": 2024, "area": "social"}
+    )
+    data["success"]["timing"] = [1.0]
+    data["inputs"] = {
+        "success.rate_with": {"status": "published", "source": "Evaluering 2021, tabel 3"},
+        "success.rate_without": "local",
+        "intervention.costs[0]": "study",
+        "consequences": "assumption",
+    }
+    return data
+
+
+def test_every_input_has_a_status_counted_in_the_summary_and_shown(tmp_path, fixture_kb):
+    from socialinvest.report.content import inputs_sentence
+    from socialinvest.report.html import render_html
+    from socialinvest.runner import appraise
+
+    path = write_case(tmp_path, status_case())
+    result = appraise(load_case(path), fixture_kb)
+    # 7 inputs: cohorts (none), costs[0] (study), costs[1] (none), rate_with (published),
+    # rate_without (local), timing (none), consequences[0] (assumption) → 1 published, 1 study,
+    # 1 local, 1 + 3 without a status = 4 assumptions; the own price is its own assumption
+    sentence = inputs_sentence(result, "en")
+    assert sentence.startswith(
+        "Of the case's 7 inputs, 1 are published, 1 estimates from studies, 1 local data and 4 "
+        "assumptions (3 of them without a status)."
+    )
+    html = render_html(ReportData(result, "da"))
+    assert "Evaluering 2021, tabel 3" in html and "skøn fra en undersøgelse" in html
+    assert html.count("ingen status angivet") == 3
+
+
+def test_validate_strict_lists_inputs_without_a_status(tmp_path):
+    data = status_case()
+    data["inputs"]["succes.rate_with"] = "published"  # a typo names no input
+    path = write_case(tmp_path, data)
+    plain_run = runner.invoke(app, ["validate", str(path), "--lang", "en"])
+    assert plain_run.exit_code == 0
+    strict = runner.invoke(app, ["validate", str(path), "--strict", "--lang", "en"])
+    assert strict.exit_code == 1
+    assert (
+        "3 inputs without a status (give them under \"inputs\"): target_group.cohorts, "
+        "intervention.costs[1], success.timing" in strict.stdout
+    )
+    assert '"inputs" names succes.rate_with, which are no inputs of the case' in strict.stdout
+
+
+@pytest.mark.parametrize(
+    "example",
+    sorted(EXAMPLES.glob("*.yaml"))
+    + sorted((EXAMPLES / "contracts").glob("*.yaml"))
+    + sorted((EXAMPLES / "published-models").glob("*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_every_example_gives_every_input_a_status(example):
+    result = runner.invoke(app, ["validate", "--strict", str(example)])
+    assert result.exit_code == 0, result.stdout

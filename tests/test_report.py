@@ -533,7 +533,6 @@ def test_every_example_makes_a_pdf_report(example: Path, lang: str, tmp_path):
     pages = page_count(out)
     assert pages >= 3
     words = " ".join(pdf_text(out).split())
-    state_transition = "model: state_transition" in example.read_text(encoding="utf-8")
     for heading in expected_headings(lang, uncertainty=is_uncertain(example)):
         assert heading in words
     page_word = catalogue(lang)["messages"]["r_page"].strip()

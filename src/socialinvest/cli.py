@@ -214,17 +214,49 @@ def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> Das
 
 
 @app.command()
-def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
+def validate(
+    cases: CaseArgs,
+    lang: LangOpt = Lang.da,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Also list the inputs without a status (published, study, local, assumption) "
+            "and exit with 1 when there are any.",
+        ),
+    ] = False,
+) -> None:
     """Check case files and their knowledge-base references without printing results."""
     from socialinvest import service
     from socialinvest.output.messages import text
 
+    incomplete = False
     for path in cases:
         try:
             case = service.validate(path).case  # resolves every reference, price year and unit
         except InputError as error:
             _fail(error)
             return
+        if strict:
+            from socialinvest.inputs import case_inputs, unknown_paths
+
+            missing = [item.path for item in case_inputs(case) if item.status is None]
+            unknown = unknown_paths(case)
+            if missing:
+                typer.echo(
+                    text(
+                        lang.value,
+                        "n_strict_missing",
+                        file=path,
+                        count=len(missing),
+                        paths=", ".join(missing),
+                    )
+                )
+            if unknown:
+                typer.echo(
+                    text(lang.value, "n_strict_unknown", file=path, paths=", ".join(unknown))
+                )
+            incomplete = incomplete or bool(missing or unknown)
         typer.echo(
             text(
                 lang.value,
@@ -236,6 +268,8 @@ def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
                 + len(case.state_transition.consequences if case.state_transition else []),
             )
         )
+    if incomplete:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -606,6 +606,18 @@ class Correlation(_Strict):
     rho: float = Field(ge=-1, le=1, description="Correlation of the underlying normals.")
 
 
+InputStatusKind = Literal["published", "study", "local", "assumption"]
+
+
+class InputStatus(_Strict):
+    """Where an input of the case comes from: published (a published figure), study (an
+    estimate from a study or evaluation), local (the kommune's own data) or assumption; with
+    an optional source (a reference, a link, a register)."""
+
+    status: InputStatusKind
+    source: str | None = Field(default=None, min_length=1)
+
+
 class Case(_Strict):
     """A socio-economic business case (SØM's success-rate model)."""
 
@@ -652,6 +664,14 @@ class Case(_Strict):
     contract: Contract | None = Field(
         default=None,
         description="An outcome contract on this case (docs/contract-format.md).",
+    )
+    inputs: dict[str, InputStatus | InputStatusKind] | None = Field(
+        default=None,
+        description=(
+            "The status (and source) of the case's inputs by path, e.g. success.rate_with: "
+            "{status: published, source: ...}, or intervention.costs: assumption for every cost "
+            "line; the longest path that starts an input's path applies (docs/case-format.md)."
+        ),
     )
 
     @model_validator(mode="after")

@@ -619,12 +619,34 @@ def summary_paragraphs(data: ReportData) -> list[str]:
         )
     if data.contract is not None:
         out.append(data.contract.summary)
-    count = assumption_count(result)
-    if count:
-        out.append(
-            text(lang, "r_sum_assumption_one" if count == 1 else "r_sum_assumptions", count=count)
-        )
+    out.append(inputs_sentence(result, lang))
     return [_typeset(paragraph) for paragraph in out]
+
+
+def inputs_sentence(result: Result, lang: str) -> str:
+    """How many of the case's inputs are published, from studies, local data or assumptions
+    (those without a status counted as assumptions), and how many knowledge-base values used
+    are assumptions."""
+    from socialinvest.inputs import case_inputs, status_counts
+    from socialinvest.output.messages import text
+
+    counts = status_counts(case_inputs(result.case))
+    total = sum(counts.values())
+    none = counts["none"]
+    sentence = text(
+        lang,
+        "n_sum_inputs",
+        total=total,
+        published=counts["published"],
+        study=counts["study"],
+        local=counts["local"],
+        assumption=counts["assumption"] + none,
+        none_part=text(lang, "n_sum_inputs_none", none=none) if none else "",
+    )
+    kb = assumption_count(result)
+    if kb:
+        sentence += " " + text(lang, "n_sum_kb_assumptions", count=kb)
+    return sentence
 
 
 def _who_pays(result: Result, lang: str) -> str:

@@ -401,6 +401,8 @@ def assumptions_section(data: ReportData) -> Section:
         )
     )
 
+    section.parts.append(inputs_table(data))
+
     # costs
     if result.costs:
         cost_rows = [
@@ -528,6 +530,51 @@ def assumptions_section(data: ReportData) -> Section:
             )
         )
     return section
+
+
+def input_label(item: Any, result: Result, lang: str) -> str:
+    """The reader's label of a case input (inputs.InputItem): a consequence by its name."""
+    name = item.name
+    if item.path.startswith("consequences["):
+        index = int(item.path[len("consequences[") : item.path.index("]")])
+        if index < len(result.consequences):
+            c = result.consequences[index]
+            name = (c.name_da or c.name) if lang == "da" else c.name
+    return text(lang, item.label_key, name=name)
+
+
+def inputs_table(data: ReportData) -> Table:
+    """Every input of the case file with its status and source (socialinvest.inputs)."""
+    from socialinvest.inputs import case_inputs
+
+    result, lang = data.result, data.lang
+    rows = []
+    for item in case_inputs(result.case):
+        status = item.status or "none"
+        rows.append(
+            [
+                Cell(input_label(item, result, lang)),
+                Cell(
+                    text(lang, f"n_status_{status}"),
+                    "status",
+                    badge="assumption" if status in ("assumption", "none") else status,
+                ),
+                Cell(item.source or "", "source"),
+            ]
+        )
+    return Table(
+        [
+            [
+                Cell(text(lang, "r_col_input")),
+                Cell(text(lang, "status")),
+                Cell(text(lang, "n_col_status_source")),
+            ]
+        ],
+        rows,
+        caption=text(lang, "n_inputs_caption"),
+        css="sources",
+        note=text(lang, "n_inputs_note"),
+    )
 
 
 def yearly_section(data: ReportData, figures: dict[str, Figure]) -> Section:
