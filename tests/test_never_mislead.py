@@ -299,7 +299,7 @@ def test_validate_strict_lists_inputs_without_a_status(tmp_path):
     strict = runner.invoke(app, ["validate", str(path), "--strict", "--lang", "en"])
     assert strict.exit_code == 1
     assert (
-        "3 inputs without a status (give them under \"inputs\"): target_group.cohorts, "
+        '3 inputs without a status (give them under "inputs"): target_group.cohorts, '
         "intervention.costs[1], success.timing" in strict.stdout
     )
     assert '"inputs" names succes.rate_with, which are no inputs of the case' in strict.stdout
