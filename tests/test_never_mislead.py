@@ -8,12 +8,14 @@ flows that do not add to zero, silently skipped tool checks on CI.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import pyxirr
 from typer.testing import CliRunner
 
 from socialinvest.case.load import LoadedCase, load_case
@@ -315,3 +317,118 @@ def test_validate_strict_lists_inputs_without_a_status(tmp_path):
 def test_every_example_gives_every_input_a_status(example):
     result = runner.invoke(app, ["validate", "--strict", str(example)])
     assert result.exit_code == 0, result.stdout
+
+
+# -- 9. the figures a fund reads, computed in the test --------------------------------------------
+
+FUND_DRAWS = 200
+PRICE, COST = 9000.0, 10000.0
+QUARTERS = [dt.date(2024, 1, 1), dt.date(2024, 4, 1), dt.date(2024, 7, 1), dt.date(2024, 10, 1)]
+
+
+def fund_case() -> dict[str, Any]:
+    """10 participants in 2024, each succeeding with chance 1/2 (rate_with 0.5, rate_without 0)
+    in 2024 and staying there. Each success saves 10 days at 2,000 kr., half the kommune's, so
+    the kommune's own gains are certain: 5 additional successes × 10 × 2,000 × 0.5 = 50,000 kr.
+    (2024, not discounted). The contract: four quarters of 2024, 10,000 kr. of delivery costs a
+    quarter, 9,000 kr. per participant in the success state at quarter 4 (paid then, at
+    maturity), one equity investor. So with S successes the investor pays 10,000 in each of
+    the first three quarters (nothing has come in yet) and gets 9,000 S − 10,000 at maturity
+    (the payment less the last quarter's cost), and the kommune pays 9,000 S."""
+    data = base_case(
+        success={"measure": "m", "rate_with": 0.5, "rate_without": 0.0, "timing": [1.0]},
+        consequences=[
+            {
+                "name": "own",
+                "price": {
+                    "value": 2000,
+                    "unit": "DKK/day",
+                    "area": "health",
+                    "actor_split": {"kommune": 0.5, "region": 0.5},
+                    "source": "test",
+                },
+                "unit": "day",
+                "units_per_success": [-10],
+            }
+        ],
+        discounting={"rate": 0.04, "convention": "start"},
+    )
+    data["contract"] = {
+        "name": "Fund contract",
+        "start_date": "2024-01-01",
+        "period": "quarter",
+        "periods": 4,
+        "parties": [
+            {"name": "Kommune", "role": "payer", "actor": "kommune"},
+            {"name": "Fund", "role": "investor"},
+            {"name": "Provider", "role": "provider"},
+        ],
+        "participants": {"cohorts": [10]},
+        "metrics": {"settled": {"kind": "state_at", "at": 4}},
+        "payments": [
+            {"name": "settled", "metric": "settled", "mechanism": "rate_card", "price": PRICE}
+        ],
+        "provider": {"delivery_costs": [COST] * 4},
+        "finance": {
+            "tranches": [
+                {"name": "equity", "investor": "Fund", "kind": "equity", "commitment": 100000}
+            ]
+        },
+    }
+    return data
+
+
+def hand_irr(successes: int) -> float:
+    """The investor's IRR with S successes; −100 % when nothing comes back (a total loss)."""
+    back = PRICE * successes - COST
+    if back <= 0:
+        return -1.0
+    return float(pyxirr.xirr(QUARTERS, [-COST, -COST, -COST, back]))
+
+
+def test_the_fund_figures_by_hand_over_200_draws(tmp_path, fixture_kb):
+    from socialinvest.report.html import render_html
+
+    r = evaluated(tmp_path, fund_case(), fixture_kb, draws=FUND_DRAWS, seed=5)
+    # the simulation's only random part: how many of the 10 succeed in each draw
+    successes = np.rint(r.outcomes.success_share * 10).astype(int)
+    assert successes.shape == (FUND_DRAWS,)
+    assert (successes <= 1).any(), "the seed should give at least one total loss"
+    # payments and flows follow by hand from the successes
+    np.testing.assert_allclose(r.flows.payments.sum(axis=1), PRICE * successes)
+    view = contract_view(r, "en")
+    assert view.draws == FUND_DRAWS and view.enough_draws
+    irr = np.array([hand_irr(s) for s in successes])
+    np.testing.assert_allclose(view.investor_irr, irr, atol=1e-7)  # a total loss is −100 %
+    # the investors lose money unless 9,000 S − 10,000 ≥ 30,000, i.e. S ≥ 5 (45,000 − 10,000 =
+    # 35,000 ≥ 30,000); S = 4 gives 26,000 back
+    p_loss = float((successes <= 4).mean())
+    assert view.prob_loss == pytest.approx(p_loss)
+    # the kommune pays more than it saves when 9,000 S > 50,000, i.e. S ≥ 6 (not 1 − that)
+    p_payer = float((successes >= 6).mean())
+    assert view.payer_risks["Kommune"] == pytest.approx(p_payer)
+    # break-even success rates: the investor's net (9,000 S − 40,000) and the kommune's
+    # (50,000 − 9,000 S) are linear in the rate s = S / 10, so the estimate is exact:
+    # investor 40,000 / 90,000 = 44.4 % (better off above), kommune 50,000 / 90,000 = 55.6 %
+    # (better off below)
+    assert view.break_even_success_rates["Fund"] == pytest.approx(40000 / 90000, abs=1e-9)
+    assert view.break_even_success_rates["Kommune"] == pytest.approx(50000 / 90000, abs=1e-9)
+    assert view.break_even_notes["Fund"] is None
+    assert view.break_even_notes["Kommune"] == "falls"
+
+    # the report's contract view: the IRR table's mean, 5th, 50th and 95th percentiles (not
+    # the 10th and 90th), P(loss) with its Monte Carlo error, the payer's risk, the rates
+    html = plain(render_html(ReportData(r.business, "en", contract=view)))
+
+    def pct(x: float, digits: int = 1) -> str:
+        return f"{100 * x:.{digits}f}%"
+
+    p05, p50, p95 = np.percentile(irr, [5, 50, 95])
+    row = [pct(irr.mean()), pct(p05), pct(p50), pct(p95)]
+    error = 1.96 * (p_loss * (1 - p_loss) / FUND_DRAWS) ** 0.5
+    cells = "".join(f'<td class="num">{c}</td>' for c in row)
+    assert cells in html.replace("\n", "")
+    assert f"{pct(p_loss)} (± {pct(error)})" in html
+    assert f"Kommune, as outcome payer, pays more than it saves: {pct(p_payer)} (± " in html
+    assert f"{pct(50000 / 90000)} (better off below it)" in html
+    assert f'<td class="num">{pct(40000 / 90000)}</td>' in html

@@ -36,6 +36,8 @@ def _pct(x: float | None, lang: str) -> str:
 
 def _break_even(be: dict[str, Any], lang: str) -> str:
     if be.get("value") is not None:
+        if not be.get("gains_above", True):  # better off below the rate
+            return text(lang, "c_be_falls", rate=percent(be["value"], lang))
         return percent(be["value"], lang)
     note = be.get("note")
     if note == "below":

@@ -37,7 +37,9 @@ class ContractView:
     saves. ``break_even_success_rates``: party → the success rate at which the party's mean net
     is zero (None: not known). ``break_even_notes``: party → "below" when the party's mean net
     is ≥ 0 at every simulated success rate (the rate is then the lowest simulated one), "above"
-    when it is < 0 at every one (the rate is the highest simulated one). ``terms``: the
+    when it is < 0 at every one (the rate is the highest simulated one), "falls" when the party
+    is better off below the rate than above it (a payer whose payments grow faster than its
+    gains). ``terms``: the
     contract's terms as (label, value) rows already in the report's language; ``summary``: one
     plain-words paragraph on the partnership for the report's summary. ``tradeoff``: the
     designer's rows (price, success-rate band, the investors' expected IRR), or empty.
@@ -345,7 +347,10 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         rates[p["name"]] = (
             be["value"] if be["value"] is not None or bound is None else be["range"][bound]
         )
-        notes[p["name"]] = be.get("note") if be["value"] is None else None
+        if be["value"] is None:
+            notes[p["name"]] = be.get("note")
+        else:  # "falls": the party is better off below the rate (a payer, typically)
+            notes[p["name"]] = None if be.get("gains_above", True) else "falls"
     acc = make_account(result)
     return ContractView(
         parties=[p["name"] for p in summary["parties"]],

@@ -107,6 +107,8 @@ def _break_even_text(value: float | None, note: str | None, lang: str) -> str:
         return text(lang, "c_be_below", rate=percent(value, lang))
     if value is not None and note == "above":
         return text(lang, "c_be_above", rate=percent(value, lang))
+    if value is not None and note == "falls":
+        return text(lang, "c_be_falls", rate=percent(value, lang))
     return _rate_text(value, lang)
 
 
