@@ -432,3 +432,67 @@ def test_the_fund_figures_by_hand_over_200_draws(tmp_path, fixture_kb):
     assert f"Kommune, as outcome payer, pays more than it saves: {pct(p_payer)} (± " in html
     assert f"{pct(50000 / 90000)} (better off below it)" in html
     assert f'<td class="num">{pct(40000 / 90000)}</td>' in html
+
+
+# -- 6. what a council member would stumble on -------------------------------------------------
+
+
+def report_text(case: Path, tmp_path: Path, *args: str) -> str:
+    import html as html_module
+    import re
+
+    out = tmp_path / f"{case.stem}.html"
+    result = runner.invoke(app, ["report", str(case), "--out", str(out), *args])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    page = re.sub(r"<svg.*?</svg>|<style.*?</style>", "", page, flags=re.S)
+    return plain(html_module.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_the_danish_report_names_its_method_and_no_local_path(tmp_path):
+    case = EXAMPLES / "impact60-job-education.yaml"
+    text = report_text(case, tmp_path)
+    assert "budgetøkonomisk efter SØM's metode" in text
+    assert str(case.parent) not in text and "/" + case.name not in text
+    assert "sagsfilen impact60-job-education.yaml" in text
+
+
+def test_the_committee_table_shows_only_the_kommunes_amounts(tmp_path, fixture_kb):
+    from socialinvest.report.html import render_html
+    from socialinvest.runner import appraise
+
+    # the base case's consequence, in the health area, split 30 % kommune, 70 % region
+    data = base_case(committees={"Sundhedsudvalget": ["health"], "Socialudvalget": ["social"]})
+    data["consequences"][0]["price"]["actor_split"] = {"kommune": 0.3, "region": 0.7}
+    result = appraise(load_case(write_case(tmp_path, data)), fixture_kb)
+    html = plain(render_html(ReportData(result, "en")))
+    start = html.index("Net present value per committee")
+    table = html[start : html.index("</table>", start)]
+    kommune = result.by_committee()
+    health = next(r for r in kommune if r["committee"] == "Sundhedsudvalget")
+    region = health["npv_by_actor"]["region"]
+    assert region > 0  # the region gains in the health area ...
+    assert f"DKK {region:,.0f}" not in table  # ... but not under a kommune committee
+    assert f"DKK {health['npv_by_actor']['kommune']:,.0f}" in table
+    assert ">Region<" not in table
+
+
+def test_no_raw_identifiers_in_the_danish_state_transition_report(tmp_path):
+    text = report_text(EXAMPLES / "impact60-state-transition.yaml", tmp_path, "--draws", "200")
+    for raw in ("months_in_job_or_education", "months_on_cash_benefit", "cash_benefit", "month"):
+        assert f" {raw}" not in text and f"{raw} " not in text, raw
+    assert "Måneder i job eller uddannelse" in text
+
+
+def test_one_year_is_not_one_years(tmp_path):
+    text = report_text(
+        EXAMPLES / "published-models" / "total-hip-replacement.yaml", tmp_path, "--lang", "en"
+    )
+    assert " 1 years" not in text and "(1 year per participant)" in text
+
+
+def test_the_contract_end_date_is_its_last_day(tmp_path, fixture_kb):
+    # 8 quarters from 1 January 2024: the last starts on 1 October 2025 and ends on 31 December
+    r = evaluated(tmp_path, hand_case(), fixture_kb)
+    assert r.to_dict()["contract"]["end_date"] == "2025-12-31"
+    assert ("End date", "31 December 2025") in contract_view(r, "en").terms

@@ -474,6 +474,10 @@ class Outcome(_Strict):
     """A reward per person per cycle in each state (a cost, a life year, a QALY), reported per
     arm; not priced per actor (use state consequences for budget flows)."""
 
+    label: str | None = Field(
+        default=None,
+        description="The reader's name of the outcome in reports (default: its key).",
+    )
     values: dict[str, Cell] = Field(
         default_factory=dict, description="Value per cycle in each state (others 0)."
     )

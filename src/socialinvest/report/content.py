@@ -474,6 +474,22 @@ def assumption_count(result: Result) -> int:
     return count
 
 
+def outcome_label(result: Result, name: str) -> str:
+    """The reader's name of a state-transition outcome or ratio: its ``label``, else its key
+    with spaces for underscores (no raw identifiers in running text)."""
+    st = result.case.state_transition
+    outcome = st.outcomes.get(name) if st is not None else None
+    if outcome is not None and outcome.label:
+        return outcome.label
+    return name.replace("_", " ")
+
+
+def report_file_name(result: Result) -> str:
+    """The case file as a report names it: its name without the folders (a report goes to
+    others; the author's local paths are not theirs)."""
+    return Path(result.file).name
+
+
 def participants(result: Result) -> float:
     """Participants over every cohort (the point value of an uncertain intake)."""
     from socialinvest.case.models import point
@@ -493,6 +509,9 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     result, lang = data.result, data.lang
     case = result.case
     out: list[str] = []
+
+    # what kind of result this is
+    out.append(text(lang, "n_sum_method"))
 
     # what it costs
     costs = result.discounted_costs_by_actor()
@@ -541,7 +560,8 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     outcomes = result.outcome_table()
     if outcomes is not None:
         items = ", ".join(
-            f"{name} {'+' if row['difference'] > 0 else ''}{number(row['difference'], lang, 2)}"
+            f"{outcome_label(result, name)} "
+            f"{'+' if row['difference'] > 0 else ''}{number(row['difference'], lang, 2)}"
             for name, row in outcomes["outcomes"].items()
         )
         out.append(

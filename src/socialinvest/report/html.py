@@ -21,6 +21,8 @@ from socialinvest.report.content import (
     actor_name,
     area_name,
     assumption_count,
+    outcome_label,
+    report_file_name,
     summary_paragraphs,
 )
 from socialinvest.vocabulary import ACTORS, AREAS
@@ -199,7 +201,7 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
     if outcomes is not None:
         out_rows = [
             [
-                Cell(name),
+                Cell(outcome_label(result, name)),
                 *(_num(number(row[k], lang, 2)) for k in ("comparator", "intervention")),
                 _num(number(row["difference"], lang, 2)),
             ]
@@ -228,30 +230,35 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
                 caption=text(lang, "outcomes_title"),
             )
         )
-    committees = result.by_committee()
-    if committees:
+    # the committees are the kommune's: only the kommune's amounts belong under them
+    committees = [
+        row
+        for row in result.by_committee()
+        if abs(row["npv_by_actor"]["kommune"]) > 1e-9 or row["committee"]
+    ]
+    if committees and "kommune" in actors:
         section.parts.append(
             Table(
-                [
-                    [
-                        Cell(text(lang, "committee")),
-                        _num(text(lang, "total")),
-                        *(_num(actor_name(a, lang)) for a in actors),
-                    ]
-                ],
+                [[Cell(text(lang, "committee")), _num(text(lang, "n_col_kommune_npv"))]],
                 [
                     [
                         Cell(row["committee"] or text(lang, "not_mapped")),
-                        _num(money(row["npv"], lang)),
-                        *(_num(money(row["npv_by_actor"][a], lang)) for a in actors),
+                        _num(money(row["npv_by_actor"]["kommune"], lang)),
                     ]
                     for row in committees
                 ],
                 caption=text(lang, "r_committees_caption"),
+                note=text(lang, "n_committees_note"),
+                css="narrow",
             )
         )
     section.parts.append(figures["cumulative"])
     return section
+
+
+def years_text(n: float, lang: str) -> str:
+    """ "1 year", "3 years" / "1 år", "3 år"."""
+    return text(lang, "n_years_one" if n == 1 else "n_years_many", n=number(n, lang))
 
 
 def _price_per_unit(price: float, unit: str, lang: str) -> str:
@@ -324,7 +331,7 @@ def assumptions_section(data: ReportData) -> Section:
     count = assumption_count(result)
     section.parts.append(
         Paragraph(
-            text(lang, "r_assumptions_intro", file=result.file)
+            text(lang, "r_assumptions_intro", file=report_file_name(result))
             + (" " + text(lang, "assumption_note", count=count) if count else ""),
         )
     )
@@ -345,9 +352,9 @@ def assumptions_section(data: ReportData) -> Section:
             Cell(
                 text(
                     lang,
-                    "r_intervention_value",
+                    "n_intervention_value",
                     name=case.intervention.name,
-                    years=case.intervention.duration_years,
+                    duration=years_text(case.intervention.duration_years, lang),
                 )
             ),
         ],
@@ -373,8 +380,8 @@ def assumptions_section(data: ReportData) -> Section:
                     text(
                         lang,
                         "r_model_value",
-                        states=", ".join(st.states),
-                        cycle=st.cycle,
+                        states=", ".join(s.replace("_", " ") for s in st.states),
+                        cycle=text(lang, f"n_cycle_{st.cycle}"),
                         arm=st.intervention_effect.name,
                     )
                 ),
@@ -383,7 +390,14 @@ def assumptions_section(data: ReportData) -> Section:
     rows.append(
         [
             Cell(text(lang, "r_in_horizon")),
-            Cell(text(lang, "r_horizon_value", start=case.first_year, years=case.horizon_years)),
+            Cell(
+                text(
+                    lang,
+                    "n_horizon_value",
+                    start=case.first_year,
+                    duration=years_text(case.horizon_years, lang),
+                )
+            ),
         ]
     )
     rows.append([Cell(text(lang, "r_in_price_year")), Cell(str(case.price_year))])
@@ -398,7 +412,7 @@ def assumptions_section(data: ReportData) -> Section:
         Table(
             [[Cell(text(lang, "r_col_input")), Cell(text(lang, "value"))]],
             rows,
-            caption=text(lang, "r_case_inputs_caption", file=result.file),
+            caption=text(lang, "r_case_inputs_caption", file=report_file_name(result)),
             css="inputs",
         )
     )
@@ -746,7 +760,7 @@ def outcome_uncertainty_table(data: ReportData) -> Table:
         spread = row.get("difference_interval") or {}
         rows.append(
             [
-                Cell(f"Δ {name}"),
+                Cell(f"Δ {outcome_label(result, name)}"),
                 _num(number(row["difference"], lang, 3)),
                 *(
                     _num(number(spread.get(k, float("nan")), lang, 3))
