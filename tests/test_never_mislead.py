@@ -496,3 +496,46 @@ def test_the_contract_end_date_is_its_last_day(tmp_path, fixture_kb):
     r = evaluated(tmp_path, hand_case(), fixture_kb)
     assert r.to_dict()["contract"]["end_date"] == "2025-12-31"
     assert ("End date", "31 December 2025") in contract_view(r, "en").terms
+
+
+# -- 7. council-ready -------------------------------------------------------------------------
+
+
+def test_cover_budget_view_and_methods_for_a_council(tmp_path, fixture_kb):
+    from socialinvest.report.html import render_html, sections
+    from socialinvest.runner import appraise
+
+    data = base_case(
+        committees={"Socialudvalget": ["social"], "Sundhedsudvalget": ["health"]},
+        report={
+            "author": "Økonomiafdelingen",
+            "department": "Social- og Sundhedsforvaltningen",
+            "committee": "Socialudvalget",
+            "meeting_date": "2025-03-04",
+            "case_number": "25-001234",
+            "budget_year": 2025,
+        },
+    )
+    result = appraise(load_case(write_case(tmp_path, data)), fixture_kb)
+    report = ReportData(result, "da")
+    html = plain(render_html(report, paged=True))
+    for label, value in [
+        ("Udarbejdet af", "Økonomiafdelingen"),
+        ("Forvaltning", "Social- og Sundhedsforvaltningen"),
+        ("Udvalg", "Socialudvalget"),
+        ("Mødedato", "4. marts 2025"),
+        ("Sagsnummer", "25-001234"),
+    ]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in html
+    found = {s.key: s for s in sections(report)}
+    assert list(found)[-1] == "methods" and "SØM" in found["methods"].parts[0].text
+    budget = found["budget"].parts[0]
+    # budget years 2025–2028 (the case runs 2024–2029). The kommune: the social committee
+    # bears the cost (10 × 1,000 kr., all in 2024: nothing in 2025–2028); the health committee
+    # gains half of 3 successes × 10, 10, 5 days × 100 kr. in 2024, 2025, 2026: 1,500 kr. in
+    # 2025 and 750 kr. in 2026, i.e. 1,5 and 0,75 thousand kr.
+    assert [c.text for c in budget.head[0]] == ["Udvalg", "2025", "2026", "2027", "2028"]
+    rows = {row[0].text: [c.text for c in row[1:]] for row in budget.rows}
+    assert rows["Sundhedsudvalget"] == ["2", "1", "0", "0"]
+    assert rows["Socialudvalget"] == ["0", "0", "0", "0"]
+    assert [c.text for c in budget.foot[0][1:]] == ["2", "1", "0", "0"]

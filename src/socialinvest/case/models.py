@@ -7,6 +7,7 @@ fields (a cohort outside the horizon, a horizon shorter than the intervention) a
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Literal
 
@@ -610,6 +611,22 @@ class Correlation(_Strict):
     rho: float = Field(ge=-1, le=1, description="Correlation of the underlying normals.")
 
 
+class ReportMeta(_Strict):
+    """What a council's paper shows on its cover: who wrote it, for which committee and
+    meeting, under which case number; and the first budget year of the budget view."""
+
+    author: str | None = Field(default=None, min_length=1)
+    department: str | None = Field(default=None, min_length=1, description="Forvaltning.")
+    committee: str | None = Field(default=None, min_length=1, description="Udvalg.")
+    meeting_date: dt.date | None = Field(default=None, description="Mødedato, YYYY-MM-DD.")
+    case_number: str | None = Field(default=None, min_length=1, description="Sagsnummer.")
+    budget_year: Year | None = Field(
+        default=None,
+        description="First year of the budget view (this year and the three following); "
+        "default: the first year of the analysis.",
+    )
+
+
 InputStatusKind = Literal["published", "study", "local", "assumption"]
 
 
@@ -668,6 +685,11 @@ class Case(_Strict):
     contract: Contract | None = Field(
         default=None,
         description="An outcome contract on this case (docs/contract-format.md).",
+    )
+    report: ReportMeta | None = Field(
+        default=None,
+        description="Cover-page details of the report for a council (author, department, "
+        "committee, meeting date, case number) and the budget view's first year.",
     )
     inputs: dict[str, InputStatus | InputStatusKind] | None = Field(
         default=None,

@@ -234,7 +234,7 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
     committees = [
         row
         for row in result.by_committee()
-        if abs(row["npv_by_actor"]["kommune"]) > 1e-9 or row["committee"]
+        if abs(row["npv_by_actor"]["kommune"]) > 1e-9
     ]
     if committees and "kommune" in actors:
         section.parts.append(
@@ -1021,6 +1021,103 @@ def account_table(data: ReportData) -> Table:
     )
 
 
+def budget_section(data: ReportData) -> Section | None:
+    """The kommune's budget view: its net result (gains minus costs, not discounted, 1,000 kr.)
+    per committee for the budget year and the three following years; with a contract, the
+    costs the investors take over and the outcome payments as rows of their own."""
+    result, lang = data.result, data.lang
+    case = result.case
+    meta = case.report
+    first = meta.budget_year if meta is not None and meta.budget_year else case.first_year
+    years = [y for y in range(first, first + 4) if y in result.years]
+    k = ACTORS.index("kommune")
+    s = result.summary
+    if not years or not s.active[k].any():
+        return None
+    index = [result.years.index(y) for y in years]
+    net = s.gains_mean[k] - s.costs_mean[k]  # [R, Y]
+    groups: dict[str, np.ndarray] = {}
+    for r, area in enumerate(AREAS):
+        if not s.active[k, r]:
+            continue
+        name = result.committee_of(area) if case.committees else area_name(area, lang)
+        label = name or text(lang, "not_mapped")
+        groups[label] = groups.get(label, np.zeros(len(result.years))) + net[r]
+    rows = [
+        [Cell(label), *(_num(thousands(float(values[i]), lang)) for i in index)]
+        for label, values in groups.items()
+    ]
+    total = sum(groups.values(), np.zeros(len(result.years)))
+    contract = data.contract
+    if contract is not None and contract.account is not None:
+        acc = contract.account
+        moved = acc.without["kommune"].costs - acc.with_["kommune"].costs
+        paid = acc.with_["kommune"].payments
+        rows.append(
+            [Cell(text(lang, "n_budget_funded")), *(_num(thousands(moved[i], lang)) for i in index)]
+        )
+        rows.append(
+            [
+                Cell(text(lang, "n_budget_payments")),
+                *(_num(thousands(-paid[i], lang)) for i in index),
+            ]
+        )
+        total = total + moved - paid
+    foot = [
+        [
+            Cell(text(lang, "n_budget_total")),
+            *(Cell(thousands(float(total[i]), lang), "num strong") for i in index),
+        ]
+    ]
+    table = Table(
+        [
+            [
+                Cell(text(lang, "committee" if case.committees else "r_col_area")),
+                *(_num(str(y)) for y in years),
+            ]
+        ],
+        rows,
+        caption=text(
+            lang, "n_budget_caption", price_year=case.price_year, first=years[0], last=years[-1]
+        ),
+        foot=foot,
+        note=text(lang, "n_budget_note"),
+        css="narrow",
+    )
+    return Section("budget", text(lang, "n_h_budget"), [table])
+
+
+def methods_section(data: ReportData) -> Section:
+    """The methods appendix: SØM's budget-economic method, discounting, the draws, what the
+    model leaves out."""
+    result, lang = data.result, data.lang
+    parts: list[Any] = [
+        Paragraph(text(lang, "n_method_som")),
+        Paragraph(text(lang, "n_method_discounting", discounting=_discounting_text(result, lang))),
+        Paragraph(text(lang, "n_method_prices", price_year=result.case.price_year)),
+    ]
+    if result.draws > 1:
+        parts.append(
+            Paragraph(
+                text(
+                    lang,
+                    "n_method_draws",
+                    draws=number(result.draws, lang),
+                    seed=result.run.get("seed", "–"),
+                )
+            )
+        )
+    else:
+        from socialinvest.draws import is_uncertain
+
+        key = "n_sum_point_means" if is_uncertain(result.case) else "n_method_one_draw"
+        parts.append(Paragraph(text(lang, key)))
+    if data.contract is not None:
+        parts.append(Paragraph(text(lang, "n_method_contract")))
+    parts.append(Paragraph(text(lang, "n_method_left_out")))
+    return Section("methods", text(lang, "n_h_methods"), parts)
+
+
 def sections(data: ReportData) -> list[Section]:
     """The report's sections in order (only those with something to show)."""
     figures = {
@@ -1030,10 +1127,12 @@ def sections(data: ReportData) -> list[Section]:
     found = [
         summary_section(data),
         key_figures_section(data, figures),
+        budget_section(data),
         assumptions_section(data),
         yearly_section(data, figures),
         uncertainty_section(data, figures),
         contract_section(data, figures),
+        methods_section(data),
     ]
     return [s for s in found if s is not None]
 
@@ -1091,8 +1190,22 @@ def render_html(data: ReportData, *, paged: bool = False) -> str:
         price_year=case.price_year,
         discounting=_discounting_text(result, lang),
     )
+    cover: list[tuple[str, str]] = []
+    meta = case.report
+    if meta is not None:
+        for key in ("author", "department", "committee", "meeting_date", "case_number"):
+            value = getattr(meta, key)
+            if value is None:
+                continue
+            shown = (
+                format_date(value, format="long", locale=LOCALES[lang])
+                if key == "meeting_date"
+                else str(value)
+            )
+            cover.append((text(lang, f"n_cover_{key}"), shown))
     return template.render(
         lang=lang,
+        cover=cover,
         title=text(lang, "title", name=case.name),
         municipality=text(lang, "municipality", name=case.municipality)
         if case.municipality
