@@ -539,3 +539,62 @@ def test_cover_budget_view_and_methods_for_a_council(tmp_path, fixture_kb):
     assert rows["Sundhedsudvalget"] == ["2", "1", "0", "0"]
     assert rows["Socialudvalget"] == ["0", "0", "0", "0"]
     assert [c.text for c in budget.foot[0][1:]] == ["2", "1", "0", "0"]
+
+
+def test_the_contract_sheet_recalculates_the_payments_for_a_new_price(tmp_path, fixture_kb):
+    """The XLSX Contract sheet's payments are live: price × expected units. By hand for the hand
+    contract (no cap, no lag, no indexation): weeks in work 2 × 13 in 2024 (A and B in quarter
+    3) and 4 × 26 + 13 = 117 in 2025; settled 2 in 2024 and 1 in 2025. At 150 and 5,000 kr.:
+    13,900 and 22,550 kr. With the weekly price changed to 200 kr. in the sheet, LibreOffice
+    recalculates 2 × 13 × 200 + 10,000 = 15,200 and 117 × 200 + 5,000 = 28,400."""
+    import subprocess
+
+    import openpyxl
+
+    from socialinvest.report.xlsx import build_workbook
+
+    require_tools("soffice", install="libreoffice-calc-nogui")
+    r = evaluated(tmp_path, hand_case(), fixture_kb)
+    view = contract_view(r, "en")
+    path = tmp_path / "c.xlsx"
+    build_workbook(r.business, "en", kb=fixture_kb, contract=view, charts=False).save(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Contract"]
+    rows = {
+        str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)
+    }
+    weeks = rows["per week in work: expected units"]
+    settled = rows["settled: expected units"]
+    assert [weeks[1].value, weeks[2].value, weeks[3].value] == [150, 26, 117]
+    assert [settled[1].value, settled[2].value, settled[3].value] == [5000, 2, 1]
+    total = rows["Expected outcome payments in all"]
+    assert str(total[2].value).startswith("=SUM(")
+    weeks[1].value = 200  # the fund changes the price
+    wb.save(path)
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ws = openpyxl.load_workbook(out / "c.xlsx", data_only=True)["Contract"]
+    rows = {
+        str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)
+    }
+    total = rows["Expected outcome payments in all"]
+    assert [total[2].value, total[3].value] == [pytest.approx(15200), pytest.approx(28400)]
+    # the party flows with the vehicle add to zero every year (a live SUM)
+    header = next(row for row in ws.iter_rows() if row[0].value == "Year")
+    sums = [c.column for c in header if c.value == "Sum"][0]
+    years = [row for row in ws.iter_rows() if row[0].value in (2024, 2025)]
+    assert years and all(abs(row[sums - 1].value) < 1e-6 for row in years)

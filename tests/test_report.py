@@ -137,10 +137,20 @@ def make_report(case: Path, out: Path, *args: str) -> Path:
     return out
 
 
-def expected_headings(lang: str, *, uncertainty: bool) -> list[str]:
-    names = ["r_h_summary", "r_h_key_figures", "r_h_assumptions", "r_h_yearly"]
+def expected_headings(
+    lang: str, *, uncertainty: bool, budget: bool = True, contract: bool = False
+) -> list[str]:
+    """The report's sections in order: the kommune's budget view when the kommune has flows,
+    and the methods appendix last (issue 14)."""
+    names = ["r_h_summary", "r_h_key_figures"]
+    if budget:
+        names.append("n_h_budget")
+    names += ["r_h_assumptions", "r_h_yearly"]
     if uncertainty:
         names.append("r_h_uncertainty")
+    if contract:
+        names.append("r_h_contract")
+    names.append("n_h_methods")
     return [catalogue(lang)["messages"][n] for n in names]
 
 
@@ -169,7 +179,8 @@ def test_every_example_makes_a_self_contained_html_report(example: Path, lang: s
     tornado = has_distributions(example) and not state_transition
     # a case with anything uncertain runs Monte Carlo by default (issue 14)
     uncertain = is_uncertain(example)
-    assert page.h2 == expected_headings(lang, uncertainty=uncertain)
+    budget = "published-models" not in str(example)  # no budget flows in those
+    assert page.h2 == expected_headings(lang, uncertainty=uncertain, budget=budget)
     assert f'<html lang="{lang}">' in html
     # the two charts of every case, as inline SVG with their titles as text, and with draws
     # the histogram of the net present value
@@ -447,7 +458,7 @@ def test_the_contract_section_appears_only_with_a_contract():
     )
     html = render_html(ReportData(result, "da", contract=contract))
     page = scan(html)
-    assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
+    assert page.h2[-2] == catalogue("da")["messages"]["r_h_contract"]
     assert "12,5 %" in html  # the payer pays more than it saves
     assert "-2.500.000 kr." in html  # the payer's total
     assert ">500.000 kr.<" in html  # the investor's total: -800,000 + 200,000 + 1,100,000
@@ -533,7 +544,8 @@ def test_every_example_makes_a_pdf_report(example: Path, lang: str, tmp_path):
     pages = page_count(out)
     assert pages >= 3
     words = " ".join(pdf_text(out).split())
-    for heading in expected_headings(lang, uncertainty=is_uncertain(example)):
+    budget = "published-models" not in str(example)
+    for heading in expected_headings(lang, uncertainty=is_uncertain(example), budget=budget):
         assert heading in words
     page_word = catalogue(lang)["messages"]["r_page"].strip()
     of_word = catalogue(lang)["messages"]["r_page_of"].strip()
@@ -547,7 +559,7 @@ def test_a_case_with_a_contract_gets_its_contract_section(tmp_path):
     out = make_report(case, tmp_path / "c.html", "--draws", "200", "--seed", "1")
     html = out.read_text(encoding="utf-8")
     page = scan(html)
-    assert page.h2[-1] == catalogue("da")["messages"]["r_h_contract"]
+    assert page.h2[-2] == catalogue("da")["messages"]["r_h_contract"]
     assert "7.000.000 kr." in html and "5.000.000 kr." in html  # the two commitments
     # the price per week is solved, on the draws and seed it was solved on (issue 14)
     assert "over 200 trækninger, seed 1; ikke offentliggjort" in html
@@ -589,7 +601,7 @@ def test_every_contract_example_makes_a_report_with_its_contract(example: Path, 
     html = out.read_text(encoding="utf-8")
     page = scan(html)
     assert all(ref.startswith("#") for ref in page.resources), page.resources
-    assert page.h2[-1] == catalogue(lang)["messages"]["r_h_contract"]
+    assert page.h2[-2] == catalogue(lang)["messages"]["r_h_contract"]
     assert catalogue(lang)["messages"]["r_chart_contract_flows"] in html
 
 

@@ -48,6 +48,10 @@ class ContractView:
     (``payer_risks`` and ``break_even_success_rates`` are then empty). ``vehicle``: the change
     in the vehicle's cash per year (with it every year's flows add to zero). ``account``: the
     business case per actor without and with the contract (contract/account.py).
+    ``payment_lines``: per payment line its name, mechanism, price (a share for a savings
+    share) and expected units per calendar year of payment (indexed, after the lag), so that
+    price × units is the line's expected payment before any cap (``capped``: the contract has a
+    per-person or contract cap, which the product does not apply).
     """
 
     parties: Sequence[str]
@@ -66,6 +70,8 @@ class ContractView:
     prob_loss: float | None = None
     account: Account | None = None
     payer_names: Sequence[str] = ()
+    payment_lines: Sequence[Mapping[str, Any]] = ()
+    capped: bool = False
 
     @property
     def enough_draws(self) -> bool:
@@ -306,6 +312,45 @@ def account_paragraph(account: Account, lang: str) -> str:
     return " ".join(parts)
 
 
+def payment_lines(result: ContractResult, years: Sequence[int]) -> list[dict[str, Any]]:
+    """Each payment line's expected units per calendar year of payment: the mean over the draws
+    of its units per period (indexed like the payments), moved by the verification lag (what
+    would fall after maturity is paid at maturity). Price × units is then the line's expected
+    payment before the caps."""
+    from socialinvest.contract.payments import indexation_factors
+
+    prep = result.prep
+    contract = prep.contract
+    n = prep.n_periods
+    index = indexation_factors(n, contract.indexation, prep.periods_per_year)
+    lag = contract.lag_periods
+    out = []
+    for i, pay in enumerate(contract.payments):
+        if i in result.outcomes.contract_units:
+            units = result.outcomes.contract_units[i].mean(axis=0)
+        elif i in result.outcomes.person_units:
+            units = result.outcomes.person_units[i].astype(np.float64).sum(axis=1).mean(axis=0)
+        else:  # settled in chunks at the contract's price: no units kept
+            continue
+        if pay.mechanism != "savings_share":
+            units = units * index
+        paid = np.zeros(n)
+        for t in range(n):
+            paid[min(t + lag, n - 1)] += units[t]
+        by_year = [
+            float(sum(paid[t] for t, d in enumerate(prep.dates) if d.year == y)) for y in years
+        ]
+        out.append(
+            {
+                "name": pay.name,
+                "mechanism": pay.mechanism,
+                "price": float(result.prices[i]),
+                "units": by_year,
+            }
+        )
+    return out
+
+
 def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
     """What the report shows of an appraised contract: each party's expected cash flow per
     calendar year and the vehicle's, the investors' combined IRR per draw (a total loss counts
@@ -369,6 +414,9 @@ def contract_view(result: ContractResult, lang: str = "da") -> ContractView:
         prob_loss=float(summary["investors"]["prob_loss"]) if enough else None,
         account=acc,
         payer_names=[p["name"] for p in payers],
+        payment_lines=payment_lines(result, years),
+        capped=result.prep.contract.person_cap is not None
+        or result.prep.contract.contract_cap is not None,
     )
 
 

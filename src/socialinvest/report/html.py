@@ -232,9 +232,7 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
         )
     # the committees are the kommune's: only the kommune's amounts belong under them
     committees = [
-        row
-        for row in result.by_committee()
-        if abs(row["npv_by_actor"]["kommune"]) > 1e-9
+        row for row in result.by_committee() if abs(row["npv_by_actor"]["kommune"]) > 1e-9
     ]
     if committees and "kommune" in actors:
         section.parts.append(

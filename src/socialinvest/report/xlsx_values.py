@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from socialinvest.report.xlsx_cells import (
@@ -12,10 +13,12 @@ from socialinvest.report.xlsx_cells import (
     COUNT,
     FIRST_SERIES_COLUMN,
     KR,
+    KR2,
     NUMBER,
     SHARE,
     TITLE,
     YEAR,
+    Formula,
     Writer,
     header_row,
     put,
@@ -298,6 +301,55 @@ def sensitivity_sheet(w: Writer, ws: Worksheet, sens: Sensitivity) -> None:
 # -- the outcome contract (values) ----------------------------------------------------------------
 
 
+def _payment_formulas(w: Writer, ws: Worksheet, row: int, contract: ContractView) -> int:
+    """The deterministic payments as live formulas: per payment line an input cell with its
+    price and the expected units per year of payment (means over the draws, indexed, after the
+    lag); the expected payment per year is price × units, so a fund can change a price and the
+    sheet recalculates. Returns the next free row."""
+    lines = list(contract.payment_lines)
+    if not lines:
+        return row
+    years = list(contract.years)
+    put(ws, row, 1, w.t("n_x_payments_title"), font=BOLD)
+    row += 1
+    put(ws, row, 1, w.t("n_x_payments_note_capped" if contract.capped else "n_x_payments_note"))
+    row += 1
+    header_row(
+        ws,
+        row,
+        [(1, w.t("n_x_line")), (2, w.t("n_x_price"))]
+        + [(3 + k, str(y)) for k, y in enumerate(years)],
+    )
+    row += 1
+    payment_rows = []
+    for line in lines:
+        share = line["mechanism"] == "savings_share"
+        put(ws, row, 1, f"{line['name']}: {w.t('n_x_units')}")
+        put(ws, row, 2, float(line["price"]), SHARE if share else KR2, is_input=True)
+        for k, units in enumerate(line["units"]):
+            put(ws, row, 3 + k, float(units), NUMBER)
+        put(ws, row + 1, 1, f"{line['name']}: {w.t('n_x_payment')}")
+        for k in range(len(years)):
+            col = get_column_letter(3 + k)
+            put(ws, row + 1, 3 + k, Formula(f"=$B{row}*{col}{row}"), KR)
+        payment_rows.append(row + 1)
+        row += 2
+    put(ws, row, 1, w.t("n_x_payments_total"), font=BOLD)
+    for k in range(len(years)):
+        col = get_column_letter(3 + k)
+        cells = ",".join(f"{col}{r}" for r in payment_rows)
+        put(ws, row, 3 + k, Formula(f"=SUM({cells})"), KR, font=BOLD)
+    put(
+        ws,
+        row,
+        3 + len(years),
+        Formula(f"=SUM(C{row}:{get_column_letter(2 + len(years))}{row})"),
+        KR,
+        font=BOLD,
+    )
+    return row + 2
+
+
 def contract_sheet(w: Writer, ws: Worksheet, contract: ContractView) -> None:
     """The contract's terms, each party's expected cash flow per year, the investors' IRR over
     the draws, the payer's risk and the break-even success rates (values)."""
@@ -315,30 +367,58 @@ def contract_sheet(w: Writer, ws: Worksheet, contract: ContractView) -> None:
         put(ws, row, 2, value)
         row += 1
     row += 1
+    put(
+        ws,
+        row,
+        1,
+        w.t(
+            "n_prob_caption_draws",
+            draws=f"{contract.draws:,}",
+            seed="–" if contract.seed is None else contract.seed,
+        ),
+    )
+    row += 2
+    row = _payment_formulas(w, ws, row, contract)
     parties = list(contract.parties)
     put(ws, row, 1, w.t("r_contract_flows_caption"), font=BOLD)
     row += 1
-    header_row(ws, row, [(1, w.t("year"))] + [(2 + i, p) for i, p in enumerate(parties)])
+    columns = [*parties, w.t("n_col_vehicle")]
+    vehicle = list(contract.vehicle) or [0.0] * len(contract.years)
+    last = get_column_letter(1 + len(columns))
+    header_row(
+        ws,
+        row,
+        [(1, w.t("year"))]
+        + [(2 + i, p) for i, p in enumerate(columns)]
+        + [(2 + len(columns), w.t("n_col_sum"))],
+    )
     row += 1
+    first_row = row
     for y, year in enumerate(contract.years):
         put(ws, row, 1, int(year), YEAR)
         for i, p in enumerate(parties):
             put(ws, row, 2 + i, float(contract.cash_flows[p][y]), KR)
+        put(ws, row, 2 + len(parties), float(vehicle[y]), KR)
+        put(ws, row, 2 + len(columns), Formula(f"=SUM(B{row}:{last}{row})"), KR)
         row += 1
     put(ws, row, 1, w.t("total"), font=BOLD)
-    for i, p in enumerate(parties):
-        put(ws, row, 2 + i, float(sum(contract.cash_flows[p])), KR)
+    for i in range(len(columns) + 1):
+        col = get_column_letter(2 + i)
+        put(ws, row, 2 + i, Formula(f"=SUM({col}{first_row}:{col}{row - 1})"), KR)
+    row += 1
+    put(ws, row, 1, w.t("n_flows_note"))
     row += 2
     irr = np.asarray(contract.investor_irr, dtype=np.float64)
     finite = irr[np.isfinite(irr)]
-    if finite.size:
+    if finite.size and contract.enough_draws:
         put(ws, row, 1, w.t("r_contract_irr_caption", draws=int(irr.size)), font=BOLD)
         row += 1
         heads = ["u_mean", "u_p05", "u_p50", "u_p95", "r_col_prob_loss"]
         header_row(ws, row, [(1 + i, w.t(k)) for i, k in enumerate(heads)])
         row += 1
         q = np.quantile(finite, [0.05, 0.5, 0.95])
-        values = [float(finite.mean()), *map(float, q), float((finite < 0).mean())]
+        loss = contract.prob_loss if contract.prob_loss is not None else (finite < 0).mean()
+        values = [float(finite.mean()), *map(float, q), float(loss)]
         for i, v in enumerate(values):
             put(ws, row, 1 + i, v, SHARE)
         row += 2
@@ -357,4 +437,6 @@ def contract_sheet(w: Writer, ws: Worksheet, contract: ContractView) -> None:
         put(ws, row, 2, "–" if rate is None else float(rate), SHARE)
         if note in ("below", "above") and rate is not None:
             put(ws, row, 3, w.t("x_be_below" if note == "below" else "x_be_above"))
+        elif note == "falls" and rate is not None:
+            put(ws, row, 3, w.t("c_be_falls", rate=f"{100 * rate:.1f} %"))
         row += 1
