@@ -595,6 +595,6 @@ def test_the_contract_sheet_recalculates_the_payments_for_a_new_price(tmp_path, 
     assert [total[2].value, total[3].value] == [pytest.approx(15200), pytest.approx(28400)]
     # the party flows with the vehicle add to zero every year (a live SUM)
     header = next(row for row in ws.iter_rows() if row[0].value == "Year")
-    sums = [c.column for c in header if c.value == "Sum"][0]
+    sums = next(c.column for c in header if c.value == "Sum")
     years = [row for row in ws.iter_rows() if row[0].value in (2024, 2025)]
     assert years and all(abs(row[sums - 1].value) < 1e-6 for row in years)
