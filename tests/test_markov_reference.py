@@ -279,8 +279,14 @@ def test_simpson_weights_as_published_by_darth():
     assert correction_weights(6, "simpson") == pytest.approx(
         [third, 2 * third, 4 * third, 2 * third, 4 * third, 2 * third, third], rel=1e-15
     )
-    with pytest.raises(ValueError, match="even number of cycles"):
-        correction_weights(5, "simpson")
+    # any number of cycles, as the published function (issue 14): T = 5 and T = 3, by hand
+    assert correction_weights(5, "simpson") == pytest.approx(
+        [third, 2 * third, 4 * third, 2 * third, 4 * third, third], rel=1e-15
+    )
+    assert correction_weights(3, "simpson") == pytest.approx(
+        [third, 2 * third, 4 * third, third], rel=1e-15
+    )
+    assert correction_weights(5, "simpson").sum() == pytest.approx(5 - third)
     # the per-cycle allocation keeps the published row weights
     assert cycle_allocation(6, "simpson").sum(axis=0) == pytest.approx(
         correction_weights(6, "simpson"), rel=1e-15

@@ -560,9 +560,7 @@ def test_the_contract_sheet_recalculates_the_payments_for_a_new_price(tmp_path, 
     build_workbook(r.business, "en", kb=fixture_kb, contract=view, charts=False).save(path)
     wb = openpyxl.load_workbook(path)
     ws = wb["Contract"]
-    rows = {
-        str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)
-    }
+    rows = {str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)}
     weeks = rows["per week in work: expected units"]
     settled = rows["settled: expected units"]
     assert [weeks[1].value, weeks[2].value, weeks[3].value] == [150, 26, 117]
@@ -588,9 +586,7 @@ def test_the_contract_sheet_recalculates_the_payments_for_a_new_price(tmp_path, 
         timeout=300,
     )
     ws = openpyxl.load_workbook(out / "c.xlsx", data_only=True)["Contract"]
-    rows = {
-        str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)
-    }
+    rows = {str(row[0].value): row for row in ws.iter_rows() if isinstance(row[0].value, str)}
     total = rows["Expected outcome payments in all"]
     assert [total[2].value, total[3].value] == [pytest.approx(15200), pytest.approx(28400)]
     # the party flows with the vehicle add to zero every year (a live SUM)
@@ -598,3 +594,29 @@ def test_the_contract_sheet_recalculates_the_payments_for_a_new_price(tmp_path, 
     sums = next(c.column for c in header if c.value == "Sum")
     years = [row for row in ws.iter_rows() if row[0].value in (2024, 2025)]
     assert years and all(abs(row[sums - 1].value) < 1e-6 for row in years)
+
+
+# -- 7. analyses: a parameter may be a formula in t ----------------------------------------------
+
+
+def test_a_parameter_may_be_a_formula_in_t_by_hand(fixture_kb):
+    import yaml
+
+    from socialinvest.case.load import load_case_text
+    from socialinvest.runner import appraise
+
+    from .test_state_transition import SMALL
+
+    data = yaml.safe_load(SMALL)
+    # the chance of a job rises over time: p = 0.1 · t in cycle t (0.1, 0.2, 0.3)
+    data["state_transition"]["parameters"] = {"p": "0.1 * t"}
+    data["state_transition"]["intervention_effect"]["relative_risks"][0]["rr"] = 1
+    data["state_transition"]["outcomes"] = {"years_on_benefit": {"values": {"benefit": 1}}}
+    result = appraise(load_case_text(yaml.safe_dump(data, sort_keys=False), "t.yaml"), fixture_kb)
+    # per person on benefit at the start, end correction: 0.9, 0.9 × 0.8 = 0.72, 0.72 × 0.7
+    # = 0.504 years on benefit in cycles 1–3 (rr 1: no effect); the 100 of 2024 have three
+    # cycles in the horizon, the 50 of 2025 two: 100 × 2.124 + 50 × 1.62 = 293.4
+    table = result.outcome_table()
+    assert table is not None
+    years = table["outcomes"]["years_on_benefit"]
+    assert years["comparator"] == pytest.approx(100 * (0.9 + 0.72 + 0.504) + 50 * (0.9 + 0.72))

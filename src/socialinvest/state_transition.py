@@ -107,9 +107,10 @@ class _Sampler:
             if not isinstance(value, str):
                 self.env[name] = self.number(value)[:, None]
         # formulas of parameters, each after those it uses (in any order in the file)
-        given = set(self.env) - {"t", "age"}
+        # a parameter may be a formula in t (and age): it then has a value per cycle [D, T]
+        given = set(self.env)
         for name in evaluation_order(formulas, given, set(self.tables)):
-            known = set(self.env) - {"t", "age"}
+            known = set(self.env)
             self.env[name] = np.asarray(
                 parse(formulas[name], known, set(self.tables)).evaluate(self.env, self.tables),
                 dtype=np.float64,

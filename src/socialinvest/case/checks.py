@@ -170,12 +170,16 @@ def check_state_transition(loaded: LoadedCase) -> None:
         name: value for name, value in st.parameters.items() if isinstance(value, str)
     }
     for name, value in parameter_formulas.items():
-        try:
-            parse(value, {"cycle_years", *st.parameters}, tables)
+        try:  # a parameter may change over time: a formula in t (and age), as documented
+            parsed = parse(value, {"t", "age", "cycle_years", *st.parameters}, tables)
         except ExpressionError as exc:
             raise loaded.error((*base, "parameters", name), str(exc), value=value) from None
+        if "age" in parsed.names and st.start_age is None:
+            raise loaded.error(
+                (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
+            )
     try:
-        evaluation_order(parameter_formulas, {"cycle_years", *numbers}, tables)
+        evaluation_order(parameter_formulas, {"t", "age", "cycle_years", *numbers}, tables)
     except ExpressionError as exc:
         raise loaded.error((*base, "parameters"), str(exc), has_value=False) from None
     if abs(sum(st.start.values()) - 1.0) > 1e-9:
@@ -256,13 +260,6 @@ def check_state_transition(loaded: LoadedCase) -> None:
         state((*base, "consequences", i, "state"), item.state)
         formula((*base, "consequences", i, "units_per_cycle"), item.units_per_cycle)
         formula((*base, "consequences", i, "units_per_entry"), item.units_per_entry)
-    if st.correction == "simpson" and n_cycles % 2:
-        raise loaded.error(
-            (*base, "correction"),
-            f"an even number of cycles for Simpson's rule (this model has {n_cycles}), or "
-            "another correction",
-            value="simpson",
-        )
     simulation = st.simulation
     if simulation is not None:
         for name, po in simulation.path_outcomes.items():

@@ -267,8 +267,9 @@ def correction_weights(n_cycles: int, method: CorrectionMethod) -> FloatArray:
       2/3, …, 4/3, 2/3, 1/3: the first interior weight is 2/3, where the textbook composite
       Simpson rule has 4/3. This asymmetry is reproduced deliberately, to match the
       published tutorials that use it. Note that the weights then sum to T − 2/3, not T
-      (a constant occupancy of 1 is counted as T − 2/3 person-cycles). T must be even
-      (Simpson's rule pairs cycles); an odd T raises ValueError rather than guessing a fix.
+      (a constant occupancy of 1 is counted as T − 2/3 person-cycles). The published
+      function computes these weights for any number of cycles, odd or even, and so does this
+      one: for an odd T the last interior entry is 4/3 and the sum is T − 1/3.
     """
     _check_method(method)
     if n_cycles < 1:
@@ -281,8 +282,6 @@ def correction_weights(n_cycles: int, method: CorrectionMethod) -> FloatArray:
     elif method in ("life-table", "half-cycle"):
         w[0] = w[-1] = 0.5
     else:  # simpson
-        if n_cycles % 2:
-            raise ValueError(f"Simpson's 1/3 rule needs an even number of cycles, got {n_cycles}")
         one_indexed = np.arange(1, n_cycles + 2)
         w = np.where(one_indexed % 2 == 0, 2.0 / 3.0, 4.0 / 3.0)
         w[0] = w[-1] = 1.0 / 3.0
