@@ -620,3 +620,21 @@ def test_a_parameter_may_be_a_formula_in_t_by_hand(fixture_kb):
     assert table is not None
     years = table["outcomes"]["years_on_benefit"]
     assert years["comparator"] == pytest.approx(100 * (0.9 + 0.72 + 0.504) + 50 * (0.9 + 0.72))
+
+
+def test_screen_reader_labels_are_in_the_reports_language(tmp_path):
+    out = tmp_path / "r.html"
+    args = ["report", str(EXAMPLES / "impact60-job-education.yaml"), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "X-axis" not in html and "Title text" not in html and "mark container" not in html
+    assert 'aria-label="Akkumuleret tilbagediskonteret nettoresultat"' in html
+
+
+def test_a_published_model_in_pounds_is_not_labelled_in_kroner(tmp_path):
+    text = report_text(EXAMPLES / "published-models" / "total-hip-replacement.yaml", tmp_path)
+    assert "cost (GBP)" in text and "qaly (QALY)" in text
+    assert "udfald i modellens egne enheder" in text
+    assert "Priser i 2023-niveau" not in text and "Finansministeriet" not in text
+    assert "Tilbagebetalingsår" not in text  # no payback year without flows
+    assert "budgetøkonomisk efter SØM" not in text

@@ -479,6 +479,11 @@ class Outcome(_Strict):
         default=None,
         description="The reader's name of the outcome in reports (default: its key).",
     )
+    unit: str | None = Field(
+        default=None,
+        min_length=1,
+        description="What the outcome counts, shown with it: e.g. GBP, life years, QALYs.",
+    )
     values: dict[str, Cell] = Field(
         default_factory=dict, description="Value per cycle in each state (others 0)."
     )

@@ -62,8 +62,17 @@ class Chart:
 def _config() -> Spec:
     return {
         "font": FONT,
+        # no generated ARIA texts on axes and marks: Vega writes them in English ("X-axis
+        # titled ..."); the figure carries its title in the report's language as its label
+        "aria": False,
         "view": {"stroke": None},
-        "title": {"anchor": "start", "fontSize": 14, "fontWeight": "bold", "offset": 10},
+        "title": {
+            "anchor": "start",
+            "fontSize": 14,
+            "fontWeight": "bold",
+            "offset": 10,
+            "aria": False,
+        },
         "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#e3e3e3"},
         "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom", "columns": 3},
     }

@@ -527,9 +527,10 @@ def outcome_label(result: Result, name: str) -> str:
     with spaces for underscores (no raw identifiers in running text)."""
     st = result.case.state_transition
     outcome = st.outcomes.get(name) if st is not None else None
-    if outcome is not None and outcome.label:
-        return outcome.label
-    return name.replace("_", " ")
+    label = outcome.label if outcome is not None and outcome.label else name.replace("_", " ")
+    if outcome is not None and outcome.unit:
+        label += f" ({outcome.unit})"
+    return label
 
 
 def report_file_name(result: Result) -> str:
@@ -558,8 +559,9 @@ def summary_paragraphs(data: ReportData) -> list[str]:
     case = result.case
     out: list[str] = []
 
-    # what kind of result this is
-    out.append(text(lang, "n_sum_method"))
+    # what kind of result this is (a model with outcomes only is no budget-economic case)
+    if any(result.actors_involved()):
+        out.append(text(lang, "n_sum_method"))
 
     # what it costs
     costs = result.discounted_costs_by_actor()

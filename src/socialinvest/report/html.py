@@ -195,7 +195,10 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
     section = Section(
         "key-figures",
         text(lang, "r_h_key_figures"),
-        [Table(head, rows, css="key-figures", note=text(lang, "r_key_figures_note"))],
+        # no money figures (and no payback year) for a model without budget flows
+        [Table(head, rows, css="key-figures", note=text(lang, "r_key_figures_note"))]
+        if actors
+        else [],
     )
     outcomes = result.outcome_table()
     if outcomes is not None:
@@ -210,7 +213,7 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
         for name, ratio in outcomes["ratios"].items():
             out_rows.append(
                 [
-                    Cell(f"{name} (Δ{ratio['numerator']} / Δ{ratio['denominator']})"),
+                    Cell(ratio_label(result, name, ratio)),
                     Cell(""),
                     Cell(""),
                     _num(number(ratio["value"], lang, 2)),
@@ -252,6 +255,13 @@ def key_figures_section(data: ReportData, figures: dict[str, Figure]) -> Section
         )
     section.parts.append(figures["cumulative"])
     return section
+
+
+def ratio_label(result: Result, name: str, ratio: dict[str, Any]) -> str:
+    """A ratio of two outcomes' differences, e.g. "cost per qaly (Δcost / Δqaly)"."""
+    num = outcome_label(result, ratio["numerator"])
+    den = outcome_label(result, ratio["denominator"])
+    return f"{outcome_label(result, name)} (Δ{num} / Δ{den})"
 
 
 def years_text(n: float, lang: str) -> str:
@@ -398,9 +408,11 @@ def assumptions_section(data: ReportData) -> Section:
             ),
         ]
     )
-    rows.append([Cell(text(lang, "r_in_price_year")), Cell(str(case.price_year))])
-    discounting = _discounting_text(result, lang, prefixed=False)
-    rows.append([Cell(text(lang, "r_in_discounting")), Cell(discounting)])
+    flows = any(result.actors_involved())
+    if flows:  # a model with outcomes only has its own units and discount rates
+        rows.append([Cell(text(lang, "r_in_price_year")), Cell(str(case.price_year))])
+        discounting = _discounting_text(result, lang, prefixed=False)
+        rows.append([Cell(text(lang, "r_in_discounting")), Cell(discounting)])
     if result.adjustments:
         items = ", ".join(
             text(lang, f"adj_{k}", value=percent(v, lang, 0)) for k, v in result.adjustments.items()
@@ -485,6 +497,8 @@ def assumptions_section(data: ReportData) -> Section:
     # knowledge-base values
     kb_rows = []
     for rec in result.provenance_entries:
+        if not flows and str(rec["id"]).startswith("discounting/"):
+            continue  # not used by a model with outcomes only
         value = rec["value"]
         shown = entry_value(value, rec["unit"], lang).replace(" %", "\u00a0%")
         factor = rec.get("price_factor")
@@ -770,7 +784,7 @@ def outcome_uncertainty_table(data: ReportData) -> Table:
         spread = ratio.get("per_draw") or {}
         rows.append(
             [
-                Cell(f"{name} (Δ{ratio['numerator']} / Δ{ratio['denominator']})"),
+                Cell(ratio_label(result, name, ratio)),
                 _num("–" if ratio["value"] is None else number(ratio["value"], lang, 2)),
                 *(
                     _num(number(spread[k], lang, 2) if k in spread else "–")
@@ -1089,11 +1103,14 @@ def methods_section(data: ReportData) -> Section:
     """The methods appendix: SØM's budget-economic method, discounting, the draws, what the
     model leaves out."""
     result, lang = data.result, data.lang
-    parts: list[Any] = [
-        Paragraph(text(lang, "n_method_som")),
-        Paragraph(text(lang, "n_method_discounting", discounting=_discounting_text(result, lang))),
-        Paragraph(text(lang, "n_method_prices", price_year=result.case.price_year)),
-    ]
+    parts: list[Any] = []
+    if any(result.actors_involved()):
+        parts.append(Paragraph(text(lang, "n_method_som")))
+        discounting = _discounting_text(result, lang, prefixed=False)
+        parts.append(Paragraph(text(lang, "n_method_discounting", discounting=discounting)))
+        parts.append(Paragraph(text(lang, "n_method_prices", price_year=result.case.price_year)))
+    else:
+        parts.append(Paragraph(text(lang, "n_method_outcomes")))
     if result.draws > 1:
         parts.append(
             Paragraph(
@@ -1141,6 +1158,9 @@ def _svg_body(svg: str, title: str) -> str:
     import re
 
     body = svg[svg.find("<svg") :]
+    # Vega writes its own screen-reader texts in English ("Title text ...", "line mark
+    # container"); the figure's label in the report's language replaces them
+    body = re.sub(r'\saria-(?:label|roledescription)="[^"]*"', "", body)
     tag_end = body.find(">")
     tag = body[:tag_end]
     tag = re.sub(r'\s(width|height)="[^"]*"', "", tag)
@@ -1182,12 +1202,15 @@ def render_html(data: ReportData, *, paged: bool = False) -> str:
     )
     template = env.get_template("report.html.j2")
     css = env.get_template("report.css").render()
-    footer = text(
-        lang,
-        "r_footer",
-        price_year=case.price_year,
-        discounting=_discounting_text(result, lang),
-    )
+    if any(result.actors_involved()):
+        footer = text(
+            lang,
+            "r_footer",
+            price_year=case.price_year,
+            discounting=_discounting_text(result, lang),
+        )
+    else:  # a model with outcomes only (a published health-economic model): its own units
+        footer = text(lang, "n_footer_outcomes")
     cover: list[tuple[str, str]] = []
     meta = case.report
     if meta is not None:
@@ -1218,7 +1241,7 @@ def render_html(data: ReportData, *, paged: bool = False) -> str:
         ),
         settings=text(
             lang,
-            "r_settings",
+            "r_settings" if any(result.actors_involved()) else "n_settings_outcomes",
             price_year=case.price_year,
             draws=number(result.draws, lang),
             start=case.first_year,
