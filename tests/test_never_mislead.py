@@ -232,7 +232,7 @@ def test_pays_only_for_documented_effect_only_with_a_comparison():
     assert "kun for resultater ud over en aftalt basisrate" in baseline
     # the investors' loss probability with its Monte Carlo error and draws:
     # 1.96 × √(0.62 × 0.38 / 1000) = 3.0 %
-    assert "62% (± 3.0%) (1,000 draws, seed 3)" in without
+    assert "62% (± 3.0%), from 1,000 draws, seed 3" in without
 
 
 # -- 5. party cash flows add to zero per year, the vehicle included ------------------------------
@@ -638,3 +638,66 @@ def test_a_published_model_in_pounds_is_not_labelled_in_kroner(tmp_path):
     assert "Priser i 2023-niveau" not in text and "Finansministeriet" not in text
     assert "Tilbagebetalingsår" not in text  # no payback year without flows
     assert "budgetøkonomisk efter SØM" not in text
+
+
+# -- 7. analyses: compare on any declared outcome with ICERs --------------------------------------
+
+
+def test_a_cost_per_qaly_frontier_with_the_published_icer():
+    """Total hip replacement (Briggs, Claxton & Sculpher 2006, Example 3.5): NP1 against the
+    standard prosthesis costs £97.88 more for 0.04452 more QALYs, £2,198.486665 per QALY as
+    published (the digits heemod's tests assert). As alternatives: NP1 and do nothing (the
+    standard prosthesis, the comparator: no difference)."""
+    import json
+
+    out = runner.invoke(
+        app,
+        [
+            "compare",
+            str(EXAMPLES / "published-models" / "total-hip-replacement.yaml"),
+            "--with-do-nothing",
+            "--effect",
+            "qaly",
+            "--cost",
+            "cost",
+            "--format",
+            "json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    np1 = data["alternatives"][0]
+    assert np1["effect"] == pytest.approx(14.69770986 - 14.6531896, rel=1e-6)
+    assert np1["cost"] == pytest.approx(610.311818 - 512.434658, rel=1e-8)
+    assert np1["frontier"]["status"] == "frontier"
+    assert np1["frontier"]["icer"] == pytest.approx(2198.486665, rel=1e-8)
+    assert data["frontier"] == ["do_nothing", np1["name"]]
+
+
+def test_state_transition_alternatives_no_longer_tie_on_successes(tmp_path, fixture_kb):
+    """Two state-transition alternatives with the same costs, one with a stronger effect (rr 3
+    against rr 2 on moving into work): on additional successes (none in this model) they tie;
+    on the declared outcome "years_in_job" the stronger one dominates the weaker."""
+    import yaml
+
+    from socialinvest.analysis.compare import compare
+    from socialinvest.case.load import load_case_text
+
+    from .test_state_transition import SMALL
+
+    data = yaml.safe_load(SMALL)
+    data["state_transition"]["outcomes"] = {"years_in_job": {"values": {"job": 1}}}
+    strong = load_case_text(yaml.safe_dump(data, sort_keys=False), "strong.yaml")
+    data["state_transition"]["intervention_effect"]["relative_risks"][0]["rr"] = 2
+    weak = load_case_text(yaml.safe_dump(data, sort_keys=False), "weak.yaml")
+    result = compare([("strong", strong), ("weak", weak)], fixture_kb, effect="years_in_job")
+    # years in job by hand (end correction, cycle 1 only has the effect): strong 0.3, 0.37,
+    # 0.433 per person of the 2024 cohort, comparator 0.1, 0.19, 0.271 → differences 0.2,
+    # 0.18, 0.162; the 2025 cohort's first two cycles; weak: 0.2 → 0.1, 0.09, 0.081
+    strong_d = 100 * (0.2 + 0.18 + 0.162) + 50 * (0.2 + 0.18)
+    weak_d = 100 * (0.1 + 0.09 + 0.081) + 50 * (0.1 + 0.09)
+    by_name = {a.name: a for a in result.alternatives}
+    assert by_name["strong"].measure("years_in_job") == pytest.approx(strong_d)
+    assert by_name["weak"].measure("years_in_job") == pytest.approx(weak_d)
+    status = {a.name: p.status for a, p in zip(result.alternatives, result.frontier, strict=True)}
+    assert status == {"strong": "frontier", "weak": "strongly_dominated"}

@@ -543,16 +543,39 @@ def compare(
     lang: LangOpt = Lang.da,
     fmt: AnalysisFormatOpt = AnalysisFormat.table,
     out: OutOpt = None,
+    effect: Annotated[
+        str,
+        typer.Option(
+            "--effect",
+            help="The frontier's effect: successes, or an outcome every alternative declares "
+            "(months in work, life years, QALYs, ...).",
+        ),
+    ] = "successes",
+    cost: Annotated[
+        str,
+        typer.Option(
+            "--cost",
+            help="The frontier's cost: budget_costs (discounted costs), or an outcome (a "
+            "health-economic model's cost).",
+        ),
+    ] = "budget_costs",
 ) -> None:
-    """Compare alternatives: NPV, return per krone, ranking, efficiency frontier; with --draws
-    (the same seed for every alternative) the probability of the highest NPV and the EVPI."""
+    """Compare alternatives: NPV, return per krone, ranking, efficiency frontier and ICERs on
+    any declared outcome; with --draws (the same seed for every alternative) the probability
+    of the highest NPV and the EVPI."""
     from socialinvest import service
     from socialinvest.output.analysis_tables import render_comparison
 
     try:
         name, loaded = service.load_alternatives(cases)
         result = service.compare(
-            loaded, name=name, draws=draws, seed=seed, with_do_nothing=with_do_nothing
+            loaded,
+            name=name,
+            draws=draws,
+            seed=seed,
+            with_do_nothing=with_do_nothing,
+            effect=effect,
+            cost=cost,
         )
     except InputError as error:
         _fail(error)

@@ -60,7 +60,8 @@ def _paths(case: Case) -> list[tuple[str, str, str | None]]:
         out.append(("state_transition.transitions", "n_in_transitions", None))
         out.append(("state_transition.intervention_effect", "n_in_effect", None))
         for i, sc in enumerate(st.consequences):
-            out.append((f"state_transition.consequences[{i}]", "n_in_consequence", sc.name))
+            label = sc.name or sc.ref or sc.state
+            out.append((f"state_transition.consequences[{i}]", "n_in_consequence", label))
     return out
 
 

@@ -36,6 +36,8 @@ from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.vocabulary import ACTORS
 
 DO_NOTHING = "do_nothing"
+SUCCESSES = "successes"
+BUDGET_COSTS = "budget_costs"
 
 # Frontier statuses
 FRONTIER = "frontier"
@@ -57,6 +59,20 @@ class Alternative:
     npv_draws: np.ndarray  # [D]
     case_sha256: str | None = None
     do_nothing: bool = False
+    # a state-transition case's outcomes: the difference intervention − comparator (means)
+    outcomes: dict[str, float] = field(default_factory=dict)
+
+    def measure(self, name: str) -> float | None:
+        """An effect or cost measure: "successes" (additional successes), "budget_costs"
+        (discounted costs), or a declared outcome's difference between the arms (0 for do
+        nothing; None when the alternative does not declare it)."""
+        if name == SUCCESSES:
+            return self.additional_successes
+        if name == BUDGET_COSTS:
+            return self.discounted_costs
+        if self.do_nothing:
+            return 0.0
+        return self.outcomes.get(name)
 
     @property
     def return_per_krone(self) -> float | None:
@@ -180,6 +196,10 @@ class Comparison:
     notes: list[dict[str, Any]]
     knowledge_base_version: str
     knowledge_base_digest: str
+    effect: str = SUCCESSES
+    cost: str = BUDGET_COSTS
+    # the frontier on every outcome all alternatives declare (with the same cost measure)
+    frontiers: dict[str, list[FrontierPoint]] = field(default_factory=dict)
 
     @property
     def rank_npv(self) -> list[int | None]:
@@ -195,9 +215,10 @@ class Comparison:
         )
         return [self.alternatives[i].name for i in order]
 
-    def frontier_order(self) -> list[str]:
-        on = [i for i, p in enumerate(self.frontier) if p.status == FRONTIER]  # in order of cost
-        on.sort(key=lambda i: (self.alternatives[i].discounted_costs, i))
+    def frontier_order(self, points: list[FrontierPoint] | None = None) -> list[str]:
+        points = self.frontier if points is None else points
+        on = [i for i, p in enumerate(points) if p.status == FRONTIER]  # in order of cost
+        on.sort(key=lambda i: (self.alternatives[i].measure(self.cost) or 0.0, i))
         return [self.alternatives[i].name for i in on]
 
     def npv_matrix(self) -> np.ndarray:
@@ -241,6 +262,9 @@ class Comparison:
                     "return_per_krone": num(a.return_per_krone),
                     "additional_successes": a.additional_successes,
                     "cost_per_additional_success": num(a.cost_per_additional_success),
+                    "outcomes": a.outcomes,
+                    "effect": a.measure(self.effect),
+                    "cost": a.measure(self.cost),
                     "rank_npv": rank_npv[i],
                     "rank_return_per_krone": rank_rpk[i],
                     "frontier": {
@@ -248,6 +272,7 @@ class Comparison:
                         "dominated_by": p.dominated_by,
                         "compared_with": p.compared_with,
                         "incremental_cost_per_success": num(p.incremental_cost_per_success),
+                        "icer": num(p.incremental_cost_per_success),
                     },
                     "prob_highest_npv": prob[i] if prob is not None else None,
                 }
@@ -258,6 +283,26 @@ class Comparison:
                 "return_per_krone": self.ranking(rank_rpk),
             },
             "frontier": self.frontier_order(),
+            "effect": self.effect,
+            "cost": self.cost,
+            "frontiers": {
+                outcome: {
+                    "order": self.frontier_order(points),
+                    "alternatives": [
+                        {
+                            "name": a.name,
+                            "effect": a.measure(outcome),
+                            "cost": a.measure(self.cost),
+                            "status": p.status,
+                            "dominated_by": p.dominated_by,
+                            "compared_with": p.compared_with,
+                            "icer": num(p.incremental_cost_per_success),
+                        }
+                        for a, p in zip(self.alternatives, points, strict=True)
+                    ],
+                }
+                for outcome, points in self.frontiers.items()
+            },
             "evpi": self.evpi(),
             "notes": self.notes,
             "provenance": {
@@ -343,6 +388,7 @@ def _alternative(name: str, loaded: LoadedCase, result: Any) -> Alternative:
         additional_successes=result.additional_successes,
         npv_draws=np.asarray(result.summary.npv_total, dtype=np.float64),
         case_sha256=loaded.sha256,
+        outcomes=_outcome_differences(result),
     )
 
 
@@ -351,6 +397,14 @@ def _offset(
 ) -> Callable[[int, int], None]:
     """Progress of one alternative's run as progress of the whole comparison."""
     return lambda done, _: progress(before + done, total)
+
+
+def _outcome_differences(result: Any) -> dict[str, float]:
+    """Each declared outcome's (and total's) difference between the arms, mean over draws."""
+    table = result.outcome_table()
+    if table is None:
+        return {}
+    return {name: float(row["difference"]) for name, row in table["outcomes"].items()}
 
 
 def compare(
@@ -362,9 +416,17 @@ def compare(
     seed: int | None = None,
     with_do_nothing: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    effect: str = SUCCESSES,
+    cost: str = BUDGET_COSTS,
 ) -> Comparison:
     """Appraise every alternative (same draws and seed) and compare them. ``progress`` gets
-    (draws done, draws of all alternatives) as the alternatives' runs advance."""
+    (draws done, draws of all alternatives) as the alternatives' runs advance.
+
+    ``effect``: the measure of the frontier's effect axis, "successes" or an outcome every
+    alternative declares (months in work, life years, QALYs, ...); ``cost``: "budget_costs"
+    (discounted costs) or an outcome (a health-economic model's cost). The ICER between
+    neighbours on the frontier is Δcost / Δeffect. Frontiers on every shared outcome are
+    computed too (``Comparison.frontiers``)."""
     from socialinvest.runner import appraise
 
     knowledge = kb or default_knowledge_base()
@@ -411,11 +473,33 @@ def compare(
                 do_nothing=True,
             )
         )
-    frontier = efficiency_frontier(
-        [a.discounted_costs for a in alternatives],
-        [a.additional_successes for a in alternatives],
-        [a.name for a in alternatives],
-    )
+
+    def axis(measure: str, role: str) -> list[float]:
+        values = [a.measure(measure) for a in alternatives]
+        missing = [a for a, v in zip(alternatives, values, strict=True) if v is None]
+        if missing:
+            known = sorted(
+                set.intersection(*(set(a.outcomes) for a in alternatives if not a.do_nothing))
+            )
+            default = SUCCESSES if role == "effect" else BUDGET_COSTS
+            raise InputError(
+                f"{default} or an outcome every alternative declares ({', '.join(known) or 'none'})",
+                file=missing[0].file,
+                field=f"--{role}",
+                value=measure,
+            )
+        return [float(v) for v in values if v is not None]
+
+    names_ = [a.name for a in alternatives]
+    frontier = efficiency_frontier(axis(cost, "cost"), axis(effect, "effect"), names_)
+    shared = [
+        o
+        for o in (alternatives[0].outcomes if not alternatives[0].do_nothing else {})
+        if all(a.do_nothing or o in a.outcomes for a in alternatives) and o != cost
+    ]
+    frontiers = {
+        o: efficiency_frontier(axis(cost, "cost"), axis(o, "effect"), names_) for o in shared
+    }
     return Comparison(
         name=name,
         price_year=first.case.price_year,
@@ -427,6 +511,9 @@ def compare(
         notes=_notes([c for _, c in loaded]),
         knowledge_base_version=knowledge.version,
         knowledge_base_digest=knowledge.digest,
+        effect=effect,
+        cost=cost,
+        frontiers=frontiers,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
@@ -230,26 +230,53 @@ def render_comparison(c: Comparison, lang: str = "da") -> Group:
         table.add_row(text(lang, "prob_best"), *(percent(p, lang) for p in prob), style="bold")
     parts.append(table)
 
-    frontier = Table(title=text(lang, "frontier_title"), title_justify="left")
-    frontier.add_column(text(lang, "alternative"), overflow="fold")
-    frontier.add_column(text(lang, "costs"), justify="right")
-    frontier.add_column(text(lang, "successes_plain"), justify="right")
-    frontier.add_column(text(lang, "incremental"), justify="right", style="bold")
-    frontier.add_column(text(lang, "status"), overflow="fold")
-    order = sorted(
-        range(len(alts)),
-        key=lambda i: (c.frontier[i].status != "frontier", alts[i].discounted_costs, i),
-    )
-    for i in order:
-        a, p = alts[i], c.frontier[i]
-        frontier.add_row(
-            f"{tags[a.name]}: {_name(a, lang)}",
-            money(a.discounted_costs, lang),
-            number(a.additional_successes, lang, 1),
-            money(p.incremental_cost_per_success, lang),
-            _status(p, tags, lang),
+    from socialinvest.analysis.compare import BUDGET_COSTS, SUCCESSES
+
+    def frontier_table(effect: str, points: list[Any]) -> Table:
+        """The frontier on one effect measure: cost, effect, ICER (Δcost / Δeffect), status."""
+        default = effect == SUCCESSES and c.cost == BUDGET_COSTS
+        title = (
+            text(lang, "frontier_title")
+            if default
+            else text(lang, "n_frontier_title", cost=c.cost, effect=effect)
         )
-    parts.append(frontier)
+        table = Table(title=title, title_justify="left")
+        table.add_column(text(lang, "alternative"), overflow="fold")
+        table.add_column(text(lang, "costs") if c.cost == BUDGET_COSTS else c.cost, justify="right")
+        table.add_column(
+            text(lang, "successes_plain") if effect == SUCCESSES else effect, justify="right"
+        )
+        table.add_column(
+            text(lang, "incremental")
+            if default
+            else text(lang, "n_icer", cost=c.cost, effect=effect),
+            justify="right",
+            style="bold",
+        )
+        table.add_column(text(lang, "status"), overflow="fold")
+        order = sorted(
+            range(len(alts)),
+            key=lambda i: (points[i].status != "frontier", alts[i].measure(c.cost) or 0.0, i),
+        )
+        for i in order:
+            a, p = alts[i], points[i]
+            cost_value = a.measure(c.cost) or 0.0
+            icer = p.incremental_cost_per_success
+            table.add_row(
+                f"{tags[a.name]}: {_name(a, lang)}",
+                money(cost_value, lang) if c.cost == BUDGET_COSTS else number(cost_value, lang, 2),
+                number(a.measure(effect) or 0.0, lang, 1 if effect == SUCCESSES else 3),
+                (money(icer, lang) if c.cost == BUDGET_COSTS else number(icer, lang, 2))
+                if icer is not None
+                else "–",
+                _status(p, tags, lang),
+            )
+        return table
+
+    parts.append(frontier_table(c.effect, c.frontier))
+    for outcome, points in c.frontiers.items():
+        if outcome != c.effect:
+            parts.append(frontier_table(outcome, points))
     info = c.evpi()
     if info is not None:
         parts.append(

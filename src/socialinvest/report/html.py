@@ -563,8 +563,9 @@ def assumptions_section(data: ReportData) -> Section:
 def input_label(item: Any, result: Result, lang: str) -> str:
     """The reader's label of a case input (inputs.InputItem): a consequence by its name."""
     name = item.name
-    if item.path.startswith("consequences["):
-        index = int(item.path[len("consequences[") : item.path.index("]")])
+    if item.path.startswith(("consequences[", "state_transition.consequences[")):
+        start = item.path.index("consequences[") + len("consequences[")
+        index = int(item.path[start : item.path.index("]", start)])
         if index < len(result.consequences):
             c = result.consequences[index]
             name = (c.name_da or c.name) if lang == "da" else c.name

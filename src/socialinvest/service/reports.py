@@ -38,9 +38,8 @@ def report_data(
     :class:`InputError` like :func:`appraise`; :class:`Cancelled` when ``cancel`` says so."""
     from socialinvest.analysis.sensitivity import analyse
     from socialinvest.contract.result import evaluate_contract
-    from socialinvest.runner import appraise
-
     from socialinvest.draws import default_draws
+    from socialinvest.runner import appraise
 
     check(cancel)
     source = loaded(case)

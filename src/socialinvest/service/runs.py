@@ -101,12 +101,16 @@ def compare(
     with_do_nothing: bool = False,
     progress: Progress | None = None,
     cancel: CancelCheck | None = None,
+    effect: str = "successes",
+    cost: str = "budget_costs",
 ) -> Comparison:
     """Compare alternatives given as (label or None for the case's name, case): NPV, return
     per krone, ranking, efficiency frontier; with ``draws`` > 1 (one seed shared by all) the
     probability of the highest NPV and the EVPI (``Comparison``; ``to_dict()`` is the JSON).
     ``progress`` counts the draws of all alternatives together. Raises :class:`InputError`
-    (fewer than two alternatives, different price years, a case that cannot be run)."""
+    (fewer than two alternatives, different price years, a case that cannot be run).
+    ``effect``/``cost``: the frontier's measures ("successes" or a declared outcome;
+    "budget_costs" or an outcome), with ICERs between neighbours on it."""
     from socialinvest.analysis.compare import compare as run
 
     check(cancel)
@@ -117,6 +121,8 @@ def compare(
         seed=seed,
         with_do_nothing=with_do_nothing,
         progress=reporter(progress, cancel),
+        effect=effect,
+        cost=cost,
     )
 
 
