@@ -701,3 +701,33 @@ def test_state_transition_alternatives_no_longer_tie_on_successes(tmp_path, fixt
     assert by_name["weak"].measure("years_in_job") == pytest.approx(weak_d)
     status = {a.name: p.status for a, p in zip(result.alternatives, result.frontier, strict=True)}
     assert status == {"strong": "frontier", "weak": "strongly_dominated"}
+
+
+def test_sensitivity_on_a_state_transition_case(tmp_path, fixture_kb):
+    """One-way sensitivity of a state-transition case: the NPV at the parameter's 5th and 95th
+    percentile equals the NPV of the same case with the parameter written as that number."""
+    import yaml
+    from scipy import stats
+
+    from socialinvest.analysis.sensitivity import analyse
+    from socialinvest.case.load import load_case_text
+    from socialinvest.runner import appraise
+
+    from .test_state_transition import SMALL
+
+    data = yaml.safe_load(SMALL)
+    data["state_transition"]["parameters"] = {"p": {"dist": "beta", "alpha": 10, "beta": 90}}
+    loaded = load_case_text(yaml.safe_dump(data, sort_keys=False), "s.yaml")
+    found = analyse(loaded, fixture_kb)
+    (row,) = found.one_way
+    assert row.path == "state_transition.parameters.p"
+    low, high = stats.beta.ppf([0.05, 0.95], 10, 90)
+    assert (row.low, row.high) == (pytest.approx(low), pytest.approx(high))
+    for value, npv in ((low, row.npv_low), (high, row.npv_high)):
+        data["state_transition"]["parameters"] = {"p": float(value)}
+        fixed = appraise(
+            load_case_text(yaml.safe_dump(data, sort_keys=False), "f.yaml"), fixture_kb
+        )
+        assert npv["total"] == pytest.approx(fixed.npv_total, rel=1e-12)
+        assert npv["kommune"] == pytest.approx(fixed.npv_by_actor()["kommune"], rel=1e-12)
+    assert found.npv_point["total"] != row.npv_low["total"]

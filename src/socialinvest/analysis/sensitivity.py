@@ -275,15 +275,156 @@ class _Inputs:
 
 
 def _loaded(case: Case | LoadedCase) -> LoadedCase:
-    loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
-    if loaded.case.model == "state_transition":
+    return case if isinstance(case, LoadedCase) else LoadedCase.of(case)
+
+
+# -- state-transition cases -----------------------------------------------------------------------
+
+
+def _distributions(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, Dist) of every one-dimensional input given as a distribution in a case model."""
+    from pydantic import BaseModel
+
+    from socialinvest.case.models import Dist
+
+    if isinstance(value, Dist):
+        return [] if value.dist in ("fixed", "dirichlet") else [(path, value)]
+    out: list[tuple[str, Any]] = []
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            out += _distributions(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            out += _distributions(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            out += _distributions(item, f"{path}[{i}]")
+    return out
+
+
+def _set_path(data: Any, path: str, value: float) -> None:
+    """Set ``value`` at a dotted path with [i] indexes in plain data (from model_dump)."""
+    import re
+
+    parts = [p for p in re.split(r"\.|\[(\d+)\]", path) if p]
+    target = data
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    last = parts[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+def _state_transition_analyse(
+    loaded: LoadedCase,
+    knowledge: KnowledgeBase,
+    inputs: Mapping[str, Range | None] | None,
+    thresholds: Mapping[str, Range | None] | None,
+    p_low: float,
+    p_high: float,
+) -> Sensitivity:
+    """One-way sensitivity of a state-transition case: each input given as a distribution (a
+    parameter, a transition cell, a relative risk, a reward ...) at its low and high
+    percentile, or at a given range, the others at their point values; one appraisal per
+    scenario (state-transition runs are fast), so the NPV per actor is the engine's own."""
+    from socialinvest.case.models import Case as CaseModel
+    from socialinvest.runner import appraise
+
+    if thresholds:
         raise InputError(
-            "a success-rate case: sensitivity and threshold values are not yet available for "
-            "state-transition models",
-            file=loaded.file,
-            has_value=False,
+            "no --threshold for a state-transition case (threshold values are available for "
+            "success-rate cases); use --input PATH=LOW:HIGH",
+            field="--threshold",
+            value=next(iter(thresholds)),
         )
-    return loaded
+    found = dict(_distributions(loaded.case, ""))
+    dumped = loaded.case.model_dump(by_alias=True, exclude_none=True)
+
+    def point_of(path: str) -> float:
+        if path in found:
+            return float(found[path].point)
+        target: Any = dumped
+        import re
+
+        for part in [p for p in re.split(r"\.|\[(\d+)\]", path) if p]:
+            try:
+                target = target[int(part)] if isinstance(target, list) else target[part]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise InputError(
+                    "the path of an input of the case given as a number or a distribution ("
+                    + ", ".join(list(found)[:12])
+                    + ")",
+                    field="--input",
+                    value=path,
+                ) from None
+        if not isinstance(target, int | float):
+            raise InputError("the path of a single number", field="--input", value=path)
+        return float(target)
+
+    def npv_at(values: dict[str, float]) -> np.ndarray:
+        data = loaded.case.model_dump(by_alias=True, exclude_none=True)
+        for path, dist in found.items():  # every other uncertain input at its point value
+            _set_path(data, path, float(dist.point))
+        for path, value in values.items():
+            _set_path(data, path, value)
+        case = CaseModel.model_validate(data)
+        result = appraise(LoadedCase(case, loaded.document, loaded.sha256), knowledge)
+        return np.asarray(result.summary.npv.mean(axis=0), dtype=np.float64)
+
+    chosen: list[tuple[str, float, float, str]] = []
+    if inputs:
+        for path, given in inputs.items():
+            point = point_of(path)
+            if given is None:
+                if path not in found:
+                    raise InputError(
+                        f"a range for an input given as a plain number, e.g. --input "
+                        f"{path}=LOW:HIGH",
+                        field="--input",
+                        value=path,
+                    )
+                low, high = found[path].distribution.interval(p_low, p_high)
+                chosen.append((path, float(low), float(high), "percentiles"))
+            else:
+                chosen.append((path, given[0], given[1], "given"))
+            del point
+    else:
+        for path, dist in found.items():
+            low, high = dist.distribution.interval(p_low, p_high)
+            chosen.append((path, float(low), float(high), "percentiles"))
+    base = npv_at({})
+    rows = []
+    for path, low, high, basis in chosen:
+        rows.append(
+            OneWay(
+                path=path,
+                point=point_of(path),
+                low=low,
+                high=high,
+                basis=basis,
+                npv_low=_by_target(npv_at({path: low})),
+                npv_high=_by_target(npv_at({path: high})),
+            )
+        )
+    rows.sort(key=lambda r: -r.swing)
+    return Sensitivity(
+        case=loaded.case,
+        file=loaded.file,
+        case_sha256=loaded.sha256,
+        npv_point=_by_target(base),
+        one_way=rows,
+        thresholds=[],
+        skipped=[],
+        knowledge_base_version=knowledge.version,
+        knowledge_base_digest=knowledge.digest,
+        names={
+            "consequences": [],
+            "costs": [c.name for c in loaded.case.intervention.costs],
+            "cohorts": [c.year for c in loaded.case.target_group.cohorts],
+        },
+    )
 
 
 def one_way(
@@ -371,6 +512,8 @@ def analyse(
     inputs in ``thresholds`` (path → range or None for the 0.1–99.9 % interval)."""
     loaded = _loaded(case)
     knowledge = kb or default_knowledge_base()
+    if loaded.case.model == "state_transition":
+        return _state_transition_analyse(loaded, knowledge, inputs, thresholds, p_low, p_high)
     prepared = prepare(loaded, knowledge, every_input=True)
     variable = _Inputs(loaded, prepared)
     skipped: list[dict[str, str]] = []

@@ -26,6 +26,8 @@ def input_label(path: str, names: dict[str, object], lang: str) -> str:
     key = f"in_{path}"
     if has_text(lang, key):
         return text(lang, key)
+    if path.startswith("state_transition.parameters."):
+        return text(lang, "n_in_parameter", name=path.removeprefix("state_transition.parameters."))
     match = _INDEXED.match(path)
     if match is None:
         return path
