@@ -200,9 +200,14 @@ def test_dirichlet_timing_is_skipped_by_default_and_refused_by_name(tmp_path, fi
         analyse(loaded, fixture_kb, inputs={"success.timing": (0.0, 1.0)})
 
 
-def test_state_transition_cases_are_refused():
-    with pytest.raises(InputError, match="success-rate case"):
-        analyse(load_case(EXAMPLES / "impact60-state-transition.yaml"))
+def test_state_transition_cases_get_one_way_sensitivity_but_no_thresholds():
+    # issue 14: one-way sensitivity on state-transition cases (tests/test_never_mislead.py
+    # checks its numbers); threshold values remain for success-rate cases
+    case = load_case(EXAMPLES / "impact60-state-transition.yaml")
+    found = analyse(case)
+    assert {row.path for row in found.one_way} >= {"state_transition.parameters.rr_job"}
+    with pytest.raises(InputError, match="no --threshold for a state-transition case"):
+        analyse(case, thresholds={"state_transition.parameters.rr_job": None})
 
 
 @pytest.mark.parametrize(
