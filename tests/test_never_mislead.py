@@ -432,6 +432,12 @@ def test_the_fund_figures_by_hand_over_200_draws(tmp_path, fixture_kb):
     assert f"Kommune, as outcome payer, pays more than it saves: {pct(p_payer)} (± " in html
     assert f"{pct(50000 / 90000)} (better off below it)" in html
     assert f'<td class="num">{pct(40000 / 90000)}</td>' in html
+    # for the kommune's budget: the 95th percentile of its payments, 9,000 × S
+    p95 = float(np.percentile(PRICE * successes, 95))
+    assert (
+        "Kommune: 95th percentile of the outcome payments in all (for budgeting, nominal)",
+        f"DKK {p95:,.0f}",
+    ) in view.terms
 
 
 # -- 6. what a council member would stumble on -------------------------------------------------

@@ -166,6 +166,10 @@ def contract_terms(summary: Mapping[str, Any], lang: str) -> list[tuple[str, str
                     ),
                 )
             )
+            p95 = p["outcome_payments"]["nominal"].get("p95")
+            if p95 is not None and int(run.get("draws", 1)) >= 100:
+                # for the budget: what the payer pays in 19 of 20 outcomes, at most
+                rows.append((text(lang, "n_payer_p95", payer=p["name"]), money(p95, lang)))
     rows.append(
         (
             text(lang, "r_contract_success"),
