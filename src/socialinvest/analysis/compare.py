@@ -483,7 +483,8 @@ def compare(
             )
             default = SUCCESSES if role == "effect" else BUDGET_COSTS
             raise InputError(
-                f"{default} or an outcome every alternative declares ({', '.join(known) or 'none'})",
+                f"{default} or an outcome every alternative declares "
+                f"({', '.join(known) or 'none'})",
                 file=missing[0].file,
                 field=f"--{role}",
                 value=measure,
