@@ -238,10 +238,8 @@ def validate(
             _fail(error)
             return
         if strict:
-            from socialinvest.inputs import case_inputs, unknown_paths
-
-            missing = [item.path for item in case_inputs(case) if item.status is None]
-            unknown = unknown_paths(case)
+            items, unknown = service.input_statuses(case)
+            missing = [item.path for item in items if item.status is None]
             if missing:
                 typer.echo(
                     text(
@@ -612,10 +610,6 @@ def contract(
     existed = False
     try:
         loaded = service.load(case)
-        if draws is None:
-            from socialinvest.draws import default_draws
-
-            draws = default_draws(loaded.case)
         with DelayedProgress(case.name) as progress:
             result = service.contract(loaded, draws=draws, seed=seed, progress=progress.update)
         if indigo is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from socialinvest.analysis.compare import Comparison
 from socialinvest.analysis.sensitivity import Range, Sensitivity
 from socialinvest.contract.result import ContractResult
+from socialinvest.inputs import InputItem
 from socialinvest.result import Result
 from socialinvest.runner import ChunkMapper
 from socialinvest.scale import DaskChunks
@@ -129,7 +130,7 @@ def compare(
 def contract(
     case: CaseInput,
     *,
-    draws: int = 1,
+    draws: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
     cancel: CancelCheck | None = None,
@@ -138,12 +139,19 @@ def contract(
     investor returns and risk, payers' payments against their own gains, break-even success
     rates and the designer's price (``ContractResult``; ``to_dict()`` is
     ``socialinvest contract --format json``). Raises :class:`InputError` (no contract section,
-    a case that cannot be run)."""
+    a case that cannot be run). ``draws`` None: the default Monte Carlo run of a contract
+    (socialinvest.draws; a contract's participants succeed by chance, so one draw gives no
+    probability)."""
     from socialinvest.contract.result import evaluate_contract
+    from socialinvest.draws import default_draws
 
     check(cancel)
+    source = loaded(case)
     return evaluate_contract(
-        loaded(case), draws=draws, seed=seed, progress=reporter(progress, cancel)
+        source,
+        draws=default_draws(source.case) if draws is None else draws,
+        seed=seed,
+        progress=reporter(progress, cancel),
     )
 
 
@@ -154,3 +162,20 @@ def dask_chunks(scheduler: str | None = None, workers: int | None = None) -> Das
     from socialinvest.scale import dask_mapper
 
     return dask_mapper(scheduler=scheduler, workers=workers)
+
+
+def default_draws(case: CaseInput) -> int:
+    """The draws ``report`` and ``contract`` run when none are given: 10,000 when the case has
+    anything uncertain, 1,000 for a case with a contract, else 1 (socialinvest.draws)."""
+    from socialinvest.draws import default_draws as default
+
+    return default(loaded(case).case)
+
+
+def input_statuses(case: CaseInput) -> tuple[list[InputItem], list[str]]:
+    """Every input of the case with the status its ``inputs`` section gives it (None: not
+    given), and the paths under ``inputs`` that name no input (socialinvest.inputs)."""
+    from socialinvest.inputs import case_inputs, unknown_paths
+
+    source = loaded(case).case
+    return case_inputs(source), unknown_paths(source)
