@@ -34,6 +34,7 @@ LAYER_OF = {
     "socialinvest.knowledge": "knowledge",
     "socialinvest.contract": "contract core",  # the package and payments, finance, returns, metrics
     "socialinvest.case": "case",
+    "socialinvest.inputs": "case",  # every input of a case with its status (reads a case)
     "socialinvest.result": "result",
     "socialinvest.resolve": "model base",
     "socialinvest.model": "model base",

@@ -200,7 +200,7 @@ class ContractResult:
     def end_date(self) -> dt.date:
         """The contract's last day: the day before the period after its last one starts (the
         maturity date is the start of its last period)."""
-        from socialinvest.contract.partnership import contract_dates
+        from socialinvest.contract.returns import contract_dates
 
         c = self.prep.contract
         following = contract_dates(c.start_date, c.periods + 1, c.period)[-1]
