@@ -737,3 +737,56 @@ def test_sensitivity_on_a_state_transition_case(tmp_path, fixture_kb):
         assert npv["total"] == pytest.approx(fixed.npv_total, rel=1e-12)
         assert npv["kommune"] == pytest.approx(fixed.npv_by_actor()["kommune"], rel=1e-12)
     assert found.npv_point["total"] != row.npv_low["total"]
+
+
+# -- every example's summary states the numbers of the report's data ----------------------------
+
+
+def mio(value: float, signed: bool = False) -> str:
+    """Danish running-text money, written here: 12.4e6 → "12,4 mio. kr.", 86,010 → "86.010 kr."."""
+    if abs(value) < 1_000_000:
+        return ("+" if signed and round(value) > 0 else "") + kr(value)
+    shown = f"{value / 1e6:.1f}".replace(".", ",")
+    return ("+" if signed and round(value / 1e6, 1) > 0 else "") + shown + " mio. kr."
+
+
+@pytest.mark.parametrize(
+    "example",
+    [*sorted(EXAMPLES.glob("*.yaml")), EXAMPLES / "contracts" / "aalborg-impact60.yaml"],
+    ids=lambda p: p.stem,
+)
+def test_every_summary_sentence_states_the_reports_numbers(example):
+    from socialinvest import service
+    from socialinvest.vocabulary import ACTORS
+
+    data = service.report_data(service.load(example), "da", draws=200, seed=3)
+    text = plain(" ".join(summary_paragraphs(data)))
+    result = data.result
+    costs = result.discounted_costs_by_actor()
+    gains = result.discounted_gains_by_actor()
+    npv = result.npv_by_actor()
+    involved = [a for k, a in enumerate(ACTORS) if result.actors_involved()[k]]
+    total_costs = sum(costs.values())
+    if total_costs > 0:
+        assert f"koster i alt {mio(total_costs)}" in text
+    if data.contract is None:
+        assert f"nutidsværdi på {mio(result.npv_total, signed=True)}" in text
+        for a in involved:
+            if costs[a] > 0:
+                assert f"betaler {mio(costs[a])}" in text, a
+            if gains[a] > 0 and costs[a] > 0:
+                assert f"får {mio(gains[a])} igen, netto {mio(npv[a], signed=True)}" in text, a
+    else:
+        acc = data.contract.account
+        assert acc is not None
+        kommune_without = acc.present(acc.without["kommune"])
+        kommune_with = acc.present(acc.with_["kommune"])
+        assert kommune_without["net"] == pytest.approx(npv["kommune"])  # one account
+        assert f"netto {mio(kommune_without['net'], signed=True)}" in text
+        assert f"{mio(kommune_with['payments'])} i resultatbetalinger" in text
+        assert f"netto {mio(kommune_with['net'], signed=True)}" in text
+    uncertainty = result.uncertainty() if data.has_npv_uncertainty else None
+    if uncertainty is not None:
+        prob = round(100 * uncertainty["total"]["prob_positive"])
+        assert f"er positivt, er {prob} %" in text
+        assert "200 trækninger" in text
