@@ -790,3 +790,61 @@ def test_every_summary_sentence_states_the_reports_numbers(example):
         prob = round(100 * uncertainty["total"]["prob_positive"])
         assert f"er positivt, er {prob} %" in text
         assert "200 trækninger" in text
+
+
+# -- hand-worked engine cases the issue names ----------------------------------------------------
+
+
+def test_optimism_bias_on_effects_and_costs_by_hand(tmp_path, fixture_kb):
+    from socialinvest.runner import appraise
+
+    # the base case: 10 participants, Δs = 0.5 − 0.2 = 0.3; costs 1,000 kr. each (2024, the
+    # kommune); each success saves 10, 10, 5 days × 100 kr. in 2024–2026, half the kommune's
+    data = base_case(
+        adjustments={"optimism_bias": {"effects": 0.1, "costs": 0.2}},
+        discounting={"rate": 0.04, "convention": "start"},
+    )
+    result = appraise(load_case(write_case(tmp_path, data)), fixture_kb)
+    # effects cut by 10 %: 10 × 0.3 × 0.9 = 2.7 successes; costs up 20 %: 12,000 kr.
+    successes = 10 * 0.3 * 0.9
+    gains = successes * (1000 + 1000 / 1.04 + 500 / 1.04**2)
+    assert result.additional_successes == pytest.approx(successes)
+    assert result.npv_total == pytest.approx(gains - 12000)
+    assert result.npv_by_actor()["kommune"] == pytest.approx(gains / 2 - 12000)
+
+
+def test_a_cumulative_result_that_turns_negative_again_has_no_early_payback(tmp_path, fixture_kb):
+    from socialinvest.runner import appraise
+
+    # gains of 10 successes (Δs 1) × 100 kr. × (20, −5, −20) days → 20,000, −5,000, −20,000 kr.
+    # against costs of 10,000 kr. in 2024: cumulative (no discounting) 10,000, 5,000, −15,000:
+    # positive in 2024 and 2025, negative from 2026: no payback year within the horizon
+    data = base_case(
+        success={"measure": "m", "rate_with": 1.0, "rate_without": 0.0, "timing": [1.0]},
+        discounting={"rate": 0.0, "convention": "start"},
+    )
+    data["consequences"][0]["units_per_success"] = [-20, 5, 20]
+    result = appraise(load_case(write_case(tmp_path, data)), fixture_kb)
+    np.testing.assert_allclose(result.cumulative_total()[:3], [10000, 5000, -15000])
+    assert result.break_even_year is None
+
+
+def test_a_contract_with_gains_and_costs_discounted_at_different_rates(tmp_path, fixture_kb):
+    # the account case with gains discounted at 2 % and costs (and payments) at 4 %
+    data = account_case()
+    data["discounting"] = {"rate": 0.04, "convention": "start", "gains": {"rate": 0.02}}
+    r = evaluated(tmp_path, data, fixture_kb)
+    acc = account(r)
+    senior = 3250 * (G**7 + G**6 + G**5)
+    paid_2025 = 22550 - (30200 - senior)
+    gains = 5000 + 5000 / 1.02 + 2500 / 1.02**2
+    costs_without = 13000 + 3000 / 1.04 + 3000 / 1.04**2
+    with_ = acc.present(acc.with_["kommune"])
+    assert acc.present(acc.without["kommune"])["net"] == pytest.approx(gains - costs_without)
+    assert with_["gains"] == pytest.approx(gains)
+    assert with_["payments"] == pytest.approx(13900 + paid_2025 / 1.04)
+    assert with_["net"] == pytest.approx(gains - 13900 - paid_2025 / 1.04 - 3000 / 1.04**2)
+    # the payer's own view in the contract result uses the same present values
+    payer = r.to_dict()["parties"][0]
+    assert payer["outcome_payments"]["present_value"]["mean"] == pytest.approx(with_["payments"])
+    assert payer["own_gains"]["mean"] == pytest.approx(gains)
