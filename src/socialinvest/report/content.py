@@ -293,7 +293,7 @@ def account_paragraph(account: Account, lang: str) -> str:
         parts.append(
             text(
                 lang,
-                "n_acc_actor",
+                "n_acc_actor" if abs(c["costs"]) > 0.5 else "n_acc_actor_no_remaining",
                 actor=name,
                 pronoun=text(lang, "n_acc_pronoun"),
                 costs=millions(w["costs"], lang),
