@@ -848,3 +848,13 @@ def test_a_contract_with_gains_and_costs_discounted_at_different_rates(tmp_path,
     payer = r.to_dict()["parties"][0]
     assert payer["outcome_payments"]["present_value"]["mean"] == pytest.approx(with_["payments"])
     assert payer["own_gains"]["mean"] == pytest.approx(gains)
+
+
+def test_rates_from_the_effect_library_are_estimates_from_a_study():
+    from socialinvest.inputs import case_inputs
+
+    items = {i.path: i for i in case_inputs(load_case(EXAMPLES / "mst-young-offenders.yaml"))}
+    for path in ("success.rate_with", "success.rate_without"):
+        assert items[path].status == "study"
+        assert items[path].source == "effects/multisystemic-therapy-schaeffer-borduin-2005"
+    assert items["success.timing"].status == "assumption"  # given in the file

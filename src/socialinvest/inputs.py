@@ -9,7 +9,9 @@ without one has no status: the report shows it as such and counts it with the as
 ``socialinvest validate --strict`` lists it.
 
 Knowledge-base values and a consequence's own price carry their own status already (official,
-secondary, assumption) and are shown with it; they are not listed here.
+secondary, assumption) and are shown with it; they are not listed here. Success rates taken from
+the knowledge base's effect library (``success.from_study``) are estimates from a study unless the
+``inputs`` section says otherwise.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def case_inputs(case: Case) -> list[InputItem]:
     from socialinvest.case.models import InputStatus
 
     given = case.inputs or {}
+    study = getattr(case.success, "from_study", None) if case.success is not None else None
     items = []
     for path, key, name in _paths(case):
         found = [g for g in given if _matches(path, g)]
@@ -84,6 +87,9 @@ def case_inputs(case: Case) -> list[InputItem]:
                 status, source = entry.status, entry.source
             else:
                 status = entry
+        elif study and path in ("success.rate_with", "success.rate_without"):
+            # rates taken from the knowledge base's effect library are estimates from a study
+            status, source = "study", f"effects/{study}"
         items.append(InputItem(path, key, name, status, source))
     return items
 
