@@ -858,3 +858,18 @@ def test_rates_from_the_effect_library_are_estimates_from_a_study():
         assert items[path].status == "study"
         assert items[path].source == "effects/multisystemic-therapy-schaeffer-borduin-2005"
     assert items["success.timing"].status == "assumption"  # given in the file
+
+
+def test_sources_are_clickable_links_and_nothing_is_loaded(tmp_path):
+    from socialinvest import service
+
+    from .test_report import scan
+
+    case = EXAMPLES / "impact60-job-education.yaml"
+    out = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", str(case), "--out", str(out)]).exit_code == 0
+    page = scan(out.read_text(encoding="utf-8"))
+    used = service.appraise(service.load(case)).provenance_entries
+    urls = {rec["url"] for rec in used if str(rec.get("url") or "").startswith("https://")}
+    assert urls and set(page.links) == urls  # every knowledge-base source, as a link
+    assert all(ref.startswith("#") for ref in page.resources)  # and nothing to load

@@ -99,13 +99,16 @@ class _Scan(HTMLParser):
         super().__init__()
         self.h2: list[str] = []
         self.resources: list[str] = []
+        self.links: list[str] = []
         self.text: list[str] = []
         self._in: str | None = None
         self.styles: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if name in ("src", "href", "xlink:href", "srcset", "data", "action") and value:
+            if tag == "a" and name == "href" and value and value.startswith("https://"):
+                self.links.append(value)  # a source the reader may follow: nothing is loaded
+            elif name in ("src", "href", "xlink:href", "srcset", "data", "action") and value:
                 self.resources.append(value)
         if tag in ("h2", "style"):
             self._in = tag

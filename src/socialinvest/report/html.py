@@ -40,6 +40,7 @@ class Cell:
     css: str = ""
     colspan: int = 1
     badge: str = ""  # a status shown as a label (the assumption label is red)
+    link: str = ""  # a source's web address, shown as a link under the text (http(s) only)
 
 
 @dataclass
@@ -509,15 +510,17 @@ def assumptions_section(data: ReportData) -> Section:
         )
         label = rec.get("label_da") if lang == "da" else rec.get("label")
         source_text = rec["source"] + (f" ({rec['publisher']})" if rec.get("publisher") else "")
-        if rec.get("url"):
-            source_text += f"\n{rec['url']}"
+        url = str(rec.get("url") or "")
+        link = url if url.startswith(("https://", "http://")) else ""
+        if url and not link:
+            source_text += f"\n{url}"
         status = rec["status"]
         cells = [
             Cell(f"{label}\n{rec['id']} ({rec['year']})", "entry"),
             _num(shown),
             _num(converted),
             _status(status, lang),
-            Cell(source_text, "source"),
+            Cell(source_text, "source", link=link),
         ]
         kb_rows.append(cells)
         if rec.get("actor_split_status") == "assumption" and status != "assumption":
