@@ -873,3 +873,22 @@ def test_sources_are_clickable_links_and_nothing_is_loaded(tmp_path):
     urls = {rec["url"] for rec in used if str(rec.get("url") or "").startswith("https://")}
     assert urls and set(page.links) == urls  # every knowledge-base source, as a link
     assert all(ref.startswith("#") for ref in page.resources)  # and nothing to load
+
+
+def test_a_scenario_comparison_for_the_council():
+    """Target 50 % (published), realised 46 % (published), pessimistic 35 % (assumption), all
+    else equal: 120 × (rate − 20 %) additional successes, and since the costs are the same and
+    every gain is linear in the success rate, NPV differences are in proportion to the rates'."""
+    import json
+
+    out = runner.invoke(
+        app, ["compare", str(EXAMPLES / "scenarios" / "impact60-scenarios.yaml"), "-f", "json"]
+    )
+    assert out.exit_code == 0, out.output
+    alts = json.loads(out.stdout)["alternatives"]
+    successes = [a["additional_successes"] for a in alts]
+    assert successes == [pytest.approx(120 * 0.30), pytest.approx(120 * 0.26), pytest.approx(18)]
+    npv = [a["npv"]["total"] for a in alts]
+    assert (npv[0] - npv[1]) / (npv[0] - npv[2]) == pytest.approx(0.04 / 0.15)
+    assert [a["rank_npv"] for a in alts] == [1, 2, 3]
+    assert len({a["discounted_costs"] for a in alts}) == 1
