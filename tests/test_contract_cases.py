@@ -1297,7 +1297,7 @@ def test_cli_table_is_in_danish_with_danish_number_formats(aalborg_cli):
     assert f"{total:,}".replace(",", ".") + " kr." in table  # e.g. -10.197.226 kr.
     prob = payer["prob_pays_more_than_saves"] * 100
     assert f"{prob:.1f}".replace(".", ",") + " %" in table  # e.g. 4,5 %
-    assert "betaler" in table and "Investorer" in table and "Udfaldsbetalinger" in table
+    assert "betaler" in table and "Investorer" in table and "Resultatbetalinger" in table
 
 
 def test_deferred_costs_are_paid_first_from_later_cash(tmp_path, fixture_kb):
