@@ -870,7 +870,9 @@ def test_sources_are_clickable_links_and_nothing_is_loaded(tmp_path):
     assert runner.invoke(app, ["report", str(case), "--out", str(out)]).exit_code == 0
     page = scan(out.read_text(encoding="utf-8"))
     used = service.appraise(service.load(case)).provenance_entries
-    urls = {rec["url"] for rec in used if str(rec.get("url") or "").startswith("https://")}
+    urls = {
+        rec["url"] for rec in used if str(rec.get("url") or "").startswith(("https://", "http://"))
+    }
     assert urls and set(page.links) == urls  # every knowledge-base source, as a link
     assert all(ref.startswith("#") for ref in page.resources)  # and nothing to load
 

@@ -106,7 +106,12 @@ class _Scan(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if tag == "a" and name == "href" and value and value.startswith("https://"):
+            if (
+                tag == "a"
+                and name == "href"
+                and value
+                and value.startswith(("https://", "http://"))
+            ):
                 self.links.append(value)  # a source the reader may follow: nothing is loaded
             elif name in ("src", "href", "xlink:href", "srcset", "data", "action") and value:
                 self.resources.append(value)
