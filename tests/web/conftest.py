@@ -153,3 +153,31 @@ def make_people(db: Session) -> People:
 @pytest.fixture
 def people(db: Session) -> People:
     return make_people(db)
+
+
+def settings_for(url: str, **changes: Any) -> Any:
+    from socialinvest.web.settings import Settings
+
+    return Settings(database_url=url, secret_key=KEY, migrate_on_start=False, **changes)
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[Any]:
+    """A test client of the app on ``db_url`` (jobs run in worker processes)."""
+    from fastapi.testclient import TestClient
+
+    from socialinvest.web import app as web_app
+    from socialinvest.web.app import create_app
+
+    if os.environ.get("SI_TEST_NO_PAGES"):  # while the pages are being written
+        web_app._page_routers = list
+    with TestClient(create_app(settings_for(db_url))) as test_client:
+        yield test_client
+
+
+def bearer(db: Session, user: User, scope: str = "write") -> dict[str, str]:
+    """Headers with a new personal API token of ``user``."""
+    from socialinvest.store import tokens
+
+    _, token = tokens.create(db, user, f"test {scope}", scope, KEY)
+    return {"Authorization": f"Bearer {token}"}

@@ -76,7 +76,7 @@ def versions_of_software() -> dict[str, str]:
     from socialinvest.service import knowledge_base
 
     kb = knowledge_base()
-    return {"package": __version__, "knowledge_base": kb.version, "kb_digest": kb.digest()}
+    return {"package": __version__, "knowledge_base": kb.version, "kb_digest": kb.digest}
 
 
 def normalise(kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -175,20 +175,28 @@ def is_quick(
         return False
     if kind == "sensitivity":
         return True
-    if int(params.get("draws", 1)) >= settings.job_draws_threshold:
-        return False
-    return not any(_microsimulation(text) for text, _, _ in texts)
+    weight = 0
+    for text, _, _ in texts:
+        kind_of_model = _model_kind(text)
+        if kind_of_model == "microsimulation":
+            return False
+        weight += 10 if kind_of_model == "state_transition" else 1
+    return int(params.get("draws", 1)) * weight < settings.job_draws_threshold
 
 
-def _microsimulation(text: str) -> bool:
+def _model_kind(text: str) -> str:
+    """success_rate, state_transition or microsimulation (a state-transition case run person
+    by person), read from the case text without validating it."""
     import yaml
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
-        return False
+        return "success_rate"
     section = data.get("state_transition") if isinstance(data, dict) else None
-    return isinstance(section, dict) and bool(section.get("simulation"))
+    if not isinstance(section, dict):
+        return "success_rate"
+    return "microsimulation" if section.get("simulation") else "state_transition"
 
 
 # --- requests --------------------------------------------------------------------------------

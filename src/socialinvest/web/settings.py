@@ -60,8 +60,10 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     #: Worker processes for jobs.
     job_workers: int = 1
-    #: Monte Carlo runs with at least this many draws become jobs (a point run is ~50 ms).
-    job_draws_threshold: int = 2000
+    #: Monte Carlo runs with at least this many draws become jobs: a success-rate case runs
+    #: about 30,000 draws a second here, so 50,000 take well over a second and a half with the
+    #: request around them; a state-transition case counts each draw ten times.
+    job_draws_threshold: int = 50_000
     session_hours: int = 12
     #: Failed logins per user name (and per client address) within ``throttle_minutes``.
     max_failed_logins: int = 5
