@@ -161,17 +161,21 @@ def settings_for(url: str, **changes: Any) -> Any:
     return Settings(database_url=url, secret_key=KEY, migrate_on_start=False, **changes)
 
 
+def make_app(url: str, **changes: Any) -> Any:
+    """The application on ``url`` with test settings (``changes`` to them)."""
+    from socialinvest.web import app as web_app
+
+    if os.environ.get("SI_TEST_NO_PAGES"):  # while the pages are being written
+        web_app._page_routers = list
+    return web_app.create_app(settings_for(url, **changes))
+
+
 @pytest.fixture
 def client(db_url: str) -> Iterator[Any]:
     """A test client of the app on ``db_url`` (jobs run in worker processes)."""
     from fastapi.testclient import TestClient
 
-    from socialinvest.web import app as web_app
-    from socialinvest.web.app import create_app
-
-    if os.environ.get("SI_TEST_NO_PAGES"):  # while the pages are being written
-        web_app._page_routers = list
-    with TestClient(create_app(settings_for(db_url))) as test_client:
+    with TestClient(make_app(db_url)) as test_client:
         yield test_client
 
 

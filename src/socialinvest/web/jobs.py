@@ -334,6 +334,8 @@ class JobRunner:
             log.warning("%d job(s) of an earlier server start marked interrupted", left)
         self._beat = threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True)
         self._beat.start()
+        # start a worker now, so that the first job does not wait for its imports
+        self._executor().submit(warm_up)
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -424,6 +426,12 @@ def _worker_sessions(url: str) -> sessionmaker[Session]:
             else make_engine(url)
         )
     return _ENGINES[url]  # type: ignore[no-any-return]
+
+
+def warm_up() -> None:
+    """Import what a job needs (in a new worker process)."""
+    import socialinvest.service
+    import socialinvest.store.db  # noqa: F401
 
 
 def execute(database_url: str, job_id: int, scheduler: str | None = None) -> None:

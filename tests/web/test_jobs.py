@@ -1,0 +1,128 @@
+"""Long work as jobs in worker processes: progress, result equal to the command line's,
+reuse of identical work, cancellation, and jobs interrupted by a restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from socialinvest.store import cases as case_store
+from socialinvest.store.db import make_engine, session_factory
+from socialinvest.store.models import Job, now
+
+from ..conftest import EXAMPLES
+from .conftest import People, bearer, make_app, make_people
+from .test_api import _cli
+
+UNCERTAIN = (EXAMPLES / "impact60-uncertain.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def job_client(db_url: str) -> Iterator[TestClient]:
+    """The app with a low threshold, so a few thousand draws make a job."""
+    with TestClient(make_app(db_url, job_draws_threshold=1000)) as client:
+        yield client
+
+
+def _wait(client: TestClient, job_id: int, headers: dict[str, str], *states: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        found: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+        if found["status"] in states:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never reached {states}: {found}")
+
+
+def test_job_result_equals_the_command_line_and_is_reused(
+    job_client: TestClient, db: Session, people: People, tmp_path: Path
+) -> None:
+    case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
+    headers = bearer(db, people.analyst)
+    url = f"/api/v1/cases/{case.id}/runs"
+    started = job_client.post(url, json={"draws": 4000, "seed": 7}, headers=headers)
+    assert started.status_code == 202 and started.json()["status"] == "job"
+    job_id = started.json()["job"]["id"]
+    # the identical request while it runs is the same job
+    again = job_client.post(url, json={"draws": 4000, "seed": 7}, headers=headers)
+    assert again.status_code == 202 and again.json()["job"]["id"] == job_id
+    done = _wait(job_client, job_id, headers, "done", "failed")
+    assert done["status"] == "done" and done["progress"] == 1.0, done
+    result = job_client.get(done["result_url"], headers=headers).json()
+    download = job_client.get(f"/api/v1/cases/{case.id}/versions/1/file", headers=headers)
+    name = download.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    (tmp_path / name).write_bytes(download.content)
+    cli = _cli(["run", name, "--draws", "4000", "--seed", "7", "--format", "json"], tmp_path)
+    assert cli.returncode == 0, cli.stderr
+    assert result == json.loads(cli.stdout)
+    # afterwards the same request is answered at once from the cache
+    cached = job_client.post(url, json={"draws": 4000, "seed": 7}, headers=headers)
+    assert cached.status_code == 200 and cached.json()["result"] == result
+    # another organisation cannot see the job
+    other = bearer(db, people.outsider)
+    assert job_client.get(f"/api/v1/jobs/{job_id}", headers=other).status_code == 404
+    assert job_client.get(done["result_url"], headers=other).status_code == 404
+
+
+def test_cancel_a_running_job(sqlite_url: str) -> None:
+    """(Process behaviour, the same on both databases: SQLite only, to keep the tests quick.)"""
+    db = session_factory(make_engine(sqlite_url))()
+    people = make_people(db)
+    job_client = TestClient(make_app(sqlite_url, job_draws_threshold=1000))
+    job_client.__enter__()
+    case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
+    headers = bearer(db, people.analyst)
+    started = job_client.post(
+        f"/api/v1/cases/{case.id}/runs", json={"draws": 1_000_000, "seed": 1}, headers=headers
+    ).json()
+    job_id = started["job"]["id"]
+    running = _wait(job_client, job_id, headers, "running")
+    assert 0 <= running["progress"] < 1
+    job_client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers)
+    stopped = _wait(job_client, job_id, headers, "cancelled", "done")
+    assert stopped["status"] == "cancelled" and stopped["result_url"] is None
+    assert job_client.get(f"/api/v1/jobs/{job_id}/result", headers=headers).status_code == 409
+    job_client.__exit__(None, None, None)
+    db.close()
+
+
+def test_job_of_a_stopped_server_shows_interrupted_and_can_be_retried(sqlite_url: str) -> None:
+    db_url = sqlite_url
+    db = session_factory(make_engine(sqlite_url))()
+    people = make_people(db)
+    case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
+    # a job a previous server was running when it stopped
+    job = Job(
+        user_id=people.analyst.id,
+        organisation_id=people.kommune.id,
+        case_id=case.id,
+        version_number=1,
+        kind="run",
+        params={"draws": 3000, "seed": 3, "versions": [[case.id, 1, None]]},
+        cache_key="x" * 64,
+        status="running",
+        progress=0.4,
+        heartbeat_at=now(),
+        started_at=now(),
+        runner="a-server-that-stopped",
+    )
+    db.add(job)
+    db.commit()
+    headers = bearer(db, people.analyst)
+    with TestClient(make_app(db_url, job_draws_threshold=1000)) as client:
+        seen = client.get(f"/api/v1/jobs/{job.id}", headers=headers).json()
+        assert seen["status"] == "interrupted"
+        retried = client.post(f"/api/v1/jobs/{job.id}/retry", headers=headers)
+        assert retried.status_code == 202
+        done = _wait(client, retried.json()["id"], headers, "done", "failed")
+        assert done["status"] == "done"
+        result = client.get(done["result_url"], headers=headers).json()
+        assert result["draws"] == 3000
+        assert client.post(f"/api/v1/jobs/{done['id']}/retry", headers=headers).status_code == 409
