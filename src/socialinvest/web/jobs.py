@@ -408,7 +408,13 @@ class JobRunner:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
+            # a running job is interrupted (it shows so at the next start); its worker must not
+            # go on computing for a server that has stopped
+            workers = list(getattr(pool, "_processes", {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
 
 
 # --- the worker process ----------------------------------------------------------------------

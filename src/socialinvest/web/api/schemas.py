@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_CASE_TEXT = 1_000_000
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+#: A time in UTC (the database keeps UTC without a zone; the API says so: ...+00:00).
+Time = Annotated[datetime, AfterValidator(_utc)]
 
 
 class UserOut(BaseModel):
@@ -32,8 +40,8 @@ class CaseOut(BaseModel):
     owner: str
     tags: list[str]
     shared_with: list[str]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Time
+    updated_at: Time
     editable: bool = Field(description="Whether the asking user may save versions of it.")
 
 
@@ -61,14 +69,14 @@ class VersionOut(BaseModel):
     number: int
     parent: int | None
     author: str
-    created_at: datetime
+    created_at: Time
     message: str
     digest: str
     conflict: bool = Field(description="Kept from a save that met another save; not current.")
     current: bool
     approved: bool
     approved_by: str | None
-    approved_at: datetime | None
+    approved_at: Time | None
 
 
 class VersionDetail(VersionOut):
@@ -165,8 +173,8 @@ class JobOut(BaseModel):
     message: str = Field(description="Why it failed, in one sentence (else empty).")
     case_id: int | None
     version: int | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: Time
+    finished_at: Time | None
     result_url: str | None = Field(description="Where the result is, once done.")
 
 
@@ -190,8 +198,8 @@ class TokenOut(BaseModel):
     name: str
     prefix: str
     scope: str
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: Time
+    last_used_at: Time | None
     revoked: bool
 
 
@@ -208,7 +216,7 @@ class KnowledgeItem(BaseModel):
 
 
 class AuditOut(BaseModel):
-    at: datetime
+    at: Time
     action: str
     user: str | None
     case_id: int | None
