@@ -117,10 +117,9 @@ def run(
     """Appraise business cases: net result per actor and year, NPV, break-even, return per krone."""
     from contextlib import ExitStack
 
-    from socialinvest.case import load_case
+    from socialinvest import service
     from socialinvest.output.files import to_csv, to_json
     from socialinvest.output.progress import DelayedProgress
-    from socialinvest.runner import appraise
 
     try:
         results = []
@@ -131,8 +130,8 @@ def run(
             for path in cases:
                 with DelayedProgress(f"{path.name}") as progress:
                     results.append(
-                        appraise(
-                            load_case(path),
+                        service.appraise(
+                            service.load(path),
                             draws=draws,
                             seed=seed,
                             progress=progress.update,
@@ -199,22 +198,20 @@ def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> Das
         raise InputError(
             "", field=option, statement="applies to Monte Carlo runs only; give --draws above 1 too"
         )
-    from socialinvest.scale import dask_mapper
+    from socialinvest import service
 
-    return dask_mapper(scheduler=scheduler, workers=workers)
+    return service.dask_chunks(scheduler=scheduler, workers=workers)
 
 
 @app.command()
 def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
     """Check case files and their knowledge-base references without printing results."""
-    from socialinvest.case import load_case
+    from socialinvest import service
     from socialinvest.output.messages import text
-    from socialinvest.runner import appraise
 
     for path in cases:
         try:
-            case = load_case(path)
-            appraise(case)  # resolves every reference, price year and unit
+            case = service.validate(path).case  # resolves every reference, price year and unit
         except InputError as error:
             _fail(error)
             return
@@ -239,9 +236,9 @@ def new(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented case template to start from."""
-    from importlib.resources import files
+    from socialinvest import service
 
-    template = files("socialinvest.case").joinpath("template.yaml").read_text(encoding="utf-8")
+    template = service.case_template()
     if file is None:
         sys.stdout.write(template)
         return
@@ -267,9 +264,9 @@ def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of case files (for editor completion and validation)."""
-    from socialinvest.case.schema import case_schema_json
+    from socialinvest import service
 
-    content = case_schema_json()
+    content = service.case_schema_json()
     if out is None:
         sys.stdout.write(content)
         return
@@ -286,20 +283,20 @@ def knowledge_list(
     """List every entry with its latest value, year, status and source."""
     from rich.table import Table
 
-    from socialinvest.knowledge import default_knowledge_base
-    from socialinvest.knowledge.base import describe_value
+    from socialinvest import service
     from socialinvest.output.messages import text
-    from socialinvest.output.numbers import number
+    from socialinvest.output.numbers import describe_value, number
 
-    kb = default_knowledge_base()
-    table = Table(title=f"socialinvest knowledge base {kb.version}", title_justify="left")
-    longest = max(len(i) for i in kb.ids())
+    entries = service.knowledge_list()
+    version = service.knowledge_base().version
+    table = Table(title=f"socialinvest knowledge base {version}", title_justify="left")
+    longest = max(len(item.id) for item in entries)
     table.add_column(f"ID / {text(lang.value, 'entry')}", min_width=longest, overflow="fold")
     table.add_column(text(lang.value, "value"), justify="right", no_wrap=True)
     table.add_column(text(lang.value, "status"), no_wrap=True)
     table.add_column(text(lang.value, "source"), overflow="fold")
-    for entry_id in kb.ids():
-        entry = kb.entry(entry_id)
+    for item in entries:
+        entry_id, entry = item.id, item.entry
         if kind and entry.kind != kind:
             continue
         latest = entry.values[-1]
@@ -326,27 +323,15 @@ def knowledge_show(
     lang: LangOpt = Lang.da,
 ) -> None:
     """Show one entry: every dated value with its status and full reference."""
-    import difflib
+    from socialinvest import service
+    from socialinvest.output.numbers import describe_value
 
-    from socialinvest.knowledge import default_knowledge_base
-    from socialinvest.knowledge.base import describe_value
-    from socialinvest.knowledge.schema import ExplicitSplit, ReimbursementSplit
-
-    kb = default_knowledge_base()
-    if entry_id not in kb:
-        below = [i for i in kb.ids() if i.startswith(entry_id.rstrip("/") + "/")]
-        close = below or difflib.get_close_matches(entry_id, kb.ids(), n=1, cutoff=0.4)
-        hint = (
-            f" (did you mean '{close[0]}'?)"
-            if len(close) == 1
-            else (f" (entries under it: {', '.join(close)})" if close else "")
-        )
-        _fail(
-            InputError(
-                f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID", value=entry_id
-            )
-        )
-    entry = kb.entry(entry_id)
+    kb = service.knowledge_base()
+    try:
+        entry = service.knowledge_entry(entry_id).entry
+    except InputError as error:
+        _fail(error)
+        return
     da = lang is Lang.da
     lines = [
         f"{entry_id}",
@@ -359,14 +344,14 @@ def knowledge_show(
     if entry.description:
         lines.append(f"  {entry.description.da if da else entry.description.en}")
     split = entry.actor_split
-    if isinstance(split, ExplicitSplit):
+    if isinstance(split, service.ExplicitSplit):
         lines.append(
             f"  actor split: kommune {split.kommune:g}, region {split.region:g}, "
             f"stat {split.stat:g} [{split.status}] — {split.reference.title}"
         )
         if split.reference.note:
             lines.append(f"    note: {split.reference.note}")
-    elif isinstance(split, ReimbursementSplit):
+    elif isinstance(split, service.ReimbursementSplit):
         s = kb.split(entry_id, entry.values[-1].valid_from.year)
         lines.append(
             f"  actor split: follows {split.reimbursement} at {split.weeks_on_support} "
@@ -454,14 +439,13 @@ def sensitivity(
     out: OutOpt = None,
 ) -> None:
     """One-way sensitivity (tornado) and threshold values of a case."""
-    from socialinvest.analysis.sensitivity import analyse, parse_spec
-    from socialinvest.case import load_case
+    from socialinvest import service
     from socialinvest.output.analysis_tables import render_sensitivity
 
     try:
-        chosen = dict(parse_spec(spec, "--input") for spec in inputs or [])
-        ranges = dict(parse_spec(spec, "--threshold") for spec in thresholds or [])
-        result = analyse(load_case(case), inputs=chosen or None, thresholds=ranges)
+        chosen = dict(service.parse_range(spec, "--input") for spec in inputs or [])
+        ranges = dict(service.parse_range(spec, "--threshold") for spec in thresholds or [])
+        result = service.sensitivity(service.load(case), inputs=chosen or None, thresholds=ranges)
     except InputError as error:
         _fail(error)
         return
@@ -490,18 +474,12 @@ def compare(
 ) -> None:
     """Compare alternatives: NPV, return per krone, ranking, efficiency frontier; with --draws
     (the same seed for every alternative) the probability of the highest NPV and the EVPI."""
-    from socialinvest.analysis.compare import compare as compare_cases
-    from socialinvest.analysis.compare import is_comparison_file, read_comparison_file
-    from socialinvest.case import load_case
+    from socialinvest import service
     from socialinvest.output.analysis_tables import render_comparison
 
     try:
-        name = None
-        listed: list[tuple[str | None, Path]] = [(None, path) for path in cases]
-        if len(cases) == 1 and is_comparison_file(cases[0]):
-            name, listed = read_comparison_file(cases[0])
-        loaded = [(label, load_case(path)) for label, path in listed]
-        result = compare_cases(
+        name, loaded = service.load_alternatives(cases)
+        result = service.compare(
             loaded, name=name, draws=draws, seed=seed, with_do_nothing=with_do_nothing
         )
     except InputError as error:
@@ -532,27 +510,21 @@ def contract(
 ) -> None:
     """Outcome contract: every party's cash flows, investor returns and risk, payers' payments
     against their own gains, break-even success rates, and the designer's price."""
-    from socialinvest.case.load import LoadedCase, load_case
-    from socialinvest.contract.result import evaluate_contract
+    from socialinvest import service
     from socialinvest.output.contract_table import render_contract
     from socialinvest.output.progress import DelayedProgress
 
     existed = False
     try:
-        loaded = LoadedCase.of(load_case(case))
+        loaded = service.load(case)
         with DelayedProgress(case.name) as progress:
-            result = evaluate_contract(loaded, draws=draws, seed=seed, progress=progress.update)
+            result = service.contract(loaded, draws=draws, seed=seed, progress=progress.update)
         if indigo is not None:
-            import json
-
-            from socialinvest.contract.indigo import to_indigo
             from socialinvest.output.files import write_atomically
 
             existed = indigo.exists()
             try:
-                write_atomically(
-                    indigo, json.dumps(to_indigo(result), ensure_ascii=False, indent=2) + "\n"
-                )
+                write_atomically(indigo, service.indigo_export_json(result))
             except OSError as exc:
                 raise InputError(
                     f"a writable file ({exc.strerror})", file=str(indigo), has_value=False
@@ -608,28 +580,10 @@ def indigo_import(
     """Load a published deal's terms from INDIGO JSON onto a business case, to stress-test it
     with `socialinvest contract`. Every term INDIGO does not give is listed as an assumption."""
     import datetime as dt
-    import json
 
-    import yaml
-
-    from socialinvest.case.load import load_case_text
-    from socialinvest.contract.indigo import attach_contract, from_indigo
+    from socialinvest import service
 
     try:
-        try:
-            doc = json.loads(document.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(
-                f"a readable INDIGO JSON document ({exc.__class__.__name__})",
-                file=str(document),
-                has_value=False,
-            ) from None
-        try:
-            case_text = case.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"a readable case file ({exc.__class__.__name__})", file=str(case), has_value=False
-            ) from None
         rates: dict[str, float] = {}
         for item in exchange_rate or []:
             code, _, value = item.partition("=")
@@ -647,34 +601,17 @@ def indigo_import(
                 raise InputError(
                     "a date as YYYY-MM-DD", field="--start-date", value=start_date
                 ) from None
-        extra = None
-        if metrics is not None:
-            try:
-                extra = yaml.safe_load(metrics.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-                raise InputError(
-                    f"a readable YAML mapping ({exc.__class__.__name__})",
-                    file=str(metrics),
-                    has_value=False,
-                ) from None
-            if not isinstance(extra, dict):
-                raise InputError(
-                    "a mapping: INDIGO outcome metric id -> contract metric fields",
-                    file=str(metrics),
-                    value=extra,
-                )
-        section = from_indigo(
-            doc,
-            metrics=extra,
+        text_out = service.indigo_import(
+            document,
+            case,
+            metrics=metrics,
             states=[x.strip() for x in states.split(",")] if states else None,
             period=period,
             start_date=start,
             payer_actor=payer_actor,
             exchange_rates=rates or None,
-            file=str(document),
+            result_name=str(out),
         )
-        text_out = attach_contract(case_text, section)
-        load_case_text(text_out, str(out))  # the result must be a valid case before it is written
     except InputError as error:
         _fail(error)
         return
@@ -737,22 +674,11 @@ def report(
     try:
         chosen = _report_format(fmt, out)
         target = out if out is not None else Path(case.stem + "." + chosen)
-        from socialinvest.report.content import prepare_report
+        from socialinvest import service
 
-        data = prepare_report(case, lang.value, draws=draws, seed=seed)
-        content: str | bytes
-        if chosen == "html":
-            from socialinvest.report.html import render_html
-
-            content = render_html(data)
-        elif chosen == "pdf":
-            from socialinvest.report.pdf import render_pdf
-
-            content = render_pdf(data)
-        else:
-            from socialinvest.report.xlsx import render_xlsx
-
-            content = render_xlsx(data)
+        content = service.report(
+            service.load(case), chosen, lang=lang.value, draws=draws, seed=seed
+        )
     except InputError as error:
         _fail(error)
         return

@@ -346,6 +346,13 @@ def _alternative(name: str, loaded: LoadedCase, result: Any) -> Alternative:
     )
 
 
+def _offset(
+    progress: Callable[[int, int], None], before: int, total: int
+) -> Callable[[int, int], None]:
+    """Progress of one alternative's run as progress of the whole comparison."""
+    return lambda done, _: progress(before + done, total)
+
+
 def compare(
     cases: list[tuple[str | None, Case | LoadedCase]],
     kb: KnowledgeBase | None = None,
@@ -354,8 +361,10 @@ def compare(
     draws: int = 1,
     seed: int | None = None,
     with_do_nothing: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Appraise every alternative (same draws and seed) and compare them."""
+    """Appraise every alternative (same draws and seed) and compare them. ``progress`` gets
+    (draws done, draws of all alternatives) as the alternatives' runs advance."""
     from socialinvest.runner import appraise
 
     knowledge = kb or default_knowledge_base()
@@ -379,10 +388,15 @@ def compare(
     if draws > 1 and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)  # type: ignore[operator]
     names = _unique_names([label or c.case.name for label, c in loaded], [c for _, c in loaded])
-    alternatives = [
-        _alternative(label, c, appraise(c, knowledge, draws=draws, seed=seed))
-        for label, (_, c) in zip(names, loaded, strict=True)
-    ]
+    total = draws * len(loaded)
+    alternatives = []
+    for i, (label, (_, c)) in enumerate(zip(names, loaded, strict=True)):
+        step = None if progress is None else _offset(progress, i * draws, total)
+        alternatives.append(
+            _alternative(label, c, appraise(c, knowledge, draws=draws, seed=seed, progress=step))
+        )
+        if progress is not None and draws == 1:
+            progress(i + 1, total)
     if with_do_nothing:
         alternatives.append(
             Alternative(

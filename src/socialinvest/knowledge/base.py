@@ -215,30 +215,3 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, list):
         return [band.model_dump() for band in value]
     return value
-
-
-def describe_value(value: Any, lang: str = "en") -> str:
-    """A dated value as text: numbers as they are, schedules band by band."""
-    from socialinvest.output.numbers import percent
-
-    if isinstance(value, list):
-        parts = []
-        for band in value:
-            data = band if isinstance(band, dict) else band.model_dump()
-            if "rate" in data:
-                start = (
-                    f"fra år {data['from_year']}"
-                    if lang == "da"
-                    else (f"from year {data['from_year']}")
-                )
-                parts.append(f"{start}: {percent(data['rate'], lang)}")
-            else:
-                start = (
-                    f"fra uge {data['from_week']}"
-                    if lang == "da"
-                    else (f"from week {data['from_week']}")
-                )
-                state = "staten" if lang == "da" else "state"
-                parts.append(f"{start}: {state} {percent(data['state_share'], lang, 0)}")
-        return "; ".join(parts)
-    return f"{value:g}" if isinstance(value, float | int) else str(value)

@@ -43,12 +43,35 @@ def percent(value: float | None, lang: str, decimals: int = 1) -> str:
 
 def entry_value(value: object, unit: str, lang: str) -> str:
     """A knowledge-base entry's value for readers: a number with its unit (two decimals below
-    10), or a described table or schedule (``knowledge.base.describe_value``)."""
+    10), or a described table or schedule (:func:`describe_value`)."""
     if isinstance(value, int | float):
         from socialinvest.output.messages import unit_label
 
         digits = 2 if abs(value) < 10 else 0
         return f"{number(value, lang, digits)} {unit_label(lang, unit)}"
-    from socialinvest.knowledge.base import describe_value
-
     return describe_value(value, lang)
+
+
+def describe_value(value: object, lang: str = "en") -> str:
+    """A dated value as text: numbers as they are, schedules band by band."""
+    if isinstance(value, list):
+        parts = []
+        for band in value:
+            data = band if isinstance(band, dict) else band.model_dump()
+            if "rate" in data:
+                start = (
+                    f"fra år {data['from_year']}"
+                    if lang == "da"
+                    else (f"from year {data['from_year']}")
+                )
+                parts.append(f"{start}: {percent(data['rate'], lang)}")
+            else:
+                start = (
+                    f"fra uge {data['from_week']}"
+                    if lang == "da"
+                    else (f"from week {data['from_week']}")
+                )
+                state = "staten" if lang == "da" else "state"
+                parts.append(f"{start}: {state} {percent(data['state_share'], lang, 0)}")
+        return "; ".join(parts)
+    return f"{value:g}" if isinstance(value, float | int) else str(value)
