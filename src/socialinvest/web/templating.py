@@ -55,6 +55,12 @@ def _csrf(request: Request) -> tuple[Any, Any]:
     return (lambda: security.csrf_field(request)), (lambda: security.csrf_token(request))
 
 
+def _svg(svg: str) -> Markup:
+    from socialinvest.web.charts import safe_svg
+
+    return safe_svg(svg)
+
+
 def context_for(request: Request, context: dict[str, Any]) -> dict[str, Any]:
     lang = context.get("lang") or request_lang(request)
     csrf_field, csrf_token = _csrf(request)
@@ -67,6 +73,7 @@ def context_for(request: Request, context: dict[str, Any]) -> dict[str, Any]:
         "money": lambda v, d=2: money(v, lang, d),
         "number": lambda v, d=0: number(v, lang, d),
         "percent": lambda v, d=1: percent(v, lang, d),
+        "svg": _svg,
         "csrf_field": csrf_field,
         "csrf_token": csrf_token,
         "current_user": getattr(request.state, "user", None),

@@ -58,7 +58,7 @@ def parse_cell(raw: str) -> Any:
 
 
 def split_list(raw: str) -> list[str]:
-    """Items of a typed list: separated by ';' (outside braces), or by spaces when there is no ';'."""
+    """Items of a typed list: separated by ';' outside braces (by spaces when there is no ';')."""
     items: list[str] = []
     depth = 0
     current = ""
