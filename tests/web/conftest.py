@@ -158,16 +158,15 @@ def people(db: Session) -> People:
 def settings_for(url: str, **changes: Any) -> Any:
     from socialinvest.web.settings import Settings
 
+    changes.setdefault("prestart_job_worker", False)  # most tests start no job
     return Settings(database_url=url, secret_key=KEY, migrate_on_start=False, **changes)
 
 
 def make_app(url: str, **changes: Any) -> Any:
     """The application on ``url`` with test settings (``changes`` to them)."""
-    from socialinvest.web import app as web_app
+    from socialinvest.web.app import create_app
 
-    if os.environ.get("SI_TEST_NO_PAGES"):  # while the pages are being written
-        web_app._page_routers = list
-    return web_app.create_app(settings_for(url, **changes))
+    return create_app(settings_for(url, **changes))
 
 
 @pytest.fixture

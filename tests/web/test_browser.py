@@ -115,15 +115,18 @@ def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> No
     shot(page, "01-library")
     page.click("#new-case")
     assert step_heading(page) == "Indstillinger"
-    fill(page, {
-        "name": "IMPACT60 bygget i trinene",
-        "municipality": "Aalborg Kommune (eksempel)",
-        "price_year": "2023",
-        "start_year": "2025",
-        "horizon_years": "10",
-        "discounting.schedule": "discounting/finansministeriet",
-        "discounting.convention": "start",
-    })
+    fill(
+        page,
+        {
+            "name": "IMPACT60 bygget i trinene",
+            "municipality": "Aalborg Kommune (eksempel)",
+            "price_year": "2023",
+            "start_year": "2025",
+            "horizon_years": "10",
+            "discounting.schedule": "discounting/finansministeriet",
+            "discounting.convention": "start",
+        },
+    )
     shot(page, "02-step-settings")
     press(page, "next")
 
@@ -132,45 +135,61 @@ def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> No
     press(page, "add:target_group.cohorts")
     press(page, "add:target_group.cohorts")
     for i, year in enumerate((2025, 2026, 2027)):
-        fill(page, {f"target_group.cohorts[{i}].year": str(year),
-                    f"target_group.cohorts[{i}].intake": "40"})
+        fill(
+            page,
+            {
+                f"target_group.cohorts[{i}].year": str(year),
+                f"target_group.cohorts[{i}].intake": "40",
+            },
+        )
     shot(page, "03-step-target")
     press(page, "next")
 
     assert step_heading(page) == "Omkostninger"
-    fill(page, {"intervention.name": "Helhedsorienteret job- og uddannelsesstøtte",
-                "intervention.duration_years": "3"})
+    fill(
+        page,
+        {
+            "intervention.name": "Helhedsorienteret job- og uddannelsesstøtte",
+            "intervention.duration_years": "3",
+        },
+    )
     press(page, "add:intervention.costs")
     press(page, "add:intervention.costs")
-    fill(page, {
-        "intervention.costs[0].name": "Mentor og jobkonsulent",
-        "intervention.costs[0].type": "per_participant_period",
-        "intervention.costs[0].amount": "5.000",  # Danish thousands separator
-        "intervention.costs[0].area": "employment",
-        "intervention.costs[0].period": "month",
-        "intervention.costs[0].periods": "18",
-        "intervention.costs[1].name": "Projektledelse og evaluering",
-        "intervention.costs[1].type": "fixed",
-        "intervention.costs[1].amount": "400000",
-        "intervention.costs[1].area": "employment",
-        "intervention.costs[1].first_year": "2025",
-        "intervention.costs[1].last_year": "2029",
-        "intervention.costs[2].name": "Opstart",
-        "intervention.costs[2].type": "one_off",
-        "intervention.costs[2].amount": "250000",
-        "intervention.costs[2].area": "employment",
-        "intervention.costs[2].year": "2025",
-    })
+    fill(
+        page,
+        {
+            "intervention.costs[0].name": "Mentor og jobkonsulent",
+            "intervention.costs[0].type": "per_participant_period",
+            "intervention.costs[0].amount": "5.000",  # Danish thousands separator
+            "intervention.costs[0].area": "employment",
+            "intervention.costs[0].period": "month",
+            "intervention.costs[0].periods": "18",
+            "intervention.costs[1].name": "Projektledelse og evaluering",
+            "intervention.costs[1].type": "fixed",
+            "intervention.costs[1].amount": "400000",
+            "intervention.costs[1].area": "employment",
+            "intervention.costs[1].first_year": "2025",
+            "intervention.costs[1].last_year": "2029",
+            "intervention.costs[2].name": "Opstart",
+            "intervention.costs[2].type": "one_off",
+            "intervention.costs[2].amount": "250000",
+            "intervention.costs[2].area": "employment",
+            "intervention.costs[2].year": "2025",
+        },
+    )
     shot(page, "04-step-costs")
     press(page, "next")
 
     assert step_heading(page) == "Succesrate"
-    fill(page, {
-        "success.measure": "I job, fleksjob eller uddannelse",
-        "success.rate_with": "1,5",
-        "success.rate_without": "0,2",
-        "success.timing": "0,3; 0,5; 0,2",
-    })
+    fill(
+        page,
+        {
+            "success.measure": "I job, fleksjob eller uddannelse",
+            "success.rate_with": "1,5",
+            "success.rate_without": "0,2",
+            "success.timing": "0,3; 0,5; 0,2",
+        },
+    )
     press(page, "next")
     # the step is shown again: a Danish sentence beside the field, nothing typed lost
     assert step_heading(page) == "Succesrate"
@@ -192,22 +211,29 @@ def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> No
     fill(page, {"kb_query": "psykiatri"})
     press(page, "search")
     press(page, "pick:health/psychiatric-bed-day")
-    fill(page, {
-        "consequences[0].unit": "month",
-        "consequences[0].units_per_success": "-8; -10; -9; -8; -7; -6; -5; -4; -3; -3",
-        "consequences[0].weeks_on_support": "53",
-        "consequences[1].unit": "day",
-        "consequences[1].units_per_success": "-3; -3; -2; -2; -1; -1",
-    })
+    fill(
+        page,
+        {
+            "consequences[0].unit": "month",
+            "consequences[0].units_per_success": "-8; -10; -9; -8; -7; -6; -5; -4; -3; -3",
+            "consequences[0].weeks_on_support": "53",
+            "consequences[1].unit": "day",
+            "consequences[1].units_per_success": "-3; -3; -2; -2; -1; -1",
+        },
+    )
     shot(page, "06-step-consequences")
     press(page, "next")
 
     assert step_heading(page) == "Udvalg"
     press(page, "add:committees")
     press(page, "add:committees")
-    for i, (name, area) in enumerate([("Beskæftigelsesudvalget", "employment"),
-                                      ("Sundheds- og Kulturudvalget", "health"),
-                                      ("Familie- og Socialudvalget", "social")]):
+    for i, (name, area) in enumerate(
+        [
+            ("Beskæftigelsesudvalget", "employment"),
+            ("Sundheds- og Kulturudvalget", "health"),
+            ("Familie- og Socialudvalget", "social"),
+        ]
+    ):
         fill(page, {f"committees[{i}].name": name})
         page.check(f'[name="committees[{i}].areas"][value="{area}"]')
     shot(page, "07-step-committees")

@@ -27,7 +27,7 @@ UNCERTAIN = (EXAMPLES / "impact60-uncertain.yaml").read_text(encoding="utf-8")
 @pytest.fixture
 def job_client(db_url: str) -> Iterator[TestClient]:
     """The app with a low threshold, so a few thousand draws make a job."""
-    with TestClient(make_app(db_url, job_draws_threshold=1000)) as client:
+    with TestClient(make_app(db_url, job_draws_threshold=1000, prestart_job_worker=True)) as client:
         yield client
 
 
@@ -75,7 +75,9 @@ def test_cancel_a_running_job(sqlite_url: str) -> None:
     """(Process behaviour, the same on both databases: SQLite only, to keep the tests quick.)"""
     db = session_factory(make_engine(sqlite_url))()
     people = make_people(db)
-    job_client = TestClient(make_app(sqlite_url, job_draws_threshold=1000))
+    job_client = TestClient(
+        make_app(sqlite_url, job_draws_threshold=1000, prestart_job_worker=True)
+    )
     job_client.__enter__()
     case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
     headers = bearer(db, people.analyst)
@@ -116,7 +118,7 @@ def test_job_of_a_stopped_server_shows_interrupted_and_can_be_retried(sqlite_url
     db.add(job)
     db.commit()
     headers = bearer(db, people.analyst)
-    with TestClient(make_app(db_url, job_draws_threshold=1000)) as client:
+    with TestClient(make_app(db_url, job_draws_threshold=1000, prestart_job_worker=True)) as client:
         seen = client.get(f"/api/v1/jobs/{job.id}", headers=headers).json()
         assert seen["status"] == "interrupted"
         retried = client.post(f"/api/v1/jobs/{job.id}/retry", headers=headers)

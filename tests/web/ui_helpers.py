@@ -84,9 +84,20 @@ def running_server(tmp: Path) -> Iterator[Server]:
     )
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "socialinvest.cli", "serve", "--port", str(port),
-         "--database", database_url],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
+        [
+            sys.executable,
+            "-m",
+            "socialinvest.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            database_url,
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -129,6 +140,9 @@ def cli_json(*args: str, cwd: Path | None = None) -> Any:
     """``socialinvest ARGS --format json`` run as its own process; its JSON."""
     done = subprocess.run(
         [sys.executable, "-m", "socialinvest.cli", *args, "--format", "json"],
-        capture_output=True, text=True, cwd=cwd, check=True,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=True,
     )
     return json.loads(done.stdout)

@@ -334,8 +334,9 @@ class JobRunner:
             log.warning("%d job(s) of an earlier server start marked interrupted", left)
         self._beat = threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True)
         self._beat.start()
-        # start a worker now, so that the first job does not wait for its imports
-        self._executor().submit(warm_up)
+        if self.settings.prestart_job_worker:
+            # start a worker now, so that the first job does not wait for its imports
+            self._executor().submit(warm_up)
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -70,6 +70,8 @@ class Settings:
     throttle_minutes: int = 15
     #: Apply migrations when the application starts.
     migrate_on_start: bool = True
+    #: Start a job worker process with the application (else with the first job).
+    prestart_job_worker: bool = True
 
     @classmethod
     def from_env(
