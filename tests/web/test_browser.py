@@ -350,3 +350,109 @@ def test_other_organisation_gets_404(browser: Any, server: Server) -> None:
     assert "IMPACT60" not in page.locator("#case-list").inner_text()
     shot(page, "16-outsider-404")
     page.context.close()
+
+
+SCRIPT = "<script>window.__xss = 1</script>"
+IMG = '"><img src=x onerror="window.__xss = 2">'
+FORMULA = "=1+1"
+
+
+def hostile_case() -> str:
+    """The Aalborg-shaped contract case with both payloads in every text a user can type (names,
+    descriptions, the target group, cost names, the success measure, a consequence's name, the
+    committees, the contract's name, parties, tranches and sources)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "examples/contracts/aalborg-impact60.yaml").read_text())
+
+    def evil(text: str) -> str:
+        return f"{text} {SCRIPT} {IMG}"
+
+    for party in ("Den Sociale Kapitalfond", "Aalborg Kommune", "Fokus Folkeoplysning"):
+        marked = evil(party)
+
+        def rename(value: Any, old: str = party, new: str = marked) -> Any:
+            if isinstance(value, dict):
+                return {k: rename(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [rename(v) for v in value]
+            return new if value == old else value
+
+        data = rename(data)
+    data["name"] = evil("Fjendtlig sag")
+    data["description"] = evil("Beskrivelse")
+    data["municipality"] = f"{FORMULA} {SCRIPT}"
+    data["target_group"]["description"] = evil("Målgruppe")
+    data["intervention"]["name"] = evil("Indsats")
+    data["intervention"]["description"] = f"{FORMULA} {IMG}"
+    for cost in data["intervention"]["costs"]:
+        cost["name"] = evil(cost["name"])
+    data["success"]["measure"] = evil("Succes")
+    data["consequences"][0]["name"] = evil("Kontanthjælp")
+    data["committees"] = {evil(k): v for k, v in data["committees"].items()}
+    data["contract"]["name"] = evil("Kontrakt")
+    data["contract"]["sources"] = {k: evil(v) for k, v in data["contract"]["sources"].items()}
+    for tranche in data["contract"]["finance"]["tranches"]:
+        tranche["name"] = evil(tranche["name"])
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def no_script_ran(page: Any) -> None:
+    assert page.evaluate("() => window.__xss === undefined")
+    assert page.evaluate("() => document.querySelectorAll('img[onerror]').length") == 0
+    scripts = page.evaluate("() => [...document.scripts].map(s => s.text).join(' ')")
+    assert "__xss" not in scripts
+
+
+def test_typed_scripts_never_run(browser: Any, server: Server, tmp_path: Path) -> None:
+    page = new_page(browser, server, "anna")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server.url + "/yaml/new")
+    page.fill("#text", hostile_case())
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    case_url = page.url
+    # the text is shown as text
+    assert SCRIPT in page.locator("h1").inner_text()
+    no_script_ran(page)
+    shot(page, "17-hostile-case")
+    case_id = case_url.rsplit("/", 1)[1]
+    for path in ("/history", "/edit", f"/diff?a=1&b=1"):
+        page.goto(case_url + path)
+        no_script_ran(page)
+    page.goto(f"{case_url}/edit")
+    for step in ("target", "costs", "success", "consequences", "committees", "contract", "result"):
+        press(page, f"goto:{step}")
+        no_script_ran(page)
+    shot(page, "18-hostile-steps-result")
+    for path in ("/cases", f"/compare?v={case_id}:1&v={STATE['case_id']}:1"):
+        page.goto(server.url + path)
+        no_script_ran(page)
+    page.goto(case_url)
+    report = tmp_path / "report.html"
+    download(page, "#dl-html", report)
+    html = report.read_text(encoding="utf-8")
+    assert "<script>window.__xss" not in html and "&lt;script&gt;" in html
+    viewer = page.context.new_page()
+    viewer.set_content(html)  # no CSP here: only the report's own escaping protects it
+    no_script_ran(viewer)
+    assert SCRIPT in viewer.locator("h1").inner_text()
+    workbook_file = tmp_path / "report.xlsx"
+    page.goto(case_url)
+    download(page, "#dl-xlsx", workbook_file)
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(workbook_file)
+    typed = [
+        cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and (FORMULA in cell.value or "__xss" in cell.value)
+    ]
+    assert any(FORMULA in cell.value for cell in typed)
+    assert all(cell.data_type != "f" for cell in typed)  # typed text is never a formula
+    assert dialogs == []
+    only_local(page, server)
+    page.context.close()
