@@ -418,7 +418,7 @@ def test_typed_scripts_never_run(browser: Any, server: Server, tmp_path: Path) -
     no_script_ran(page)
     shot(page, "17-hostile-case")
     case_id = case_url.rsplit("/", 1)[1]
-    for path in ("/history", "/edit", f"/diff?a=1&b=1"):
+    for path in ("/history", "/edit", "/diff?a=1&b=1"):
         page.goto(case_url + path)
         no_script_ran(page)
     page.goto(f"{case_url}/edit")

@@ -25,8 +25,21 @@ from socialinvest.output.messages import text
 from socialinvest.vocabulary import ACTORS
 
 _ALLOWED_TAGS = frozenset(
-    {"svg", "g", "path", "rect", "line", "text", "tspan", "title", "desc", "circle", "defs",
-     "clipPath", "style"}
+    {
+        "svg",
+        "g",
+        "path",
+        "rect",
+        "line",
+        "text",
+        "tspan",
+        "title",
+        "desc",
+        "circle",
+        "defs",
+        "clipPath",
+        "style",
+    }
 )
 _TAG = re.compile(r"<\s*([A-Za-z][\w:-]*)")
 _EVENT = re.compile(r"\son\w+\s*=|javascript:|href\s*=", re.IGNORECASE)

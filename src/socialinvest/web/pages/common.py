@@ -41,7 +41,7 @@ def file_name(case: Case, version: CaseVersion, suffix: str) -> str:
 
 
 def disposition(name: str) -> str:
-    return f"attachment; filename=\"{name.encode('ascii', 'replace').decode()}\"; " + (
+    return f'attachment; filename="{name.encode("ascii", "replace").decode()}"; ' + (
         f"filename*=UTF-8''{quote(name)}"
     )
 

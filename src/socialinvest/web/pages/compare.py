@@ -51,9 +51,7 @@ def compare_page(
     if not v:
         return render(request, "compare.html", context)
     if not MIN_ALTERNATIVES <= len(picked) <= MAX_ALTERNATIVES:
-        context["error"] = text(
-            lang, "ui_cmp_count", low=MIN_ALTERNATIVES, high=MAX_ALTERNATIVES
-        )
+        context["error"] = text(lang, "ui_cmp_count", low=MIN_ALTERNATIVES, high=MAX_ALTERNATIVES)
         return render(request, "compare.html", context, status_code=422)
     versions = []
     for case_id, number in picked:
@@ -70,8 +68,6 @@ def compare_page(
     if answer.job is not None:
         return see_other(f"/jobs/{answer.job.id}")
     comparison = answer.json()
-    rows = [
-        {"label": a["name"], "npv": a["npv"]} for a in comparison["alternatives"]
-    ]
+    rows = [{"label": a["name"], "npv": a["npv"]} for a in comparison["alternatives"]]
     context.update(comparison=comparison, chart=comparison_svg(rows, lang))
     return render(request, "compare.html", context)

@@ -149,8 +149,13 @@ def render_step(
 
             view = case_view(body, "case.yaml", digest(body), lang)
         except InputError as error:
-            context["all_errors"] = [{"field": error.field or "", "step": "result",
-                                      "message": explain(error, lang).message}]
+            context["all_errors"] = [
+                {
+                    "field": error.field or "",
+                    "step": "result",
+                    "message": explain(error, lang).message,
+                }
+            ]
         else:
             years, lines = pivot(view.yearly)
             context.update(view=view, r=view.result, years=years, lines=lines)
@@ -248,8 +253,13 @@ def _save(
         return created, None
     try:
         case_store.save_version(
-            db, case, user, body, message or text(lang, "ui_msg_saved"),
-            base=base if base is not None else case.head, name=name,
+            db,
+            case,
+            user,
+            body,
+            message or text(lang, "ui_msg_saved"),
+            base=base if base is not None else case.head,
+            name=name,
         )
     except case_store.Conflict as conflict:
         return case, text(
@@ -300,8 +310,12 @@ async def steps(
         return render_step(request, step, draft, **where)  # type: ignore[arg-type]
     if kind == "search":
         return render_step(
-            request, step, draft, values=flow.from_form(form),
-            extra={"kb_query": _one(form, "kb_query")}, **where,  # type: ignore[arg-type]
+            request,
+            step,
+            draft,
+            values=flow.from_form(form),
+            extra={"kb_query": _one(form, "kb_query")},
+            **where,  # type: ignore[arg-type]
         )
     if kind == "pick":
         rows = draft.setdefault("consequences", [])
@@ -309,19 +323,18 @@ async def steps(
             rows.append({"ref": argument})
         return render_step(request, step, draft, **where)  # type: ignore[arg-type]
     if kind == "yaml":
-        return render(
-            request, "yaml.html", {"text": flow.dump(draft), "case": case, "base": base}
-        )
+        return render(request, "yaml.html", {"text": flow.dump(draft), "case": case, "base": base})
     if kind == "save":
         errors = flow.check(draft, lang, "result")
         if errors:
-            return render_step(request, "result", draft, errors=errors, status_code=422,
-                               **where)  # type: ignore[arg-type]
-        saved, conflict = _save(request, db, user, case, base, flow.dump(draft),
-                                _one(form, "message"))
+            return render_step(request, "result", draft, errors=errors, status_code=422, **where)  # type: ignore[arg-type]
+        saved, conflict = _save(
+            request, db, user, case, base, flow.dump(draft), _one(form, "message")
+        )
         if conflict is not None:
-            return render_step(request, "result", draft, extra={"conflict": conflict},
-                               status_code=409, **where)  # type: ignore[arg-type]
+            return render_step(
+                request, "result", draft, extra={"conflict": conflict}, status_code=409, **where
+            )  # type: ignore[arg-type]
         assert saved is not None
         return see_other(f"/cases/{saved.id}")
 
@@ -336,8 +349,13 @@ async def steps(
         errors = flow.check(draft, lang, step)
         if errors:
             return render_step(
-                request, step, draft, values=flow.from_form(form), errors=errors,
-                status_code=422, **where,  # type: ignore[arg-type]
+                request,
+                step,
+                draft,
+                values=flow.from_form(form),
+                errors=errors,
+                status_code=422,
+                **where,  # type: ignore[arg-type]
             )
     if target == "result":
         errors = flow.check(draft, lang, "result")

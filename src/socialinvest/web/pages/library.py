@@ -43,8 +43,14 @@ def examples() -> list[tuple[str, str]]:
             if line.startswith("name:"):
                 name = line.removeprefix("name:").strip().strip("'\"")
                 break
-        found.append((path.relative_to(path.parents[1] if path.parent.name == "contracts"
-                                       else path.parent).as_posix(), name))
+        found.append(
+            (
+                path.relative_to(
+                    path.parents[1] if path.parent.name == "contracts" else path.parent
+                ).as_posix(),
+                name,
+            )
+        )
     return found
 
 
@@ -119,13 +125,17 @@ async def import_case(
     name = file.filename or "case.yaml"
     try:
         if len(content) > MAX_UPLOAD:
-            raise InputError(f"a case file of at most {MAX_UPLOAD:,} bytes", file=name,
-                             has_value=False)
+            raise InputError(
+                f"a case file of at most {MAX_UPLOAD:,} bytes", file=name, has_value=False
+            )
         loaded = service.validate(service.load_text(content, name))
         text_ = content.decode("utf-8-sig")
     except InputError as error:
         return _library(
-            request, db, user, extra={"import_error": explain(error, lang).message},
+            request,
+            db,
+            user,
+            extra={"import_error": explain(error, lang).message},
             status_code=422,
         )
     case = case_store.create_case(
@@ -156,10 +166,15 @@ def _history(
 ) -> Response:
     own = case.organisation_id == user.organisation_id
     shared_with = [s.organisation for s in case.shares] if own else []
-    others = [
-        o for o in user_store.organisations(db)
-        if o.id != case.organisation_id and o not in shared_with
-    ] if own else []
+    others = (
+        [
+            o
+            for o in user_store.organisations(db)
+            if o.id != case.organisation_id and o not in shared_with
+        ]
+        if own
+        else []
+    )
     context = {
         "case": case,
         "versions": case_store.history(db, case),
@@ -182,8 +197,9 @@ def _shown(value: Any) -> str:
         return (
             format_cell(value)
             if isinstance(value, dict)
-            else yaml.safe_dump(value, default_flow_style=True, allow_unicode=True,
-                                width=10_000).strip()
+            else yaml.safe_dump(
+                value, default_flow_style=True, allow_unicode=True, width=10_000
+            ).strip()
         )
     return str(value)
 
@@ -204,9 +220,7 @@ def difference(
         {"path": c.path, "kind": c.kind, "old": _shown(c.old), "new": _shown(c.new)}
         for c in case_store.diff(old, new)
     ]
-    return render(
-        request, "diff.html", {"case": case, "old": old, "new": new, "changes": changes}
-    )
+    return render(request, "diff.html", {"case": case, "old": old, "new": new, "changes": changes})
 
 
 @router.post("/cases/{case_id}/restore")

@@ -44,6 +44,4 @@ def knowledge(
     user: User = Depends(current_user),
 ) -> Response:
     """Unit prices of the bundled knowledge base, with search."""
-    return render(
-        request, "knowledge.html", {"q": q, "hits": knowledge_hits(q, lang_of(request))}
-    )
+    return render(request, "knowledge.html", {"q": q, "hits": knowledge_hits(q, lang_of(request))})

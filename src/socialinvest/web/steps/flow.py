@@ -161,6 +161,8 @@ def _first_year(draft: Draft) -> int:
 def _scaffold(draft: Draft, upto: str) -> Draft:
     """The draft with stand-ins for the sections it lacks, except those of step ``upto``."""
     full = copy.deepcopy(draft)
+    if upto == "result":  # the whole case: no stand-ins
+        return full
     later = [s for s in STEPS if s != upto]
     first = _first_year(full)
     stand_ins: dict[str, Any] = {
@@ -501,10 +503,15 @@ def from_form(form: Form) -> Values:
 
 
 def _put_uncertain(values: Values, key: str, value: Any, lang: str) -> None:
-    if isinstance(value, dict) and value.get("dist") in DIST_PARAMS and set(value) <= {
-        "dist",
-        *DIST_PARAMS[str(value["dist"])],
-    }:
+    if (
+        isinstance(value, dict)
+        and value.get("dist") in DIST_PARAMS
+        and set(value)
+        <= {
+            "dist",
+            *DIST_PARAMS[str(value["dist"])],
+        }
+    ):
         values.fields[f"{key}.__kind"] = str(value["dist"])
         for param in DIST_PARAMS[str(value["dist"])]:
             values.fields[f"{key}.__{param}"] = format_number(value.get(param), lang)
@@ -548,9 +555,14 @@ def from_draft(step: str, draft: Draft, lang: str) -> Values:
         for i, row in enumerate(costs):
             prefix = f"intervention.costs[{i}]"
             f[f"{prefix}.__orig"] = str(i)
-            for key in ("name", "type", "amount", "actor", "area", *COST_FIELDS.get(
-                str(row.get("type")), ()
-            )):
+            for key in (
+                "name",
+                "type",
+                "amount",
+                "actor",
+                "area",
+                *COST_FIELDS.get(str(row.get("type")), ()),
+            ):
                 put(f"{prefix}.{key}", row.get(key))
         f["rows.intervention.costs"] = str(max(len(costs), 1))
     elif step == "success":
@@ -610,15 +622,25 @@ def error_field(step: str, error: FieldError, draft: Draft) -> str:
         return "contract"
     path = parse_path(error.field)
     # an item of a list typed in one field (timing, units per success) belongs to that field
-    while path and isinstance(path[-1], int) and path[-2:-1] in (
-        ("timing",),
-        ("units_per_success",),
+    while (
+        path
+        and isinstance(path[-1], int)
+        and path[-2:-1]
+        in (
+            ("timing",),
+            ("units_per_success",),
+        )
     ):
         path = path[:-1]
-    if len(path) >= 3 and path[0] == "success" and path[1] in (
-        "rate_with",
-        "rate_without",
-        "absolute_effect",
+    if (
+        len(path) >= 3
+        and path[0] == "success"
+        and path[1]
+        in (
+            "rate_with",
+            "rate_without",
+            "absolute_effect",
+        )
     ):
         path = path[:2]
     return _dotted(path)

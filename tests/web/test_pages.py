@@ -1,0 +1,219 @@
+"""The HTML pages through the application (no browser): who may see and do what, conflicts,
+errors beside their fields, the language switch. SQLite only (the store's behaviour on both
+databases is tested in test_store.py and test_api.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from socialinvest.store import cases as case_store
+from socialinvest.store.db import make_engine, session_factory
+from tests.web.conftest import PASSWORD, People, make_app, make_people
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = "Aalborgs interne sag"
+EXAMPLE = (ROOT / "examples" / "impact60-job-education.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def site(sqlite_url: str) -> Iterator[tuple[Any, People, int]]:
+    engine = make_engine(sqlite_url)
+    db = session_factory(engine)()
+    people = make_people(db)
+    case = case_store.create_case(db, people.analyst, NAME, EXAMPLE, "first")
+    case_id = case.id
+    db.close()
+    engine.dispose()
+    yield make_app(sqlite_url), people, case_id
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def client_for(app: Any, username: str) -> TestClient:
+    client = TestClient(app)
+    token = csrf(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    return client
+
+
+def test_the_library_and_the_case_page(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as client:
+        library = client.get("/cases")
+        assert library.status_code == 200 and NAME in library.text
+        page = client.get(f"/cases/{case_id}")
+        assert page.status_code == 200
+        # the command line's NPV of the same file, in Danish, to the øre (socialinvest run
+        # examples/impact60-job-education.yaml --format json: 10003203.358202115)
+        assert 'data-value="10003203.358202115">10.003.203,36 kr.' in page.text
+        english = client.get("/lang/en?next=/cases/1", follow_redirects=False)
+        assert english.status_code == 303 and english.headers["location"] == "/cases/1"
+        assert "Case library" in client.get("/cases").text
+        assert (
+            client.get("/lang/en?next=//evil.example", follow_redirects=False).headers["location"]
+            == "/cases"
+        )
+
+
+def test_a_step_with_an_error_answers_422_with_the_error_beside_the_field(
+    site: tuple[Any, People, int],
+) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as client:
+        page = client.get(f"/cases/{case_id}/edit?step=success")
+        draft = re.search(r'name="draft" value="([^"]*)"', page.text)
+        assert draft
+        import html
+
+        answer = client.post(
+            "/steps",
+            data={
+                "csrf_token": csrf(page.text),
+                "step": "success",
+                "draft": html.unescape(draft.group(1)),
+                "case_id": str(case_id),
+                "base": "1",
+                "action": "next",
+                "success.measure": "Job",
+                "success.__mode": "rates",
+                "success.rate_with.__kind": "value",
+                "success.rate_with": "1,5",
+                "success.rate_without.__kind": "value",
+                "success.rate_without": "0,2",
+            },
+        )
+        assert answer.status_code == 422
+        assert (
+            '<p class="field-error" id="f-success-rate-with-err">Du skrev 1,5; feltet skal være '
+            "en andel mellem 0 og 1 (fx 0,4 for 40 %).</p>"
+        ) in answer.text
+        assert 'name="success.rate_without" value="0,2"' in answer.text
+
+
+def test_a_viewer_cannot_edit(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "vera") as client:
+        page = client.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and f"/cases/{case_id}/edit" not in page.text
+        assert client.get(f"/cases/{case_id}/edit").status_code == 403
+        assert client.get("/cases/new").status_code == 403
+        token = csrf(page.text)
+        for path, data in [
+            ("/steps", {"step": "result", "draft": EXAMPLE, "action": "save"}),
+            ("/yaml", {"text": EXAMPLE, "action": "save"}),
+            (f"/cases/{case_id}/restore", {"number": "1"}),
+            (f"/cases/{case_id}/tags", {"tags": "x"}),
+        ]:
+            answer = client.post(path, data={**data, "csrf_token": token})
+            assert answer.status_code == 403, path
+
+
+def test_another_organisation_gets_404(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "otto") as client:
+        token = csrf(client.get("/cases").text)
+        for path in (
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/history",
+            f"/cases/{case_id}/diff?a=1&b=1",
+            f"/cases/{case_id}/download/yaml",
+            f"/cases/{case_id}/uncertainty?draws=100&seed=1",
+            f"/compare?v={case_id}:1&v={case_id}:1",
+            f"/compare?v={case_id}:1&v=999:1",
+        ):
+            answer = client.get(path)
+            assert answer.status_code in (404, 422), path
+            assert NAME not in answer.text
+        assert client.get(f"/cases/{case_id}/edit").status_code == 404
+        answer = client.post(f"/cases/{case_id}/approve", data={"number": "1", "csrf_token": token})
+        assert answer.status_code in (403, 404)
+        assert NAME not in client.get("/cases").text
+
+
+def test_two_saves_from_one_version_give_one_conflict(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as anna, client_for(app, "bo") as bo:
+        pages = {name: c.get(f"/cases/{case_id}/yaml") for name, c in (("anna", anna), ("bo", bo))}
+        first = anna.post(
+            "/yaml",
+            data={
+                "csrf_token": csrf(pages["anna"].text),
+                "case_id": str(case_id),
+                "base": "1",
+                "text": EXAMPLE.replace("rate_with: 0.50", "rate_with: 0.46"),
+                "action": "save",
+            },
+            follow_redirects=False,
+        )
+        assert first.status_code == 303
+        second = bo.post(
+            "/yaml",
+            data={
+                "csrf_token": csrf(pages["bo"].text),
+                "case_id": str(case_id),
+                "base": "1",
+                "text": EXAMPLE.replace("rate_with: 0.50", "rate_with: 0.55"),
+                "action": "save",
+            },
+        )
+        assert second.status_code == 409
+        assert "anna gemte sagen som version 2, mens du redigerede version 1" in second.text
+        history = anna.get(f"/cases/{case_id}/history").text
+        assert "v3" in history and "gemt ved konflikt" in history  # bo's text is kept
+
+
+def test_the_author_cannot_approve_but_another_reviewer_can(
+    site: tuple[Any, People, int],
+) -> None:
+    app, people, case_id = site
+    with client_for(app, "rita") as rita:
+        token = csrf(rita.get(f"/cases/{case_id}/history").text)
+        answer = rita.post(
+            f"/cases/{case_id}/approve",
+            data={"number": "1", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        assert "godkendt af rita" in rita.get(f"/cases/{case_id}/history").text
+        again = rita.post(f"/cases/{case_id}/approve", data={"number": "1", "csrf_token": token})
+        assert again.status_code == 409 and "Versionen er allerede godkendt." in again.text
+
+
+def test_a_yaml_error_is_shown_with_its_line(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as client:
+        page = client.get(f"/cases/{case_id}/yaml")
+        answer = client.post(
+            "/yaml",
+            data={
+                "csrf_token": csrf(page.text),
+                "case_id": str(case_id),
+                "base": "1",
+                "text": EXAMPLE.replace("rate_with: 0.50", "rate_with: 1.5"),
+                "action": "check",
+            },
+        )
+        assert answer.status_code == 422
+        line = (
+            EXAMPLE.splitlines().index(
+                next(x for x in EXAMPLE.splitlines() if x.strip().startswith("rate_with:"))
+            )
+            + 1
+        )
+        assert f"Linje {line}." in answer.text
+        assert "Du skrev 1,5; feltet skal være en andel mellem 0 og 1" in answer.text
