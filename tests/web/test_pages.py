@@ -180,7 +180,7 @@ def test_two_saves_from_one_version_give_one_conflict(site: tuple[Any, People, i
 def test_the_author_cannot_approve_but_another_reviewer_can(
     site: tuple[Any, People, int],
 ) -> None:
-    app, people, case_id = site
+    app, _, case_id = site
     with client_for(app, "rita") as rita:
         token = csrf(rita.get(f"/cases/{case_id}/history").text)
         answer = rita.post(

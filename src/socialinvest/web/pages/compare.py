@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from socialinvest.errors import InputError
 from socialinvest.output.messages import text
 from socialinvest.store import cases as case_store
-from socialinvest.store.models import User
+from socialinvest.store.models import Case, CaseVersion, User
 from socialinvest.web import jobs
 from socialinvest.web.charts import comparison_svg
 from socialinvest.web.deps import current_user, get_db, readable_case, settings_of
@@ -53,7 +53,7 @@ def compare_page(
     if not MIN_ALTERNATIVES <= len(picked) <= MAX_ALTERNATIVES:
         context["error"] = text(lang, "ui_cmp_count", low=MIN_ALTERNATIVES, high=MAX_ALTERNATIVES)
         return render(request, "compare.html", context, status_code=422)
-    versions = []
+    versions: list[tuple[Case, CaseVersion, str | None]] = []
     for case_id, number in picked:
         case = readable_case(db, user, case_id)
         version = version_of(db, case, number)

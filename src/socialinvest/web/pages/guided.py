@@ -26,6 +26,7 @@ from socialinvest.web.pages.library import example_text
 from socialinvest.web.pages.results import pivot
 from socialinvest.web.steps import flow
 from socialinvest.web.steps.errors import FieldError, explain
+from socialinvest.web.steps.fields import parse_path
 from socialinvest.web.templating import render
 
 router = APIRouter()
@@ -177,7 +178,7 @@ def field_label(field: str, lang: str) -> str:
     """A field's label as the form shows it, for the list of errors; the path when unknown."""
     from socialinvest.output.messages import has_text
 
-    path = flow.parse_path(field) if field else ()
+    path = parse_path(field) if field else ()
     words: list[str] = []
     for i, part in enumerate(path):
         if isinstance(part, int) and i > 0 and str(path[i - 1]) in _ROW_LABELS:
@@ -296,18 +297,17 @@ async def steps(
         draft = flow.read(step, form, draft, lang)
     action = _one(form, "action") or "next"
     kind, _, argument = action.partition(":")
-    where = {"case": case, "base": base}
 
     if kind == "add":
         typed = flow.from_form(form)
         flow.add_row(typed, argument)
-        return render_step(request, step, draft, values=typed, **where)  # type: ignore[arg-type]
+        return render_step(request, step, draft, values=typed, case=case, base=base)
     if kind == "remove":
-        name, _, index = argument.rpartition(":")
+        name, _, row = argument.rpartition(":")
         items = flow.get(draft, name)
-        if isinstance(items, list) and index.isdigit() and int(index) < len(items):
-            del items[int(index)]
-        return render_step(request, step, draft, **where)  # type: ignore[arg-type]
+        if isinstance(items, list) and row.isdigit() and int(row) < len(items):
+            del items[int(row)]
+        return render_step(request, step, draft, case=case, base=base)
     if kind == "search":
         return render_step(
             request,
@@ -315,26 +315,35 @@ async def steps(
             draft,
             values=flow.from_form(form),
             extra={"kb_query": _one(form, "kb_query")},
-            **where,  # type: ignore[arg-type]
+            case=case,
+            base=base,
         )
     if kind == "pick":
         rows = draft.setdefault("consequences", [])
         if isinstance(rows, list):
             rows.append({"ref": argument})
-        return render_step(request, step, draft, **where)  # type: ignore[arg-type]
+        return render_step(request, step, draft, case=case, base=base)
     if kind == "yaml":
         return render(request, "yaml.html", {"text": flow.dump(draft), "case": case, "base": base})
     if kind == "save":
         errors = flow.check(draft, lang, "result")
         if errors:
-            return render_step(request, "result", draft, errors=errors, status_code=422, **where)  # type: ignore[arg-type]
+            return render_step(
+                request, "result", draft, errors=errors, status_code=422, case=case, base=base
+            )
         saved, conflict = _save(
             request, db, user, case, base, flow.dump(draft), _one(form, "message")
         )
         if conflict is not None:
             return render_step(
-                request, "result", draft, extra={"conflict": conflict}, status_code=409, **where
-            )  # type: ignore[arg-type]
+                request,
+                "result",
+                draft,
+                extra={"conflict": conflict},
+                status_code=409,
+                case=case,
+                base=base,
+            )
         assert saved is not None
         return see_other(f"/cases/{saved.id}")
 
@@ -355,13 +364,14 @@ async def steps(
                 values=flow.from_form(form),
                 errors=errors,
                 status_code=422,
-                **where,  # type: ignore[arg-type]
+                case=case,
+                base=base,
             )
     if target == "result":
         errors = flow.check(draft, lang, "result")
         if errors:
-            return render_step(request, "result", draft, errors=errors, **where)  # type: ignore[arg-type]
-    return render_step(request, target, draft, **where)  # type: ignore[arg-type]
+            return render_step(request, "result", draft, errors=errors, case=case, base=base)
+    return render_step(request, target, draft, case=case, base=base)
 
 
 @router.post("/steps/preview", response_class=HTMLResponse)
