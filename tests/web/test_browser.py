@@ -346,9 +346,10 @@ def test_other_organisation_gets_404(browser: Any, server: Server) -> None:
         answer = page.goto(f"{server.url}/cases/{STATE['case_id']}{path}")
         assert answer is not None and answer.status == 404, path
         assert "IMPACT60" not in page.content()
+    shot(page, "16-outsider-404")
     page.goto(f"{server.url}/cases")
     assert "IMPACT60" not in page.locator("#case-list").inner_text()
-    shot(page, "16-outsider-404")
+    shot(page, "16-outsider-library")
     page.context.close()
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from socialinvest.errors import InputError
-from socialinvest.output.messages import text
+from socialinvest.output.messages import text, unit_label
 from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, User
 from socialinvest.web.deps import editable_case, get_db, require_editor
@@ -52,7 +52,7 @@ def knowledge_hits(query: str, lang: str) -> list[dict[str, Any]]:
             {
                 "id": item.id,
                 "label": entry.label.da if lang == "da" else entry.label.en,
-                "unit": entry.unit,
+                "unit": unit_label(lang, entry.unit),
                 "value": latest.value,
                 "year": latest.valid_from.year,
                 "status": latest.status,
@@ -143,6 +143,7 @@ def render_step(
         query = (extra or {}).get("kb_query", "")
         context["kb_query"] = query
         context["kb_hits"] = knowledge_hits(query, lang)
+        context["kb_labels"] = {hit["id"]: hit["label"] for hit in knowledge_hits("", lang)}
     if step == "result" and not errors:
         body = flow.dump(draft)
         try:
