@@ -317,7 +317,7 @@ def test_second_version_history_diff_and_comparison(browser: Any, server: Server
     page.context.close()
 
 
-def test_reviewer_approves_a_version(browser: Any, server: Server) -> None:
+def test_reviewer_approves_a_version(browser: Any, server: Server, tmp_path: Path) -> None:
     page = new_page(browser, server, "rita")
     page.goto(f"{server.url}/cases/{STATE['case_id']}/history")
     page.click("#approve-2")
@@ -326,6 +326,14 @@ def test_reviewer_approves_a_version(browser: Any, server: Server) -> None:
     page.goto(f"{server.url}/cases/{STATE['case_id']}")
     assert "godkendt" in page.locator(".meta").inner_text()
     shot(page, "14-approved")
+    page.click("a[hreflang=en]")  # the language switch keeps the page
+    assert page.url.endswith(f"/cases/{STATE['case_id']}")
+    assert page.locator("#h-key").inner_text() == "Key figures"
+    second = tmp_path / "second.yaml"
+    second.write_text(EXAMPLE.read_text().replace("rate_with: 0.50", "rate_with: 0.46"))
+    expected = cli_json("run", str(second))["npv"]["total"]
+    assert page.locator("#npv-total").inner_text() == f"DKK {expected:,.2f}"
+    shot(page, "14-approved-en")
     page.context.close()
 
 
