@@ -106,7 +106,14 @@ def server_url(page: Any) -> str:
     return "/".join(page.url.split("/")[:3])
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id)"""
+
+
 def step_heading(page: Any) -> str:
+    """The current step's heading, after checking that every field of it has a label."""
+    assert page.evaluate(UNLABELLED) == []
     return str(page.locator("#h-step").inner_text())
 
 
@@ -128,7 +135,8 @@ def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> No
         },
     )
     shot(page, "02-step-settings")
-    press(page, "next")
+    field(page, "horizon_years").press("Enter")  # the keyboard's Enter means "Next"
+    page.wait_for_load_state("load")
 
     assert step_heading(page) == "Målgruppe"
     fill(page, {"target_group.description": "Psykisk sårbare borgere på kontanthjælp, 30+"})

@@ -217,3 +217,33 @@ def test_a_yaml_error_is_shown_with_its_line(site: tuple[Any, People, int]) -> N
         )
         assert f"Linje {line}." in answer.text
         assert "Du skrev 1,5; feltet skal være en andel mellem 0 og 1" in answer.text
+
+
+def test_only_plain_drawings_are_inlined() -> None:
+    from socialinvest.web.charts import comparison_spec, safe_svg
+
+    drawing = '<svg xmlns="http://www.w3.org/2000/svg"><g><text>A &lt;b&gt;</text></g></svg>'
+    assert str(safe_svg(drawing)) == drawing
+    for hostile in (
+        "<svg><script>alert(1)</script></svg>",
+        '<svg><g onload="alert(1)"></g></svg>',
+        '<svg><a href="javascript:alert(1)"><text>x</text></a></svg>',
+        "<svg><foreignObject><div>x</div></foreignObject></svg>",
+    ):
+        assert "alert" not in str(safe_svg(hostile))
+    spec = comparison_spec(
+        [
+            {
+                "label": "A",
+                "npv": {"total": 3e6, "by_actor": {"kommune": 1e6, "region": 0.5e6, "stat": 1.5e6}},
+            }
+        ],
+        "da",
+    )
+    values = {(v["alternative"], v["who"]): v["value"] for v in spec["data"]["values"]}
+    assert values == {
+        ("A", "Kommune"): 1.0,
+        ("A", "Region"): 0.5,
+        ("A", "Stat"): 1.5,
+        ("A", "I alt"): 3.0,
+    }

@@ -84,7 +84,7 @@ SECTIONS = LruCache(48)
 def comparison_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """A grouped bar chart: the NPV of each alternative, one bar per actor and one for the total
     (millions of kroner). ``rows``: [{"label", "npv": {"total", "by_actor": {...}}}]."""
-    from socialinvest.report.charts import FONT, WIDTH, format_locale  # noqa: F401
+    from socialinvest.report.charts import FONT, WIDTH
     from socialinvest.report.content import actor_name
 
     values: list[dict[str, Any]] = []
@@ -139,9 +139,18 @@ def comparison_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     }
 
 
+def inline_svg(svg: str, title: str) -> str:
+    """An SVG document as an element of the page: no XML declaration, as wide as its box (the
+    viewBox keeps the proportions), labelled for screen readers."""
+    body = svg[svg.find("<svg") :]
+    end = body.find(">")
+    tag = re.sub(r'\s(width|height)="[^"]*"', "", body[:end])
+    tag += f' width="100%" role="img" aria-label="{escape(title)}"'
+    return tag + body[end:]
+
+
 def comparison_svg(rows: list[dict[str, Any]], lang: str) -> Markup:
     from socialinvest.report.charts import to_svg
-    from socialinvest.report.html import _svg_body
 
     title = text(lang, "ui_cmp_chart_title")
-    return safe_svg(_svg_body(to_svg(comparison_spec(rows, lang), lang), title))
+    return safe_svg(inline_svg(to_svg(comparison_spec(rows, lang), lang), title))

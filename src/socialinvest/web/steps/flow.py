@@ -143,11 +143,9 @@ def new_draft(latest_price_year: int) -> Draft:
 def validate_text(text: str) -> None:
     """Raise the CLI's InputError for the first mistake in a case text (models, checks and
     knowledge-base references), or return when the case is valid."""
-    from socialinvest.case.load import load_case_text
-    from socialinvest.runner import appraise
+    from socialinvest import service
 
-    case = load_case_text(text, file="case.yaml")
-    appraise(case)
+    service.validate(service.load_text(text, "case.yaml"))
 
 
 def _first_year(draft: Draft) -> int:
