@@ -247,3 +247,28 @@ def test_only_plain_drawings_are_inlined() -> None:
         ("A", "Stat"): 1.5,
         ("A", "I alt"): 3.0,
     }
+
+
+def test_examples_of_each_kind_have_a_case_page(site: tuple[Any, People, int]) -> None:
+    """Examples of each kind (a state-transition model, a contract, areas outside every
+    committee) show their page, with the NPV the service gives for the file."""
+    from socialinvest import service
+
+    app, _, _ = site
+    with client_for(app, "anna") as client:
+        token = csrf(client.get("/cases").text)
+        for name in (
+            "housing-first-young-homeless.yaml",  # areas outside every committee
+            "impact60-state-transition.yaml",  # a state-transition model
+            "contracts/peterborough-threshold.yaml",  # an outcome contract
+        ):
+            path = ROOT / "examples" / name
+            answer = client.post(
+                "/cases/import",
+                files={"file": (path.name, path.read_bytes(), "application/yaml")},
+                data={"csrf_token": token},
+                follow_redirects=True,
+            )
+            assert answer.status_code == 200, (path, answer.text[-500:])
+            npv = service.appraise(service.load(path)).to_dict()["npv"]["total"]
+            assert f'id="npv-total"><span class="num" data-value="{npv!r}"' in answer.text, path
