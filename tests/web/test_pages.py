@@ -272,3 +272,32 @@ def test_examples_of_each_kind_have_a_case_page(site: tuple[Any, People, int]) -
             assert answer.status_code == 200, (path, answer.text[-500:])
             npv = service.appraise(service.load(path)).to_dict()["npv"]["total"]
             assert f'id="npv-total"><span class="num" data-value="{npv!r}"' in answer.text, path
+
+
+def test_uncertainty_with_chosen_draws_and_seed(site: tuple[Any, People, int]) -> None:
+    from socialinvest import service
+    from socialinvest.output.numbers import money, percent
+
+    app, _, _ = site
+    path = ROOT / "examples" / "impact60-uncertain.yaml"
+    with client_for(app, "anna") as client:
+        token = csrf(client.get("/cases").text)
+        page = client.post(
+            "/cases/import",
+            files={"file": (path.name, path.read_bytes(), "application/yaml")},
+            data={"csrf_token": token},
+        )
+        case_id = int(str(page.url).rsplit("/", 1)[1])
+        wrong = client.get(f"/cases/{case_id}/uncertainty?draws=abc&seed=-1")
+        assert wrong.status_code == 422
+        assert "skal være et helt antal trækninger fra 2 til 1.000.000" in wrong.text
+        assert "skal være et helt tal på 0 eller derover" in wrong.text
+        answer = client.get(f"/cases/{case_id}/uncertainty?draws=2000&seed=7")
+        assert answer.status_code == 200
+    expected = service.appraise(service.load(path), draws=2000, seed=7).to_dict()["uncertainty"]
+    total = expected["total"]
+    row = re.search(r'<tr><th scope="row">I alt</th>(.*?)</tr>', answer.text, re.S)
+    assert row is not None
+    assert percent(total["prob_positive"], "da") in row.group(1)
+    assert money(total["p05"], "da", 0) in row.group(1)
+    assert money(total["p95"], "da", 0) in row.group(1)
