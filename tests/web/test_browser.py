@@ -290,12 +290,21 @@ def test_page_npv_equals_the_cli_on_the_downloaded_file(
     page.context.close()
 
 
-def test_second_version_history_diff_and_comparison(browser: Any, server: Server) -> None:
+def test_second_version_history_diff_and_comparison(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
     page = new_page(browser, server, "anna")
     case_id = STATE["case_id"]
     page.goto(f"{server.url}/cases/{case_id}/edit")
     press(page, "goto:success")
     fill(page, {"success.rate_with": "0,46"})
+    # live preview (our own JavaScript): the draft's NPV while typing, before any save
+    second = tmp_path / "second.yaml"
+    second.write_text(EXAMPLE.read_text().replace("rate_with: 0.50", "rate_with: 0.46"))
+    expected = round(cli_json("run", str(second))["npv"]["total"])
+    shown = f"{expected:,} kr.".replace(",", ".")
+    page.wait_for_selector("#preview .preview-ok")
+    assert shown in page.locator("#preview").inner_text()
     press(page, "goto:result")
     page.fill("#message", "Realiseret succesrate 46 %")
     page.click("#save")
