@@ -8,7 +8,7 @@ directory), makes users and loads the demo, logs in over HTTP, and measures thre
    different comment line, so its digest differs and nothing is cached), so the time includes
    loading and validating the case, the appraisal, the charts and the page. Also the same page
    once its result is known (the usual case: a page opened again). Target: p95 < 300 ms.
-2. 50 concurrent readers (a bounded load script: each reader logs in, then requests the library,
+2. 50 concurrent readers (a bounded load script: each reader logs in first, then requests the library,
    a result page and two API lists in turn, ``--requests`` times): the latency of every request.
    Target: p95 < 500 ms and no errors.
 3. A 100,000-draw Monte Carlo job (impact60-uncertain.yaml) running in the server's worker
@@ -67,8 +67,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, workers: int = 1) -> None:
         self.data = data
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "SOCIALINVEST_DATA_DIR": str(data)}
@@ -90,11 +91,21 @@ class Server:
         return done.stdout
 
     def start(self) -> None:
+        self.log = open(self.data / "server.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "socialinvest.cli", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "socialinvest.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -167,58 +178,77 @@ def bench_result_page(server: Server, runs: int) -> tuple[list[float], list[floa
         return cold, warm
 
 
+async def log_in_async(client: httpx.AsyncClient, username: str) -> None:
+    page = (await client.get("/login")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF field on the login page"
+    answer = await client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert answer.status_code == 303, answer.text[:300]
+
+
 async def reader(
-    server: Server,
+    client: httpx.AsyncClient,
     number: int,
     requests: int,
     ids: list[int],
     times: list[float],
     errors: list[str],
+    think: float,
 ) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-        page = (await client.get("/login")).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token
-        await client.post(
-            "/login",
-            data={
-                "username": f"reader{number % 5}",
-                "password": PASSWORD,
-                "csrf_token": token.group(1),
-            },
-        )
-        case_id = ids[number % len(ids)]
-        paths = [
-            "/cases",
-            f"/cases/{case_id}",
-            "/api/v1/cases",
-            f"/api/v1/cases/{case_id}/versions",
-        ]
-        for i in range(requests):
-            path = paths[i % len(paths)]
-            start = time.perf_counter()
-            try:
-                answer = await client.get(path)
-                if answer.status_code != 200:
-                    errors.append(f"{path}: {answer.status_code}")
-            except httpx.HTTPError as exc:
-                errors.append(f"{path}: {exc!r}")
-            times.append(time.perf_counter() - start)
+    import random
+
+    chance = random.Random(number)
+    case_id = ids[number % len(ids)]
+    paths = ["/cases", f"/cases/{case_id}", "/api/v1/cases", f"/api/v1/cases/{case_id}/versions"]
+    for i in range(requests):
+        path = paths[(i + number) % len(paths)]
+        start = time.perf_counter()
+        try:
+            answer = await client.get(path)
+            if answer.status_code != 200:
+                errors.append(f"{path}: {answer.status_code}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{path}: {exc!r}")
+        times.append(time.perf_counter() - start)
+        if think:  # a person reads the page before the next click
+            await asyncio.sleep(chance.uniform(0.5 * think, 1.5 * think))
 
 
-def bench_readers(server: Server, readers: int, requests: int) -> tuple[list[float], list[str]]:
+def bench_readers(
+    server: Server, readers: int, requests: int, think: float
+) -> tuple[list[float], list[str]]:
+    """Every reader logs in first (not measured); then all read at once."""
     with httpx.Client(base_url=server.url, timeout=60, follow_redirects=True) as client:
         login(client, "reader0")
         ids = list(case_ids(client).values())
-        for case_id in ids:  # every result page seen once: readers read, they do not run
-            client.get(f"/cases/{case_id}")
+        for case_id in ids * 4:  # every result page seen by each server process: readers
+            client.get(f"/cases/{case_id}")  # read, they do not run (results are cached)
     times: list[float] = []
     errors: list[str] = []
 
     async def everyone() -> None:
-        await asyncio.gather(
-            *(reader(server, n, requests, ids, times, errors) for n in range(readers))
-        )
+        limits = httpx.Limits(max_connections=1)
+        clients = [
+            httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits)
+            for _ in range(readers)
+        ]
+        try:
+            for start in range(0, readers, 5):  # log in, five at a time
+                await asyncio.gather(
+                    *(
+                        log_in_async(c, f"reader{n % 5}")
+                        for n, c in enumerate(clients[start : start + 5], start)
+                    )
+                )
+            await asyncio.gather(
+                *(reader(c, n, requests, ids, times, errors, think) for n, c in enumerate(clients))
+            )
+        finally:
+            for c in clients:
+                await c.aclose()
 
     asyncio.run(everyone())
     return times, errors
@@ -258,10 +288,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="requests per reader")
     parser.add_argument("--page-runs", type=int, default=30)
     parser.add_argument("--draws", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a reader spends on a page before the next request (0: none)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="si-bench-web-") as tmp:
-        server = Server(Path(tmp))
+        server = Server(Path(tmp), args.workers)
         server.cli(
             "users",
             "create",
@@ -288,19 +325,23 @@ def main() -> None:
         server.cli("demo", "load")
         server.start()
         try:
-            print(describe("SQLite, one uvicorn process, one job worker"))
+            print(describe(f"SQLite, {args.workers} server process(es), one job worker each"))
             cold, warm = bench_result_page(server, args.page_runs)
             print(line("result page of the Aalborg example, run included", cold, 300))
             print(line("result page of the Aalborg example, opened again", warm, 300))
-            times, errors = bench_readers(server, args.readers, args.requests)
-            print(
-                line(
-                    f"{args.readers} concurrent readers, {args.requests} requests each", times, 500
+            for label, think in (("no pause", 0.0), (f"{args.think:g} s on a page", args.think)):
+                times, errors = bench_readers(server, args.readers, args.requests, think)
+                print(
+                    line(
+                        f"{args.readers} concurrent readers, {args.requests} requests each, "
+                        f"{label}",
+                        times,
+                        500,
+                    )
+                    + f", errors {len(errors)}"
                 )
-                + f", errors {len(errors)}"
-            )
-            for error in errors[:5]:
-                print("  error:", error)
+                for error in errors[:5]:
+                    print("  error:", error)
             during, took, status = bench_page_during_job(server, args.draws)
             print(
                 line(
@@ -311,6 +352,11 @@ def main() -> None:
             )
         finally:
             server.stop()
+            import shutil
+
+            shutil.copy(
+                server.data / "server.log", Path(tempfile.gettempdir()) / "bench_web_server.log"
+            )
 
 
 if __name__ == "__main__":

@@ -128,3 +128,38 @@ def test_job_of_a_stopped_server_shows_interrupted_and_can_be_retried(sqlite_url
         result = client.get(done["result_url"], headers=headers).json()
         assert result["draws"] == 3000
         assert client.post(f"/api/v1/jobs/{done['id']}/retry", headers=headers).status_code == 409
+
+
+def test_with_several_server_processes_only_silent_jobs_are_interrupted(sqlite_url: str) -> None:
+    """serve --workers N: another process's job whose heartbeat is fresh keeps running; one
+    whose heartbeat stopped longer ago than the limit is interrupted."""
+    from datetime import timedelta
+
+    from socialinvest.store import jobs as job_store
+    from socialinvest.web.jobs import STALE_SECONDS
+
+    db = session_factory(make_engine(sqlite_url))()
+    people = make_people(db)
+    case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
+    made = {}
+    for name, age in (("alive", 1.0), ("silent", STALE_SECONDS + 5)):
+        made[name] = Job(
+            user_id=people.analyst.id,
+            organisation_id=people.kommune.id,
+            case_id=case.id,
+            version_number=1,
+            kind="run",
+            params={},
+            cache_key=name * 10,
+            status="running",
+            heartbeat_at=now() - timedelta(seconds=age),
+            runner="another process",
+        )
+        db.add(made[name])
+    db.commit()
+    assert (
+        job_store.mark_stale_interrupted(db, runner="this process", stale_after=STALE_SECONDS) == 1
+    )
+    db.expire_all()
+    assert (made["alive"].status, made["silent"].status) == ("running", "interrupted")
+    db.close()

@@ -68,6 +68,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if url not in ("sqlite://", "sqlite:///:memory:"):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        if "poolclass" not in kwargs and url not in ("sqlite://", "sqlite:///:memory:"):
+            kwargs.setdefault("pool_size", 20)  # one per request thread, mostly
+            kwargs.setdefault("max_overflow", 20)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )

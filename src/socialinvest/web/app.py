@@ -90,6 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The application of one of several server processes (``serve --workers N``): settings
+    from the environment, the database already migrated, jobs shared with the other processes."""
+    return create_app(Settings.from_env().but(migrate_on_start=False, exclusive_jobs=False))
+
+
 def _page_routers() -> list[Any]:
     """The page routers of ``socialinvest.web.pages`` (``routers()``), when that module exists."""
     try:

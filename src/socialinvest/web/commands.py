@@ -59,6 +59,14 @@ def serve(
             help="Run jobs' Monte Carlo chunks on this Dask scheduler (tcp://HOST:PORT).",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (e.g. one per core); jobs are shared through the database.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the web application (http://127.0.0.1:8000 by default)."""
     try:
@@ -77,7 +85,7 @@ def serve(
         with session_factory(engine)() as db:
             nobody = user_store.count(db) == 0
         engine.dispose()
-        app = create_app(settings.but(migrate_on_start=False))
+        app = create_app(settings.but(migrate_on_start=False)) if workers == 1 else None
     except InputError as error:
         _fail(error)
         return
@@ -89,8 +97,34 @@ def serve(
             err=True,
         )
     typer.echo(f"socialinvest: open http://{host}:{port}/", err=True)
+    if app is not None:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            server_header=False,
+            timeout_keep_alive=30,
+        )
+        return
+    # Several processes: each builds the app from the environment (the key file exists now).
+    from socialinvest.store.db import ENV_URL
+
+    os.environ[ENV_URL] = settings.database_url
+    os.environ["SOCIALINVEST_SECURE_COOKIES"] = "1" if settings.secure_cookies else "0"
+    if settings.scheduler:
+        os.environ["SOCIALINVEST_SCHEDULER"] = settings.scheduler
     uvicorn.run(
-        app, host=host, port=port, log_level="info", proxy_headers=True, server_header=False
+        "socialinvest.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
+        timeout_keep_alive=30,
     )
 
 

@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("socialinvest.web.jobs")
 
 KINDS = ("run", "sensitivity", "contract", "compare", "report")
-STALE_SECONDS = 60.0
-HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 20.0
+HEARTBEAT_SECONDS = 3.0
 JSON_TYPE = "application/json"
 _WRITE_EVERY = 0.5  # seconds between progress writes
 
@@ -329,7 +329,12 @@ class JobRunner:
 
     def start(self) -> None:
         with self.sessions() as db:
-            left = job_store.mark_stale_interrupted(db, runner=self.instance, stale_after=0)
+            # One server per database: whatever another start left behind was interrupted. With
+            # several server processes, only jobs whose heartbeat stopped.
+            exclusive = self.settings.exclusive_jobs
+            left = job_store.mark_stale_interrupted(
+                db, runner=self.instance, stale_after=0 if exclusive else STALE_SECONDS
+            )
         if left:
             log.warning("%d job(s) of an earlier server start marked interrupted", left)
         self._beat = threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True)
@@ -491,6 +496,18 @@ def execute(database_url: str, job_id: int, scheduler: str | None = None) -> Non
 
     status, message = JobStatus.done.value, ""
     mapper = None
+    beating = threading.Event()
+
+    def beat() -> None:  # a chunk may take longer than the stale limit: beat regardless
+        while not beating.wait(HEARTBEAT_SECONDS):
+            try:
+                with sessions() as db:
+                    db.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=now()))
+                    db.commit()
+            except Exception:  # the database is away for a moment: beat again later
+                log.exception("job %d heartbeat", job_id)
+
+    threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True).start()
     try:
         if scheduler and int(params.get("draws", 1)) > 1 and kind in ("run",):
             from socialinvest.service import dask_chunks
@@ -512,6 +529,7 @@ def execute(database_url: str, job_id: int, scheduler: str | None = None) -> Non
             f"the run stopped unexpectedly ({type(error).__name__})",
         )
     finally:
+        beating.set()
         if mapper is not None:
             mapper.close()
     with sessions() as db:

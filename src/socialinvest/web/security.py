@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,9 @@ def check_password(password: str, field: str = "password") -> None:
 
 
 _DUMMY: list[str] = []
+#: argon2id takes 64 MiB and tens of milliseconds per check by design; at most two at a time, so
+#: a burst of logins cannot exhaust the server's memory or starve other requests.
+_VERIFYING = threading.BoundedSemaphore(2)
 
 
 def verify_password(user: User | None, password: str) -> bool:
@@ -92,7 +96,8 @@ def verify_password(user: User | None, password: str) -> bool:
     else:
         stored = user.password_hash
     try:
-        ok = bool(_hasher().verify(stored, password))
+        with _VERIFYING:
+            ok = bool(_hasher().verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
     return ok and user is not None and user.active

@@ -72,6 +72,10 @@ class Settings:
     migrate_on_start: bool = True
     #: Start a job worker process with the application (else with the first job).
     prestart_job_worker: bool = True
+    #: This is the only server process on the database: at start, every job another start left
+    #: queued or running is interrupted. With several (``serve --workers N``) only jobs whose
+    #: heartbeat stopped are.
+    exclusive_jobs: bool = True
 
     @classmethod
     def from_env(
