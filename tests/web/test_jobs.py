@@ -163,3 +163,34 @@ def test_with_several_server_processes_only_silent_jobs_are_interrupted(sqlite_u
     db.expire_all()
     assert (made["alive"].status, made["silent"].status) == ("running", "interrupted")
     db.close()
+
+
+def test_with_a_scheduler_jobs_run_their_chunks_on_dask(sqlite_url: str, tmp_path: Path) -> None:
+    """serve --scheduler tcp://…: the job's chunks run on the cluster, with the same result as
+    the command line on this machine."""
+    from distributed import LocalCluster
+
+    draws = 5_000
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        db = session_factory(make_engine(sqlite_url))()
+        people = make_people(db)
+        case = case_store.create_case(db, people.analyst, "Uncertain", UNCERTAIN)
+        headers = bearer(db, people.analyst)
+        before = cluster.scheduler.transition_counter
+        app = make_app(sqlite_url, job_draws_threshold=1000, scheduler=cluster.scheduler_address)
+        with TestClient(app) as client:
+            started = client.post(
+                f"/api/v1/cases/{case.id}/runs", json={"draws": draws, "seed": 11}, headers=headers
+            ).json()
+            done = _wait(client, started["job"]["id"], headers, "done", "failed")
+            assert done["status"] == "done", done
+            result = client.get(done["result_url"], headers=headers).json()
+            download = client.get(f"/api/v1/cases/{case.id}/versions/1/file", headers=headers)
+        assert cluster.scheduler.transition_counter > before  # tasks went through the scheduler
+        db.close()
+    name = download.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    (tmp_path / name).write_bytes(download.content)
+    cli = _cli(["run", name, "--draws", str(draws), "--seed", "11", "--format", "json"], tmp_path)
+    assert result == json.loads(cli.stdout)
