@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,83 @@ def test_knowledge_base_search_and_entry(client: Any, db: Session, people: Peopl
     assert entry["id"] == first and entry["values"]
     unknown = client.get("/api/v1/knowledge/no/such/entry", headers=headers)
     assert unknown.status_code == 422 and unknown.json()["field"] == "ID"
+
+
+def test_analyses_equal_the_command_line(sqlite_url: str, tmp_path: Path) -> None:
+    """Sensitivity, comparison and contract through the API give the command line's JSON for
+    the downloaded files; a report is a job whose result is the file. (SQLite only: the
+    analyses do not depend on the database.)"""
+    from fastapi.testclient import TestClient
+
+    from socialinvest.store.db import make_engine, session_factory
+
+    from .conftest import make_app, make_people
+
+    db = session_factory(make_engine(sqlite_url))()
+    people = make_people(db)
+    uncertain = (EXAMPLES / "impact60-uncertain.yaml").read_text(encoding="utf-8")
+    aalborg = (EXAMPLES / "contracts" / "aalborg-impact60.yaml").read_text(encoding="utf-8")
+    a = case_store.create_case(db, people.analyst, "Job", EXAMPLE)
+    b = case_store.create_case(db, people.analyst, "Uncertain", uncertain)
+    c = case_store.create_case(db, people.analyst, "Contract", aalborg)
+    headers = bearer(db, people.analyst)
+    with TestClient(make_app(sqlite_url, prestart_job_worker=True)) as client:
+
+        def download(case_id: int) -> str:
+            answer = client.get(f"/api/v1/cases/{case_id}/versions/1/file", headers=headers)
+            name = answer.headers["content-disposition"].split('filename="')[1].rstrip('"')
+            (tmp_path / name).write_bytes(answer.content)
+            return name
+
+        def cli_json(*args: str) -> Any:
+            done = _cli([*args, "--format", "json"], tmp_path)
+            assert done.returncode == 0, done.stderr
+            return json.loads(done.stdout)
+
+        files = {case.id: download(case.id) for case in (a, b, c)}
+        tornado = client.post(f"/api/v1/cases/{b.id}/sensitivity", json={}, headers=headers)
+        assert tornado.status_code == 200
+        assert tornado.json()["result"] == cli_json("sensitivity", files[b.id])
+        compared = client.post(
+            "/api/v1/compare",
+            json={"alternatives": [{"case_id": a.id}, {"case_id": b.id}]},
+            headers=headers,
+        )
+        assert compared.json()["result"] == cli_json("compare", files[a.id], files[b.id])
+        assert (
+            client.post(
+                "/api/v1/compare", json={"alternatives": [{"case_id": a.id}]}, headers=headers
+            ).status_code
+            == 422
+        )
+        contract = client.post(f"/api/v1/cases/{c.id}/contract", json={}, headers=headers)
+        assert contract.status_code == 202  # a contract is always a job
+        deadline = time.monotonic() + 90
+        job = contract.json()["job"]
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()
+        assert job["status"] == "done", job
+        assert client.get(job["result_url"], headers=headers).json() == cli_json(
+            "contract", files[c.id]
+        )
+        no_contract = client.post(f"/api/v1/cases/{a.id}/contract", json={}, headers=headers)
+        job = no_contract.json()["job"]
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()
+        assert job["status"] == "failed"
+        assert job["message"] == (
+            f"{files[a.id]}: field 'contract': expected a case with a 'contract' section "
+            "(docs/contract-format.md)."
+        )
+        report = client.post(
+            f"/api/v1/cases/{a.id}/reports", json={"format": "html"}, headers=headers
+        ).json()
+        while report["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            report = client.get(f"/api/v1/jobs/{report['id']}", headers=headers).json()
+        html = client.get(report["result_url"], headers=headers)
+        assert html.headers["content-type"].startswith("text/html")
+        assert "<svg" in html.text and "Aalborg" in html.text
+    db.close()
