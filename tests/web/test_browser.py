@@ -287,6 +287,12 @@ def test_page_npv_equals_the_cli_on_the_downloaded_file(
     pdf = tmp_path / "report.pdf"
     download(page, "#dl-pdf", pdf)
     assert pdf.read_bytes()[:5] == b"%PDF-"
+    page.goto(STATE["case_url"])
+    page.fill("#draws", "2000")
+    page.fill("#seed", "3")
+    page.click("#h-mc ~ form button[type=submit]")
+    page.wait_for_selector("#mc-table")
+    shot(page, "21-uncertainty")
     page.context.close()
 
 
@@ -375,6 +381,9 @@ def test_other_organisation_gets_404(browser: Any, server: Server) -> None:
     page.goto(f"{server.url}/cases")
     assert "IMPACT60" not in page.locator("#case-list").inner_text()
     shot(page, "16-outsider-library")
+    page.goto(f"{server.url}/knowledge?q=psykiatri")
+    assert "health/psychiatric-bed-day" in page.locator("table").inner_text()
+    shot(page, "20-knowledge")
     page.context.close()
 
 
@@ -436,6 +445,7 @@ def test_typed_scripts_never_run(browser: Any, server: Server, tmp_path: Path) -
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(server.url + "/yaml/new")
     page.fill("#text", hostile_case())
+    shot(page, "19-yaml-editor")
     page.click("button[value=save]")
     page.wait_for_url(re.compile(r".*/cases/\d+$"))
     case_url = page.url
