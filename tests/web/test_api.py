@@ -4,9 +4,9 @@ to the command line's, one-sentence 422 errors, tokens."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,28 @@ from .conftest import People, bearer
 EXAMPLE = (EXAMPLES / "impact60-job-education.yaml").read_text(encoding="utf-8")
 
 
-def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "socialinvest.cli", *args], cwd=cwd, capture_output=True, text=True
-    )
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(args: list[str], cwd: Path) -> Ran:
+    """``socialinvest ARGS`` run in ``cwd`` (in this process, through the same typer app)."""
+    from typer.testing import CliRunner
+
+    from socialinvest.cli import app
+
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        os.chdir(before)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def test_other_organisations_case_is_404_and_roles_limit_changes(
