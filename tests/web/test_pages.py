@@ -301,3 +301,30 @@ def test_uncertainty_with_chosen_draws_and_seed(site: tuple[Any, People, int]) -
     assert percent(total["prob_positive"], "da") in row.group(1)
     assert money(total["p05"], "da", 0) in row.group(1)
     assert money(total["p95"], "da", 0) in row.group(1)
+
+
+def test_sharing_lets_another_organisation_read_only(site: tuple[Any, People, int]) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as anna, client_for(app, "otto") as otto:
+        assert otto.get(f"/cases/{case_id}").status_code == 404
+        token = csrf(anna.get(f"/cases/{case_id}/history").text)
+        shared = anna.post(
+            f"/cases/{case_id}/share",
+            data={"organisation": "Investor A/S", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert shared.status_code == 303
+        page = otto.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and "delt af Aalborg Kommune (kun læse)" in page.text
+        assert f"/cases/{case_id}/edit" not in page.text
+        assert otto.get(f"/cases/{case_id}/edit").status_code == 403
+        assert otto.get(f"/cases/{case_id}/download/yaml").text == EXAMPLE
+        anna.post(
+            f"/cases/{case_id}/share",
+            data={"organisation": "Investor A/S", "action": "unshare", "csrf_token": token},
+        )
+        assert otto.get(f"/cases/{case_id}").status_code == 404
+        archived = anna.post(f"/cases/{case_id}/archive", data={"csrf_token": token})
+        assert archived.status_code == 200 and "Tag sagen frem fra arkivet" in archived.text
+        assert NAME in anna.get("/cases?status=archived").text
+        assert NAME not in anna.get("/cases?status=draft").text

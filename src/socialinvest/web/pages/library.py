@@ -295,3 +295,16 @@ def tags(
     case = editable_case(db, user, case_id)
     case_store.set_tags(db, case, user, [t for t in tags.split(",") if t.strip()])
     return see_other(f"/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/archive")
+def archive(
+    case_id: int,
+    action: str = Form("archive"),
+    db: Session = Depends(get_db),
+    user: User = Depends(require_editor),
+) -> Response:
+    """Archive the case (it stays readable and can be taken back) or take it back."""
+    case = editable_case(db, user, case_id)
+    case_store.set_archived(db, case, user, action != "unarchive")
+    return see_other(f"/cases/{case_id}/history")
