@@ -107,6 +107,13 @@ def test_other_organisations_case_is_404_and_roles_limit_changes(
     assert client.get(f"{url}/audit", headers=outsider).status_code == 403
     actions = [e["action"] for e in client.get(f"{url}/audit", headers=admin).json()]
     assert actions == ["case.share", "case.approve", "case.save", "case.create"]
+    trail = client.get("/api/v1/audit", headers=admin).json()
+    assert [e["action"] for e in trail][:3] == ["case.share", "case.approve", "case.save"]
+    assert {e["user"] for e in trail} >= {"admin", "rita", "anna"}
+    assert client.get("/api/v1/audit", headers=analyst).status_code == 403
+    assert "otto" not in {e["user"] for e in trail}  # the investor's own events are theirs
+    names = [o["name"] for o in client.get("/api/v1/organisations", headers=viewer).json()]
+    assert names == ["Aalborg Kommune", "Investor A/S"]
 
 
 def test_conflict_answers_409_and_keeps_both_versions(

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from socialinvest.store import audit
 from socialinvest.store import tokens as token_store
+from socialinvest.store import users as user_store
 from socialinvest.store.models import User
 from socialinvest.web.api.convert import token_out, user_out
-from socialinvest.web.api.errors import UNPROCESSABLE
-from socialinvest.web.api.schemas import NewTokenOut, TokenIn, TokenOut, UserOut
+from socialinvest.web.api.errors import UNPROCESSABLE, MessageOut
+from socialinvest.web.api.schemas import (
+    AuditOut,
+    NewTokenOut,
+    OrganisationOut,
+    TokenIn,
+    TokenOut,
+    UserOut,
+)
 from socialinvest.web.deps import current_user, get_db, settings_of, writing_user
 
 router = APIRouter(tags=["account"])
@@ -47,3 +56,32 @@ def revoke_token(token_id: int, db: Db, user: Annotated[User, Depends(writing_us
     if not token_store.revoke(db, user, token_id):
         raise HTTPException(status_code=404, detail="No such token.")
     return Response(status_code=204)
+
+
+@router.get("/organisations", response_model=list[OrganisationOut])
+def organisations(db: Db, _: Annotated[User, Depends(current_user)]) -> list[OrganisationOut]:
+    """The organisations a case can be shared with (by name)."""
+    return [OrganisationOut(id=o.id, name=o.name) for o in user_store.organisations(db)]
+
+
+@router.get("/audit", response_model=list[AuditOut], responses={403: {"model": MessageOut}})
+def organisation_audit(
+    db: Db,
+    user: Annotated[User, Depends(current_user)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditOut]:
+    """Your organisation's audit trail, newest first: logins, saves, approvals, shares, tokens
+    and users (admins only)."""
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Only admins may read the audit trail.")
+    names = {u.id: u.username for u in user_store.members(db, user.organisation_id)}
+    return [
+        AuditOut(
+            at=e.at,
+            action=e.action,
+            user=names.get(e.user_id) if e.user_id else None,
+            case_id=e.case_id,
+            detail=e.detail,
+        )
+        for e in audit.events(db, organisation_id=user.organisation_id, limit=limit)
+    ]
