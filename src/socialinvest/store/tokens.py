@@ -51,8 +51,10 @@ def authenticate(db: Session, token: str, key: bytes) -> ApiToken | None:
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token, key)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = now()
-    db.commit()
+    moment = now()
+    if row.last_used_at is None or (moment - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = moment  # at most once a minute: reading should not write each time
+        db.commit()
     return row
 
 
