@@ -9,6 +9,7 @@ job runner.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import import_module
@@ -151,7 +152,8 @@ def error_page(
             {"status": status, "message": detail, "detail": detail},
             status_code=status,
         )
-    except Exception:  # no page layer (yet): a plain page, escaped
+    except Exception:  # no page layer, or it failed: a plain page, escaped
+        logging.getLogger("socialinvest.web").exception("error page")
         from markupsafe import escape
 
         body = (

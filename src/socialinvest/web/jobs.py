@@ -92,8 +92,13 @@ def normalise(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def key_for(kind: str, digests: list[str], params: dict[str, Any]) -> str:
-    return job_store.cache_key(kind, digests=digests, params=params, **versions_of_software())
+def key_for(
+    kind: str, digests: list[str], params: dict[str, Any], names: list[str] | None = None
+) -> str:
+    """The cache key; ``names`` are the file names the results carry (their provenance)."""
+    return job_store.cache_key(
+        kind, digests=digests, names=names or [], params=params, **versions_of_software()
+    )
 
 
 # --- the work itself (runs in the request for quick work, in a worker process otherwise) ------
@@ -223,7 +228,12 @@ def run_or_submit(
     computed now when quick, else a job (an identical job already under way is reused)."""
     params = normalise(kind, params)
     texts = [(v.text, case_file_name(c, v), label) for c, v, label in versions]
-    key = key_for(kind, [v.digest for _, v, _ in versions], params)
+    key = key_for(
+        kind,
+        [v.digest for _, v, _ in versions],
+        params,
+        [f"{name}\0{label}" for _, name, label in texts],
+    )
     hit = job_store.cached(db, key)
     if hit is not None:
         return Answer(
