@@ -248,10 +248,17 @@ def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> No
     press(page, "next")
 
     assert step_heading(page) == "Kontrakt"
+    # the Aalborg-shaped partnership (examples/contracts/aalborg-impact60.yaml) on this case
+    fill(page, {"contract_example": "contracts/aalborg-impact60.yaml"})
+    press(page, "contract-example")
+    assert "Den Sociale Kapitalfond" in field(page, "contract").input_value()
     shot(page, "08-step-contract")
     press(page, "next")
 
     assert step_heading(page) == "Resultat"
+    contract = page.locator("#report-contract")
+    for party in ("Aalborg Kommune", "Den Sociale Kapitalfond", "Fokus Folkeoplysning"):
+        assert party in contract.inner_text()
     expected = cli_json("run", str(EXAMPLE))["npv"]["total"]
     shown = float(page.locator("#npv-total .num").get_attribute("data-value"))
     assert round(shown, 2) == round(expected, 2)

@@ -22,7 +22,7 @@ from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, User
 from socialinvest.web.deps import editable_case, get_db, require_editor
 from socialinvest.web.pages.common import case_view, lang_of, see_other, version_of
-from socialinvest.web.pages.library import example_text
+from socialinvest.web.pages.library import example_text, examples
 from socialinvest.web.pages.results import pivot
 from socialinvest.web.steps import flow
 from socialinvest.web.steps.errors import FieldError, explain
@@ -59,6 +59,16 @@ def knowledge_hits(query: str, lang: str) -> list[dict[str, Any]]:
                 "source": latest.reference.title,
             }
         )
+    return found
+
+
+def contract_examples() -> list[tuple[str, str]]:
+    """(key, contract name) of the bundled examples that hold an outcome contract."""
+    found = []
+    for key, _ in examples():
+        contract = flow.load(example_text(key)).get("contract")
+        if isinstance(contract, dict):
+            found.append((key, str(contract.get("name") or key)))
     return found
 
 
@@ -105,8 +115,11 @@ def render_step(
     shown = values if values is not None else flow.from_draft(step, draft, lang)
     beside: dict[str, str] = {}
     for error in errors:
-        if flow.step_of(error.field) == step or step == "contract":
-            beside.setdefault(flow.error_field(step, error, draft), error.message)
+        if flow.step_of(error.field) == step:
+            message = error.message
+            if step == "contract" and error.field:  # one text field: say where in it
+                message = f"{error.field}: {message}"
+            beside.setdefault(flow.error_field(step, error, draft), message)
     context: dict[str, Any] = {
         "step": step,
         "steps": flow.STEPS,
@@ -144,6 +157,8 @@ def render_step(
         context["kb_query"] = query
         context["kb_hits"] = knowledge_hits(query, lang)
         context["kb_labels"] = {hit["id"]: hit["label"] for hit in knowledge_hits("", lang)}
+    if step == "contract":
+        context["contract_examples"] = contract_examples()
     if step == "result" and not errors:
         body = flow.dump(draft)
         try:
@@ -323,6 +338,11 @@ async def steps(
         rows = draft.setdefault("consequences", [])
         if isinstance(rows, list):
             rows.append({"ref": argument})
+        return render_step(request, step, draft, case=case, base=base)
+    if kind == "contract-example":
+        chosen = _one(form, "contract_example")
+        if chosen in {key for key, _ in contract_examples()}:
+            draft["contract"] = flow.load(example_text(chosen)).get("contract")
         return render_step(request, step, draft, case=case, base=base)
     if kind == "yaml":
         return render(request, "yaml.html", {"text": flow.dump(draft), "case": case, "base": base})
