@@ -136,16 +136,29 @@ def require_editor(user: User = Depends(writing_user)) -> User:
     return user
 
 
-def require_reviewer(user: User = Depends(writing_user)) -> User:
+def ensure_reviewer(user: User) -> User:
+    """``user`` if a reviewer or admin, else 403 (check the case first: 404 comes before)."""
     if not user.can_approve:
         raise HTTPException(status_code=403, detail="Only reviewers and admins may approve.")
     return user
 
 
-def require_admin(user: User = Depends(writing_user)) -> User:
+def ensure_admin(user: User) -> User:
+    """``user`` if an admin, else 403 (check the case first: 404 comes before)."""
     if not user.is_admin:
         raise HTTPException(status_code=403, detail="Only admins may do this.")
     return user
+
+
+def require_reviewer(user: User = Depends(writing_user)) -> User:
+    """For routes without a case in the path (with one, use ``ensure_reviewer`` after the
+    case, so that another organisation's case answers 404 whatever the role)."""
+    return ensure_reviewer(user)
+
+
+def require_admin(user: User = Depends(writing_user)) -> User:
+    """For routes without a case in the path (see ``require_reviewer``)."""
+    return ensure_admin(user)
 
 
 NOT_FOUND = "No such case."

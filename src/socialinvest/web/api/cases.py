@@ -32,12 +32,12 @@ from socialinvest.web.api.schemas import (
 from socialinvest.web.deps import (
     current_user,
     editable_case,
+    ensure_admin,
+    ensure_reviewer,
     get_db,
     own_case,
     readable_case,
-    require_admin,
     require_editor,
-    require_reviewer,
     writing_user,
 )
 
@@ -255,11 +255,10 @@ def restore(case_id: int, number: int, db: Db, user: Annotated[User, Depends(wri
     response_model=VersionOut,
     responses={**NOT_FOUND, **FORBIDDEN, 409: {"model": MessageOut}},
 )
-def approve(
-    case_id: int, number: int, db: Db, user: Annotated[User, Depends(require_reviewer)]
-) -> Any:
+def approve(case_id: int, number: int, db: Db, user: Annotated[User, Depends(writing_user)]) -> Any:
     """Approve a version (a reviewer other than its author); an approved version is locked."""
     case = own_case(db, user, case_id)
+    ensure_reviewer(user)
     version_or_404(db, case, number)
     try:
         version = case_store.approve(db, case, number, user)
@@ -276,10 +275,11 @@ def approve(
     responses={**NOT_FOUND, **FORBIDDEN, **UNPROCESSABLE},
 )
 def share(
-    case_id: int, body: ShareIn, db: Db, user: Annotated[User, Depends(require_admin)]
+    case_id: int, body: ShareIn, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> CaseOut:
     """Let another organisation read the case (admins of the case's organisation)."""
     case = own_case(db, user, case_id)
+    ensure_admin(user)
     organisation = user_store.organisation(db, body.organisation)
     case_store.share(db, case, organisation, user)
     return case_out(case, user)
@@ -291,9 +291,10 @@ def share(
     responses={**NOT_FOUND, **FORBIDDEN, **UNPROCESSABLE},
 )
 def unshare(
-    case_id: int, organisation: str, db: Db, user: Annotated[User, Depends(require_admin)]
+    case_id: int, organisation: str, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> CaseOut:
     case = own_case(db, user, case_id)
+    ensure_admin(user)
     found = user_store.organisation(db, organisation)
     case_store.unshare(db, case, found, user)
     return case_out(case, user)
