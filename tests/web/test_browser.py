@@ -118,6 +118,11 @@ def step_heading(page: Any) -> str:
 
 
 def test_guided_steps_build_the_aalborg_case(browser: Any, server: Server) -> None:
+    anonymous = browser.new_page()
+    anonymous.goto(server.url + "/cases")  # not logged in: to the login page
+    assert "/login" in anonymous.url
+    shot(anonymous, "00-login")
+    anonymous.close()
     page = new_page(browser, server, "anna")
     shot(page, "01-library")
     page.click("#new-case")
