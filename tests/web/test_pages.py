@@ -305,7 +305,7 @@ def test_uncertainty_with_chosen_draws_and_seed(site: tuple[Any, People, int]) -
 
 def test_sharing_lets_another_organisation_read_only(site: tuple[Any, People, int]) -> None:
     app, _, case_id = site
-    with client_for(app, "anna") as anna, client_for(app, "otto") as otto:
+    with client_for(app, "admin") as anna, client_for(app, "otto") as otto:
         assert otto.get(f"/cases/{case_id}").status_code == 404
         token = csrf(anna.get(f"/cases/{case_id}/history").text)
         shared = anna.post(

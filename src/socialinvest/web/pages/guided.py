@@ -20,7 +20,7 @@ from socialinvest.errors import InputError
 from socialinvest.output.messages import text, unit_label
 from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, User
-from socialinvest.web.deps import editable_case, get_db, require_editor
+from socialinvest.web.deps import editable_case, get_db, require_editor, writing_user
 from socialinvest.web.pages.common import case_view, lang_of, see_other, version_of
 from socialinvest.web.pages.library import example_text, examples
 from socialinvest.web.pages.results import pivot
@@ -92,7 +92,10 @@ def _one(form: dict[str, list[str]], key: str) -> str:
 
 
 def _case_of(db: Session, user: User, raw: str) -> Case | None:
+    """The case a form edits (404 before 403: see deps), or None for a new case, which only
+    analysts and admins may make."""
     if not raw:
+        require_editor(user)
         return None
     if not raw.isdigit():
         raise HTTPException(status_code=404, detail="No such case.")
@@ -236,7 +239,7 @@ def edit_case(
     version: int | None = None,
     step: str = "settings",
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     """The guided steps on a version of a case (the current one by default)."""
     case = editable_case(db, user, case_id)
@@ -294,7 +297,7 @@ def _save(
 async def steps(
     request: Request,
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     """One submitted step: read it into the draft, then go where the pressed button says."""
     lang = lang_of(request)
@@ -426,7 +429,7 @@ def yaml_page(
     case_id: int,
     version: int | None = None,
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     case = editable_case(db, user, case_id)
     chosen = version_of(db, case, version)
@@ -449,7 +452,7 @@ def yaml_new(
 async def yaml_save(
     request: Request,
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     """The edited text: checked like a case file on the command line, then saved (or shown in
     the guided steps)."""

@@ -16,11 +16,13 @@ from socialinvest.store.models import User
 from socialinvest.web.deps import (
     current_user,
     editable_case,
+    ensure_admin,
+    ensure_reviewer,
     get_db,
     own_case,
     readable_case,
     require_editor,
-    require_reviewer,
+    writing_user,
 )
 from socialinvest.web.pages.common import lang_of, see_other, version_of
 from socialinvest.web.steps.errors import explain
@@ -180,6 +182,7 @@ def _history(
         "versions": case_store.history(db, case),
         "may_edit": own and user.can_edit,
         "may_approve": own and user.can_approve,
+        "may_share": own and user.is_admin,
         "own": own,
         "shared_with": shared_with,
         "others": others,
@@ -228,7 +231,7 @@ def restore(
     case_id: int,
     number: int = Form(...),
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     case = editable_case(db, user, case_id)
     version_of(db, case, number)
@@ -249,10 +252,11 @@ def approve(
     case_id: int,
     number: int = Form(...),
     db: Session = Depends(get_db),
-    user: User = Depends(require_reviewer),
+    user: User = Depends(writing_user),
 ) -> Response:
     """Approve a version (four eyes: not by its author); an approved version is locked."""
     case = own_case(db, user, case_id)
+    ensure_reviewer(user)
     version_of(db, case, number)
     try:
         case_store.approve(db, case, number, user)
@@ -270,10 +274,11 @@ def share(
     organisation: str = Form(...),
     action: str = Form("share"),
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
-    """Share the case read-only with another organisation (or stop sharing it)."""
+    """Share the case read-only with another organisation (or stop sharing it): admins."""
     case = own_case(db, user, case_id)
+    ensure_admin(user)
     try:
         org = user_store.organisation(db, organisation)
     except (InputError, LookupError):
@@ -290,7 +295,7 @@ def tags(
     case_id: int,
     tags: str = Form(""),
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     case = editable_case(db, user, case_id)
     case_store.set_tags(db, case, user, [t for t in tags.split(",") if t.strip()])
@@ -302,7 +307,7 @@ def archive(
     case_id: int,
     action: str = Form("archive"),
     db: Session = Depends(get_db),
-    user: User = Depends(require_editor),
+    user: User = Depends(writing_user),
 ) -> Response:
     """Archive the case (it stays readable and can be taken back) or take it back."""
     case = editable_case(db, user, case_id)
