@@ -8,9 +8,10 @@ directory), makes users and loads the demo, logs in over HTTP, and measures thre
    different comment line, so its digest differs and nothing is cached), so the time includes
    loading and validating the case, the appraisal, the charts and the page. Also the same page
    once its result is known (the usual case: a page opened again). Target: p95 < 300 ms.
-2. 50 concurrent readers (a bounded load script: each reader logs in first, then requests the library,
-   a result page and two API lists in turn, ``--requests`` times): the latency of every request.
-   Target: p95 < 500 ms and no errors.
+2. 50 concurrent readers (a bounded load script: every reader logs in first, then requests the
+   library, a result page and two API lists in turn, ``--requests`` times, once without a pause
+   and once spending ``--think`` seconds on each page as a person does): the latency of every
+   request. Target: p95 < 500 ms and no errors. Two server processes (``--workers``).
 3. A 100,000-draw Monte Carlo job (impact60-uncertain.yaml) running in the server's worker
    process while a simple page (the library) is requested every 50 ms. Target: every request
    < 200 ms (max and p95 reported).
