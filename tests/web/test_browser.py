@@ -283,6 +283,11 @@ def test_page_npv_equals_the_cli_on_the_downloaded_file(
 ) -> None:
     page = new_page(browser, server, "anna")
     page.goto(STATE["case_url"])
+    page.wait_for_load_state("networkidle")
+    charts = page.evaluate(
+        "() => [...document.querySelectorAll('figure.chart img')].map(i => i.naturalWidth)"
+    )
+    assert len(charts) >= 2 and all(width > 0 for width in charts)  # drawn by the server
     shown_text = page.locator("#npv-total").inner_text()
     shown = float(page.locator("#npv-total .num").get_attribute("data-value"))
     with page.expect_download() as info:

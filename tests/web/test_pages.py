@@ -328,3 +328,23 @@ def test_sharing_lets_another_organisation_read_only(site: tuple[Any, People, in
         assert archived.status_code == 200 and "Tag sagen frem fra arkivet" in archived.text
         assert NAME in anna.get("/cases?status=archived").text
         assert NAME not in anna.get("/cases?status=draft").text
+
+
+def test_charts_are_images_of_the_version_for_its_readers_only(
+    site: tuple[Any, People, int],
+) -> None:
+    app, _, case_id = site
+    with client_for(app, "anna") as anna, client_for(app, "otto") as otto:
+        page = anna.get(f"/cases/{case_id}").text
+        sources = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
+        assert (
+            f"/cases/{case_id}/v1/charts/cumulative?lang=da",
+            "Akkumuleret tilbagediskonteret nettoresultat",
+        ) in sources
+        for src, _ in sources:
+            image = anna.get(src)
+            assert image.status_code == 200, src
+            assert image.headers["content-type"] == "image/svg+xml"
+            assert image.text.startswith("<svg") and "<script" not in image.text
+            assert otto.get(src).status_code == 404
+        assert anna.get(f"/cases/{case_id}/v1/charts/nothing").status_code == 404

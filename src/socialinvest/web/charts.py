@@ -79,6 +79,7 @@ class LruCache:
 
 
 SECTIONS = LruCache(48)
+CHARTS = LruCache(256)
 
 
 def comparison_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:

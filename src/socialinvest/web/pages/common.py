@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, CaseVersion
-from socialinvest.web.charts import SECTIONS
+from socialinvest.web.charts import CHARTS, SECTIONS
 from socialinvest.web.templating import request_lang
 
 
@@ -52,9 +52,22 @@ class CaseView:
 
     result: dict[str, Any]  # Result.to_dict(): the same as `socialinvest run --format json`
     yearly: list[dict[str, Any]]  # rows of year, actor, area, committee, gains, costs, net
-    sections: list[Any]  # the report's sections (tables, paragraphs, figures with SVG)
+    sections: list[Any]  # the report's sections (tables, paragraphs, figures without SVG yet)
+    charts: dict[str, tuple[str, dict[str, Any]]]  # key -> (title, Vega-Lite spec)
     has_contract: bool
     model: str
+    lang: str
+    digest: str
+
+    def chart_svg(self, key: str) -> str:
+        """Chart ``key`` as an inline SVG element (rendered once, then cached)."""
+        from socialinvest.report.charts import to_svg
+        from socialinvest.web.charts import inline_svg
+
+        title, spec = self.charts[key]
+        return CHARTS.get(
+            (self.digest, self.lang, key), lambda: inline_svg(to_svg(spec, self.lang), title)
+        )
 
 
 def case_view(text: str, name: str, digest: str, lang: str) -> CaseView:
@@ -63,16 +76,32 @@ def case_view(text: str, name: str, digest: str, lang: str) -> CaseView:
 
     def make() -> CaseView:
         from socialinvest import service
-        from socialinvest.report.html import sections
+        from socialinvest.report import html
+        from socialinvest.report.charts import report_charts
 
         loaded = service.load_text(text, name)
         data = service.report_data(loaded, lang)  # type: ignore[arg-type]
+        charts = report_charts(data)
+        # The report's own sections; their figures are drawn when asked for (chart_svg), so a
+        # page shows its figures at once and the charts follow as images.
+        figures = {k: html.Figure(k, c.title, "") for k, c in charts.items()}
+        found = [
+            html.summary_section(data),
+            html.key_figures_section(data, figures),
+            html.assumptions_section(data),
+            html.yearly_section(data, figures),
+            html.uncertainty_section(data, figures),
+            html.contract_section(data, figures),
+        ]
         return CaseView(
             result=data.result.to_dict(),
             yearly=data.result.yearly_rows(),
-            sections=sections(data),
+            sections=[section for section in found if section is not None],
+            charts={k: (c.title, c.spec) for k, c in charts.items()},
             has_contract=data.contract is not None,
             model=data.result.case.model,
+            lang=lang,
+            digest=digest,
         )
 
     return SECTIONS.get(("case", digest, lang), make)

@@ -235,3 +235,32 @@ def job_download(
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": disposition(name)}
     )
+
+
+@router.get("/cases/{case_id}/v{number}/charts/{key}")
+def chart(
+    request: Request,
+    case_id: int,
+    number: int,
+    key: str,
+    lang: str = "",
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """One chart of a version's result page as an SVG image (in the page's language). Shown as
+    an image, an SVG runs nothing; it is drawn once and then served from the cache."""
+    case = readable_case(db, user, case_id)
+    version = version_of(db, case, number)
+    lang = lang if lang in ("da", "en") else lang_of(request)
+    try:
+        view = case_view(version.text, file_name(case, version, "yaml"), version.digest, lang)
+    except InputError:
+        raise HTTPException(status_code=404, detail="No such chart.") from None
+    if key not in view.charts:
+        raise HTTPException(status_code=404, detail="No such chart.")
+    svg = view.chart_svg(key)
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=3600", "Content-Language": lang},
+    )
