@@ -311,3 +311,36 @@ def test_analyses_equal_the_command_line(sqlite_url: str, tmp_path: Path) -> Non
         assert html.headers["content-type"].startswith("text/html")
         assert "<svg" in html.text and "Aalborg" in html.text
     db.close()
+
+
+def test_two_saves_at_the_same_moment_through_the_api(
+    client: Any, db: Session, people: People
+) -> None:
+    """Two people press save on the same version at once: one 201, one 409, three versions."""
+    import threading
+
+    case = case_store.create_case(db, people.analyst, "Aalborg", EXAMPLE)
+    url = f"/api/v1/cases/{case.id}/versions"
+    who = {"anna": bearer(db, people.analyst), "bo": bearer(db, people.analyst2)}
+    barrier = threading.Barrier(2)
+    codes: dict[str, int] = {}
+
+    def save(name: str) -> None:
+        barrier.wait()
+        answer = client.post(
+            url, json={"text": EXAMPLE + f"# {name}\n", "base": 1}, headers=who[name]
+        )
+        codes[name] = answer.status_code
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in who]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes.values()) == [201, 409]
+    versions = client.get(url, headers=who["anna"]).json()
+    assert len(versions) == 3 and sum(v["conflict"] for v in versions) == 1
+    texts = {
+        client.get(f"{url}/{v['number']}", headers=who["anna"]).json()["text"] for v in versions
+    }
+    assert texts == {EXAMPLE, EXAMPLE + "# anna\n", EXAMPLE + "# bo\n"}
