@@ -470,7 +470,7 @@ def test_laying_out_the_report_fetches_nothing():
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    from socialinvest.report.content import prepare_report
+    from socialinvest import service
     from socialinvest.report.html import render_html
     from socialinvest.report.pdf import _offline_fetcher
 
@@ -485,7 +485,9 @@ def test_laying_out_the_report_fetches_nothing():
     HTML(string='<img src="http://example.invalid/a.png">', url_fetcher=Recorder()).render()
     assert asked == ["http://example.invalid/a.png"]
     asked.clear()
-    html = render_html(prepare_report(UNCERTAIN, "en", draws=50, seed=1), paged=True)
+    html = render_html(
+        service.report_data(service.load(UNCERTAIN), "en", draws=50, seed=1), paged=True
+    )
     HTML(string=html, url_fetcher=Recorder()).render()
     assert asked == []
     with pytest.raises(ValueError, match="loads nothing"):

@@ -21,9 +21,10 @@ import openpyxl
 import pytest
 import yaml
 
+from socialinvest import service
 from socialinvest.case import load_case, load_case_text
 from socialinvest.knowledge import KnowledgeBase
-from socialinvest.report.content import ReportData, prepare_report
+from socialinvest.report.content import ReportData
 from socialinvest.report.xlsx import build_workbook, render_xlsx, write_xlsx
 from socialinvest.result import Result
 from socialinvest.runner import appraise
@@ -423,7 +424,9 @@ def test_a_result_of_another_knowledge_base_is_refused(fixture_kb: Any) -> None:
 
 
 def test_sensitivity_and_charts_of_a_monte_carlo_report() -> None:
-    data = prepare_report(EXAMPLES / "impact60-uncertain.yaml", "en", draws=200, seed=5)
+    data = service.report_data(
+        service.load(EXAMPLES / "impact60-uncertain.yaml"), "en", draws=200, seed=5
+    )
     assert data.sensitivity is not None
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(data)))
     assert wb.sheetnames == [

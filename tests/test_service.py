@@ -152,13 +152,24 @@ def test_knowledge_list_search_and_show():
     assert len(every) == len(service.knowledge_base().ids())
     prices = service.knowledge_list("unit_price")
     assert prices and all(item.entry.kind == "unit_price" for item in prices)
-    found = [item.id for item in service.knowledge_search("praktiserende LÆGE")]
+    found = [item.id for item in service.knowledge_search("praktiserende LÆGE konsultation")]
     assert found == ["health/gp-consultation"]
     assert service.knowledge_search("") == every
     shown = service.knowledge_entry("health/gp-consultation").to_dict()
     assert shown["id"] == "health/gp-consultation" and shown["kind"] == "unit_price"
     with pytest.raises(service.InputError, match="did you mean 'health/gp-consultation'"):
         service.knowledge_entry("health/gp-consultatio")
+
+
+def test_versions_name_what_a_result_depends_on():
+    import socialinvest
+
+    result = service.appraise(service.load_text(SMALL, "v.yaml"))
+    assert service.versions() == {
+        "package": socialinvest.__version__,
+        "knowledge_base": result.knowledge_base_version,
+        "knowledge_base_digest": result.knowledge_base_digest,
+    }
 
 
 def test_schema_and_template():

@@ -19,7 +19,7 @@ from socialinvest.errors import InputError
 from socialinvest.web.commands import register as register_web_commands
 
 if TYPE_CHECKING:
-    from socialinvest.scale import DaskChunks
+    from socialinvest.service import DaskChunks
 
 app = typer.Typer(
     name="socialinvest",
@@ -278,41 +278,62 @@ def schema(
 @knowledge_app.command("list")
 def knowledge_list(
     lang: LangOpt = Lang.da,
-    kind: Annotated[str | None, typer.Option(help="Only entries of this kind.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind (the kinds are listed under the table).")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option(help="Only this area (the areas are listed under the table).")
+    ] = None,
 ) -> None:
-    """List every entry with its latest value, year, status and source."""
-    from rich.table import Table
+    """List every entry, effect study and consequence profile with its newest value, status and
+    source (tab-separated and in full when written to a file or a pipe)."""
+    _knowledge_listing(lang, kind, area, None)
 
+
+@knowledge_app.command("search")
+def knowledge_search(
+    word: Annotated[
+        str,
+        typer.Argument(metavar="WORD", help="Word(s) to find in IDs and labels (Danish, English)."),
+    ],
+    lang: LangOpt = Lang.da,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only this area.")] = None,
+) -> None:
+    """Find entries, studies and profiles whose ID or Danish or English label contains WORD."""
+    _knowledge_listing(lang, kind, area, word)
+
+
+def _knowledge_listing(lang: Lang, kind: str | None, area: str | None, word: str | None) -> None:
     from socialinvest import service
+    from socialinvest.output.knowledge_listing import show
     from socialinvest.output.messages import text
-    from socialinvest.output.numbers import describe_value, number
 
-    entries = service.knowledge_list()
+    try:
+        found = service.knowledge_catalogue(kind, area, word)
+    except InputError as error:
+        _fail(error)
+        return
+    if word is not None and not found:
+        typer.echo(text(lang.value, "kb_nothing_found", word=word), err=True)
+        raise typer.Exit(code=1)
     version = service.knowledge_base().version
-    table = Table(title=f"socialinvest knowledge base {version}", title_justify="left")
-    longest = max(len(item.id) for item in entries)
-    table.add_column(f"ID / {text(lang.value, 'entry')}", min_width=longest, overflow="fold")
-    table.add_column(text(lang.value, "value"), justify="right", no_wrap=True)
-    table.add_column(text(lang.value, "status"), no_wrap=True)
-    table.add_column(text(lang.value, "source"), overflow="fold")
-    for item in entries:
-        entry_id, entry = item.id, item.entry
-        if kind and entry.kind != kind:
-            continue
-        latest = entry.values[-1]
-        label = entry.label.da if lang is Lang.da else entry.label.en
-        status = text(lang.value, f"status_{latest.status}")
-        if isinstance(latest.value, int | float):
-            shown = f"{number(float(latest.value), lang.value, 2 if latest.value < 10 else 0)}"
-        else:
-            shown = describe_value(latest.value, lang.value).replace("; ", "\n")
-        table.add_row(
-            f"[bold]{entry_id}[/bold]\n{label}",
-            f"{shown}\n{entry.unit} ({latest.valid_from.year})",
-            f"[bold red]{status}[/]" if latest.status == "assumption" else status,
-            latest.reference.title,
-        )
-    _console().print(table)
+    show(found, lang.value, text(lang.value, "kb_title", version=version, count=len(found)))
+
+
+@knowledge_app.command("sources")
+def knowledge_sources(out: OutOpt = None) -> None:
+    """Write docs/knowledge-sources.md: every value with its source and status, the counts, the
+    effect library, the consequence profiles and the known gaps."""
+    from socialinvest import service
+
+    content = service.knowledge_sources()
+    if out is None:
+        sys.stdout.write(content)
+        return
+    from socialinvest.output.files import write_atomically
+
+    write_atomically(out, content)
 
 
 @knowledge_app.command("show")
@@ -327,6 +348,13 @@ def knowledge_show(
     from socialinvest.output.numbers import describe_value
 
     kb = service.knowledge_base()
+    if entry_id.startswith(("effects/", "profiles/")):
+        from socialinvest.output.knowledge_listing import describe_library_item
+
+        described = describe_library_item(entry_id, lang.value)
+        if described is not None:
+            typer.echo(described)
+            return
     try:
         entry = service.knowledge_entry(entry_id).entry
     except InputError as error:

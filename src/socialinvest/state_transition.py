@@ -10,6 +10,7 @@ success-rate engine for the intervention's costs and the appraisal.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +24,10 @@ from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
 from socialinvest.engine.expressions import Expression, evaluation_order, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
-from socialinvest.engine.summary import Summary, expand_areas, summarise, zero_summary
+from socialinvest.engine.summary import Summary, combine, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase
+from socialinvest.resolve import Resolver, prepare_costs, used_areas
 from socialinvest.vocabulary import ACTORS, AREAS, CYCLES_PER_YEAR
 
 ARMS = ("comparator", "intervention")
@@ -53,6 +55,28 @@ class PreparedStateTransition:
     @property
     def case(self) -> Any:
         return self.loaded.case
+
+    def cells_per_draw(self) -> int:
+        """Cells of one draw: the budget arrays, both arms' transition matrices, and with a
+        simulation every person's path (a byte per cycle)."""
+        cells = len(ACTORS) * len(self.used_areas) * self.loaded.case.horizon_years
+        cells = max(cells, self.n_cycles * len(self.model.states) ** 2 * 2)
+        if self.model.simulation is not None:
+            cells = max(cells, self.model.simulation.individuals * (self.n_cycles + 1) // 4)
+        return cells
+
+    def run_chunk(
+        self, n: int, seed: np.random.SeedSequence | None
+    ) -> tuple[Summary, OutcomeDraws]:
+        """Run ``n`` draws (means when ``seed`` is None): the summary and per-arm outcomes."""
+        return run_state_transition_chunk(self, n, seed)
+
+    def combine(
+        self, parts: Sequence[tuple[Summary, OutcomeDraws]]
+    ) -> tuple[Summary, dict[str, np.ndarray]]:
+        """The chunks as one summary and the per-arm outcomes of every draw."""
+        summary = combine([part for part, _ in parts])
+        return summary, combine_outcomes([outcomes for _, outcomes in parts]).values
 
 
 @functools.lru_cache(maxsize=1024)
@@ -309,12 +333,10 @@ def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
-    from socialinvest.runner import _prepare_costs, _Resolver, used_areas
-
     case = loaded.case
     st = case.state_transition
     assert st is not None
-    r = _Resolver(loaded, kb)
+    r = Resolver(loaded, kb)
 
     def ignore(*_: Any) -> None:  # uncertain cost amounts are sampled in run_chunk
         return None
@@ -346,7 +368,7 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
         infos.append(info)
         prices.append(price)
     used = used_areas([c.area for c in infos], [c.area for c in case.intervention.costs])
-    costs = _prepare_costs(r, ignore, used)
+    costs = prepare_costs(r, ignore, used)
     areas = [used.index(c.area) for c in infos]
     cpy = CYCLES_PER_YEAR[st.cycle]
     prepared = PreparedStateTransition(
@@ -393,6 +415,20 @@ def _matrices(rows: list[np.ndarray], n: int, n_cycles: int) -> np.ndarray:
     for i, row in enumerate(rows):
         full[:, :, i, :] = np.broadcast_to(row, (n_cycles, n_states, n)).transpose(2, 0, 1)
     return full
+
+
+def transition_draws(
+    prepared: PreparedStateTransition, n: int, rng: np.random.Generator | None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The comparator's and the intervention arm's transition rows for ``n`` draws of the
+    case's parameters (their means when ``rng`` is None), as :func:`transition_rows` gives
+    them: the draws of a prepared state-transition case that the contract layer simulates."""
+    return transition_rows(prepared, _Sampler(prepared, n, rng))
+
+
+def transition_matrices(rows: list[np.ndarray], n: int, n_cycles: int) -> np.ndarray:
+    """Rows from :func:`transition_draws` as cycle-indexed matrices [draw, cycle, from, to]."""
+    return _matrices(rows, n, n_cycles)
 
 
 def _simulate(

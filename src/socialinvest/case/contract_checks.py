@@ -87,7 +87,7 @@ def check_contract(loaded: LoadedCase) -> None:
             f"a date within the analysis {first_year}–{last_year}",
             value=str(contract.start_date),
         )
-    from socialinvest.contract.partnership import contract_dates
+    from socialinvest.contract.returns import contract_dates
 
     end_year = contract_dates(contract.start_date, contract.periods, contract.period)[-1].year
     if end_year > last_year:

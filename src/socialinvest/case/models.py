@@ -261,6 +261,20 @@ class Success(_Strict):
             "dirichlet distribution over those shares."
         ),
     )
+    from_study: str | None = Field(
+        default=None,
+        description=(
+            "ID of a published effect estimate in the effect library ('socialinvest knowledge "
+            "list --kind effect_study'); rate_with (and rate_without) are taken from it."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_study(cls, data: object) -> object:
+        from socialinvest.knowledge.effects import resolve_from_study
+
+        return resolve_from_study(data)
 
     @model_validator(mode="after")
     def _one_way(self) -> Success:
@@ -625,6 +639,15 @@ class Case(_Strict):
     price_index: dict[int, float] | None = Field(
         default=None,
         description="Own net price index values by year, to extend or replace the bundled index.",
+    )
+    local_prices: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "A municipality's own prices laid over the national knowledge base: a folder of "
+            "entry files or an .xlsx workbook with a 'prices' sheet, relative to the case file "
+            "(docs/knowledge-base.md, 'Local prices')."
+        ),
     )
     contract: Contract | None = Field(
         default=None,

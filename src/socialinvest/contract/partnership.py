@@ -42,6 +42,7 @@ from socialinvest.contract.payments import (
     settle,
     threshold_value,
 )
+from socialinvest.contract.returns import contract_dates
 from socialinvest.engine import microsim
 from socialinvest.engine.summary import Summary, combine
 from socialinvest.errors import InputError
@@ -61,16 +62,6 @@ def _child(seed: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(
         entropy=seed.entropy, spawn_key=(*seed.spawn_key, key), pool_size=seed.pool_size
     )
-
-
-def contract_dates(start: dt.date, n: int, period: str) -> list[dt.date]:
-    """The date each of n periods starts."""
-    if period == "week":
-        return [start + dt.timedelta(weeks=p) for p in range(n)]
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    from socialinvest.contract.returns import period_dates
-
-    return period_dates(start, n, months)
 
 
 @dataclass
@@ -127,8 +118,7 @@ def _spread(amount: float, first: int, last: int, n: int) -> FloatArray:
 def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> PreparedContract:
     """Resolve a case with a contract section: the business case, participants, dates and the
     delivery costs by period."""
-    from socialinvest.runner import prepare, run_any_chunk
-    from socialinvest.state_transition import prepare_state_transition
+    from socialinvest.runner import prepare_model
 
     case = loaded.case
     contract = case.contract
@@ -140,11 +130,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
             has_value=False,
         )
     knowledge = kb or default_knowledge_base()
-    business: Any
-    if case.model == "state_transition":
-        business = prepare_state_transition(loaded, knowledge)
-    else:
-        business = prepare(loaded, knowledge)
+    business = prepare_model(loaded, knowledge)
     ppy = PERIODS_PER_YEAR[contract.period]
     n = contract.periods
     dates = contract_dates(contract.start_date, n, contract.period)
@@ -196,7 +182,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
         cmp_cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), cmp_sizes)
 
     # the case's discount factor of each period's calendar year; delivery costs by period
-    point_run = run_any_chunk(business, 1, None)
+    point_run = business.run_chunk(1, None)
     summary: Summary = point_run[0] if isinstance(point_run, tuple) else point_run
     year_index = np.array([d.year - case.first_year for d in dates], dtype=np.int64)
     discount = summary.discount_costs[year_index].astype(np.float64)
@@ -303,7 +289,7 @@ def _state_transition_trajectories(
     n_people: int,
     seed: np.random.SeedSequence,
 ) -> Trajectories:
-    from socialinvest.state_transition import _matrices
+    from socialinvest.state_transition import transition_matrices
 
     st = prep.business.model
     n = prep.n_periods
@@ -311,7 +297,9 @@ def _state_transition_trajectories(
     for name, share in st.start.items():
         start[:, st.states.index(name)] = share
     streams = microsim.random_streams(seed, n_draws, n_people, n)
-    paths = microsim.simulate(_matrices(rows, n_draws, n), streams, start_probabilities=start)
+    paths = microsim.simulate(
+        transition_matrices(rows, n_draws, n), streams, start_probabilities=start
+    )
 
     def in_states(states: tuple[str, ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         idx = [st.states.index(s) for s in states]
@@ -492,12 +480,8 @@ def simulate_outcomes(
 ) -> Outcomes:
     """Simulate the contract's participants for ``draws`` draws (point values and the
     contract's own seed 0 for the individual chance when draws == 1)."""
-    from socialinvest.runner import Prepared, _draw_arrays, run_arrays
-    from socialinvest.state_transition import (
-        _Sampler,
-        run_state_transition_chunk,
-        transition_rows,
-    )
+    from socialinvest.runner import Prepared, draw_arrays, run_arrays
+    from socialinvest.state_transition import run_state_transition_chunk, transition_draws
 
     if draws < 1:
         raise InputError("a number of draws of at least 1", field="draws", value=draws)
@@ -524,7 +508,7 @@ def simulate_outcomes(
         comparison: Trajectories | None = None
         if isinstance(prep.business, Prepared):
             rng = None if point_only else np.random.default_rng(s)
-            arrays = _draw_arrays(prep.business, m, rng)
+            arrays = draw_arrays(prep.business, m, rng)
             summary = run_arrays(prep.business, arrays)
             treated = _success_rate_trajectories(prep, arrays, "intervention", n_people, chance)
             if prep.comparison_offsets is not None:
@@ -535,8 +519,7 @@ def simulate_outcomes(
             summary, _ = run_state_transition_chunk(prep.business, m, None if point_only else s)
             short = dataclasses.replace(prep.business, n_cycles=n)
             outer = None if point_only else np.random.default_rng(_child(s, 0))
-            sampler = _Sampler(short, m, outer)
-            comparator_rows, intervention_rows = transition_rows(short, sampler)
+            comparator_rows, intervention_rows = transition_draws(short, m, outer)
             treated = _state_transition_trajectories(
                 prep, intervention_rows, m, n_people, _child(s, 7)
             )

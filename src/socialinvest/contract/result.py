@@ -271,7 +271,7 @@ def evaluate_contract(
     progress: Callable[[int, int], None] | None = None,
 ) -> ContractResult:
     """Simulate, design (if asked), settle and summarise a case's contract."""
-    from socialinvest.runner import _result
+    from socialinvest.runner import to_result
 
     prep = prepare_contract(loaded, kb)
     outcomes = simulate_outcomes(prep, draws, seed, progress)
@@ -287,7 +287,7 @@ def evaluate_contract(
     run = {"draws": draws}
     if outcomes.seed is not None:
         run["seed"] = outcomes.seed
-    business = _result(loaded, prep.meta["knowledge"], outcomes.summary, prep.business.meta, run)
+    business = to_result(loaded, prep.meta["knowledge"], outcomes.summary, prep.business.meta, run)
     return ContractResult(
         prep=prep, outcomes=outcomes, prices=prices, flows=flows, design=solved, business=business
     )

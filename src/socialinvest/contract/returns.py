@@ -53,6 +53,14 @@ def period_dates(start: dt.date, n_periods: int, months_per_period: int) -> list
     return out
 
 
+def contract_dates(start: dt.date, n: int, period: str) -> list[dt.date]:
+    """The date each of n contract periods (week, month, quarter or year) starts."""
+    if period == "week":
+        return [start + dt.timedelta(weeks=p) for p in range(n)]
+    months = {"month": 1, "quarter": 3, "year": 12}[period]
+    return period_dates(start, n, months)
+
+
 def _scaled_npv(flows: FloatArray, tau: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     """h(x) = e^(−m) Σ f_t e^(−x τ_t) and h'(x), with m = max_t(−x τ_t) so no term overflows.
 

@@ -29,7 +29,7 @@ from socialinvest.knowledge.schema import (
 from socialinvest.source import parse_text
 from socialinvest.vocabulary import ACTORS, Actor
 
-KNOWLEDGE_BASE_VERSION = "2026.11.0"
+KNOWLEDGE_BASE_VERSION = "2026.12.0"
 DATA_DIR = Path(__file__).parent / "data"
 PRICE_INDEX_ID = "price-index/nettoprisindeks"
 DEFAULT_DISCOUNTING_ID = "discounting/finansministeriet"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -245,45 +244,6 @@ class ReportData:
     @property
     def has_tornado(self) -> bool:
         return self.sensitivity is not None and bool(self.sensitivity.one_way)
-
-
-def prepare_report(
-    case_file: str | Path,
-    lang: Lang = "da",
-    *,
-    draws: int = 1,
-    seed: int | None = None,
-    created: dt.date | None = None,
-) -> ReportData:
-    """Load and appraise a case file and gather what its report shows.
-
-    Raises :class:`socialinvest.errors.InputError` for a user's mistake (a missing or invalid
-    case file), like ``socialinvest run``.
-    """
-    from socialinvest.analysis.sensitivity import analyse
-    from socialinvest.case import load_case
-    from socialinvest.runner import appraise
-
-    loaded = load_case(Path(case_file))
-    result = appraise(loaded, draws=draws, seed=seed)
-    contract: ContractView | None = None
-    if loaded.contract is not None:
-        from socialinvest.case.load import LoadedCase
-        from socialinvest.contract.result import evaluate_contract
-
-        appraised = evaluate_contract(LoadedCase.of(loaded), draws=draws, seed=seed)
-        contract = contract_view(appraised, lang)
-    sensitivity = None
-    if result.case.model != "state_transition":
-        found = analyse(loaded)
-        sensitivity = found if found.one_way else None
-    return ReportData(
-        result=result,
-        lang=lang,
-        sensitivity=sensitivity,
-        contract=contract,
-        created=created or dt.date.today(),
-    )
 
 
 # -- shared by every format: the plain-words summary and the assumption count ---------------------

@@ -117,7 +117,12 @@ def build_workbook(
     analysis to show (values). ``charts``: embed the report's charts (PNG) on the sheets of
     values; the live Results sheet has a native chart that follows its formulas.
     """
-    knowledge = kb or default_knowledge_base()
+    from socialinvest.knowledge.local import with_local_prices
+
+    # a case's local prices are laid over the knowledge base, as when it was appraised
+    knowledge = with_local_prices(
+        kb or default_knowledge_base(), result.case.local_prices, result.file
+    )
     if knowledge.digest != result.knowledge_base_digest:
         raise ValueError(
             "the result was appraised with another knowledge base than the one given "

@@ -17,6 +17,8 @@ from socialinvest.contract.result import ContractResult
 from socialinvest.errors import InputError
 from socialinvest.report.content import ReportData
 from socialinvest.result import Result
+from socialinvest.runner import ChunkMapper
+from socialinvest.scale import DaskChunks
 from socialinvest.service.cases import (
     CaseInput,
     case_schema,
@@ -30,14 +32,19 @@ from socialinvest.service.cases import (
 )
 from socialinvest.service.interchange import indigo_export, indigo_export_json, indigo_import
 from socialinvest.service.knowledge import (
+    CatalogueRow,
     Entry,
     ExplicitSplit,
     KnowledgeEntry,
     ReimbursementSplit,
+    knowledge_areas,
     knowledge_base,
+    knowledge_catalogue,
     knowledge_entry,
+    knowledge_kinds,
     knowledge_list,
     knowledge_search,
+    knowledge_sources,
 )
 from socialinvest.service.progress import CancelCheck, Cancelled, Progress
 from socialinvest.service.reports import (
@@ -57,6 +64,7 @@ from socialinvest.service.runs import (
     parse_range,
     sensitivity,
 )
+from socialinvest.service.versions import versions
 
 __all__ = [
     "MEDIA_TYPES",
@@ -65,8 +73,11 @@ __all__ = [
     "Cancelled",
     "Case",
     "CaseInput",
+    "CatalogueRow",
+    "ChunkMapper",
     "Comparison",
     "ContractResult",
+    "DaskChunks",
     "Entry",
     "ExplicitSplit",
     "InputError",
@@ -89,10 +100,14 @@ __all__ = [
     "indigo_export",
     "indigo_export_json",
     "indigo_import",
+    "knowledge_areas",
     "knowledge_base",
+    "knowledge_catalogue",
     "knowledge_entry",
+    "knowledge_kinds",
     "knowledge_list",
     "knowledge_search",
+    "knowledge_sources",
     "load",
     "load_alternatives",
     "load_data",
@@ -104,4 +119,5 @@ __all__ = [
     "report_format",
     "sensitivity",
     "validate",
+    "versions",
 ]

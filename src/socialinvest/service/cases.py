@@ -33,7 +33,9 @@ def load(path: str | Path) -> LoadedCase:
     return LoadedCase.of(load_case(Path(path)))
 
 
-def _text_of(content: str | bytes, name: str) -> str:
+def decode_text(content: str | bytes, name: str) -> str:
+    """``content`` as text: bytes are read as UTF-8 (a byte-order mark is dropped); an
+    :class:`InputError` names ``name`` when they are not UTF-8."""
     if isinstance(content, str):
         return content
     try:
@@ -51,7 +53,7 @@ def load_text(content: str | bytes, name: str = "<case>") -> LoadedCase:
     ``.json`` is parsed as JSON, anything else as YAML (which JSON also is). Bytes must be UTF-8
     (a byte-order mark is ignored). Raises :class:`InputError` like :func:`load`.
     """
-    return LoadedCase.of(load_case_text(_text_of(content, name), name))
+    return LoadedCase.of(load_case_text(decode_text(content, name), name))
 
 
 def load_data(data: Mapping[str, Any], name: str = "<case>") -> LoadedCase:

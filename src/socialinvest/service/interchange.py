@@ -13,7 +13,7 @@ import yaml
 
 from socialinvest.contract.result import ContractResult
 from socialinvest.errors import InputError
-from socialinvest.service.cases import _text_of, load_text
+from socialinvest.service.cases import decode_text, load_text
 
 
 def indigo_export(result: ContractResult) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _document(document: Mapping[str, Any] | Path | str | bytes, name: str) -> Ma
         name = str(document)
         document = _read(document, "INDIGO JSON document")
     try:
-        data = json.loads(_text_of(document, name))
+        data = json.loads(decode_text(document, name))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"a readable INDIGO JSON document ({exc.__class__.__name__})",
@@ -64,7 +64,7 @@ def _metrics(
     if metrics is None or isinstance(metrics, Mapping):
         return metrics
     try:
-        extra = yaml.safe_load(_text_of(_read(metrics, "YAML mapping"), str(metrics)))
+        extra = yaml.safe_load(decode_text(_read(metrics, "YAML mapping"), str(metrics)))
     except yaml.YAMLError as exc:
         raise InputError(
             f"a readable YAML mapping ({exc.__class__.__name__})",
@@ -114,7 +114,7 @@ def indigo_import(
     if isinstance(case, Path):
         case_name = str(case)
         case = _read(case, "case file")
-    case_text = _text_of(case, case_name)
+    case_text = decode_text(case, case_name)
     section = from_indigo(
         doc,
         metrics=_metrics(metrics),

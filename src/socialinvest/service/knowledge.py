@@ -8,17 +8,23 @@ from typing import Any
 
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
+from socialinvest.knowledge.catalogue import Row as CatalogueRow
 from socialinvest.knowledge.schema import Entry, ExplicitSplit, ReimbursementSplit
 
 __all__ = [
+    "CatalogueRow",
     "Entry",
     "ExplicitSplit",
     "KnowledgeEntry",
     "ReimbursementSplit",
+    "knowledge_areas",
     "knowledge_base",
+    "knowledge_catalogue",
     "knowledge_entry",
+    "knowledge_kinds",
     "knowledge_list",
     "knowledge_search",
+    "knowledge_sources",
 ]
 
 
@@ -87,3 +93,40 @@ def knowledge_entry(entry_id: str) -> KnowledgeEntry:
             f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID", value=entry_id
         )
     return KnowledgeEntry(entry_id, kb.entry(entry_id))
+
+
+def knowledge_kinds() -> list[str]:
+    """Every kind the catalogue filters on: the entry kinds, effect_study, consequence_profile."""
+    from socialinvest.knowledge.catalogue import kinds
+
+    return kinds()
+
+
+def knowledge_areas() -> list[str]:
+    """Every budget area the catalogue filters on."""
+    from socialinvest.knowledge.catalogue import areas
+
+    return areas()
+
+
+def knowledge_catalogue(
+    kind: str | None = None, area: str | None = None, word: str | None = None
+) -> list[CatalogueRow]:
+    """Entries, effect studies and consequence profiles (newest value, status, source) in ID
+    order, of ``kind`` and ``area``, whose ID or Danish or English label contains every word of
+    ``word`` (case, accents and æ/ø/å spelling ignored). Raises :class:`InputError` for a kind
+    or area that does not exist."""
+    from socialinvest.knowledge.catalogue import areas, kinds, rows, select
+
+    if kind is not None and kind not in kinds():
+        raise InputError("one of " + ", ".join(kinds()), field="--kind", value=kind)
+    if area is not None and area not in areas():
+        raise InputError("one of " + ", ".join(areas()), field="--area", value=area)
+    return select(rows(), kind, area, word)
+
+
+def knowledge_sources() -> str:
+    """docs/knowledge-sources.md as generated from the data (Markdown)."""
+    from socialinvest.output.knowledge_sources import render
+
+    return render()
