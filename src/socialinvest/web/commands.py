@@ -227,11 +227,15 @@ def demo_load(
         from socialinvest.web.demo import load_demo
 
         url = _url(database)
-        added, skipped = load_demo(url, owner=owner, organisation=organisation)
+        added, skipped, needs_files = load_demo(url, owner=owner, organisation=organisation)
     except InputError as error:
         _fail(error)
         return
     typer.echo(f"demo: {added} case(s) added, {skipped} already there")
+    if needs_files:
+        typer.echo(
+            "demo: left out (they need files beside them): " + ", ".join(needs_files), err=True
+        )
 
 
 def register(app: typer.Typer) -> None:

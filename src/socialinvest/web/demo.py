@@ -38,12 +38,13 @@ def load_demo(
     *,
     owner: str | None = None,
     organisation: str = DEMO_ORGANISATION,
-) -> tuple[int, int]:
-    """Add every bundled example that is a valid case to ``organisation`` as a case owned by
-    ``owner`` (default: its first admin or analyst); (added, already there)."""
+) -> tuple[int, int, list[str]]:
+    """Add every bundled example that runs from its text alone to ``organisation`` as a case
+    owned by ``owner`` (default: its first admin or analyst); (added, already there, names of
+    the examples left out because they need files beside them)."""
     from sqlalchemy import select
 
-    from socialinvest.service import load_text
+    from socialinvest.service import load_text, validate
     from socialinvest.store import cases as case_store
     from socialinvest.store import users as user_store
     from socialinvest.store.db import make_engine, session_factory, upgrade
@@ -63,6 +64,7 @@ def load_demo(
     upgrade(url)
     engine = make_engine(url)
     added = skipped = 0
+    needs_files: list[str] = []
     try:
         with session_factory(engine)() as db:
             org = user_store.organisation(db, organisation, create=True)
@@ -100,10 +102,11 @@ def load_demo(
                 if case_store.digest(text) in have:
                     skipped += 1
                     continue
-                try:
-                    loaded = load_text(text, path.name)
+                try:  # the whole check: the stored text alone must run in the web
+                    loaded = validate(load_text(text, path.name))
                 except InputError:
-                    continue  # not a case file of its own (e.g. needs files beside it)
+                    needs_files.append(path.name)  # e.g. local prices in a folder beside it
+                    continue
                 tags = ["demo"] + (["contract"] if path.parent.name == "contracts" else [])
                 case_store.create_case(
                     db, user, loaded.case.name, text, f"example {path.name}", tags=tags
@@ -111,4 +114,4 @@ def load_demo(
                 added += 1
     finally:
         engine.dispose()
-    return added, skipped
+    return added, skipped, needs_files
