@@ -72,11 +72,10 @@ class Answer:
 
 
 def versions_of_software() -> dict[str, str]:
-    from socialinvest import __version__
-    from socialinvest.service import knowledge_base
+    """The package and knowledge-base versions (and the knowledge base's digest)."""
+    from socialinvest.service import versions
 
-    kb = knowledge_base()
-    return {"package": __version__, "knowledge_base": kb.version, "kb_digest": kb.digest}
+    return versions()
 
 
 def normalise(kind: str, params: dict[str, Any]) -> dict[str, Any]:
