@@ -211,6 +211,9 @@ def job_page(
             f"/cases/{job.case_id}/uncertainty?version={job.version_number}"
             f"&draws={params.get('draws', 1)}&seed={params.get('seed', 0)}"
         )
+    if job.status == "done" and job.kind == "compare":
+        picked = "&".join(f"v={c}:{n}" for c, n, _ in (job.params or {}).get("versions", []))
+        return see_other(f"/compare?{picked}")
     return render(request, "job.html", {"job": job})
 
 
