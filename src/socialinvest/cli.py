@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from socialinvest.errors import InputError
+from socialinvest.web.commands import register as register_web_commands
 
 if TYPE_CHECKING:
     from socialinvest.service import DaskChunks
@@ -776,6 +777,9 @@ def report(
         _fail(error)
         return
     _deliver(content, target, lang.value)
+
+
+register_web_commands(app)  # serve, db upgrade, users create, demo load
 
 
 def main() -> None:

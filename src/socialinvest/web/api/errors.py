@@ -1,0 +1,63 @@
+"""Error bodies of the API: the same one-sentence messages as the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from socialinvest.errors import InputError, field_path
+
+
+class ErrorOut(BaseModel):
+    """A mistake in the request: one sentence, and where it is."""
+
+    detail: str
+    field: str | None = None
+    line: int | None = None
+
+
+class MessageOut(BaseModel):
+    detail: str
+
+
+def input_error_body(error: InputError) -> dict[str, Any]:
+    return {"detail": error.message, "field": error.field, "line": error.line}
+
+
+def _expected(message: str) -> str:
+    for prefix in ("Input should be ", "Value error, ", "String should have ", "List should have "):
+        if message.startswith(prefix):
+            rest = message[len(prefix) :]
+            return rest
+    return message[0].lower() + message[1:] if message else "a valid value"
+
+
+def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
+    """FastAPI's validation errors as one InputError-style sentence (the first error)."""
+    errors = list(exc.errors())
+    if not errors:
+        return {"detail": "The request is not valid.", "field": None, "line": None}
+    first = errors[0]
+    location = [p for p in first.get("loc", ()) if isinstance(p, str | int)]
+    if location and location[0] in ("body", "query", "path", "header", "cookie"):
+        location = location[1:]
+    path = field_path(location) if location else None
+    kind = str(first.get("type", ""))
+    expected = _expected(str(first.get("msg", "")))
+    if kind == "missing":
+        error = InputError("a value", field=path, problem="is missing")
+    elif kind in ("json_invalid", "model_attributes_type", "dict_type") and not path:
+        error = InputError("a JSON object in the request body", has_value=False)
+    else:
+        error = InputError(
+            expected, field=path, value=first.get("input"), has_value="input" in first
+        )
+    return input_error_body(error)
+
+
+#: The 422 response every route documents (FastAPI's own would not match our body).
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "A mistake in the request, in one sentence."}
+}
