@@ -280,7 +280,9 @@ def test_analyses_equal_the_command_line(sqlite_url: str, tmp_path: Path) -> Non
             ).status_code
             == 422
         )
-        contract = client.post(f"/api/v1/cases/{c.id}/contract", json={}, headers=headers)
+        contract = client.post(
+            f"/api/v1/cases/{c.id}/contract", json={"draws": 200, "seed": 7}, headers=headers
+        )
         assert contract.status_code == 202  # a contract is always a job
         deadline = time.monotonic() + 90
         job = contract.json()["job"]
@@ -289,7 +291,7 @@ def test_analyses_equal_the_command_line(sqlite_url: str, tmp_path: Path) -> Non
             job = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()
         assert job["status"] == "done", job
         assert client.get(job["result_url"], headers=headers).json() == cli_json(
-            "contract", files[c.id]
+            "contract", files[c.id], "--draws", "200", "--seed", "7"
         )
         no_contract = client.post(f"/api/v1/cases/{a.id}/contract", json={}, headers=headers)
         job = no_contract.json()["job"]

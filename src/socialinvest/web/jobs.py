@@ -83,6 +83,14 @@ def normalise(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind not in KINDS:
         raise InputError("one of " + ", ".join(KINDS), field="kind", value=kind)
     out = dict(params)
+    if out.get("draws") is None and kind in ("contract", "report"):
+        # the service's default (socialinvest.draws): Monte Carlo whenever the case has anything
+        # uncertain, so no probability is shown from one draw; the seed is chosen here so the
+        # cache key and the result name it
+        out["draws"] = None
+        if out.get("seed") is None:
+            out["seed"] = secrets.randbelow(2**31)
+        return out
     out["draws"] = int(out.get("draws") or 1)
     if out["draws"] > 1 and out.get("seed") is None:
         out["seed"] = secrets.randbelow(2**31)
@@ -120,7 +128,9 @@ def compute(
         return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
     loaded = [(service.load_text(text, name), label) for text, name, label in texts]
-    draws = int(params.get("draws", 1))
+    given = params.get("draws")
+    draws = int(given or 1)  # run and compare: one exact run unless draws are asked for
+    service_draws = None if given is None else draws  # contract, report: the service's default
     seed = params.get("seed")
     if kind == "run":
         result = service.appraise(
@@ -143,7 +153,7 @@ def compute(
         return dumped(found.to_dict()), JSON_TYPE
     if kind == "contract":
         contract = service.contract(
-            loaded[0][0], draws=draws, seed=seed, progress=progress, cancel=cancel
+            loaded[0][0], draws=service_draws, seed=seed, progress=progress, cancel=cancel
         )
         return dumped(contract.to_dict()), JSON_TYPE
     if kind == "compare":
@@ -162,7 +172,7 @@ def compute(
         loaded[0][0],
         fmt,
         lang=params.get("lang", "da"),
-        draws=draws,
+        draws=service_draws,
         seed=seed,
         progress=progress,
         cancel=cancel,
@@ -185,7 +195,7 @@ def is_quick(
         if kind_of_model == "microsimulation":
             return False
         weight += 10 if kind_of_model == "state_transition" else 1
-    return int(params.get("draws", 1)) * weight < settings.job_draws_threshold
+    return int(params.get("draws") or 1) * weight < settings.job_draws_threshold
 
 
 def _model_kind(text: str) -> str:
@@ -518,7 +528,7 @@ def execute(database_url: str, job_id: int, scheduler: str | None = None) -> Non
 
     threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True).start()
     try:
-        if scheduler and int(params.get("draws", 1)) > 1 and kind in ("run",):
+        if scheduler and int(params.get("draws") or 1) > 1 and kind in ("run",):
             from socialinvest.service import dask_chunks
 
             mapper = dask_chunks(scheduler=scheduler)

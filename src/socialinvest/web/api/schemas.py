@@ -121,7 +121,12 @@ class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(None, ge=1, le=2**31 - 1, description="Default: the current.")
-    draws: int = Field(1, ge=1, le=1_000_000)
+    draws: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Default: 1 for a run; for a contract the service's Monte Carlo default.",
+    )
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
 
 
@@ -143,7 +148,12 @@ class ReportIn(BaseModel):
     version: int | None = Field(None, ge=1, le=2**31 - 1)
     format: Literal["html", "pdf", "xlsx"] = "html"
     lang: Literal["da", "en"] = "da"
-    draws: int = Field(1, ge=1, le=1_000_000)
+    draws: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Default: the service's (Monte Carlo whenever the case is uncertain).",
+    )
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
 
 

@@ -80,7 +80,9 @@ def case_view(text: str, name: str, digest: str, lang: str) -> CaseView:
         from socialinvest.report.charts import report_charts
 
         loaded = service.load_text(text, name)
-        data = service.report_data(loaded, lang)  # type: ignore[arg-type]
+        # one exact run: the page shows no probability from it (the report's rule); the
+        # uncertainty page and the downloaded reports run the Monte Carlo draws
+        data = service.report_data(loaded, lang, draws=1)  # type: ignore[arg-type]
         charts = report_charts(data)
         # The report's own sections; their figures are drawn when asked for (chart_svg), so a
         # page shows its figures at once and the charts follow as images.
