@@ -21,8 +21,10 @@ from .conftest import EXAMPLES, base_case, write_case
 runner = CliRunner()
 
 
-def cli(*args: str):
-    return runner.invoke(app, list(args))
+def cli(*args: str, lang: str = "en"):
+    """Run the command line; error messages are checked in English here (``lang='da'``: the
+    default language, Danish)."""
+    return runner.invoke(app, [*args, "--lang", lang] if lang != "da" else list(args))
 
 
 def assert_one_clear_sentence(result, *fragments: str) -> str:
@@ -32,7 +34,7 @@ def assert_one_clear_sentence(result, *fragments: str) -> str:
     lines = message.strip().splitlines()
     assert len(lines) == 1, message
     line = lines[0]
-    assert line.startswith("error: ") and line.endswith(".")
+    assert line.startswith(("error: ", "fejl: ")) and line.endswith(".")
     # one sentence: no full stop followed by a new capitalised sentence inside
     assert not re.search(r"\.\s+[A-Z]", line.removesuffix(".").replace("e.g. ", "")), line
     for fragment in fragments:
@@ -153,7 +155,7 @@ def test_missing_field(tmp_path: Path):
 
 def test_missing_file():
     assert_one_clear_sentence(
-        cli("run", "no-such-case.yaml"), "no-such-case.yaml", "an existing case file"
+        cli("run", "no-such-case.yaml"), "no-such-case.yaml", "an existing file"
     )
 
 

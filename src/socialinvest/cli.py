@@ -57,8 +57,10 @@ def _console(file: object = None):  # type: ignore[no-untyped-def]
     return Console(file=file, width=width, highlight=False)  # type: ignore[arg-type]
 
 
-def _fail(error: InputError) -> None:
-    typer.echo(f"error: {error.message}", err=True)
+def _fail(error: InputError, lang: str = "da") -> None:
+    from socialinvest.output.messages import text
+
+    typer.echo(text(lang, "err_prefix") + error.render(lang), err=True)
     raise typer.Exit(code=2)
 
 
@@ -138,7 +140,7 @@ def run(
                         )
                     )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     if fmt is Format.json:
         content = to_json(results)
@@ -186,6 +188,10 @@ def _deliver(content: str | bytes, out: Path | None, lang: str) -> None:
 
 def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> DaskChunks | None:
     """The Dask chunk mapper asked for by --scheduler or --workers (None: run in this process)."""
+    from socialinvest.limits import check_draws, check_workers
+
+    check_draws(draws)
+    check_workers(workers)
     if scheduler is None and workers is None:
         return None
     option = "--scheduler" if scheduler is not None else "--workers"
@@ -212,7 +218,7 @@ def validate(cases: CaseArgs, lang: LangOpt = Lang.da) -> None:
         try:
             case = service.validate(path).case  # resolves every reference, price year and unit
         except InputError as error:
-            _fail(error)
+            _fail(error, lang.value)
             return
         typer.echo(
             text(
@@ -474,7 +480,7 @@ def sensitivity(
         ranges = dict(service.parse_range(spec, "--threshold") for spec in thresholds or [])
         result = service.sensitivity(service.load(case), inputs=chosen or None, thresholds=ranges)
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _emit_analysis(
         render_sensitivity(result, lang.value), result.to_dict(), fmt.value, out, lang.value
@@ -510,7 +516,7 @@ def compare(
             loaded, name=name, draws=draws, seed=seed, with_do_nothing=with_do_nothing
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _emit_analysis(
         render_comparison(result, lang.value), result.to_dict(), fmt.value, out, lang.value
@@ -557,7 +563,7 @@ def contract(
                     f"a writable file ({exc.strerror})", file=str(indigo), has_value=False
                 ) from None
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     summary = result.to_dict()
     view = render_contract(result, lang.value, summary) if fmt.value == "table" else None
@@ -640,7 +646,7 @@ def indigo_import(
             result_name=str(out),
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _deliver(text_out, out, lang.value)
 
@@ -707,7 +713,7 @@ def report(
             service.load(case), chosen, lang=lang.value, draws=draws, seed=seed
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _deliver(content, target, lang.value)
 

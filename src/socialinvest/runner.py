@@ -393,6 +393,9 @@ def appraise(
     loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
     if draws < 1:
         raise InputError("a number of draws of at least 1", field="draws", value=draws)
+    from socialinvest.limits import check_case_run
+
+    check_case_run(loaded.case, draws, loaded)  # documented maxima and memory, before any work
     knowledge = kb or default_knowledge_base()
     prepared = prepare_model(loaded, knowledge)
     run: dict[str, Any] = {"draws": draws}

@@ -16,7 +16,8 @@ from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError, field_path, show_value
+from socialinvest.errors import InputError, field_path, msg, show_value
+from socialinvest.safe_input import show_shape
 from socialinvest.source import Document, Path_, parse_text, read_document
 
 
@@ -54,8 +55,7 @@ class LoadedCase:
 def load_case(path: str | Path) -> Case:
     """Read, validate and check a case file (YAML or JSON)."""
     document = read_document(path)
-    raw = Path(path).read_bytes()
-    return _validated(document, hashlib.sha256(raw).hexdigest()).case
+    return _validated(document, document.sha256).case
 
 
 def load_case_text(text: str, file: str = "<case>") -> Case:
@@ -66,15 +66,12 @@ def load_case_text(text: str, file: str = "<case>") -> Case:
 
 def _validated(document: Document, digest: str) -> LoadedCase:
     if not isinstance(document.data, dict):
-        found = "is empty" if document.data is None else f"holds {show_value(document.data)}"
+        # what the file holds, never its content: it may be any file the user named
         raise InputError(
             "",
             file=document.file,
             line=1,
-            statement=(
-                f"the file {found}; expected a mapping of fields such as name, price_year and "
-                "target_group (run 'socialinvest new' for a template)"
-            ),
+            statement=msg("e_not_a_case", shape=show_shape(document.data)),
         )
     try:
         case = Case.model_validate(document.data)
