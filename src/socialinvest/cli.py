@@ -617,15 +617,7 @@ def indigo_import(
     from socialinvest import service
 
     try:
-        rates: dict[str, float] = {}
-        for item in exchange_rate or []:
-            code, _, value = item.partition("=")
-            try:
-                rates[code.strip().upper()] = float(value)
-            except ValueError:
-                raise InputError(
-                    "CODE=KRONER, e.g. GBP=8.7", field="--exchange-rate", value=item
-                ) from None
+        rates = dict(service.parse_exchange_rate(item) for item in exchange_rate or [])
         start = None
         if start_date is not None:
             try:

@@ -22,7 +22,7 @@ from socialinvest.engine import markov, microsim
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
-from socialinvest.engine.expressions import Expression, evaluation_order, parse
+from socialinvest.engine.expressions import Expression, evaluation_plan, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
 from socialinvest.engine.summary import Summary, combine, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
@@ -108,11 +108,9 @@ class _Sampler:
                 self.env[name] = self.number(value)[:, None]
         # formulas of parameters, each after those it uses (in any order in the file)
         given = set(self.env) - {"t", "age"}
-        for name in evaluation_order(formulas, given, set(self.tables)):
-            known = set(self.env) - {"t", "age"}
+        for name, expression in evaluation_plan(formulas, given, set(self.tables)):
             self.env[name] = np.asarray(
-                parse(formulas[name], known, set(self.tables)).evaluate(self.env, self.tables),
-                dtype=np.float64,
+                expression.evaluate(self.env, self.tables), dtype=np.float64
             ) * np.ones((n, 1))
         self.known = set(self.env)
         self.n_cycles = prepared.n_cycles

@@ -339,6 +339,7 @@ class Consequence(_Strict):
     )
     units_per_success: list[UncertainNumber] = Field(
         min_length=1,
+        max_length=100,  # one value a year; a horizon is at most 100 years (docs/limits.md)
         description=(
             "Change in units per additional success in year 1, 2, ... after success "
             "(negative: less of the activity)."
@@ -431,8 +432,8 @@ class DirichletRow(_Strict):
 class Table(_Strict):
     """A step table for lookup(TABLE, x): the value of the band with the largest break <= x."""
 
-    breaks: list[float] = Field(min_length=1)
-    values: list[float] = Field(min_length=1)
+    breaks: list[float] = Field(min_length=1, max_length=10_000)
+    values: list[float] = Field(min_length=1, max_length=10_000)
 
     @model_validator(mode="after")
     def _shape(self) -> Table:
@@ -563,7 +564,7 @@ class StateTransition(_Strict):
     rewards, and priced consequences per state."""
 
     cycle: Literal["year", "quarter", "month", "week"] = "year"
-    states: list[str] = Field(min_length=2)
+    states: list[str] = Field(min_length=2, max_length=100)
     start: dict[str, float] = Field(description="Share of a cohort starting in each state.")
     start_age: float | None = Field(default=None, description="Age at the start (for 'age').")
     correction: Literal["beginning", "end", "life-table", "half-cycle", "simpson"] = Field(
@@ -572,6 +573,7 @@ class StateTransition(_Strict):
     )
     parameters: dict[str, UncertainNumber | str] = Field(
         default_factory=dict,
+        max_length=5_000,  # docs/limits.md
         description=(
             "Named numbers, distributions or formulas of the parameters above them, for use in "
             "formulas."

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +42,7 @@ from pydantic import ValidationError
 from socialinvest import __version__
 from socialinvest.case.contract import PERIODS_PER_YEAR, Contract, TrancheSpec
 from socialinvest.contract.result import ContractResult
-from socialinvest.errors import InputError, field_path
+from socialinvest.errors import InputError, Msg, field_path, msg
 
 FloatArray = npt.NDArray[np.float64]
 Json = dict[str, Any]
@@ -77,7 +78,7 @@ DRAWDOWN_TYPE = {
 GUARANTOR_TEXT = "Guarantor (first-loss guarantee)"
 EVALUATOR_TEXT = "Evaluator (validates the outcomes)"
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 # =============================================================================== writing
@@ -743,7 +744,7 @@ def _intermediaries(result: ContractResult, orgs: dict[str, str]) -> list[Json]:
 
 
 def _err(
-    path: Path, expected: str, value: Any = None, *, file: str | None, has: bool = True
+    path: Path, expected: str | Msg, value: Any = None, *, file: str | None, has: bool = True
 ) -> InputError:
     return InputError(expected, file=file, field=field_path(path), value=value, has_value=has)
 
@@ -834,6 +835,18 @@ def _parse_amount(text: str) -> float | None:
     """A number in a text such as '15000', '£15,000' or '9.9%'."""
     m = _NUMBER.search(text.replace(",", "").replace(" ", ""))
     return float(m.group(0)) if m else None
+
+
+def parse_exchange_rate(item: str) -> tuple[str, float]:
+    """``GBP=8.7`` from the command line → ('GBP', 8.7): kroner per unit, finite and above 0."""
+    code, _, value = item.partition("=")
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not code.strip() or not math.isfinite(rate) or rate <= 0:
+        raise InputError(msg("e_exchange_rate"), field="--exchange-rate", value=item)
+    return code.strip().upper(), rate
 
 
 def _percent(text: str | None) -> float | None:
@@ -1402,7 +1415,10 @@ def _finance(
     for key in ("drawdown", "surplus_to", "guarantee"):
         if fin_terms.get(key) is not None:
             finance[key] = fin_terms[key]
-    target = _percent(r.text(("investment_details", "internal_rate_of_return", "target")))
+    target_path = ("investment_details", "internal_rate_of_return", "target")
+    target = _percent(r.text(target_path))
+    if target is not None and not (np.isfinite(target) and -1 <= target <= 10):
+        raise _err(target_path, msg("e_indigo_target"), r.text(target_path), file=r.file)
     if target is not None:
         finance["target_return"] = target
     elif fin_terms.get("target_return") is not None:
@@ -1453,16 +1469,11 @@ def _rest(section: Json, terms: Mapping[str, Any], sources: dict[str, str]) -> N
 def attach_contract(case_text: str, contract: Mapping[str, Any]) -> str:
     """The YAML text of a case with ``contract`` as its contract section (appended; a contract
     section already in the case is replaced)."""
-    try:
-        data = yaml.safe_load(case_text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"a case file in YAML ({exc.__class__.__name__})", field="case") from None
+    from socialinvest.safe_input import parse_text, show_shape
+
+    data = parse_text(case_text, "<case>").data  # through the loading gate
     if not isinstance(data, dict):
-        raise InputError(
-            "a case file: a mapping of fields such as name, price_year and target_group",
-            field="case",
-            value=data,
-        )
+        raise InputError("", field="case", statement=msg("e_not_a_case", shape=show_shape(data)))
     text = _without_section(case_text, "contract") if "contract" in data else case_text
     block = yaml.safe_dump(
         {"contract": dict(contract)}, allow_unicode=True, sort_keys=False, width=100

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -184,31 +185,45 @@ def _evaluate(
     raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
 
 
-def evaluation_order(formulas: Mapping[str, str], given: set[str], tables: set[str]) -> list[str]:
-    """An order in which the named formulas can be evaluated, each after the names it uses.
+def evaluation_plan(
+    formulas: Mapping[str, str], given: set[str], tables: set[str]
+) -> list[tuple[str, Expression]]:
+    """The named formulas, parsed, in an order in which each comes after the names it uses.
 
     ``given`` are the names known from the start. A formula whose names are never all known
     (an unknown name, or formulas that depend on each other in a circle) raises
-    ExpressionError naming it.
+    ExpressionError naming it. Each formula is parsed once and the order is found by Kahn's
+    algorithm, so a chain of n formulas takes time linear in n (not quadratic).
     """
-    known = set(given)
-    remaining = dict(formulas)
-    order: list[str] = []
-    while remaining:
-        ready = [
-            name
-            for name, text in remaining.items()
-            if parse(text, set(known) | set(remaining), tables).names <= known
-        ]
-        if not ready:
-            name, text = next(iter(remaining.items()))
-            parse(text, set(known) | set(remaining), tables)  # raises for an unknown name
-            raise ExpressionError(
-                f"formulas that do not depend on each other in a circle ({name} and "
-                f"{', '.join(sorted(set(remaining) - {name}))} need each other)"
-            )
-        for name in ready:
-            order.append(name)
-            known.add(name)
-            del remaining[name]
-    return order
+    known = set(given) | set(formulas)
+    parsed = {name: parse(text, known, tables) for name, text in formulas.items()}
+    waiting: dict[str, int] = {}
+    users: dict[str, list[str]] = {}
+    for name, expression in parsed.items():
+        needs = [used for used in expression.names if used in parsed and used not in given]
+        waiting[name] = len(needs)
+        for used in needs:
+            users.setdefault(used, []).append(name)
+    ready = deque(name for name in parsed if waiting[name] == 0)
+    plan: list[tuple[str, Expression]] = []
+    while ready:
+        name = ready.popleft()
+        plan.append((name, parsed[name]))
+        for user in users.get(name, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    if len(plan) < len(parsed):
+        done = {name for name, _ in plan}
+        remaining = [name for name in parsed if name not in done]
+        name = remaining[0]
+        raise ExpressionError(
+            f"formulas that do not depend on each other in a circle ({name} and "
+            f"{', '.join(sorted(set(remaining) - {name}))} need each other)"
+        )
+    return plan
+
+
+def evaluation_order(formulas: Mapping[str, str], given: set[str], tables: set[str]) -> list[str]:
+    """The names of :func:`evaluation_plan`, in order."""
+    return [name for name, _ in evaluation_plan(formulas, given, tables)]
