@@ -39,6 +39,15 @@ knowledge_app = typer.Typer(
 app.add_typer(knowledge_app, name="knowledge")
 
 
+@app.callback()
+def _quiet_numbers() -> None:
+    """Numpy's overflow and division warnings would add lines to a one-sentence error; every
+    output is checked finite before it is written (socialinvest.finite), which names the input."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
 class Lang(StrEnum):
     da = "da"
     en = "en"
@@ -139,6 +148,10 @@ def run(
                             map_chunks=chunks,
                         )
                     )
+        from socialinvest.finite import check_payload
+
+        for result in results:  # nothing is printed or written unless every number is finite
+            check_payload(result.to_dict(), [result.case])
     except InputError as error:
         _fail(error, lang.value)
         return
@@ -423,11 +436,24 @@ OutOpt = Annotated[
 
 
 def _emit_analysis(
-    renderable: object, payload: dict[str, object], fmt: str, out: Path | None, lang: str
+    renderable: object,
+    payload: dict[str, object],
+    fmt: str,
+    out: Path | None,
+    lang: str,
+    sources: list[object] | None = None,
 ) -> None:
-    """Print or write (all or nothing) an analysis as a rich table or as JSON."""
+    """Print or write (all or nothing) an analysis as a rich table or as JSON, once every
+    number in it is finite (``sources``: the cases, to name the input that caused one)."""
     import io
     import json
+
+    from socialinvest.finite import check_payload
+
+    try:
+        check_payload(payload, sources)
+    except InputError as error:
+        _fail(error, lang)
 
     if fmt == "json":
         content = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
@@ -478,12 +504,18 @@ def sensitivity(
     try:
         chosen = dict(service.parse_range(spec, "--input") for spec in inputs or [])
         ranges = dict(service.parse_range(spec, "--threshold") for spec in thresholds or [])
-        result = service.sensitivity(service.load(case), inputs=chosen or None, thresholds=ranges)
+        loaded_case = service.load(case)
+        result = service.sensitivity(loaded_case, inputs=chosen or None, thresholds=ranges)
     except InputError as error:
         _fail(error, lang.value)
         return
     _emit_analysis(
-        render_sensitivity(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+        render_sensitivity(result, lang.value),
+        result.to_dict(),
+        fmt.value,
+        out,
+        lang.value,
+        [loaded_case],
     )
 
 
@@ -519,7 +551,12 @@ def compare(
         _fail(error, lang.value)
         return
     _emit_analysis(
-        render_comparison(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+        render_comparison(result, lang.value),
+        result.to_dict(),
+        fmt.value,
+        out,
+        lang.value,
+        [case for _, case in loaded],
     )
 
 
@@ -552,6 +589,10 @@ def contract(
         loaded = service.load(case)
         with DelayedProgress(case.name) as progress:
             result = service.contract(loaded, draws=draws, seed=seed, progress=progress.update)
+        from socialinvest.finite import check_payload
+
+        summary = result.to_dict()
+        check_payload(summary, [loaded])  # before the INDIGO file is written
         if indigo is not None:
             from socialinvest.output.files import write_atomically
 
@@ -565,10 +606,9 @@ def contract(
     except InputError as error:
         _fail(error, lang.value)
         return
-    summary = result.to_dict()
     view = render_contract(result, lang.value, summary) if fmt.value == "table" else None
     try:
-        _emit_analysis(view, summary, fmt.value, out, lang.value)
+        _emit_analysis(view, summary, fmt.value, out, lang.value, [loaded])
     except typer.Exit:
         # the main output could not be written: take back a new INDIGO file (all or nothing)
         if indigo is not None and not existed:

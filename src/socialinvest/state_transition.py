@@ -108,9 +108,12 @@ class _Sampler:
                 self.env[name] = self.number(value)[:, None]
         # formulas of parameters, each after those it uses (in any order in the file)
         given = set(self.env) - {"t", "age"}
+        self.loaded = prepared.loaded
         for name, expression in evaluation_plan(formulas, given, set(self.tables)):
-            self.env[name] = np.asarray(
-                expression.evaluate(self.env, self.tables), dtype=np.float64
+            self.env[name] = self._finite(
+                np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64),
+                formulas[name],
+                ("state_transition", "parameters", name),
             ) * np.ones((n, 1))
         self.known = set(self.env)
         self.n_cycles = prepared.n_cycles
@@ -118,6 +121,16 @@ class _Sampler:
             name: (value.T if isinstance(value, np.ndarray) and value.ndim == 2 else value)
             for name, value in self.env.items()
         }
+
+    def _finite(
+        self, values: np.ndarray, text: str, path: tuple[str | int, ...] | None = None
+    ) -> np.ndarray:
+        """``values`` of the formula ``text``, refused in one sentence if one is not finite."""
+        if not np.isfinite(values).all():
+            from socialinvest.finite import formula_error
+
+            raise formula_error(text, self.loaded, path)
+        return values
 
     def number(self, value: Any) -> np.ndarray:
         """[D] values of a number or a one-dimensional distribution. An uncertain input is drawn
@@ -140,6 +153,7 @@ class _Sampler:
         if isinstance(value, str):
             expression = self.parsed(value)
             result = np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64)
+            result = self._finite(result, value)
             return result.reshape((1, 1)) if result.ndim == 0 else result
         if isinstance(value, Dist):
             return self.number(value)[:, None]
@@ -155,6 +169,7 @@ class _Sampler:
             if cached is None:
                 expression = self.parsed(value)
                 result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
+                result = self._finite(result, value)
                 cached = result.reshape((1, 1)) if result.ndim == 0 else result
                 self._time_major[value] = cached  # the same formula has the same values
             return cached

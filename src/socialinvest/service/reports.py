@@ -39,12 +39,15 @@ def report_data(
     from socialinvest.contract.result import evaluate_contract
     from socialinvest.runner import appraise
 
+    from socialinvest.finite import check_payload
+
     check(cancel)
     source = loaded(case)
     phases = 2 if source.case.contract is not None else 1
     result = appraise(
         source, draws=draws, seed=seed, progress=reporter(progress, cancel, phases=phases)
     )
+    check_payload(result.to_dict(), [source])  # a report shows finite numbers only
     contract = None
     if source.case.contract is not None:
         appraised = evaluate_contract(
