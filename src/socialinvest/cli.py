@@ -63,7 +63,10 @@ def _console(file: object = None):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     width = None if sys.stdout.isatty() else 120
-    return Console(file=file, width=width, highlight=False)  # type: ignore[arg-type]
+    # markup and emoji codes off: labels from case files are printed as plain text
+    return Console(  # type: ignore[arg-type]
+        file=file, width=width, highlight=False, markup=False, emoji=False
+    )
 
 
 def _fail(error: InputError, lang: str = "da") -> None:
@@ -181,21 +184,24 @@ def run(
             console.print(render(result, lang.value))
             console.print()
         content = buffer.getvalue()
-    _deliver(content, out, lang.value)
+    _deliver(content, out, lang.value, list(cases))
 
 
-def _deliver(content: str | bytes, out: Path | None, lang: str) -> None:
-    """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot)."""
+def _deliver(
+    content: str | bytes, out: Path | None, lang: str, inputs: list[Path] | None = None
+) -> None:
+    """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot;
+    never over one of the command's ``inputs``)."""
     if out is None:
         sys.stdout.write(content if isinstance(content, str) else content.decode())
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
     from socialinvest.output.messages import text
 
     try:
-        write_atomically(out, content)
-    except OSError as exc:
-        _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
+        write_output(out, content, inputs or [])
+    except InputError as error:
+        _fail(error, lang)
     typer.echo(text(lang, "written", file=out), err=True)
 
 
@@ -268,12 +274,12 @@ def new(
                 has_value=False,
             )
         )
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
 
     try:
-        write_atomically(file, template)
-    except OSError as exc:
-        _fail(InputError(f"a writable file ({exc.strerror})", file=str(file), has_value=False))
+        write_output(file, template)
+    except InputError as error:
+        _fail(error)
     typer.echo(f"Wrote {file}. Edit it, then: socialinvest run {file}", err=True)
 
 
@@ -288,9 +294,12 @@ def schema(
     if out is None:
         sys.stdout.write(content)
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
 
-    write_atomically(out, content)
+    try:
+        write_output(out, content)
+    except InputError as error:
+        _fail(error)
 
 
 @knowledge_app.command("list")
@@ -349,9 +358,12 @@ def knowledge_sources(out: OutOpt = None) -> None:
     if out is None:
         sys.stdout.write(content)
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
 
-    write_atomically(out, content)
+    try:
+        write_output(out, content)
+    except InputError as error:
+        _fail(error)
 
 
 @knowledge_app.command("show")
@@ -442,6 +454,7 @@ def _emit_analysis(
     out: Path | None,
     lang: str,
     sources: list[object] | None = None,
+    inputs: list[Path] | None = None,
 ) -> None:
     """Print or write (all or nothing) an analysis as a rich table or as JSON, once every
     number in it is finite (``sources``: the cases, to name the input that caused one)."""
@@ -466,7 +479,7 @@ def _emit_analysis(
         console.width = 120
         console.print(renderable)
         content = buffer.getvalue()
-    _deliver(content, out, lang)
+    _deliver(content, out, lang, inputs)
 
 
 @app.command()
@@ -516,6 +529,7 @@ def sensitivity(
         out,
         lang.value,
         [loaded_case],
+        [case],
     )
 
 
@@ -557,6 +571,7 @@ def compare(
         out,
         lang.value,
         [case for _, case in loaded],
+        [*cases, *(path for _, path in listed)],
     )
 
 
@@ -594,21 +609,18 @@ def contract(
         summary = result.to_dict()
         check_payload(summary, [loaded])  # before the INDIGO file is written
         if indigo is not None:
-            from socialinvest.output.files import write_atomically
+            from socialinvest.output.files import check_target, write_output
 
+            if out is not None:
+                check_target(out, [case, indigo])  # the main output is neither input nor INDIGO
             existed = indigo.exists()
-            try:
-                write_atomically(indigo, service.indigo_export_json(result))
-            except OSError as exc:
-                raise InputError(
-                    f"a writable file ({exc.strerror})", file=str(indigo), has_value=False
-                ) from None
+            write_output(indigo, service.indigo_export_json(result), [case])
     except InputError as error:
         _fail(error, lang.value)
         return
     view = render_contract(result, lang.value, summary) if fmt.value == "table" else None
     try:
-        _emit_analysis(view, summary, fmt.value, out, lang.value, [loaded])
+        _emit_analysis(view, summary, fmt.value, out, lang.value, [loaded], [case])
     except typer.Exit:
         # the main output could not be written: take back a new INDIGO file (all or nothing)
         if indigo is not None and not existed:
@@ -680,7 +692,7 @@ def indigo_import(
     except InputError as error:
         _fail(error, lang.value)
         return
-    _deliver(text_out, out, lang.value)
+    _deliver(text_out, out, lang.value, [document, case, *([metrics] if metrics else [])])
 
 
 REPORT_FORMATS = ("html", "pdf", "xlsx")
@@ -747,7 +759,7 @@ def report(
     except InputError as error:
         _fail(error, lang.value)
         return
-    _deliver(content, target, lang.value)
+    _deliver(content, target, lang.value, [case])
 
 
 def main() -> None:

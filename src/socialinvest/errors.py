@@ -33,12 +33,14 @@ class Msg:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str) -> str:
-        from socialinvest.output.messages import text
+        from socialinvest.output.messages import messages
 
-        return text(lang, self.key, **{k: _param(v, lang) for k, v in self.params.items()})
+        return messages(lang)[self.key].format(
+            **{k: _param(v, lang) for k, v in self.params.items()}
+        )
 
 
-def msg(key: str, **params: Any) -> Msg:
+def msg(key: str, /, **params: Any) -> Msg:
     """A catalogue text with its parameters: ``msg("e_file_too_large", limit=...)``."""
     return Msg(key, dict(params))
 
