@@ -135,7 +135,7 @@ def test_an_unreachable_scheduler_is_one_sentence_and_exit_2(monkeypatch):
     ],
 )
 def test_option_mistakes_are_one_sentence_and_exit_2(options, fragment):
-    result = runner.invoke(app, ["run", str(UNCERTAIN), *options])
+    result = runner.invoke(app, ["run", str(UNCERTAIN), *options, "--lang", "en"])
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "Traceback" not in line and fragment in line, line

@@ -215,13 +215,9 @@ def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> Das
         return None
     option = "--scheduler" if scheduler is not None else "--workers"
     if scheduler is not None and workers is not None:
-        raise InputError(
-            "", field=option, statement="give either --scheduler or --workers, not both"
-        )
+        raise InputError("", field=option, statement=msg("c_scheduler_or_workers"))
     if draws < 2:
-        raise InputError(
-            "", field=option, statement="applies to Monte Carlo runs only; give --draws above 1 too"
-        )
+        raise InputError("", field=option, statement=msg("c_dask_needs_draws"))
     from socialinvest import service
 
     return service.dask_chunks(scheduler=scheduler, workers=workers)
@@ -267,13 +263,7 @@ def new(
         sys.stdout.write(template)
         return
     if file.exists() and not force:
-        _fail(
-            InputError(
-                "a path that does not exist yet (or --force to overwrite)",
-                file=str(file),
-                has_value=False,
-            )
-        )
+        _fail(InputError(msg("c_new_exists"), file=str(file), has_value=False))
     from socialinvest.output.files import write_output
 
     try:
@@ -388,7 +378,7 @@ def knowledge_show(
     try:
         entry = service.knowledge_entry(entry_id).entry
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     da = lang is Lang.da
     lines = [
@@ -675,9 +665,7 @@ def indigo_import(
             try:
                 start = dt.date.fromisoformat(start_date)
             except ValueError:
-                raise InputError(
-                    "a date as YYYY-MM-DD", field="--start-date", value=start_date
-                ) from None
+                raise InputError(msg("c_date"), field="--start-date", value=start_date) from None
         text_out = service.indigo_import(
             document,
             case,
@@ -703,19 +691,13 @@ def _report_format(fmt: str | None, out: Path | None) -> str:
     suffix = out.suffix.lower().lstrip(".") if out is not None else ""
     if fmt is None:
         if out is not None and suffix not in REPORT_FORMATS:
-            raise InputError(
-                "a file ending in .html, .pdf or .xlsx, or a --format",
-                field="--out",
-                value=str(out),
-            )
+            raise InputError(msg("c_report_suffix"), field="--out", value=str(out))
         return suffix if suffix in REPORT_FORMATS else "html"
     chosen = fmt.strip().lower()
     if chosen not in REPORT_FORMATS:
-        raise InputError("html, pdf or xlsx", field="--format", value=fmt)
+        raise InputError(msg("c_report_format"), field="--format", value=fmt)
     if suffix in REPORT_FORMATS and suffix != chosen:
-        raise InputError(
-            f"a file ending in .{chosen} for --format {chosen}", field="--out", value=str(out)
-        )
+        raise InputError(msg("c_report_match", format=chosen), field="--out", value=str(out))
     return chosen
 
 

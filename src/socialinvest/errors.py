@@ -180,18 +180,26 @@ class InputError(Exception):
         field = plain_text(self.field) if self.field else None
         if statement:
             statement = statement.rstrip(".")
-            body = t(lang, "err_field_statement" if field else "err_statement", field=field,
-                     statement=statement)
+            body = t(
+                lang,
+                "err_field_statement" if field else "err_statement",
+                field=field,
+                statement=statement,
+            )
         elif field and problem:
             body = t(lang, "err_field_problem", field=field, problem=problem, expected=expected)
         elif field and self.has_value:
-            body = t(lang, "err_field_has", field=field, value=show_value(self.value, lang),
-                     expected=expected)
+            body = t(
+                lang,
+                "err_field_has",
+                field=field,
+                value=show_value(self.value, lang),
+                expected=expected,
+            )
         elif field:
             body = t(lang, "err_field_expected", field=field, expected=expected)
         elif self.has_value and self.value is not None:
-            body = t(lang, "err_value_wrong", value=show_value(self.value, lang),
-                     expected=expected)
+            body = t(lang, "err_value_wrong", value=show_value(self.value, lang), expected=expected)
         else:
             body = t(lang, "err_expected", expected=expected)
         message = f"{where}: {body}" if where else body[0].upper() + body[1:]

@@ -102,10 +102,19 @@ def _largest_input(source: Any) -> tuple[str | None, int | None, Path_, float] |
     if found is None:
         return None
     data, file, line_of = found
-    largest = max(_numbers(data), key=lambda item: abs(item[1]), default=None)
-    if largest is None or abs(largest[1]) < LARGE:
+    largest = max(_numbers(data), key=_magnitude, default=None)
+    if largest is None or _magnitude(largest) < LARGE:
         return None
     return file, line_of(largest[0]), largest[0], largest[1]
+
+
+def _magnitude(item: tuple[Path_, float]) -> float:
+    """How large the numbers an input stands for can be: a lognormal's meanlog and sdlog act
+    through exp()."""
+    path, value = item
+    if path and path[-1] in ("meanlog", "sdlog"):
+        return math.exp(min(abs(value), 709.0))
+    return abs(value)
 
 
 def locate(data: Any, value: Any) -> Path_ | None:

@@ -166,7 +166,5 @@ def _check_case_run(case: Any, draws: int) -> None:
     if need.bytes > limit:
         raise InputError(
             "",
-            statement=msg(
-                "e_memory", need=Size(need.bytes), limit=Size(limit), advice=need.advice
-            ),
+            statement=msg("e_memory", need=Size(need.bytes), limit=Size(limit), advice=need.advice),
         )

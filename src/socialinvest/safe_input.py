@@ -152,7 +152,9 @@ def decode(raw: bytes | str, name: str, *, limits: Limits = LIMITS) -> str:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(msg("e_not_utf8", byte=exc.start), file=name, has_value=False) from None
+            raise InputError(
+                msg("e_not_utf8", byte=exc.start), file=name, has_value=False
+            ) from None
     text = text.removeprefix("\ufeff")
     bad = _BAD_CHAR.search(text)
     if bad is not None:
@@ -178,7 +180,30 @@ class _Refused(Exception):
 
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _BOOL_1_1_WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO on On ON off Off OFF true True TRUE false False FALSE".split()
+    [
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+    ]
 )
 
 
@@ -212,7 +237,7 @@ class _Loader(yaml.SafeLoader):
             self._stack[-1] = max(self._stack[-1], height)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
             anchor = event.anchor
             if anchor in self._open:
@@ -350,7 +375,16 @@ def _build(
             _build(item, (*path, index), lines, loader, file, limits)
             for index, item in enumerate(node.value)
         ]
-    value = loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except ValueError:  # an integer of more than 4,300 digits (Python's limit)
+        raise InputError(
+            msg("e_number_digits", limit=limits.max_digits),
+            file=file,
+            line=line,
+            field=field_path(path) or None,
+            has_value=False,
+        ) from None
     return _checked_scalar(value, path, file, line, limits)
 
 
@@ -389,15 +423,15 @@ def _checked_scalar(value: Any, path: Path_, file: str, line: int, limits: Limit
     where = field_path(path) or None
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError(msg("e_number_finite"), file=file, line=line, field=where, value=value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if len(str(abs(value))) > limits.max_digits:
-            raise InputError(
-                msg("e_number_digits", limit=limits.max_digits),
-                file=file,
-                line=line,
-                field=where,
-                value=value,
-            )
+    huge = isinstance(value, int) and not isinstance(value, bool)
+    if huge and abs(value) >= 10**limits.max_digits:
+        raise InputError(
+            msg("e_number_digits", limit=limits.max_digits),
+            file=file,
+            line=line,
+            field=where,
+            value=value,
+        )
     if isinstance(value, str):
         bad = _CONTROL.search(value)
         if bad is not None:

@@ -25,7 +25,7 @@ ROLES: tuple[Role, ...] = (
     "guarantor",
 )
 
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]  # as case amounts
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 

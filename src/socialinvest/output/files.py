@@ -43,8 +43,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_text(text: str) -> str:
     """A text cell a spreadsheet shows and never executes: one that starts with = + - @, a tab
     or a carriage return (which Excel and LibreOffice read as a formula, "CSV injection") gets
-    a leading apostrophe, as OWASP recommends; other text is unchanged."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    a leading apostrophe, as OWASP recommends. A carriage return becomes a line feed (which
+    the CSV writer quotes; a bare one would end the row in some readers); other text is
+    unchanged."""
+    text_cell = "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text_cell.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def to_csv(results: list[Result], lang: str) -> str:
@@ -140,7 +143,9 @@ def check_target(path: str | Path, inputs: list[Path] | tuple[Path, ...] = ()) -
 
     for item in inputs:
         if same_file(path, item):
-            raise InputError(msg("e_out_is_input", input=str(item)), file=str(path), has_value=False)
+            raise InputError(
+                msg("e_out_is_input", input=str(item)), file=str(path), has_value=False
+            )
 
 
 def write_error(path: str | Path, exc: OSError) -> InputError:
