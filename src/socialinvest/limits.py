@@ -28,8 +28,8 @@ _CHUNK_WORK = 2_000_000 * 8 * 12  # a chunk's temporary arrays (runner.chunk_siz
 
 
 def memory_limit() -> int:
-    """Bytes a run may use: SOCIALINVEST_MEMORY_LIMIT, else a share of the smaller of the
-    machine's memory and the process's address-space limit."""
+    """Bytes a run may use: SOCIALINVEST_MEMORY_LIMIT, else a share of the smallest of the
+    machine's memory and the process's address-space and data limits."""
     configured = os.environ.get(MEMORY_ENV)
     if configured:
         parsed = parse_size(configured)
@@ -44,9 +44,10 @@ def memory_limit() -> int:
     try:
         import resource
 
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        if soft != resource.RLIM_INFINITY:
-            candidates.append(soft)
+        for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft, _ = resource.getrlimit(kind)
+            if soft != resource.RLIM_INFINITY:
+                candidates.append(soft)
     except (ImportError, ValueError, OSError):  # pragma: no cover - not a POSIX system
         pass
     return int(min(candidates) * MEMORY_SHARE)
