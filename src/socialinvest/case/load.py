@@ -33,7 +33,7 @@ class LoadedCase:
     def file(self) -> str:
         return self.document.file
 
-    def error(self, path: Path_, expected: str, **kwargs: Any) -> InputError:
+    def error(self, path: Path_, expected: str | Msg, **kwargs: Any) -> InputError:
         """An :class:`InputError` located at ``path`` in this case's file."""
         return InputError(
             expected,
