@@ -46,6 +46,16 @@ def msg(key: str, /, **params: Any) -> Msg:
 
 
 @dataclass(frozen=True)
+class Alternatives:
+    """Words joined by the language's "or": ``investor or guarantor``, ``investor eller …``."""
+
+    words: tuple[str, ...]
+
+    def render(self, lang: str) -> str:
+        return (" eller " if lang == "da" else " or ").join(self.words)
+
+
+@dataclass(frozen=True)
 class Shown:
     """A user's value to be shown as :func:`show_value` shows it (in the message's language)."""
 
