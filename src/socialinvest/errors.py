@@ -229,5 +229,19 @@ class InputError(Exception):
         )
 
 
+class KeyedValueError(ValueError):
+    """A model validator's ValueError that carries its catalogue message, so that the case
+    loader can render it in the user's language (its ``str`` is the English text)."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
+        self.msg = message
+
+
+def invalid(key: str, /, **params: Any) -> KeyedValueError:
+    """``raise invalid("v_key", ...)`` in a pydantic validator."""
+    return KeyedValueError(msg(key, **params))
+
+
 class KnowledgeBaseError(Exception):
     """The bundled knowledge base itself is broken (a developer's mistake, not a user's)."""

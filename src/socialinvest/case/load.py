@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError, Msg, field_path, msg, show_value
+from socialinvest.errors import InputError, KeyedValueError, Msg, field_path, msg, show_value
 from socialinvest.safe_input import show_shape
 from socialinvest.source import Document, Path_, parse_text, read_document
 
@@ -330,6 +330,9 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
             "", file=document.file, line=line, field=field or None, statement=str(err["msg"])
         )
     if kind == "value_error":
+        original = ctx.get("error")
+        if isinstance(original, KeyedValueError):
+            return fail(original.msg, has_value=False)
         message = str(err["msg"]).removeprefix("Value error, ")
         return fail(message, has_value=False)
     message = str(err["msg"])
