@@ -189,7 +189,15 @@ def test_absurd_draws_are_refused_before_work(draws):
 
 
 def test_a_thousand_workers_are_refused():
-    one_sentence(cli("run", str(EXAMPLE), "--draws", "100", "--workers", "1000"), "--workers", "64")
+    from socialinvest.limits import max_workers
+
+    limit = max_workers()
+    assert limit == min(64, 2 * (os.cpu_count() or 1))
+    one_sentence(
+        cli("run", str(EXAMPLE), "--draws", "100", "--workers", "1000"),
+        "--workers",
+        f"from 1 to {limit}",
+    )
 
 
 # -- formula injection -----------------------------------------------------------------------------

@@ -92,9 +92,16 @@ def check_draws(draws: int, option: str = "--draws") -> None:
         raise InputError(msg("e_draws", limit=MAX_DRAWS), field=option, value=draws)
 
 
+def max_workers() -> int:
+    """Local worker processes allowed: twice the CPU cores, at most :data:`MAX_WORKERS` (each
+    process holds its own copy of numpy and the case; more only compete for the cores)."""
+    return max(1, min(MAX_WORKERS, 2 * (os.cpu_count() or 1)))
+
+
 def check_workers(workers: int | None) -> None:
-    if workers is not None and not 1 <= workers <= MAX_WORKERS:
-        raise InputError(msg("e_workers", limit=MAX_WORKERS), field="--workers", value=workers)
+    limit = max_workers()
+    if workers is not None and not 1 <= workers <= limit:
+        raise InputError(msg("e_workers", limit=limit), field="--workers", value=workers)
 
 
 @dataclass(frozen=True)
