@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 
 if TYPE_CHECKING:
     from socialinvest.service import DaskChunks
@@ -561,7 +561,7 @@ def compare(
         out,
         lang.value,
         [case for _, case in loaded],
-        [*cases, *(path for _, path in listed)],
+        [*cases, *(Path(case.file) for _, case in loaded)],
     )
 
 

@@ -193,9 +193,7 @@ class Resolver:
             )
         entry = self.kb.entry(ref)
         if entry.kind != "unit_price":
-            raise self.error(
-                (*base, "ref"), msg("r_unit_price", kind=entry.kind), value=ref
-            )
+            raise self.error((*base, "ref"), msg("r_unit_price", kind=entry.kind), value=ref)
         if item.weeks_on_support is not None and not isinstance(
             entry.actor_split, ReimbursementSplit
         ):

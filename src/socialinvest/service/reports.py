@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.report.content import Lang, ReportData, contract_view
 from socialinvest.service.cases import CaseInput, loaded
 from socialinvest.service.progress import CancelCheck, Progress, check, reporter
@@ -37,9 +37,8 @@ def report_data(
     :class:`InputError` like :func:`appraise`; :class:`Cancelled` when ``cancel`` says so."""
     from socialinvest.analysis.sensitivity import analyse
     from socialinvest.contract.result import evaluate_contract
-    from socialinvest.runner import appraise
-
     from socialinvest.finite import check_payload
+    from socialinvest.runner import appraise
 
     check(cancel)
     source = loaded(case)
@@ -114,5 +113,5 @@ def report_format(fmt: str) -> str:
     :class:`InputError` naming the field ``format``."""
     chosen = fmt.strip().lower()
     if chosen not in REPORT_FORMATS:
-        raise InputError("html, pdf or xlsx", field="format", value=fmt)
+        raise InputError(msg("c_report_format"), field="format", value=fmt)
     return chosen
