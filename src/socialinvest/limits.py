@@ -136,7 +136,22 @@ def estimate(case: Any, draws: int) -> Estimate:
     if contract is not None:
         lines = len(contract.payments) + len(contract.parties) + 8
         need += draws * contract.periods * lines * 8 * 2
+        if contract.person_cap is not None:  # units per person are kept: [draw, person, period]
+            need += draws * _participants(case) * contract.periods * len(contract.payments) * 8
+            advice = msg("a_fewer_draws_or_people")
     return Estimate(need, advice)
+
+
+def _participants(case: Any) -> int:
+    """The contract's participants: its own numbers per year, or the case's expected intake."""
+    cohorts = case.contract.participants.cohorts
+    if isinstance(cohorts, list):
+        return int(sum(cohorts))
+    total = 0.0
+    for cohort in case.target_group.cohorts:
+        intake = cohort.intake
+        total += float(intake.point) if hasattr(intake, "point") else float(intake)
+    return int(total) + 1
 
 
 def check_case_run(case: Any, draws: int, loaded: Any = None) -> None:
