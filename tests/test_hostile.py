@@ -610,3 +610,25 @@ def test_the_danish_default_and_the_english_option_name_the_same_place(tmp_path)
     assert "feltet 'success.rate_with' har 1.5; forventet: en andel mellem 0 og 1" in da
     assert "field 'success.rate_with' has 1.5; expected a share between 0 and 1" in en
     assert re.search(r"linje (\d+)", da).group(1) == re.search(r"line (\d+)", en).group(1)
+
+
+def test_a_local_price_workbook_that_is_a_zip_bomb_is_refused_before_it_is_opened(tmp_path):
+    import zipfile
+
+    from socialinvest.knowledge import default_knowledge_base
+    from socialinvest.knowledge.local import LocalKnowledgeBase
+    from socialinvest.safe_input import MAX_XLSX_UNPACKED
+
+    bomb = tmp_path / "prices.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (MAX_XLSX_UNPACKED + 1))
+    assert bomb.stat().st_size < 1_000_000  # 64 MiB of zeros deflate to about 65 kB
+    with pytest.raises(InputError) as error:
+        LocalKnowledgeBase(default_knowledge_base(), bomb)
+    assert "unpacks to at most 64 MiB" in error.value.message
+    assert "at most 64 MiB" not in error.value.render("da").replace("højst 64 MiB", "")
+    not_a_zip = tmp_path / "fake.xlsx"
+    not_a_zip.write_text("name,value\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        LocalKnowledgeBase(default_knowledge_base(), not_a_zip)
+    assert "an .xlsx workbook" in error.value.message

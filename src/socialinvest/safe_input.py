@@ -622,6 +622,31 @@ def load_json(
     return parsed
 
 
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # bytes of a workbook's parts once unzipped
+MAX_XLSX_ROWS = 20_000
+
+
+def check_workbook(path: str | Path, name: str | None = None, *, limits: Limits = LIMITS) -> None:
+    """Refuse, before a spreadsheet library opens it, an .xlsx file that is not a regular file,
+    is larger than the size limit, is not a zip archive, or unpacks to more than
+    :data:`MAX_XLSX_UNPACKED` bytes (a "zip bomb")."""
+    import io
+    import zipfile
+
+    name = str(path) if name is None else name
+    raw = read_limited(path, name, limits=limits)
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InputError(msg("e_workbook"), file=name, has_value=False) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise InputError(
+            msg("e_workbook_unpacked", limit=_mib(MAX_XLSX_UNPACKED)), file=name, has_value=False
+        )
+
+
 def show_shape(data: Any) -> Msg:
     """What a document holds at its top level, without its content (for a file that is not
     what was expected: its text is never quoted)."""
@@ -640,6 +665,7 @@ __all__ = [
     "LIMITS",
     "Document",
     "Limits",
+    "check_workbook",
     "decode",
     "load_document",
     "load_json",
