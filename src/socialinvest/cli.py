@@ -329,7 +329,7 @@ def _knowledge_listing(lang: Lang, kind: str | None, area: str | None, word: str
     try:
         found = service.knowledge_catalogue(kind, area, word)
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     if word is not None and not found:
         typer.echo(text(lang.value, "kb_nothing_found", word=word), err=True)

@@ -117,9 +117,9 @@ def knowledge_catalogue(
     from socialinvest.knowledge.catalogue import areas, kinds, rows, select
 
     if kind is not None and kind not in kinds():
-        raise InputError("one of " + ", ".join(kinds()), field="--kind", value=kind)
+        raise InputError(msg("t_one_of", expected=", ".join(kinds())), field="--kind", value=kind)
     if area is not None and area not in areas():
-        raise InputError("one of " + ", ".join(areas()), field="--area", value=area)
+        raise InputError(msg("t_one_of", expected=", ".join(areas())), field="--area", value=area)
     return select(rows(), kind, area, word)
 
 
