@@ -15,7 +15,7 @@ from socialinvest.case.models import (
     PerParticipantPeriodCost,
     point,
 )
-from socialinvest.errors import msg
+from socialinvest.errors import Msg, msg
 from socialinvest.vocabulary import CYCLES_PER_YEAR, UNITS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
         try:
             parsed = parse(value, names, tables)
         except ExpressionError as exc:
-            raise loaded.error(path, str(exc), value=value) from None
+            raise loaded.error(path, _formula_message(exc), value=value) from None
         if "age" in parsed.names and st.start_age is None:
             raise loaded.error(
                 (*base, "start_age"), msg("k_start_age"), problem=msg("t_is_missing")
@@ -175,11 +175,13 @@ def check_state_transition(loaded: LoadedCase) -> None:
         try:
             parse(value, {"cycle_years", *st.parameters}, tables)
         except ExpressionError as exc:
-            raise loaded.error((*base, "parameters", name), str(exc), value=value) from None
+            raise loaded.error(
+                (*base, "parameters", name), _formula_message(exc), value=value
+            ) from None
     try:
         evaluation_order(parameter_formulas, {"cycle_years", *numbers}, tables)
     except ExpressionError as exc:
-        raise loaded.error((*base, "parameters"), str(exc), has_value=False) from None
+        raise loaded.error((*base, "parameters"), _formula_message(exc), has_value=False) from None
     if abs(sum(st.start.values()) - 1.0) > 1e-9:
         raise loaded.error(
             (*base, "start"),
@@ -289,3 +291,9 @@ def check_state_transition(loaded: LoadedCase) -> None:
             msg("k_no_correlations"),
             problem=msg("k_not_supported"),
         )
+
+
+def _formula_message(exc: Exception) -> str | Msg:
+    """An ExpressionError's message from the catalogues (its English text if it has no key)."""
+    key = getattr(exc, "key", None)
+    return Msg(key, dict(getattr(exc, "params", {}))) if key else str(exc)
