@@ -446,7 +446,7 @@ def _command(entry: str, hostile_file: Path, folder: Path) -> tuple[list[str], P
 
 
 @settings(
-    max_examples=20,
+    max_examples=16,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -505,17 +505,22 @@ def test_a_quoted_on_key_and_a_value_no_stay_words():
 
 
 def test_a_huge_profile_is_refused(tmp_path):
-    data = base_case()
-    data["consequences"][0]["units_per_success"] = [-1] * 50_000
+    def with_profile(size: int) -> Path:
+        data = base_case()
+        data["consequences"][0]["units_per_success"] = "PROFILE"
+        text = yaml.safe_dump(data, sort_keys=False)
+        path = tmp_path / "case.yaml"
+        path.write_text(text.replace("PROFILE", "[" + ", ".join(["-1.0"] * size) + "]"), "utf-8")
+        return path
+
     # 50,000 values are within the document's limits; the profile's maximum refuses them
     one_sentence(
-        cli("validate", str(write_case(tmp_path, data))),
+        cli("validate", str(with_profile(50_000))),
         "consequences[0].units_per_success",
         "at most 100 item(s)",
     )
     # a million is refused before it is parsed (the file is larger than the size limit)
-    data["consequences"][0]["units_per_success"] = [-1] * 1_000_000
-    one_sentence(cli("validate", str(write_case(tmp_path, data))), "at most 4 MiB")
+    one_sentence(cli("validate", str(with_profile(1_000_000))), "at most 4 MiB")
 
 
 # -- language --------------------------------------------------------------------------------------
