@@ -24,7 +24,7 @@ from socialinvest.cli import app
 from socialinvest.errors import InputError
 from socialinvest.safe_input import LIMITS, load_json, parse_document
 
-from .conftest import EXAMPLES, base_case, write_case
+from .conftest import EXAMPLES, base_case
 
 runner = CliRunner()
 EXAMPLE = EXAMPLES / "impact60-job-education.yaml"
