@@ -439,7 +439,10 @@ def _key(key_node: yaml.Node, path: Path_, loader: _Loader, file: str) -> str:
             field=where,
             statement=msg("e_key_boolean", key=key_node.value),
         )
-    key = loader.construct_object(key_node, deep=True)
+    try:
+        key = loader.construct_object(key_node, deep=True)
+    except ValueError:  # an integer key of more than 4,300 digits
+        raise InputError(msg("e_key_not_text"), file=file, line=line, field=where) from None
     if key is None:
         raise InputError(msg("e_key_empty"), file=file, line=line, field=where, has_value=False)
     if isinstance(key, float) and not math.isfinite(key):
