@@ -637,3 +637,20 @@ def test_a_local_price_workbook_that_is_a_zip_bomb_is_refused_before_it_is_opene
     with pytest.raises(InputError) as error:
         LocalKnowledgeBase(default_knowledge_base(), not_a_zip)
     assert "an .xlsx workbook" in error.value.message
+
+
+def test_a_ledger_import_that_is_a_zip_bomb_or_too_large_is_refused(tmp_path):
+    import io
+    import zipfile
+
+    from socialinvest.ledger.errors import LedgerError
+    from socialinvest.ledger.importer import read_rows
+    from socialinvest.safe_input import MAX_XLSX_UNPACKED
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (MAX_XLSX_UNPACKED + 1))
+    with pytest.raises(LedgerError):
+        read_rows(Path("outcomes.xlsx"), buffer.getvalue())
+    with pytest.raises(LedgerError):
+        read_rows(Path("outcomes.csv"), b"participant;metric\n" * (LIMITS.max_bytes // 19 + 1))

@@ -159,8 +159,7 @@ class InputError(Exception):
         self.expected = expected
         super().__init__(self.message)
 
-    @property
-    def key(self) -> str | None:
+    def message_key(self) -> str | None:
         """The catalogue key of the message's main part (None for an older plain-text one)."""
         for part in (self.statement, self.problem, self.expected):
             if isinstance(part, Msg):

@@ -629,21 +629,27 @@ MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # bytes of a workbook's parts once unzippe
 MAX_XLSX_ROWS = 20_000
 
 
+def unpacked_size(data: bytes) -> int | None:
+    """The bytes a zip archive (an .xlsx workbook) unpacks to, read from its directory without
+    unpacking anything; None when ``data`` is not a zip archive."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+
+
 def check_workbook(path: str | Path, name: str | None = None, *, limits: Limits = LIMITS) -> None:
     """Refuse, before a spreadsheet library opens it, an .xlsx file that is not a regular file,
     is larger than the size limit, is not a zip archive, or unpacks to more than
     :data:`MAX_XLSX_UNPACKED` bytes (a "zip bomb")."""
-    import io
-    import zipfile
-
     name = str(path) if name is None else name
-    raw = read_limited(path, name, limits=limits)
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError(msg("e_workbook"), file=name, has_value=False) from None
+    unpacked = unpacked_size(read_limited(path, name, limits=limits))
+    if unpacked is None:
+        raise InputError(msg("e_workbook"), file=name, has_value=False)
     if unpacked > MAX_XLSX_UNPACKED:
         raise InputError(
             msg("e_workbook_unpacked", limit=_mib(MAX_XLSX_UNPACKED)), file=name, has_value=False
@@ -676,4 +682,5 @@ __all__ = [
     "parse_text",
     "read_limited",
     "show_shape",
+    "unpacked_size",
 ]
