@@ -207,30 +207,28 @@ _BOOL_1_1_WORDS = frozenset(
 )
 
 
-try:  # libyaml's scanner and parser (C) when PyYAML was built with it: about ten times faster
-    from yaml.cyaml import CParser as _Events  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - PyYAML without libyaml
+class _PyEvents(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's own reader, scanner and parser (pure Python)."""
 
-    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
 
 
-class _Loader(
-    yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
-):
+class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
     """A safe loader that counts while it composes: depth and values with aliases expanded.
 
-    The events come from libyaml (or PyYAML's parser); the composing is PyYAML's, in Python,
-    with :meth:`compose_node` counting every node and alias before anything is built."""
+    The events come from libyaml (:class:`_CLoader`) or PyYAML's parser (:class:`_PyLoader`);
+    the composing is PyYAML's, in Python, with :meth:`compose_node` counting every node and
+    alias before anything is built."""
 
     limits: Limits = LIMITS
     file: str = "<document>"
+    _events: Any = _PyEvents
 
     def __init__(self, stream: str) -> None:
-        _Events.__init__(self, stream)
+        self._events.__init__(self, stream)
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
@@ -256,7 +254,7 @@ class _Loader(
             self._stack[-1] = max(self._stack[-1], height)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event: Any = self.peek_event()
+        event: Any = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             anchor = event.anchor
             if anchor in self._open:
@@ -295,6 +293,26 @@ _Loader.yaml_implicit_resolvers = {
     for key, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_1_2, list("tTfF"))
+
+
+class _PyLoader(_Loader, _PyEvents):
+    """The counting loader on PyYAML's pure-Python parser."""
+
+    _events = _PyEvents
+
+
+try:  # libyaml's scanner and parser (C) when PyYAML was built with it: about ten times faster
+    from yaml.cyaml import CParser as _CEvents  # type: ignore[attr-defined]
+
+    class _CLoader(_Loader, _CEvents):
+        """The counting loader on libyaml's parser."""
+
+        _events = _CEvents
+
+    #: The loaders in order of preference (the tests read every example with each).
+    _LOADERS: tuple[type[_Loader], ...] = (_CLoader, _PyLoader)
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _LOADERS = (_PyLoader,)
 
 
 # PyYAML's problems in the user's words (other problems: "a syntax error").
@@ -345,7 +363,7 @@ def parse_text(
     is_json = syntax == "json" or (syntax is None and name.lower().endswith(".json"))
     if is_json:
         check_json(text, name, limits=limits)
-    loader = type("_Bounded", (_Loader,), {"limits": limits, "file": name})(text)
+    loader = type("_Bounded", (_LOADERS[0],), {"limits": limits, "file": name})(text)
     try:
         node = loader.get_single_node()
         if node is None:
