@@ -76,3 +76,16 @@ def test_speed_benchmark_runs():
     assert "growth with the draws" in result.stdout
     assert "socialinvest run, deterministic example" in result.stdout
     assert result.stdout.count("target m") >= 5  # "target met" or "target missed" per row
+
+
+def test_gate_benchmark_runs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_gate.py", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "alias bomb in a key" in result.stdout
+    assert "order 10,000 chained parameters" in result.stdout

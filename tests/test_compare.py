@@ -233,12 +233,12 @@ def test_cli_table(two, lang, words):
 
 
 def test_cli_errors_exit_2(two, tmp_path):
-    result = runner.invoke(app, ["compare", str(two[0])])
+    result = runner.invoke(app, ["compare", str(two[0]), "--lang", "en"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     bad = tmp_path / "bad.yaml"
     bad.write_text("alternatives:\n  - name: x\n", encoding="utf-8")
-    result = runner.invoke(app, ["compare", str(bad)])
+    result = runner.invoke(app, ["compare", str(bad), "--lang", "en"])
     assert result.exit_code == 2
     assert "line 2" in result.stderr
 

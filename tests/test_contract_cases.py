@@ -1232,7 +1232,7 @@ def test_malformed_contract_sections_give_one_sentence_naming_the_field(
     data["contract"] = copy.deepcopy(ERROR_CONTRACT)
     change(data["contract"])
     path = write_case(tmp_path, data)
-    result = runner.invoke(app, ["contract", str(path)])
+    result = runner.invoke(app, ["contract", str(path), "--lang", "en"])
     assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -198,7 +198,7 @@ def test_knowledge_list_and_show_print_sources():
     assert shown.exit_code == 0
     assert "11944" in shown.stdout and "bm.dk" in shown.stdout
     assert "kommune 0.8, stat 0.2" in shown.stdout
-    missing = runner.invoke(app, ["knowledge", "show", "benefits/cash-benefit"])
+    missing = runner.invoke(app, ["knowledge", "show", "benefits/cash-benefit", "--lang", "en"])
     assert missing.exit_code == 2
     assert missing.stderr.startswith("error: Field 'ID' has 'benefits/cash-benefit'")
     assert "entries under it: benefits/cash-benefit/30-plus-with-children" in missing.stderr

@@ -409,7 +409,7 @@ def test_list_names_its_kinds_and_areas_and_filters_on_them():
     assert all(KB.entry(i).area == "children" for i in listed)
     # the kinds and areas it filters on are named (on stderr when the data go to a pipe)
     assert "effect_study" in result.stderr and "children" in result.stderr
-    bad = runner.invoke(app, ["knowledge", "list", "--area", "kids"])
+    bad = runner.invoke(app, ["knowledge", "list", "--area", "kids", "--lang", "en"])
     assert bad.exit_code == 2
     assert bad.stderr.startswith("error: Field '--area' has 'kids'; expected one of employment")
 

@@ -171,7 +171,9 @@ def test_correlated_success_rates(fixture_kb):
 def test_impossible_distributions_get_one_clear_sentence(tmp_path: Path, field, value, fragments):
     data = base_case()
     data[field[0]][field[1]] = value
-    result = runner.invoke(app, ["run", str(write_case(tmp_path, data)), "--draws", "10"])
+    result = runner.invoke(
+        app, ["run", str(write_case(tmp_path, data)), "--draws", "10", "--lang", "en"]
+    )
     assert result.exit_code == 2, result.stdout
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
@@ -182,7 +184,7 @@ def test_impossible_distributions_get_one_clear_sentence(tmp_path: Path, field, 
 def test_unknown_correlation_input(tmp_path: Path):
     data = uncertain_case()
     data["correlations"] = [{"inputs": ["success.rate_with", "success.rate"], "rho": 0.3}]
-    result = runner.invoke(app, ["run", str(write_case(tmp_path, data))])
+    result = runner.invoke(app, ["run", str(write_case(tmp_path, data)), "--lang", "en"])
     assert result.exit_code == 2
     assert "field 'correlations[0].inputs[1]' has 'success.rate'" in result.stderr
     assert "success.rate_without" in result.stderr

@@ -362,7 +362,7 @@ def test_format_follows_the_out_suffix_and_defaults_to_the_case_name(tmp_path, m
 )
 def test_bad_input_is_one_sentence_and_no_file(args, words, tmp_path):
     out = tmp_path / "report.pdf"
-    result = runner.invoke(app, [*args, "--out", str(out)])
+    result = runner.invoke(app, [*args, "--out", str(out), "--lang", "en"])
     assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
@@ -374,7 +374,7 @@ def test_bad_input_is_one_sentence_and_no_file(args, words, tmp_path):
 def test_an_unwritable_target_is_a_clear_error(tmp_path):
     folder = tmp_path / "a-folder.html"
     folder.mkdir()
-    result = runner.invoke(app, ["report", str(JOB), "--out", str(folder)])
+    result = runner.invoke(app, ["report", str(JOB), "--out", str(folder), "--lang", "en"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert list(folder.iterdir()) == []

@@ -118,7 +118,8 @@ def _free_port() -> int:
 def test_an_unreachable_scheduler_is_one_sentence_and_exit_2(monkeypatch):
     monkeypatch.setattr(scale, "CONNECT_TIMEOUT", 0.5)
     address = f"tcp://127.0.0.1:{_free_port()}"
-    result = runner.invoke(app, ["run", str(UNCERTAIN), "--draws", "1000", "--scheduler", address])
+    args = ["run", str(UNCERTAIN), "--draws", "1000", "--scheduler", address, "--lang", "en"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
@@ -135,7 +136,7 @@ def test_an_unreachable_scheduler_is_one_sentence_and_exit_2(monkeypatch):
     ],
 )
 def test_option_mistakes_are_one_sentence_and_exit_2(options, fragment):
-    result = runner.invoke(app, ["run", str(UNCERTAIN), *options])
+    result = runner.invoke(app, ["run", str(UNCERTAIN), *options, "--lang", "en"])
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "Traceback" not in line and fragment in line, line

@@ -300,7 +300,7 @@ def test_cli_writes_a_file(tmp_path):
 )
 def test_cli_errors_are_one_sentence_with_exit_code_2(tmp_path, args):
     path = linear_case(tmp_path)
-    result = runner.invoke(app, ["sensitivity", str(path), *args])
+    result = runner.invoke(app, ["sensitivity", str(path), *args, "--lang", "en"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert result.stderr.count("\n") == 1

@@ -176,7 +176,7 @@ def test_state_transition_errors_are_one_sentence(tmp_path, change, fragments):
     )
     data["price_year"] = 2023
     change(data)
-    result = runner.invoke(app, ["run", str(write_case(tmp_path, data))])
+    result = runner.invoke(app, ["run", str(write_case(tmp_path, data)), "--lang", "en"])
     assert result.exit_code == 2, result.stdout
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
@@ -295,6 +295,6 @@ def test_parameter_formulas_may_come_in_any_order_but_not_in_a_circle(fixture_kb
     plain = appraise(load_case_text(yaml.safe_dump(data, sort_keys=False), "p.yaml"), fixture_kb)
     assert ordered.npv_total == pytest.approx(plain.npv_total, rel=1e-12)
     data["state_transition"]["parameters"] = {"p": "q * 0.5", "q": "p * 2"}
-    result = runner.invoke(app, ["run", str(write_case(tmp_path, data))])
+    result = runner.invoke(app, ["run", str(write_case(tmp_path, data)), "--lang", "en"])
     assert result.exit_code == 2
     assert "state_transition.parameters" in result.stderr and "in a circle" in result.stderr

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.web.commands import register as register_web_commands
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ knowledge_app = typer.Typer(
 app.add_typer(knowledge_app, name="knowledge")
 
 
+@app.callback()
+def _quiet_numbers() -> None:
+    """Numpy's overflow and division warnings would add lines to a one-sentence error; every
+    output is checked finite before it is written (socialinvest.finite), which names the input."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
 class Lang(StrEnum):
     da = "da"
     en = "en"
@@ -55,11 +64,16 @@ def _console(file: object = None):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     width = None if sys.stdout.isatty() else 120
-    return Console(file=file, width=width, highlight=False)  # type: ignore[arg-type]
+    # markup and emoji codes off: labels from case files are printed as plain text
+    return Console(  # type: ignore[arg-type]
+        file=file, width=width, highlight=False, markup=False, emoji=False
+    )
 
 
-def _fail(error: InputError) -> None:
-    typer.echo(f"error: {error.message}", err=True)
+def _fail(error: InputError, lang: str = "da") -> None:
+    from socialinvest.output.messages import text
+
+    typer.echo(text(lang, "err_prefix") + error.render(lang), err=True)
     raise typer.Exit(code=2)
 
 
@@ -149,8 +163,12 @@ def run(
                             map_chunks=chunks,
                         )
                     )
+        from socialinvest.finite import check_payload
+
+        for result in results:  # nothing is printed or written unless every number is finite
+            check_payload(result.to_dict(), [result.case])
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     if fmt is Format.json:
         content = to_json(results)
@@ -178,37 +196,40 @@ def run(
             console.print(render(result, lang.value))
             console.print()
         content = buffer.getvalue()
-    _deliver(content, out, lang.value)
+    _deliver(content, out, lang.value, list(cases))
 
 
-def _deliver(content: str | bytes, out: Path | None, lang: str) -> None:
-    """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot)."""
+def _deliver(
+    content: str | bytes, out: Path | None, lang: str, inputs: list[Path] | None = None
+) -> None:
+    """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot;
+    never over one of the command's ``inputs``)."""
     if out is None:
         sys.stdout.write(content if isinstance(content, str) else content.decode())
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
     from socialinvest.output.messages import text
 
     try:
-        write_atomically(out, content)
-    except OSError as exc:
-        _fail(InputError(f"a writable file ({exc.strerror})", file=str(out), has_value=False))
+        write_output(out, content, inputs or [])
+    except InputError as error:
+        _fail(error, lang)
     typer.echo(text(lang, "written", file=out), err=True)
 
 
 def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> DaskChunks | None:
     """The Dask chunk mapper asked for by --scheduler or --workers (None: run in this process)."""
+    from socialinvest.limits import check_draws, check_workers
+
+    check_draws(draws)
+    check_workers(workers)
     if scheduler is None and workers is None:
         return None
     option = "--scheduler" if scheduler is not None else "--workers"
     if scheduler is not None and workers is not None:
-        raise InputError(
-            "", field=option, statement="give either --scheduler or --workers, not both"
-        )
+        raise InputError("", field=option, statement=msg("c_scheduler_or_workers"))
     if draws < 2:
-        raise InputError(
-            "", field=option, statement="applies to Monte Carlo runs only; give --draws above 1 too"
-        )
+        raise InputError("", field=option, statement=msg("c_dask_needs_draws"))
     from socialinvest import service
 
     return service.dask_chunks(scheduler=scheduler, workers=workers)
@@ -236,7 +257,7 @@ def validate(
         try:
             case = service.validate(path).case  # resolves every reference, price year and unit
         except InputError as error:
-            _fail(error)
+            _fail(error, lang.value)
             return
         if strict:
             items, unknown = service.input_statuses(case)
@@ -286,19 +307,13 @@ def new(
         sys.stdout.write(template)
         return
     if file.exists() and not force:
-        _fail(
-            InputError(
-                "a path that does not exist yet (or --force to overwrite)",
-                file=str(file),
-                has_value=False,
-            )
-        )
-    from socialinvest.output.files import write_atomically
+        _fail(InputError(msg("c_new_exists"), file=str(file), has_value=False))
+    from socialinvest.output.files import write_output
 
     try:
-        write_atomically(file, template)
-    except OSError as exc:
-        _fail(InputError(f"a writable file ({exc.strerror})", file=str(file), has_value=False))
+        write_output(file, template)
+    except InputError as error:
+        _fail(error)
     typer.echo(f"Wrote {file}. Edit it, then: socialinvest run {file}", err=True)
 
 
@@ -313,9 +328,12 @@ def schema(
     if out is None:
         sys.stdout.write(content)
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
 
-    write_atomically(out, content)
+    try:
+        write_output(out, content)
+    except InputError as error:
+        _fail(error)
 
 
 @knowledge_app.command("list")
@@ -355,7 +373,7 @@ def _knowledge_listing(lang: Lang, kind: str | None, area: str | None, word: str
     try:
         found = service.knowledge_catalogue(kind, area, word)
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     if word is not None and not found:
         typer.echo(text(lang.value, "kb_nothing_found", word=word), err=True)
@@ -374,9 +392,12 @@ def knowledge_sources(out: OutOpt = None) -> None:
     if out is None:
         sys.stdout.write(content)
         return
-    from socialinvest.output.files import write_atomically
+    from socialinvest.output.files import write_output
 
-    write_atomically(out, content)
+    try:
+        write_output(out, content)
+    except InputError as error:
+        _fail(error)
 
 
 @knowledge_app.command("show")
@@ -401,7 +422,7 @@ def knowledge_show(
     try:
         entry = service.knowledge_entry(entry_id).entry
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     da = lang is Lang.da
     lines = [
@@ -461,11 +482,25 @@ OutOpt = Annotated[
 
 
 def _emit_analysis(
-    renderable: object, payload: dict[str, object], fmt: str, out: Path | None, lang: str
+    renderable: object,
+    payload: dict[str, object],
+    fmt: str,
+    out: Path | None,
+    lang: str,
+    sources: list[object] | None = None,
+    inputs: list[Path] | None = None,
 ) -> None:
-    """Print or write (all or nothing) an analysis as a rich table or as JSON."""
+    """Print or write (all or nothing) an analysis as a rich table or as JSON, once every
+    number in it is finite (``sources``: the cases, to name the input that caused one)."""
     import io
     import json
+
+    from socialinvest.finite import check_payload
+
+    try:
+        check_payload(payload, sources)
+    except InputError as error:
+        _fail(error, lang)
 
     if fmt == "json":
         content = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
@@ -478,7 +513,7 @@ def _emit_analysis(
         console.width = 120
         console.print(renderable)
         content = buffer.getvalue()
-    _deliver(content, out, lang)
+    _deliver(content, out, lang, inputs)
 
 
 @app.command()
@@ -516,12 +551,19 @@ def sensitivity(
     try:
         chosen = dict(service.parse_range(spec, "--input") for spec in inputs or [])
         ranges = dict(service.parse_range(spec, "--threshold") for spec in thresholds or [])
-        result = service.sensitivity(service.load(case), inputs=chosen or None, thresholds=ranges)
+        loaded_case = service.load(case)
+        result = service.sensitivity(loaded_case, inputs=chosen or None, thresholds=ranges)
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _emit_analysis(
-        render_sensitivity(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+        render_sensitivity(result, lang.value),
+        result.to_dict(),
+        fmt.value,
+        out,
+        lang.value,
+        [loaded_case],
+        [case],
     )
 
 
@@ -577,10 +619,16 @@ def compare(
             cost=cost,
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
     _emit_analysis(
-        render_comparison(result, lang.value), result.to_dict(), fmt.value, out, lang.value
+        render_comparison(result, lang.value),
+        result.to_dict(),
+        fmt.value,
+        out,
+        lang.value,
+        [case for _, case in loaded],
+        [*cases, *(Path(case.file) for _, case in loaded)],
     )
 
 
@@ -613,23 +661,23 @@ def contract(
         loaded = service.load(case)
         with DelayedProgress(case.name) as progress:
             result = service.contract(loaded, draws=draws, seed=seed, progress=progress.update)
-        if indigo is not None:
-            from socialinvest.output.files import write_atomically
+        from socialinvest.finite import check_payload
 
+        summary = result.to_dict()
+        check_payload(summary, [loaded])  # before the INDIGO file is written
+        if indigo is not None:
+            from socialinvest.output.files import check_target, write_output
+
+            if out is not None:
+                check_target(out, [case, indigo])  # the main output is neither input nor INDIGO
             existed = indigo.exists()
-            try:
-                write_atomically(indigo, service.indigo_export_json(result))
-            except OSError as exc:
-                raise InputError(
-                    f"a writable file ({exc.strerror})", file=str(indigo), has_value=False
-                ) from None
+            write_output(indigo, service.indigo_export_json(result), [case])
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
-    summary = result.to_dict()
     view = render_contract(result, lang.value, summary) if fmt.value == "table" else None
     try:
-        _emit_analysis(view, summary, fmt.value, out, lang.value)
+        _emit_analysis(view, summary, fmt.value, out, lang.value, [loaded], [case])
     except typer.Exit:
         # the main output could not be written: take back a new INDIGO file (all or nothing)
         if indigo is not None and not existed:
@@ -678,23 +726,13 @@ def indigo_import(
     from socialinvest import service
 
     try:
-        rates: dict[str, float] = {}
-        for item in exchange_rate or []:
-            code, _, value = item.partition("=")
-            try:
-                rates[code.strip().upper()] = float(value)
-            except ValueError:
-                raise InputError(
-                    "CODE=KRONER, e.g. GBP=8.7", field="--exchange-rate", value=item
-                ) from None
+        rates = dict(service.parse_exchange_rate(item) for item in exchange_rate or [])
         start = None
         if start_date is not None:
             try:
                 start = dt.date.fromisoformat(start_date)
             except ValueError:
-                raise InputError(
-                    "a date as YYYY-MM-DD", field="--start-date", value=start_date
-                ) from None
+                raise InputError(msg("c_date"), field="--start-date", value=start_date) from None
         text_out = service.indigo_import(
             document,
             case,
@@ -707,9 +745,9 @@ def indigo_import(
             result_name=str(out),
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
-    _deliver(text_out, out, lang.value)
+    _deliver(text_out, out, lang.value, [document, case, *([metrics] if metrics else [])])
 
 
 REPORT_FORMATS = ("html", "pdf", "xlsx")
@@ -720,19 +758,13 @@ def _report_format(fmt: str | None, out: Path | None) -> str:
     suffix = out.suffix.lower().lstrip(".") if out is not None else ""
     if fmt is None:
         if out is not None and suffix not in REPORT_FORMATS:
-            raise InputError(
-                "a file ending in .html, .pdf or .xlsx, or a --format",
-                field="--out",
-                value=str(out),
-            )
+            raise InputError(msg("c_report_suffix"), field="--out", value=str(out))
         return suffix if suffix in REPORT_FORMATS else "html"
     chosen = fmt.strip().lower()
     if chosen not in REPORT_FORMATS:
-        raise InputError("html, pdf or xlsx", field="--format", value=fmt)
+        raise InputError(msg("c_report_format"), field="--format", value=fmt)
     if suffix in REPORT_FORMATS and suffix != chosen:
-        raise InputError(
-            f"a file ending in .{chosen} for --format {chosen}", field="--out", value=str(out)
-        )
+        raise InputError(msg("c_report_match", format=chosen), field="--out", value=str(out))
     return chosen
 
 
@@ -774,9 +806,9 @@ def report(
             service.load(case), chosen, lang=lang.value, draws=draws, seed=seed
         )
     except InputError as error:
-        _fail(error)
+        _fail(error, lang.value)
         return
-    _deliver(content, target, lang.value)
+    _deliver(content, target, lang.value, [case])
 
 
 register_web_commands(app)  # serve, db upgrade, users create, demo load

@@ -1,17 +1,82 @@
 """Errors meant for users: one sentence naming the file, line, field, value and what is expected.
 
 Everything a user can get wrong (a case file, a knowledge-base reference, a command-line option) is
-reported as an :class:`InputError`. The command line prints its message and exits with code 2; it
-never shows a traceback for a user's mistake.
+reported as an :class:`InputError`. The command line prints its message in the user's language
+(``error.render(lang)``) and exits with code 2; it never shows a traceback for a user's mistake.
+
+The parts of a message are either plain text (older call sites, English) or a :class:`Msg`: a key
+of the message catalogues (``locale/{da,en}/errors.yaml``) with its parameters, rendered in the
+language asked for. The frame around them ("file, line N: field 'x' has V; expected …") is in
+the catalogues too.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_VALUE_CHARS = 60
 _PLAIN_KEY = re.compile(r"^[^\W\d][\w\- ]*$")
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A text from the message catalogues: its key and the values of its placeholders.
+
+    A parameter may itself be a :class:`Msg` (rendered in the same language), a :class:`Shown`
+    value (rendered as :func:`show_value` does), a whole number (grouped by the language's
+    thousands separator) or anything else (``str``).
+    """
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        from socialinvest.output.messages import messages
+
+        return messages(lang)[self.key].format(
+            **{k: _param(v, lang) for k, v in self.params.items()}
+        )
+
+
+def msg(key: str, /, **params: Any) -> Msg:
+    """A catalogue text with its parameters: ``msg("e_file_too_large", limit=...)``."""
+    return Msg(key, dict(params))
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """Words joined by the language's "or": ``investor or guarantor``, ``investor eller …``."""
+
+    words: tuple[str, ...]
+
+    def render(self, lang: str) -> str:
+        return (" eller " if lang == "da" else " or ").join(self.words)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A user's value to be shown as :func:`show_value` shows it (in the message's language)."""
+
+    value: Any
+
+
+def _param(value: Any, lang: str) -> str:
+    render = getattr(value, "render", None)
+    if callable(render):  # a Msg, or a value that knows how to show itself (a size in GiB)
+        return str(render(lang))
+    if isinstance(value, Shown):
+        return show_value(value.value, lang)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return group_digits(value, lang)
+    return str(value)
+
+
+def group_digits(value: int, lang: str) -> str:
+    """A whole number with the language's thousands separator: 2.000.000 (da), 2,000,000 (en)."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "da" else text
 
 
 def field_path(path: tuple[str | int, ...] | list[str | int]) -> str:
@@ -27,32 +92,46 @@ def field_path(path: tuple[str | int, ...] | list[str | int]) -> str:
     return out
 
 
-def show_value(value: Any) -> str:
+def show_value(value: Any, lang: str = "en") -> str:
     """A short, readable rendering of an offending value for an error message."""
+    from socialinvest.output.messages import text as t
+
     if isinstance(value, str):
         text = repr(value)
     elif value is None:
-        text = "empty"
+        text = t(lang, "v_empty")
     elif isinstance(value, bool):
-        text = "true" if value else "false"
+        text = t(lang, "v_true" if value else "v_false")
     elif isinstance(value, dict):
         keys = [field_path((str(k),)) for k in list(value)[:5]]
-        text = "a mapping with keys " + ", ".join(keys) if keys else "an empty mapping"
+        text = t(lang, "v_mapping", keys=", ".join(keys)) if keys else t(lang, "v_empty_mapping")
     elif isinstance(value, list):
         if 0 < len(value) <= 6 and all(isinstance(v, int | float | str) for v in value):
-            text = "[" + ", ".join(show_value(v) for v in value) + "]"
+            text = "[" + ", ".join(show_value(v, lang) for v in value) + "]"
         else:
-            text = f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
+            text = t(lang, "v_list_one" if len(value) == 1 else "v_list", count=len(value))
+    elif isinstance(value, int) and value.bit_length() > 64:
+        text = t(lang, "v_huge_number", digits=len(str(abs(value))))
     else:
         text = str(value)
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 1] + "…"
-    return text
+    return plain_text(text)
 
 
-def _printable(text: str) -> str:
-    """Escape control and line-breaking characters so a message stays on one line."""
+def plain_text(text: str) -> str:
+    """Escape control and line-breaking characters so a message stays on one line (and a
+    terminal escape sequence in a user's text is shown, not obeyed)."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+_printable = plain_text
+
+
+def _part(part: str | Msg | None, lang: str) -> str:
+    if part is None:
+        return ""
+    return part.render(lang) if isinstance(part, Msg) else part
 
 
 class InputError(Exception):
@@ -60,15 +139,15 @@ class InputError(Exception):
 
     def __init__(
         self,
-        expected: str,
+        expected: str | Msg = "",
         *,
         file: str | None = None,
         line: int | None = None,
         field: str | None = None,
         value: Any = None,
         has_value: bool = True,
-        problem: str | None = None,
-        statement: str | None = None,
+        problem: str | Msg | None = None,
+        statement: str | Msg | None = None,
     ) -> None:
         self.problem = problem
         self.statement = statement
@@ -80,29 +159,60 @@ class InputError(Exception):
         self.expected = expected
         super().__init__(self.message)
 
+    def message_key(self) -> str | None:
+        """The catalogue key of the message's main part (None for an older plain-text one)."""
+        for part in (self.statement, self.problem, self.expected):
+            if isinstance(part, Msg):
+                return part.key
+        return None
+
     @property
     def message(self) -> str:
+        """The message in English (the Python API's and the logs' language)."""
+        return self.render("en")
+
+    def render(self, lang: str) -> str:
+        """The one-sentence message in ``lang`` (``da`` or ``en``)."""
+        from socialinvest.output.messages import text as t
+
         where = ", ".join(
             part
-            for part in (self.file or "", f"line {self.line}" if self.line is not None else "")
+            for part in (
+                plain_text(self.file) if self.file else "",
+                t(lang, "err_line", line=self.line) if self.line is not None else "",
+            )
             if part
         )
-        expected = self.expected.rstrip(".")
-        if self.statement:
-            subject = f"field '{self.field}': " if self.field else ""
-            body = f"{subject}{self.statement.rstrip('.')}."
-        elif self.field and self.problem:
-            body = f"field '{self.field}' {self.problem}; expected {expected}."
-        elif self.field and self.has_value:
-            body = f"field '{self.field}' has {show_value(self.value)}; expected {expected}."
-        elif self.field:
-            body = f"field '{self.field}': expected {expected}."
+        expected = _part(self.expected, lang).rstrip(".")
+        statement = _part(self.statement, lang)
+        problem = _part(self.problem, lang)
+        field = plain_text(self.field) if self.field else None
+        if statement:
+            statement = statement.rstrip(".")
+            body = t(
+                lang,
+                "err_field_statement" if field else "err_statement",
+                field=field,
+                statement=statement,
+            )
+        elif field and problem:
+            body = t(lang, "err_field_problem", field=field, problem=problem, expected=expected)
+        elif field and self.has_value:
+            body = t(
+                lang,
+                "err_field_has",
+                field=field,
+                value=show_value(self.value, lang),
+                expected=expected,
+            )
+        elif field:
+            body = t(lang, "err_field_expected", field=field, expected=expected)
         elif self.has_value and self.value is not None:
-            body = f"the value {show_value(self.value)} is wrong; expected {expected}."
+            body = t(lang, "err_value_wrong", value=show_value(self.value, lang), expected=expected)
         else:
-            body = f"expected {expected}."
+            body = t(lang, "err_expected", expected=expected)
         message = f"{where}: {body}" if where else body[0].upper() + body[1:]
-        return _printable(message)
+        return plain_text(message)
 
     def located(self, file: str | None = None, line: int | None = None) -> InputError:
         """The same error with a file (and line) filled in where it was missing."""
@@ -116,6 +226,20 @@ class InputError(Exception):
             problem=self.problem,
             statement=self.statement,
         )
+
+
+class KeyedValueError(ValueError):
+    """A model validator's ValueError that carries its catalogue message, so that the case
+    loader can render it in the user's language (its ``str`` is the English text)."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
+        self.msg = message
+
+
+def invalid(key: str, /, **params: Any) -> KeyedValueError:
+    """``raise invalid("v_key", ...)`` in a pydantic validator."""
+    return KeyedValueError(msg(key, **params))
 
 
 class KnowledgeBaseError(Exception):

@@ -26,7 +26,7 @@ from socialinvest.case.models import (
     PerParticipantPeriodCost,
     point,
 )
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, Msg, msg
 from socialinvest.knowledge.base import (
     DEFAULT_DISCOUNTING_ID,
     PRICE_INDEX_ID,
@@ -84,7 +84,7 @@ class Resolver:
             # the study the success rates came from is named among the values used
             self.provenance.add(f"effects/{success.from_study}", study_record(success.from_study))
 
-    def error(self, path: Path_, expected: str, **kwargs: Any) -> InputError:
+    def error(self, path: Path_, expected: str | Msg, **kwargs: Any) -> InputError:
         return self.loaded.error(path, expected, **kwargs)
 
     # -- price years ---------------------------------------------------------------------------
@@ -129,14 +129,12 @@ class Resolver:
         if target is None:
             raise self.error(
                 ("price_year",),
-                f"a price year the net price index covers ({span}), or index values for it under "
-                "'price_index' in the case",
+                msg("r_price_year", span=span),
                 value=to_year,
             )
         raise self.error(
             path,
-            f"amounts whose year the net price index covers ({span}); this one is in {from_year} "
-            f"prices, so add {from_year} under 'price_index' in the case or use another value",
+            msg("r_amount_year", span=span, year=str(from_year)),
             value=from_year if value is None else value,
         )
 
@@ -176,8 +174,7 @@ class Resolver:
     def _unit_error(self, base: Path_, unit: str, price_unit: str) -> InputError:
         return self.error(
             (*base, "unit"),
-            f"a unit the price's unit {price_unit} converts to (day, night, week, month, year "
-            f"for a price per time; person or occurrence otherwise)",
+            msg("r_unit", price_unit=price_unit),
             value=unit,
         )
 
@@ -188,24 +185,21 @@ class Resolver:
         assert ref is not None
         if ref not in self.kb:
             close = difflib.get_close_matches(ref, self.kb.ids(), n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = msg("t_did_you_mean", name=close[0]) if close else ""
             raise self.error(
                 (*base, "ref"),
-                "the ID of a knowledge-base entry, as listed by 'socialinvest knowledge list'"
-                + hint,
+                msg("r_knowledge_id", hint=hint),
                 value=ref,
             )
         entry = self.kb.entry(ref)
         if entry.kind != "unit_price":
-            raise self.error(
-                (*base, "ref"), f"a unit price, not a {entry.kind.replace('_', ' ')}", value=ref
-            )
+            raise self.error((*base, "ref"), msg("r_unit_price", kind=entry.kind), value=ref)
         if item.weeks_on_support is not None and not isinstance(
             entry.actor_split, ReimbursementSplit
         ):
             raise self.error(
                 (*base, "weeks_on_support"),
-                "no weeks_on_support here: this entry's actor split does not follow reimbursement",
+                msg("r_weeks_on_support"),
                 value=item.weeks_on_support,
             )
         unit = item.unit or _default_activity(entry.unit)
@@ -289,7 +283,7 @@ class Resolver:
             schedules = [i for i in self.kb.ids() if self.kb.entry(i).kind == "discount_schedule"]
             raise self.error(
                 (*path, "schedule"),
-                "a discount schedule from the knowledge base (" + ", ".join(schedules) + ")",
+                msg("r_discount_schedule", schedules=", ".join(schedules)),
                 value=schedule,
             )
         bands, dated = self.kb.discount_bands(schedule, self.case.first_year)

@@ -24,7 +24,7 @@ from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import sample_correlated
 from socialinvest.engine.success_rate import SuccessRateInputs, success_rate_flows
 from socialinvest.engine.summary import Summary, combine, expand_areas, summarise
-from socialinvest.errors import InputError, field_path
+from socialinvest.errors import InputError, field_path, msg
 from socialinvest.knowledge.base import (
     KnowledgeBase,
     default_knowledge_base,
@@ -272,10 +272,10 @@ def _correlation_matrix(loaded: LoadedCase, slots: list[Slot]) -> np.ndarray | N
     for i, pair in enumerate(pairs):
         for j, name in enumerate(pair.inputs):
             if name not in index:
-                known = ", ".join(index) or "none (give a distribution to an input first)"
+                known = ", ".join(index) or msg("r_no_uncertain_inputs")
                 raise loaded.error(
                     ("correlations", i, "inputs", j),
-                    f"the path of an input given as a distribution (uncertain inputs: {known})",
+                    msg("r_correlation_input", known=known),
                     value=name,
                 )
             if (
@@ -285,13 +285,13 @@ def _correlation_matrix(loaded: LoadedCase, slots: list[Slot]) -> np.ndarray | N
             ):
                 raise loaded.error(
                     ("correlations", i, "inputs", j),
-                    "a one-dimensional distribution (dirichlet cannot be correlated)",
+                    msg("r_correlation_dirichlet"),
                     value=name,
                 )
         a, b = (index[n] for n in pair.inputs)
         if a == b:
             raise loaded.error(
-                ("correlations", i, "inputs"), "two different inputs", value=list(pair.inputs)
+                ("correlations", i, "inputs"), msg("r_two_inputs"), value=list(pair.inputs)
             )
         matrix[a, b] = matrix[b, a] = pair.rho
     return matrix
@@ -392,7 +392,10 @@ def appraise(
     """
     loaded = case if isinstance(case, LoadedCase) else LoadedCase.of(case)
     if draws < 1:
-        raise InputError("a number of draws of at least 1", field="draws", value=draws)
+        raise InputError(msg("e_draws", limit=10_000_000), field="draws", value=draws)
+    from socialinvest.limits import check_case_run
+
+    check_case_run(loaded.case, draws, loaded)  # documented maxima and memory, before any work
     knowledge = kb or default_knowledge_base()
     prepared = prepare_model(loaded, knowledge)
     run: dict[str, Any] = {"draws": draws}

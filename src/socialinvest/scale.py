@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from socialinvest.engine.summary import Summary
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, Msg, msg
 from socialinvest.runner import local_chunks, run_any_chunk
 
 #: Seconds to wait for a scheduler before giving up with an error.
@@ -106,10 +106,7 @@ def _import_distributed() -> Any:
     except ImportError:
         raise InputError(
             "",
-            statement=(
-                "running chunks on Dask (--scheduler, --workers) needs the optional extra: "
-                "pip install 'socialinvest[dask]'"
-            ),
+            statement=msg("d_extra"),
         ) from None
     return distributed
 
@@ -131,11 +128,9 @@ class DaskChunks:
         timeout: float | None = None,
     ) -> None:
         if scheduler is not None and workers is not None:
-            raise InputError(
-                "", statement="give either --scheduler or --workers, not both", field="--workers"
-            )
+            raise InputError("", statement=msg("c_scheduler_or_workers"), field="--workers")
         if workers is not None and workers < 1:
-            raise InputError("a number of workers of at least 1", field="--workers", value=workers)
+            raise InputError(msg("e_workers", limit=64), field="--workers", value=workers)
         distributed = _import_distributed()
         self._cluster: Any = None
         self._client: Any = None
@@ -148,8 +143,7 @@ class DaskChunks:
                 self._client = distributed.Client(scheduler, timeout=self._wait)
             except (OSError, ValueError, TypeError) as exc:
                 raise InputError(
-                    f"the address of a running Dask scheduler, like tcp://HOST:8786 "
-                    f"({_reason(exc, self._wait)})",
+                    msg("d_scheduler", reason=_reason(exc, self._wait)),
                     field="--scheduler",
                     value=scheduler,
                 ) from None
@@ -259,9 +253,9 @@ class DaskChunks:
         self.close()
 
 
-def _reason(exc: BaseException, timeout: float) -> str:
+def _reason(exc: BaseException, timeout: float) -> str | Msg:
     if isinstance(exc, OSError) and "Timed out" in str(exc):
-        return f"none answered within {timeout:g} s"
+        return msg("d_timeout", seconds=f"{timeout:g}")
     text = str(exc).rstrip(".") or type(exc).__name__
     return text[:80]
 

@@ -22,7 +22,7 @@ from socialinvest.engine import markov, microsim
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
-from socialinvest.engine.expressions import Expression, evaluation_order, parse
+from socialinvest.engine.expressions import Expression, evaluation_plan, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
 from socialinvest.engine.summary import Summary, combine, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
@@ -109,11 +109,12 @@ class _Sampler:
         # formulas of parameters, each after those it uses (in any order in the file)
         # a parameter may be a formula in t (and age): it then has a value per cycle [D, T]
         given = set(self.env)
-        for name in evaluation_order(formulas, given, set(self.tables)):
-            known = set(self.env)
-            self.env[name] = np.asarray(
-                parse(formulas[name], known, set(self.tables)).evaluate(self.env, self.tables),
-                dtype=np.float64,
+        self.loaded = prepared.loaded
+        for name, expression in evaluation_plan(formulas, given, set(self.tables)):
+            self.env[name] = self._finite(
+                np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64),
+                formulas[name],
+                ("state_transition", "parameters", name),
             ) * np.ones((n, 1))
         self.known = set(self.env)
         self.n_cycles = prepared.n_cycles
@@ -121,6 +122,16 @@ class _Sampler:
             name: (value.T if isinstance(value, np.ndarray) and value.ndim == 2 else value)
             for name, value in self.env.items()
         }
+
+    def _finite(
+        self, values: np.ndarray, text: str, path: tuple[str | int, ...] | None = None
+    ) -> np.ndarray:
+        """``values`` of the formula ``text``, refused in one sentence if one is not finite."""
+        if not np.isfinite(values).all():
+            from socialinvest.finite import formula_error
+
+            raise formula_error(text, self.loaded, path)
+        return values
 
     def number(self, value: Any) -> np.ndarray:
         """[D] values of a number or a one-dimensional distribution. An uncertain input is drawn
@@ -143,6 +154,7 @@ class _Sampler:
         if isinstance(value, str):
             expression = self.parsed(value)
             result = np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64)
+            result = self._finite(result, value)
             return result.reshape((1, 1)) if result.ndim == 0 else result
         if isinstance(value, Dist):
             return self.number(value)[:, None]
@@ -158,6 +170,7 @@ class _Sampler:
             if cached is None:
                 expression = self.parsed(value)
                 result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
+                result = self._finite(result, value)
                 cached = result.reshape((1, 1)) if result.ndim == 0 else result
                 self._time_major[value] = cached  # the same formula has the same values
             return cached

@@ -31,7 +31,7 @@ import numpy as np
 
 from socialinvest.case.load import LoadedCase
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, Msg, msg
 from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.vocabulary import ACTORS
 
@@ -326,7 +326,7 @@ def read_comparison_file(path: str | Path) -> tuple[str | None, list[tuple[str |
     data = document.data
     file = document.file
 
-    def error(where: tuple[str | int, ...], expected: str, value: Any) -> InputError:
+    def error(where: tuple[str | int, ...], expected: str | Msg, value: Any) -> InputError:
         from socialinvest.errors import field_path
 
         return InputError(
@@ -338,31 +338,31 @@ def read_comparison_file(path: str | Path) -> tuple[str | None, list[tuple[str |
         )
 
     if not isinstance(data, dict) or not isinstance(data.get("alternatives"), list):
-        raise error((), "a comparison file with a list 'alternatives' of {case, name}", data)
+        raise error((), msg("m_comparison_file"), data)
     unknown = set(data) - {"name", "alternatives"}
     if unknown:
         key = sorted(unknown)[0]
         raise InputError(
-            "one of the known fields: name, alternatives",
+            msg("t_known_fields", fields="name, alternatives", hint=""),
             file=file,
             line=document.line_of((key,)),
             field=key,
-            problem="is not a known field",
+            problem=msg("t_unknown_field"),
         )
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise error(("name",), "a text", name)
+        raise error(("name",), msg("t_text"), name)
     base = Path(path).parent
     out: list[tuple[str | None, Path]] = []
     for i, item in enumerate(data["alternatives"]):
         if not isinstance(item, dict) or not isinstance(item.get("case"), str):
-            raise error(("alternatives", i), "a mapping with 'case' (a case file) and 'name'", item)
+            raise error(("alternatives", i), msg("m_alternative"), item)
         extra = set(item) - {"case", "name"}
         if extra:
-            raise error(("alternatives", i, sorted(extra)[0]), "only 'case' and 'name'", item)
+            raise error(("alternatives", i, sorted(extra)[0]), msg("m_only_case_name"), item)
         label = item.get("name")
         if label is not None and not isinstance(label, str):
-            raise error(("alternatives", i, "name"), "a text", label)
+            raise error(("alternatives", i, "name"), msg("t_text"), label)
         out.append((label, base / item["case"]))
     return name, out
 
@@ -433,16 +433,14 @@ def compare(
     loaded = [(label, c if isinstance(c, LoadedCase) else LoadedCase.of(c)) for label, c in cases]
     if len(loaded) + with_do_nothing < 2:
         raise InputError(
-            "at least two alternatives",
-            statement="a comparison needs at least two alternatives: two case files, or one case "
-            "file with --with-do-nothing",
+            "",
+            statement=msg("m_two_alternatives"),
         )
     first = loaded[0][1]
     for _, other in loaded[1:]:
         if other.case.price_year != first.case.price_year:
             raise InputError(
-                f"alternatives in the same price year ({first.file} has "
-                f"{first.case.price_year}), so that their amounts are comparable",
+                msg("m_same_price_year", file=first.file, year=str(first.case.price_year)),
                 file=other.file,
                 field="price_year",
                 value=other.case.price_year,

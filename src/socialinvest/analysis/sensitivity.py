@@ -27,7 +27,7 @@ import numpy as np
 from socialinvest.case.load import LoadedCase
 from socialinvest.case.models import Case
 from socialinvest.engine.summary import Summary
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.runner import Prepared, Slot, prepare, run_arrays
 from socialinvest.vocabulary import ACTORS
@@ -65,7 +65,7 @@ def input_kind(path: str) -> tuple[str, float, float]:
 def parse_spec(text: str, option: str = "--input") -> tuple[str, Range | None]:
     """``PATH`` or ``PATH=LOW:HIGH`` (a decimal comma is accepted) as (path, range or None)."""
     match = _SPEC.match(text)
-    expected = f"PATH or PATH=LOW:HIGH, e.g. {option} success.rate_with=0.3:0.6"
+    expected = msg("s_spec", option=option)
     if match is None:
         raise InputError(expected, field=option, value=text)
     path, low, high = match.groups()
@@ -76,9 +76,9 @@ def parse_spec(text: str, option: str = "--input") -> tuple[str, Range | None]:
     except ValueError:
         raise InputError(expected, field=option, value=text) from None
     if not all(math.isfinite(v) for v in values):
-        raise InputError(expected + " with finite numbers", field=option, value=text)
+        raise InputError(msg("s_spec_finite", option=option), field=option, value=text)
     if values[0] >= values[1]:
-        raise InputError(expected + " with LOW below HIGH", field=option, value=text)
+        raise InputError(msg("s_spec_order", option=option), field=option, value=text)
     return path, values
 
 
@@ -245,20 +245,19 @@ class _Inputs:
             paths = [p for p, s in self.by_path.items() if s.spec.dist != "dirichlet"]
             shown = ", ".join(paths[:12]) + (", …" if len(paths) > 12 else "")
             raise InputError(
-                f"the path of a numeric input of {self.loaded.file} ({shown})",
+                msg("s_input_path", file=self.loaded.file, paths=shown),
                 field=option,
                 value=path,
             )
         if slot.spec.dist == "dirichlet":
             raise InputError(
-                "a single number: a dirichlet input is a vector of shares and is not varied "
-                "one at a time",
+                msg("s_dirichlet"),
                 field=option,
                 value=path,
             )
         if given is None and not slot.declared:
             raise InputError(
-                f"a range for an input given as a plain number, e.g. {option} {path}=LOW:HIGH",
+                msg("s_range_needed", option=option, path=path),
                 field=option,
                 value=path,
             )
@@ -267,7 +266,7 @@ class _Inputs:
             for value in given:
                 if not lowest <= value <= highest:
                     raise InputError(
-                        f"values between {lowest:g} and {highest:g} for {path}",
+                        msg("s_between", low=f"{lowest:g}", high=f"{highest:g}", path=path),
                         field=option,
                         value=f"{given[0]:g}:{given[1]:g}",
                     )
@@ -334,8 +333,7 @@ def _state_transition_analyse(
 
     if thresholds:
         raise InputError(
-            "no --threshold for a state-transition case (threshold values are available for "
-            "success-rate cases); use --input PATH=LOW:HIGH",
+            msg("s_threshold_success_rate_only"),
             field="--threshold",
             value=next(iter(thresholds)),
         )

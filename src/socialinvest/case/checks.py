@@ -15,6 +15,7 @@ from socialinvest.case.models import (
     PerParticipantPeriodCost,
     point,
 )
+from socialinvest.errors import Msg, msg
 from socialinvest.vocabulary import CYCLES_PER_YEAR, UNITS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def check_case(loaded: LoadedCase) -> None:
     case = loaded.case
     first, last = case.first_year, case.first_year + case.horizon_years - 1
-    span = f"a year within the horizon {first}–{last}"
+    span = msg("k_year_in_horizon", first=str(first), last=str(last))
 
     for i, cohort in enumerate(case.target_group.cohorts):
         if not first <= cohort.year <= last:
@@ -32,8 +33,8 @@ def check_case(loaded: LoadedCase) -> None:
     if sum(point(c.intake) for c in case.target_group.cohorts) <= 0:
         raise loaded.error(
             ("target_group", "cohorts"),
-            "at least one cohort with a positive intake",
-            problem="has no participants",
+            msg("k_positive_intake"),
+            problem=msg("k_no_participants"),
         )
 
     last_intake = max(c.year for c in case.target_group.cohorts)
@@ -41,8 +42,12 @@ def check_case(loaded: LoadedCase) -> None:
     if needed > last:
         raise loaded.error(
             ("horizon_years",),
-            f"at least {needed - first + 1} years, so the last cohort ({last_intake}) completes "
-            f"the {case.intervention.duration_years}-year intervention within the analysis",
+            msg(
+                "k_horizon_years",
+                years=needed - first + 1,
+                cohort=str(last_intake),
+                duration=case.intervention.duration_years,
+            ),
             value=case.horizon_years,
         )
 
@@ -61,16 +66,14 @@ def check_case(loaded: LoadedCase) -> None:
             if last_intake + years_needed > last + 1 + 1e-9:
                 raise loaded.error(
                     (*base, "periods"),
-                    f"periods that end within the horizon (the last cohort starts {last_intake}; "
-                    f"the horizon ends {last}), or a longer horizon",
+                    msg("k_periods_in_horizon", cohort=str(last_intake), last=str(last)),
                     value=cost.periods,
                 )
         else:
             if last_intake + cost.spread_years - 1 > last:
                 raise loaded.error(
                     (*base, "spread_years"),
-                    f"a spread that ends within the horizon (last cohort {last_intake}, "
-                    f"horizon ends {last})",
+                    msg("k_spread_in_horizon", cohort=str(last_intake), last=str(last)),
                     value=cost.spread_years,
                 )
 
@@ -82,26 +85,28 @@ def check_case(loaded: LoadedCase) -> None:
         if timing.dist != "dirichlet":
             raise loaded.error(
                 ("success", "timing", "dist"),
-                "shares per year as a list, or a dirichlet distribution over them",
+                msg("k_timing_kind"),
                 value=timing.dist,
             )
         timing_length = len(np.atleast_1d(timing.distribution.mean()))
         if timing_length > case.horizon_years:
             raise loaded.error(
-                ("success", "timing"), f"at most {case.horizon_years} years", value=timing_length
+                ("success", "timing"),
+                msg("k_at_most_years", years=case.horizon_years),
+                value=timing_length,
             )
     elif timing is not None:
         total = sum(timing)
         if abs(total - 1.0) > 1e-6:
             raise loaded.error(
                 ("success", "timing"),
-                "shares of successes per year after intake that sum to 1",
-                problem=f"sums to {total:g}",
+                msg("k_timing_sum"),
+                problem=msg("k_sums_to", total=f"{total:g}"),
             )
         if len(timing) > case.horizon_years:
             raise loaded.error(
                 ("success", "timing"),
-                f"at most {case.horizon_years} years (the horizon)",
+                msg("k_at_most_years", years=case.horizon_years),
                 value=timing,
             )
 
@@ -112,8 +117,7 @@ def check_case(loaded: LoadedCase) -> None:
                 if area in seen:
                     raise loaded.error(
                         ("committees", name, j),
-                        f"each budget area under one committee only ('{area}' is already "
-                        f"under '{seen[area]}')",
+                        msg("k_committee_once", area=area, committee=seen[area]),
                         value=area,
                     )
                 seen[area] = name
@@ -121,9 +125,7 @@ def check_case(loaded: LoadedCase) -> None:
     if case.price_index:
         for year, value in case.price_index.items():
             if value <= 0:
-                raise loaded.error(
-                    ("price_index", str(year)), "a positive index value", value=value
-                )
+                raise loaded.error(("price_index", str(year)), msg("k_positive_index"), value=value)
 
 
 def check_state_transition(loaded: LoadedCase) -> None:
@@ -135,21 +137,21 @@ def check_state_transition(loaded: LoadedCase) -> None:
     base = ("state_transition",)
     states = st.states
     if len(set(states)) != len(states):
-        raise loaded.error((*base, "states"), "each state once", value=states)
+        raise loaded.error((*base, "states"), msg("k_state_once"), value=states)
     known_states = set(states)
     names = {"t", "age", "cycle_years", *st.parameters}
     clash = sorted(set(st.parameters) & {"t", "age", "cycle_years", "rest"})
     if clash:
         raise loaded.error(
             (*base, "parameters", clash[0]),
-            "a parameter name other than t, age, cycle_years or rest",
-            problem="is a reserved name",
+            msg("k_parameter_name"),
+            problem=msg("k_reserved_name"),
         )
     tables = set(st.tables)
 
     def state(path: tuple[str | int, ...], name: str) -> None:
         if name not in known_states:
-            raise loaded.error(path, f"one of the states ({', '.join(states)})", value=name)
+            raise loaded.error(path, msg("k_one_of_states", states=", ".join(states)), value=name)
 
     def formula(path: tuple[str | int, ...], value: object, allow_rest: bool = False) -> None:
         if not isinstance(value, str):
@@ -159,10 +161,10 @@ def check_state_transition(loaded: LoadedCase) -> None:
         try:
             parsed = parse(value, names, tables)
         except ExpressionError as exc:
-            raise loaded.error(path, str(exc), value=value) from None
+            raise loaded.error(path, _formula_message(exc), value=value) from None
         if "age" in parsed.names and st.start_age is None:
             raise loaded.error(
-                (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
+                (*base, "start_age"), msg("k_start_age"), problem=msg("t_is_missing")
             )
 
     numbers = {name for name, value in st.parameters.items() if not isinstance(value, str)}
@@ -173,20 +175,22 @@ def check_state_transition(loaded: LoadedCase) -> None:
         try:  # a parameter may change over time: a formula in t (and age), as documented
             parsed = parse(value, {"t", "age", "cycle_years", *st.parameters}, tables)
         except ExpressionError as exc:
-            raise loaded.error((*base, "parameters", name), str(exc), value=value) from None
+            raise loaded.error(
+                (*base, "parameters", name), _formula_message(exc), value=value
+            ) from None
         if "age" in parsed.names and st.start_age is None:
             raise loaded.error(
-                (*base, "start_age"), "a start age when formulas use 'age'", problem="is missing"
+                (*base, "start_age"), msg("k_start_age"), problem=msg("t_is_missing")
             )
     try:
         evaluation_order(parameter_formulas, {"t", "age", "cycle_years", *numbers}, tables)
     except ExpressionError as exc:
-        raise loaded.error((*base, "parameters"), str(exc), has_value=False) from None
+        raise loaded.error((*base, "parameters"), _formula_message(exc), has_value=False) from None
     if abs(sum(st.start.values()) - 1.0) > 1e-9:
         raise loaded.error(
             (*base, "start"),
-            "shares of the cohort per state that sum to 1",
-            problem=f"sums to {sum(st.start.values()):g}",
+            msg("k_start_sum"),
+            problem=msg("k_sums_to", total=f"{sum(st.start.values()):g}"),
         )
     for name in st.start:
         state((*base, "start", name), name)
@@ -197,7 +201,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
             cells = row.dirichlet if hasattr(row, "dirichlet") else row
             rests = [to for to, v in cells.items() if isinstance(v, str) and v.strip() == "rest"]
             if len(rests) > 1:
-                raise loaded.error((*path, origin), "at most one cell 'rest' in a row", value=rests)
+                raise loaded.error((*path, origin), msg("k_one_rest"), value=rests)
             for to, value in cells.items():
                 state((*path, origin, to), to)
                 formula((*path, origin, to), value, allow_rest=True)
@@ -206,9 +210,8 @@ def check_state_transition(loaded: LoadedCase) -> None:
             if missing:
                 raise loaded.error(
                     path,
-                    f"a row for every state (missing: {', '.join(missing)}; "
-                    "an absorbing state has a row like {dead: 1})",
-                    problem="is incomplete",
+                    msg("k_row_for_every_state", missing=", ".join(missing)),
+                    problem=msg("k_incomplete"),
                 )
 
     rows((*base, "transitions"), st.transitions, complete=True)
@@ -227,7 +230,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
     ]
     for span_path, cycles in spans:
         if cycles is not None and not 1 <= cycles[0] <= cycles[1] <= n_cycles:
-            raise loaded.error(span_path, f"[first, last] cycles within 1–{n_cycles}", value=cycles)
+            raise loaded.error(span_path, msg("k_cycles", cycles=n_cycles), value=cycles)
     for name, outcome in st.outcomes.items():
         for key in ("values", "intervention", "on_entry"):
             for s_name, value in (getattr(outcome, key) or {}).items():
@@ -236,14 +239,12 @@ def check_state_transition(loaded: LoadedCase) -> None:
     outcome_names = set(st.outcomes)
     for name, parts in st.totals.items():
         if name in outcome_names:
-            raise loaded.error(
-                (*base, "totals", name), "a name that is not also an outcome", value=name
-            )
+            raise loaded.error((*base, "totals", name), msg("k_total_name"), value=name)
         for j, part in enumerate(parts):
             if part not in outcome_names:
                 raise loaded.error(
                     (*base, "totals", name, j),
-                    f"an outcome ({', '.join(sorted(outcome_names))})",
+                    msg("k_an_outcome", names=", ".join(sorted(outcome_names))),
                     value=part,
                 )
     summable = outcome_names | set(st.totals)
@@ -253,7 +254,7 @@ def check_state_transition(loaded: LoadedCase) -> None:
             if value not in summable:
                 raise loaded.error(
                     (*base, "ratios", name, key),
-                    f"an outcome or total ({', '.join(sorted(summable))})",
+                    msg("k_outcome_or_total", names=", ".join(sorted(summable))),
                     value=value,
                 )
     for i, item in enumerate(st.consequences):
@@ -267,28 +268,30 @@ def check_state_transition(loaded: LoadedCase) -> None:
             for j, s_name in enumerate(po.states):
                 state((*path, "states", j), s_name)
             if po.kind == "consecutive" and po.k is None:
-                raise loaded.error(
-                    path, "k (cycles in a row) for a consecutive outcome", problem="is incomplete"
-                )
+                raise loaded.error(path, msg("k_consecutive_k"), problem=msg("k_incomplete"))
             if po.cycles is not None and not 1 <= po.cycles[0] <= po.cycles[1] <= n_cycles:
                 raise loaded.error(
                     (*path, "cycles"),
-                    f"[first, last] cycles within 1–{n_cycles}",
+                    msg("k_cycles", cycles=n_cycles),
                     value=po.cycles,
                 )
             if name in st.outcomes or name in st.totals:
-                raise loaded.error(path, "a name that is not also an outcome or total", value=name)
+                raise loaded.error(path, msg("k_path_outcome_name"), value=name)
     if loaded.case.adjustments != Adjustments():
         raise loaded.error(
             ("adjustments",),
-            "no adjustments with model: state_transition (not supported yet; change the "
-            "transition probabilities or costs instead)",
-            problem="is not supported here",
+            msg("k_no_adjustments"),
+            problem=msg("k_not_supported"),
         )
     if loaded.case.correlations:
         raise loaded.error(
             ("correlations",),
-            "no correlations in a state-transition case (not "
-            "supported yet; give correlated inputs as one parameter)",
-            problem="is not supported here",
+            msg("k_no_correlations"),
+            problem=msg("k_not_supported"),
         )
+
+
+def _formula_message(exc: Exception) -> str | Msg:
+    """An ExpressionError's message from the catalogues (its English text if it has no key)."""
+    key = getattr(exc, "key", None)
+    return Msg(key, dict(getattr(exc, "params", {}))) if key else str(exc)

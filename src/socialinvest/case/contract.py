@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from socialinvest.errors import invalid
+
 PeriodName = Literal["week", "month", "quarter", "year"]
 PERIODS_PER_YEAR: dict[str, int] = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 Role = Literal["payer", "investor", "provider", "intermediary", "evaluator", "guarantor"]
@@ -25,7 +27,7 @@ ROLES: tuple[Role, ...] = (
     "guarantor",
 )
 
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]  # as case amounts
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
@@ -66,7 +68,7 @@ class Window(_Strict):
     @model_validator(mode="after")
     def _order(self) -> Window:
         if self.last < self.first:
-            raise ValueError("'last' at least 'first'")
+            raise invalid("x_last_first")
         return self
 
 
@@ -105,13 +107,13 @@ class Metric(_Strict):
     @model_validator(mode="after")
     def _needs(self) -> Metric:
         if self.kind == "sustained" and self.k is None:
-            raise ValueError("'k' (periods in a row) for kind 'sustained'")
+            raise invalid("x_k_needed")
         if self.kind == "state_at" and self.at is None:
-            raise ValueError("'at' (the period after intake) for kind 'state_at'")
+            raise invalid("x_at_needed")
         if self.kind != "sustained" and self.k is not None:
-            raise ValueError("'k' only for kind 'sustained'")
+            raise invalid("x_k_only")
         if self.kind != "state_at" and self.at is not None:
-            raise ValueError("'at' only for kind 'state_at'")
+            raise invalid("x_at_only")
         return self
 
 
@@ -137,13 +139,13 @@ class Counterfactual(_Strict):
     @model_validator(mode="after")
     def _needs(self) -> Counterfactual:
         if self.kind == "baseline" and self.rate is None:
-            raise ValueError("'rate' for a baseline counterfactual")
+            raise invalid("x_rate_needed")
         if self.kind == "comparison_group" and self.size is None:
-            raise ValueError("'size' for a comparison-group counterfactual")
+            raise invalid("x_size_needed")
         if self.kind != "baseline" and self.rate is not None:
-            raise ValueError("'rate' only with kind 'baseline'")
+            raise invalid("x_rate_only")
         if self.kind != "comparison_group" and self.size is not None:
-            raise ValueError("'size' only with kind 'comparison_group'")
+            raise invalid("x_size_only")
         return self
 
 
@@ -183,16 +185,16 @@ class Payment(_Strict):
     def _needs(self) -> Payment:
         if self.mechanism == "savings_share":
             if self.share is None:
-                raise ValueError("'share' for a savings_share payment")
+                raise invalid("x_share_needed")
             if self.metric is not None or self.price is not None:
-                raise ValueError("no 'metric' or 'price' for a savings_share payment")
+                raise invalid("x_no_metric_price")
         else:
             if self.metric is None:
-                raise ValueError(f"'metric' for a {self.mechanism} payment")
+                raise invalid("x_metric_needed", mechanism=self.mechanism)
             if self.price is None:
-                raise ValueError(f"'price' (kr., or 'solve') for a {self.mechanism} payment")
+                raise invalid("x_price_needed", mechanism=self.mechanism)
             if self.share is not None:
-                raise ValueError("'share' only for a savings_share payment")
+                raise invalid("x_share_only")
         return self
 
 

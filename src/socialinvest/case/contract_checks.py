@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from socialinvest.case.contract import PERIODS_PER_YEAR, Contract
+from socialinvest.errors import Alternatives, msg
 
 if TYPE_CHECKING:
     from socialinvest.case.load import LoadedCase
@@ -36,46 +37,39 @@ def check_contract(loaded: LoadedCase) -> None:
     names: dict[str, str] = {}
     for i, party in enumerate(contract.parties):
         if party.name in names:
-            raise loaded.error((*base, "parties", i, "name"), "a name used once", value=party.name)
+            raise loaded.error((*base, "parties", i, "name"), msg("q_name_once"), value=party.name)
         names[party.name] = party.role
         if party.role == "payer" and party.actor is None:
             raise loaded.error(
                 (*base, "parties", i),
-                "an 'actor' (kommune, region or stat) for a payer: whose budget gains it sets "
-                "its payments against",
+                msg("q_payer_actor"),
                 value=party.name,
             )
         if party.role != "payer" and (party.actor is not None or party.share is not None):
-            raise loaded.error(
-                (*base, "parties", i), "'actor' and 'share' only for a payer", value=party.name
-            )
+            raise loaded.error((*base, "parties", i), msg("q_actor_share_payer"), value=party.name)
     for role in ("payer", "investor", "provider"):
         if role not in names.values():
-            raise loaded.error(
-                (*base, "parties"), f"at least one party with role {role}", has_value=False
-            )
+            raise loaded.error((*base, "parties"), msg("q_role_needed", role=role), has_value=False)
     payers = [(i, p) for i, p in enumerate(contract.parties) if p.role == "payer"]
     if len(payers) > 1:
         for i, p in payers:
             if p.share is None:
                 raise loaded.error(
                     (*base, "parties", i),
-                    "a 'share' of the outcome payments for each of several payers",
+                    msg("q_payer_share"),
                     value=p.name,
                 )
     total_share = sum(payer_shares(contract).values())
     if abs(total_share - 1.0) > 1e-9:
         raise loaded.error(
             (*base, "parties"),
-            "payers' shares that sum to 1",
-            problem=f"has payers' shares summing to {total_share:g}",
+            msg("q_shares_sum"),
+            problem=msg("q_shares_sum_to", total=f"{total_share:g}"),
         )
 
     def party_of(path: tuple[str | int, ...], name: str, roles: tuple[str, ...]) -> None:
         if names.get(name) not in roles:
-            raise loaded.error(
-                path, f"the name of a party with role {' or '.join(roles)}", value=name
-            )
+            raise loaded.error(path, msg("q_party_role", roles=Alternatives(roles)), value=name)
 
     # the contract's time within the analysis
     ppy = PERIODS_PER_YEAR[contract.period]
@@ -84,7 +78,7 @@ def check_contract(loaded: LoadedCase) -> None:
     if not first_year <= contract.start_date.year <= last_year:
         raise loaded.error(
             (*base, "start_date"),
-            f"a date within the analysis {first_year}–{last_year}",
+            msg("q_date_in_analysis", first=str(first_year), last=str(last_year)),
             value=str(contract.start_date),
         )
     from socialinvest.contract.returns import contract_dates
@@ -93,8 +87,7 @@ def check_contract(loaded: LoadedCase) -> None:
     if end_year > last_year:
         raise loaded.error(
             (*base, "periods"),
-            f"periods that end within the analysis (it ends {last_year}; the contract would "
-            f"end {end_year}), or a longer horizon_years",
+            msg("q_periods_in_analysis", last=str(last_year), end=str(end_year)),
             value=contract.periods,
         )
 
@@ -104,8 +97,7 @@ def check_contract(loaded: LoadedCase) -> None:
         if contract.period != case.state_transition.cycle:
             raise loaded.error(
                 (*base, "period"),
-                f"the state-transition model's cycle ({case.state_transition.cycle}): "
-                "participants are simulated cycle by cycle",
+                msg("q_period_cycle", cycle=case.state_transition.cycle),
                 value=contract.period,
             )
     else:
@@ -115,13 +107,13 @@ def check_contract(loaded: LoadedCase) -> None:
             if state not in states:
                 raise loaded.error(
                     (*base, "metrics", name, "states", j),
-                    "one of the model's states: " + ", ".join(states),
+                    msg("q_model_state", states=", ".join(states)),
                     value=state,
                 )
         if metric.window is not None and metric.window.first > contract.periods:
             raise loaded.error(
                 (*base, "metrics", name, "window", "first"),
-                f"a period within the contract's {contract.periods}",
+                msg("q_period_within", periods=contract.periods),
                 value=metric.window.first,
             )
         for key in ("at",):
@@ -129,7 +121,7 @@ def check_contract(loaded: LoadedCase) -> None:
             if value is not None and value > contract.periods:
                 raise loaded.error(
                     (*base, "metrics", name, key),
-                    f"a period within the contract's {contract.periods}",
+                    msg("q_period_within", periods=contract.periods),
                     value=value,
                 )
     success = default_success_metric(contract)
@@ -138,14 +130,13 @@ def check_contract(loaded: LoadedCase) -> None:
     elif success is None:
         raise loaded.error(
             (*base, "metrics"),
-            "at least one metric of kind entry, sustained or state_at (its share of "
-            "participants is the contract's success rate)",
+            msg("q_count_metric"),
             has_value=False,
         )
     elif success not in contract.metrics or contract.metrics[success].kind not in COUNT_KINDS:
         raise loaded.error(
             (*base, "success_metric"),
-            "the name of a metric of kind entry, sustained or state_at",
+            msg("q_success_metric"),
             value=success,
         )
 
@@ -154,57 +145,51 @@ def check_contract(loaded: LoadedCase) -> None:
     for i, pay in enumerate(contract.payments):
         path = (*base, "payments", i)
         if pay.metric is not None and pay.metric not in contract.metrics:
-            raise loaded.error(
-                (*path, "metric"), "the name of one of the contract's metrics", value=pay.metric
-            )
+            raise loaded.error((*path, "metric"), msg("q_metric_name"), value=pay.metric)
         kind = contract.metrics[pay.metric].kind if pay.metric is not None else None
         if pay.mechanism == "per_unit" and kind != "time_in":
             raise loaded.error(
                 (*path, "metric"),
-                "a metric of kind time_in for a per_unit payment",
+                msg("q_per_unit_metric"),
                 value=pay.metric,
             )
         if pay.mechanism in ("rate_card", "threshold") and kind == "time_in":
             raise loaded.error(
                 (*path, "metric"),
-                f"a metric that counts outcomes (not time_in) for a {pay.mechanism} payment",
+                msg("q_counting_metric", mechanism=pay.mechanism),
                 value=pay.metric,
             )
         if pay.mechanism == "threshold" and cf.kind == "none":
             raise loaded.error(
                 (*path, "mechanism"),
-                "a contract counterfactual (baseline or comparison_group) for a threshold payment",
+                msg("q_threshold_counterfactual"),
                 value=pay.mechanism,
             )
         if pay.mechanism in ("rate_card", "per_unit") and cf.kind == "baseline":
             raise loaded.error(
                 (*path, "mechanism"),
-                "threshold for a baseline counterfactual (a baseline rate is per cohort; use a "
-                "comparison group to pay rate-card or per-unit outcomes above what would "
-                "have happened anyway)",
+                msg("q_baseline_threshold"),
                 value=pay.mechanism,
             )
         if pay.price == "solve":
             if solve:
                 raise loaded.error(
                     (*path, "price"),
-                    "a price in kr.: the designer solves one payment's price (the first "
-                    "with 'solve')",
+                    msg("q_one_solve"),
                     value="solve",
                 )
             solve.append(i)
     if contract.person_cap is not None and cf.kind != "none":
         raise loaded.error(
             (*base, "person_cap"),
-            "no per-person cap when payments are measured against a counterfactual (the excess "
-            "is known for the contract, not for a person)",
+            msg("q_person_cap"),
             value=contract.person_cap,
         )
     designer = contract.designer
     if designer is None and solve:
         raise loaded.error(
             (*base, "payments", solve[0], "price"),
-            "a price in kr., or a 'designer' section that solves it",
+            msg("q_solve_needs_designer"),
             value="solve",
         )
     if designer is not None:
@@ -212,26 +197,26 @@ def check_contract(loaded: LoadedCase) -> None:
         if designer.payment not in lines:
             raise loaded.error(
                 (*base, "designer", "payment"),
-                "the name of one of the contract's payments: " + ", ".join(lines),
+                msg("q_payment_name", names=", ".join(lines)),
                 value=designer.payment,
             )
         target = contract.payments[lines.index(designer.payment)]
         if target.mechanism != "savings_share" and target.price != "solve":
             raise loaded.error(
                 (*base, "payments", lines.index(designer.payment), "price"),
-                "'solve' for the payment the designer solves (or no designer section)",
+                msg("q_designer_solve"),
                 value=target.price,
             )
         if target.mechanism == "savings_share":
             raise loaded.error(
                 (*base, "designer", "payment"),
-                "a payment with a price (not a savings_share)",
+                msg("q_designer_price"),
                 value=designer.payment,
             )
         if designer.price_range[1] <= designer.price_range[0]:
             raise loaded.error(
                 (*base, "designer", "price_range"),
-                "[low, high] with high above low",
+                msg("q_price_range"),
                 value=designer.price_range,
             )
 
@@ -240,7 +225,7 @@ def check_contract(loaded: LoadedCase) -> None:
     for i, tr in enumerate(fin.tranches):
         if tr.name in tranche_names:
             raise loaded.error(
-                (*base, "finance", "tranches", i, "name"), "a name used once", value=tr.name
+                (*base, "finance", "tranches", i, "name"), msg("q_name_once"), value=tr.name
             )
         tranche_names.add(tr.name)
         party_of((*base, "finance", "tranches", i, "investor"), tr.investor, ("investor",))
@@ -252,7 +237,7 @@ def check_contract(loaded: LoadedCase) -> None:
             if name not in tranche_names:
                 raise loaded.error(
                     (*base, "finance", "guarantee", "covers", j),
-                    "the name of a tranche",
+                    msg("q_tranche_name"),
                     value=name,
                 )
     for i, cost in enumerate(contract.other_costs):
@@ -260,14 +245,14 @@ def check_contract(loaded: LoadedCase) -> None:
         if cost.periods is not None and cost.periods.last > contract.periods:
             raise loaded.error(
                 (*base, "other_costs", i, "periods", "last"),
-                f"a period within the contract's {contract.periods}",
+                msg("q_period_within", periods=contract.periods),
                 value=cost.periods.last,
             )
     delivery = contract.provider.delivery_costs
     if isinstance(delivery, list) and len(delivery) > contract.periods:
         raise loaded.error(
             (*base, "provider", "delivery_costs"),
-            f"at most one amount per contract period ({contract.periods})",
+            msg("q_delivery_costs", periods=contract.periods),
             value=delivery,
         )
     cohorts = contract.participants.cohorts
@@ -276,7 +261,6 @@ def check_contract(loaded: LoadedCase) -> None:
         if len(cohorts) > years or sum(cohorts) <= 0:
             raise loaded.error(
                 (*base, "participants", "cohorts"),
-                f"a number referred in each of at most {years} contract years, at least one "
-                "positive",
+                msg("q_cohorts", years=years),
                 value=cohorts,
             )

@@ -16,7 +16,8 @@ from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError, field_path, show_value
+from socialinvest.errors import InputError, KeyedValueError, Msg, field_path, msg, show_value
+from socialinvest.safe_input import show_shape
 from socialinvest.source import Document, Path_, parse_text, read_document
 
 
@@ -32,7 +33,7 @@ class LoadedCase:
     def file(self) -> str:
         return self.document.file
 
-    def error(self, path: Path_, expected: str, **kwargs: Any) -> InputError:
+    def error(self, path: Path_, expected: str | Msg, **kwargs: Any) -> InputError:
         """An :class:`InputError` located at ``path`` in this case's file."""
         return InputError(
             expected,
@@ -54,8 +55,7 @@ class LoadedCase:
 def load_case(path: str | Path) -> Case:
     """Read, validate and check a case file (YAML or JSON)."""
     document = read_document(path)
-    raw = Path(path).read_bytes()
-    return _validated(document, hashlib.sha256(raw).hexdigest()).case
+    return _validated(document, document.sha256).case
 
 
 def load_case_text(text: str, file: str = "<case>") -> Case:
@@ -66,15 +66,12 @@ def load_case_text(text: str, file: str = "<case>") -> Case:
 
 def _validated(document: Document, digest: str) -> LoadedCase:
     if not isinstance(document.data, dict):
-        found = "is empty" if document.data is None else f"holds {show_value(document.data)}"
+        # what the file holds, never its content: it may be any file the user named
         raise InputError(
             "",
             file=document.file,
             line=1,
-            statement=(
-                f"the file {found}; expected a mapping of fields such as name, price_year and "
-                "target_group (run 'socialinvest new' for a template)"
-            ),
+            statement=msg("e_not_a_case", shape=show_shape(document.data)),
         )
     try:
         case = Case.model_validate(document.data)
@@ -223,6 +220,23 @@ def _bounds(info: FieldInfo | None) -> dict[str, float]:
     return out
 
 
+class English:
+    """A model's English field description: shown in English messages, left out in Danish."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+    def render(self, lang: str) -> str:
+        return f" ({self.text})" if self.text and lang == "en" else ""
+
+
+def _number(value: Any) -> Any:
+    """A bound for a message: a whole number (grouped in the user's language) or text."""
+    if isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    return _g(value)
+
+
 def _translate(exc: ValidationError, document: Document) -> InputError:
     errors = exc.errors(include_url=False)
     data = document.data
@@ -238,18 +252,16 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     ctx = err.get("ctx") or {}
     parent, info = _model_and_field(path, data)
     described = info.description.rstrip(".") if info is not None and info.description else None
+    lowered = f"{described[0].lower()}{described[1:]}" if described else None
     field = _dotted(path)
     line = document.line_of(path)
     found, value = _value_at(path, data)
 
-    def fail(expected: str, **kw: Any) -> InputError:
+    def fail(expected: str | Msg, **kw: Any) -> InputError:
         return InputError(expected, file=document.file, line=line, field=field or None, **kw)
 
     if kind == "missing":
-        return fail(
-            "a value" + (f": {described[0].lower()}{described[1:]}" if described else ""),
-            problem="is missing",
-        )
+        return fail(msg("t_a_value", described=English(lowered)), problem=msg("t_is_missing"))
     if kind == "extra_forbidden":
         name = str(path[-1]) if path else ""
         allowed = (
@@ -258,67 +270,69 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
             else []
         )
         close = difflib.get_close_matches(name, allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = msg("t_did_you_mean", name=close[0]) if close else ""
         return fail(
-            "one of the known fields: " + ", ".join(allowed) + hint
+            msg("t_known_fields", fields=", ".join(allowed), hint=hint)
             if allowed
-            else "only the documented fields (see docs/case-format.md)",
-            problem="is not a known field",
+            else msg("t_documented_fields"),
+            problem=msg("t_unknown_field"),
         )
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         tags = ctx.get("expected_tags", "")
         if "'distribution'" in str(tags):
-            return fail(
-                "a number, or a distribution such as {dist: beta, mean: 0.4, sd: 0.05}",
-                value=value if found else None,
-            )
-        return fail(f"a 'type' that is one of {tags}", value=value if found else None)
+            return fail(msg("t_number_or_distribution"), value=value if found else None)
+        return fail(msg("t_type_one_of", tags=tags), value=value if found else None)
     if kind == "literal_error":
-        return fail(f"one of {ctx.get('expected', '')}", value=value)
+        return fail(msg("t_one_of", expected=ctx.get("expected", "")), value=value)
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
         bounds = _bounds(info)
         low, high = bounds.get("ge", bounds.get("gt")), bounds.get("le", bounds.get("lt"))
+        words: Msg
         if low == 0 and high == 1 and "ge" in bounds and "le" in bounds:
-            words = "a share between 0 and 1"
+            words = msg("t_share")
         elif low is not None and high is not None:
-            words = f"a number from {_g(low)} to {_g(high)}" + (
-                " (excluded)" if "lt" in bounds else ""
+            words = msg(
+                "t_range_excluded" if "lt" in bounds else "t_range",
+                low=_number(low),
+                high=_number(high),
+                described=English(lowered),
             )
         else:
-            words = {
-                "greater_than_equal": f"a number of at least {_g(ctx.get('ge'))}",
-                "greater_than": f"a number greater than {_g(ctx.get('gt'))}",
-                "less_than_equal": f"a number of at most {_g(ctx.get('le'))}",
-                "less_than": f"a number less than {_g(ctx.get('lt'))}",
+            bound = {
+                "greater_than_equal": ctx.get("ge"),
+                "greater_than": ctx.get("gt"),
+                "less_than_equal": ctx.get("le"),
+                "less_than": ctx.get("lt"),
             }[kind]
-        if described and not described.lower().startswith("a share"):
-            words += f" ({described[0].lower()}{described[1:]})"
+            words = msg(f"t_{kind}", bound=_number(bound), described=English(lowered))
+        if described and described.lower().startswith("a share"):
+            words = Msg(words.key, {**words.params, "described": ""})
         return fail(words, value=value)
     if kind in {"too_short", "too_long"}:
         size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        bound = "at least" if kind == "too_short" else "at most"
-        return fail(
-            f"{bound} {size} item(s)" + (f" ({described})" if described else ""), value=value
-        )
+        return fail(msg(f"t_{kind}", size=size, described=English(described)), value=value)
     if kind in {"int_type", "int_parsing", "int_from_float"}:
-        return fail("a whole number", value=value)
+        return fail(msg("t_whole_number"), value=value)
     if kind in {"float_type", "float_parsing", "finite_number"}:
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
-            return fail("a number written with a decimal point (0.5, not 0,5)", value=value)
-        return fail("a number", value=value)
+            return fail(msg("t_decimal_point"), value=value)
+        return fail(msg("t_number"), value=value)
     if kind in {"string_type"}:
-        return fail("text", value=value)
+        return fail(msg("t_text"), value=value)
     if kind in {"list_type"}:
-        return fail("a list (items starting with '-')", value=value)
+        return fail(msg("t_list"), value=value)
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
-        return fail("a mapping of fields", value=value)
+        return fail(msg("t_mapping"), value=value)
     if kind == "bool_type" or kind == "bool_parsing":
-        return fail("true or false", value=value)
+        return fail(msg("t_true_or_false"), value=value)
     if kind == "distribution":
         return InputError(
             "", file=document.file, line=line, field=field or None, statement=str(err["msg"])
         )
     if kind == "value_error":
+        original = ctx.get("error")
+        if isinstance(original, KeyedValueError):
+            return fail(original.msg, has_value=False)
         message = str(err["msg"]).removeprefix("Value error, ")
         return fail(message, has_value=False)
     message = str(err["msg"])

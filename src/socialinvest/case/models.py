@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from socialinvest.case.contract import Contract
 from socialinvest.engine.distributions import Distribution, DistributionError, make_distribution
 from socialinvest.engine.distributions import Kind as DistKind
+from socialinvest.errors import invalid, msg
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
 Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g. 2025.")]
@@ -101,12 +102,11 @@ class Dist(_Strict):
 def _within(low: float, high: float, words: str) -> AfterValidator:
     def check(spec: Dist) -> Dist:
         if spec.dist == "dirichlet":
-            raise ValueError("a single number or a one-dimensional distribution (not dirichlet)")
+            raise invalid("v_one_dimensional")
         a, b = spec.support()
         if a < low or b > high:
-            raise ValueError(
-                f"a distribution whose values stay {words} (this {spec.dist} ranges from "
-                f"{a:g} to {b:g}; use beta, gamma, lognormal, uniform, triangular or pert)"
+            raise invalid(
+                "v_support", words=msg(words), dist=spec.dist, low=f"{a:g}", high=f"{b:g}"
             )
         return spec
 
@@ -115,7 +115,7 @@ def _within(low: float, high: float, words: str) -> AfterValidator:
 
 def _no_dirichlet(spec: Dist) -> Dist:
     if spec.dist == "dirichlet":
-        raise ValueError("a single number or a one-dimensional distribution (not dirichlet)")
+        raise invalid("v_one_dimensional")
     return spec
 
 
@@ -130,11 +130,11 @@ Money = Annotated[
     float, Field(ge=0, le=1e13, description="An amount in the case's currency (kr.).")
 ]
 _pick = Discriminator(_number_or_dist)
-_positive = _within(0, math.inf, "at or above 0")
+_positive = _within(0, math.inf, "w_at_or_above_0")
 # Numbers that may also be given as a distribution, e.g. {dist: beta, mean: 0.4, sd: 0.05}.
 UncertainShare = Annotated[
     Annotated[Share, Tag("number")]
-    | Annotated[Dist, _within(0, 1, "between 0 and 1"), Tag("distribution")],
+    | Annotated[Dist, _within(0, 1, "w_between_0_1"), Tag("distribution")],
     _pick,
 ]
 UncertainMoney = Annotated[
@@ -152,7 +152,7 @@ UncertainNumber = Annotated[
 ]
 UncertainEffect = Annotated[
     Annotated[float, Field(ge=-1, le=1), Tag("number")]
-    | Annotated[Dist, _within(-1, 1, "between -1 and 1"), Tag("distribution")],
+    | Annotated[Dist, _within(-1, 1, "w_between_minus_1_1"), Tag("distribution")],
     _pick,
 ]
 
@@ -213,7 +213,7 @@ class FixedCost(_Cost):
     @model_validator(mode="after")
     def _ordered(self) -> FixedCost:
         if self.last_year < self.first_year:
-            raise ValueError("last_year not before first_year")
+            raise invalid("v_last_year")
         return self
 
 
@@ -281,11 +281,11 @@ class Success(_Strict):
     def _one_way(self) -> Success:
         rates = self.rate_with is not None or self.rate_without is not None
         if rates and self.absolute_effect is not None:
-            raise ValueError("either rate_with and rate_without, or absolute_effect, not both")
+            raise invalid("v_rates_or_effect")
         if not rates and self.absolute_effect is None:
-            raise ValueError("rate_with and rate_without together, or absolute_effect")
+            raise invalid("v_rates_needed")
         if rates and (self.rate_with is None or self.rate_without is None):
-            raise ValueError("rate_with and rate_without together")
+            raise invalid("v_rates_together")
         return self
 
     @property
@@ -310,7 +310,7 @@ class ActorShares(_Strict):
     def _sum(self) -> ActorShares:
         total = self.kommune + self.region + self.stat
         if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"actor shares that sum to 1 (these sum to {total:g})")
+            raise invalid("v_actor_shares", total=f"{total:g}")
         return self
 
 
@@ -340,6 +340,7 @@ class Consequence(_Strict):
     )
     units_per_success: list[UncertainNumber] = Field(
         min_length=1,
+        max_length=100,  # one value a year; a horizon is at most 100 years (docs/limits.md)
         description=(
             "Change in units per additional success in year 1, 2, ... after success "
             "(negative: less of the activity)."
@@ -353,9 +354,7 @@ class Consequence(_Strict):
     @model_validator(mode="after")
     def _one_price(self) -> Consequence:
         if (self.ref is None) == (self.price is None):
-            raise ValueError(
-                "exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)"
-            )
+            raise invalid("v_ref_or_price")
         return self
 
 
@@ -366,7 +365,7 @@ class DiscountSpec(_Strict):
     @model_validator(mode="after")
     def _one(self) -> DiscountSpec:
         if self.schedule is not None and self.rate is not None:
-            raise ValueError("either 'schedule' or 'rate', not both")
+            raise invalid("v_schedule_or_rate")
         return self
 
 
@@ -432,15 +431,15 @@ class DirichletRow(_Strict):
 class Table(_Strict):
     """A step table for lookup(TABLE, x): the value of the band with the largest break <= x."""
 
-    breaks: list[float] = Field(min_length=1)
-    values: list[float] = Field(min_length=1)
+    breaks: list[float] = Field(min_length=1, max_length=10_000)
+    values: list[float] = Field(min_length=1, max_length=10_000)
 
     @model_validator(mode="after")
     def _shape(self) -> Table:
         if len(self.breaks) != len(self.values):
-            raise ValueError("as many values as breaks")
+            raise invalid("v_values_breaks")
         if self.breaks != sorted(self.breaks):
-            raise ValueError("breaks in increasing order")
+            raise invalid("v_breaks_order")
         return self
 
 
@@ -532,11 +531,9 @@ class StateConsequence(_Strict):
     @model_validator(mode="after")
     def _one_price(self) -> StateConsequence:
         if (self.units_per_cycle is None) == (self.units_per_entry is None):
-            raise ValueError("exactly one of 'units_per_cycle' and 'units_per_entry'")
+            raise invalid("v_units_kind")
         if (self.ref is None) == (self.price is None):
-            raise ValueError(
-                "exactly one of 'ref' (a knowledge-base ID) and 'price' (an own price)"
-            )
+            raise invalid("v_ref_or_price")
         return self
 
 
@@ -573,7 +570,7 @@ class StateTransition(_Strict):
     rewards, and priced consequences per state."""
 
     cycle: Literal["year", "quarter", "month", "week"] = "year"
-    states: list[str] = Field(min_length=2)
+    states: list[str] = Field(min_length=2, max_length=100)
     start: dict[str, float] = Field(description="Share of a cohort starting in each state.")
     start_age: float | None = Field(default=None, description="Age at the start (for 'age').")
     correction: Literal["beginning", "end", "life-table", "half-cycle", "simpson"] = Field(
@@ -582,6 +579,7 @@ class StateTransition(_Strict):
     )
     parameters: dict[str, UncertainNumber | str] = Field(
         default_factory=dict,
+        max_length=5_000,  # docs/limits.md
         description=(
             "Named numbers, distributions or formulas of the parameters above them, for use in "
             "formulas."
@@ -709,17 +707,14 @@ class Case(_Strict):
     def _model_parts(self) -> Case:
         if self.model == "success_rate":
             if self.success is None:
-                raise ValueError("a 'success' section (or model: state_transition)")
+                raise invalid("v_success_section")
             if self.state_transition is not None:
-                raise ValueError("'state_transition' only with model: state_transition")
+                raise invalid("v_state_transition_only")
         else:
             if self.state_transition is None:
-                raise ValueError("a 'state_transition' section for model: state_transition")
+                raise invalid("v_state_transition_section")
             if self.success is not None or self.consequences:
-                raise ValueError(
-                    "no 'success' or 'consequences' with model: state_transition (put priced "
-                    "consequences under state_transition.consequences)"
-                )
+                raise invalid("v_no_success_with_st")
         return self
 
     # Where the case was read from (set by the loader; None for a case built in code).

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +42,7 @@ from pydantic import ValidationError
 from socialinvest import __version__
 from socialinvest.case.contract import PERIODS_PER_YEAR, Contract, TrancheSpec
 from socialinvest.contract.result import ContractResult
-from socialinvest.errors import InputError, field_path
+from socialinvest.errors import InputError, Msg, field_path, msg
 
 FloatArray = npt.NDArray[np.float64]
 Json = dict[str, Any]
@@ -77,7 +78,7 @@ DRAWDOWN_TYPE = {
 GUARANTOR_TEXT = "Guarantor (first-loss guarantee)"
 EVALUATOR_TEXT = "Evaluator (validates the outcomes)"
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 # =============================================================================== writing
@@ -743,7 +744,7 @@ def _intermediaries(result: ContractResult, orgs: dict[str, str]) -> list[Json]:
 
 
 def _err(
-    path: Path, expected: str, value: Any = None, *, file: str | None, has: bool = True
+    path: Path, expected: str | Msg, value: Any = None, *, file: str | None, has: bool = True
 ) -> InputError:
     return InputError(expected, file=file, field=field_path(path), value=value, has_value=has)
 
@@ -766,9 +767,7 @@ class _Reader:
                 if node is None:
                     return None
                 if not isinstance(node, dict):
-                    raise _err(
-                        path[:i], "an object (a mapping of INDIGO fields)", node, file=self.file
-                    )
+                    raise _err(path[:i], msg("i_object"), node, file=self.file)
                 node = node.get(part)
         return node
 
@@ -777,10 +776,10 @@ class _Reader:
         if node is None:
             return []
         if not isinstance(node, list):
-            raise _err((key,), "a list of objects", node, file=self.file)
+            raise _err((key,), msg("i_list_of_objects"), node, file=self.file)
         for i, item in enumerate(node):
             if not isinstance(item, dict):
-                raise _err((key, i), "an object (a mapping of INDIGO fields)", item, file=self.file)
+                raise _err((key, i), msg("i_object"), item, file=self.file)
         return node
 
     def value(self, path: Path) -> Any:
@@ -789,7 +788,7 @@ class _Reader:
         if node is None:
             return None
         if not isinstance(node, dict):
-            raise _err(path, 'an object {"value": ...} (INDIGO wraps values)', node, file=self.file)
+            raise _err(path, msg("i_wrapped"), node, file=self.file)
         return node.get("value")
 
     def text(self, path: Path) -> str | None:
@@ -797,10 +796,10 @@ class _Reader:
         if v is None or v == "":
             return None
         if not isinstance(v, str | int | float) or isinstance(v, bool):
-            raise _err((*path, "value"), "a text", v, file=self.file)
+            raise _err((*path, "value"), msg("t_text"), v, file=self.file)
         return str(v)
 
-    def number(self, path: Path, expected: str) -> float | None:
+    def number(self, path: Path, expected: str | Msg) -> float | None:
         v = self.value(path)
         if v is None or v == "":
             return None
@@ -825,15 +824,25 @@ class _Reader:
                 raise ValueError(v)
             return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
         except ValueError:
-            raise _err(
-                (*path, "value"), "a date YYYY-MM-DD (or YYYY-MM, YYYY)", v, file=self.file
-            ) from None
+            raise _err((*path, "value"), msg("i_date"), v, file=self.file) from None
 
 
 def _parse_amount(text: str) -> float | None:
     """A number in a text such as '15000', '£15,000' or '9.9%'."""
     m = _NUMBER.search(text.replace(",", "").replace(" ", ""))
     return float(m.group(0)) if m else None
+
+
+def parse_exchange_rate(item: str) -> tuple[str, float]:
+    """``GBP=8.7`` from the command line → ('GBP', 8.7): kroner per unit, finite and above 0."""
+    code, _, value = item.partition("=")
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not code.strip() or not math.isfinite(rate) or rate <= 0:
+        raise InputError(msg("e_exchange_rate"), field="--exchange-rate", value=item)
+    return code.strip().upper(), rate
 
 
 def _percent(text: str | None) -> float | None:
@@ -864,9 +873,7 @@ class _Parties:
         for i, org in enumerate(r.items("organisations")):
             oid = org.get("id")
             if not isinstance(oid, str) or not oid:
-                raise _err(
-                    ("organisations", i, "id"), "the organisation's id (a text)", oid, file=r.file
-                )
+                raise _err(("organisations", i, "id"), msg("i_organisation_id"), oid, file=r.file)
             self.names[oid] = r.text(("organisations", i, "name")) or oid
             self.order.append(oid)
         self.roles: dict[str, list[str]] = {}
@@ -876,7 +883,7 @@ class _Parties:
         if oid is None:
             raise _err(
                 (*path, "organisation_id", "value"),
-                f"the id of the organisation (the {role})",
+                msg("i_role_organisation", role=role),
                 file=self.r.file,
                 has=False,
             )
@@ -893,9 +900,9 @@ class _Parties:
         return name if len(self.roles.get(oid, [])) <= 1 else f"{name} ({role})"
 
 
-def _need(items: list[Mapping[str, Any]], key: str, what: str, file: str | None) -> None:
+def _need(items: list[Mapping[str, Any]], key: str, what: str | Msg, file: str | None) -> None:
     if not items:
-        raise _err((key,), f"at least one item: {what}", file=file, has=False)
+        raise _err((key,), msg("i_at_least_one", what=what), file=file, has=False)
 
 
 def _converter(
@@ -947,7 +954,9 @@ def from_indigo(
     INDIGO document". Raises :class:`InputError` naming the field it cannot map.
     """
     if not isinstance(doc, Mapping):
-        raise InputError("an INDIGO project document (a JSON object)", file=file, value=doc)
+        from socialinvest.safe_input import show_shape
+
+        raise InputError("", file=file, statement=msg("i_document", shape=show_shape(doc)))
     r = _Reader(doc, file)
     sources: dict[str, str] = {}
     ext = doc.get(EXTENSION) if use_extension else None
@@ -966,7 +975,7 @@ def from_indigo(
 
     name = r.text(("name",))
     if name is None:
-        raise _err(("name", "value"), "the project's name", file=file, has=False)
+        raise _err(("name", "value"), msg("i_project_name"), file=file, has=False)
     section: Json = {"name": name}
     section["description"] = (
         terms.get("description") or f"Loaded from the INDIGO document of {name}."
@@ -974,13 +983,11 @@ def from_indigo(
 
     parties = _Parties(r)
     payer_items = r.items("outcome_payment_commitments")
-    _need(
-        payer_items, "outcome_payment_commitments", "an outcome payer (its organisation_id)", file
-    )
+    _need(payer_items, "outcome_payment_commitments", msg("i_need_payer"), file)
     investments = r.items("investments")
-    _need(investments, "investments", "an investment (its organisation_id and commitment)", file)
+    _need(investments, "investments", msg("i_need_investment"), file)
     providers = r.items("service_provisions")
-    _need(providers, "service_provisions", "a service provider (its organisation_id)", file)
+    _need(providers, "service_provisions", msg("i_need_provider"), file)
     payer_ids = [
         parties.add(("outcome_payment_commitments", i), "payer") for i in range(len(payer_items))
     ]
@@ -1034,7 +1041,7 @@ def _party_list(
         amounts = [
             r.number(
                 ("outcome_payment_commitments", i, "maximum_potential_outcome_payment", "amount"),
-                "an amount (a number)",
+                msg("i_amount"),
             )
             for i in range(len(payer_items))
         ]
@@ -1095,7 +1102,7 @@ def _dates(
     if start is None and start_date is None:
         raise _err(
             (*base, "start_date_of_service_provision", "value"),
-            "the date service provision starts (YYYY-MM-DD), or a start_date given when loading",
+            msg("i_start"),
             file=r.file,
             has=False,
         )
@@ -1104,7 +1111,7 @@ def _dates(
         chosen = "month"
         sources["period"] = f"{ASSUMED} (a contract period of a month)"
     if chosen not in PERIODS_PER_YEAR:
-        raise InputError("week, month, quarter or year", field="period", value=chosen, file=r.file)
+        raise InputError(msg("i_period"), field="period", value=chosen, file=r.file)
     section["period"] = chosen
     periods: int | None = (
         terms.get("periods") if period is None or period == terms.get("period") else None
@@ -1121,22 +1128,19 @@ def _dates(
         if end < start:
             raise _err(
                 (*base, "anticipated_completion_date", "value"),
-                f"a date after the start {start.isoformat()}",
+                msg("i_after_start", start=start.isoformat()),
                 end.isoformat(),
                 file=r.file,
             )
         periods = _periods(start, end, chosen)
     if periods is None:
-        months = r.number(
-            (*base, "anticipated_duration_of_service_provision"), "a number of months"
-        )
+        months = r.number((*base, "anticipated_duration_of_service_provision"), msg("i_months"))
         if months is not None:
             periods = max(1, round(months * PERIODS_PER_YEAR[chosen] / 12))
     if periods is None:
         raise _err(
             (*base, "anticipated_completion_date", "value"),
-            "the date of the final outcome payments (YYYY-MM-DD), or an "
-            "anticipated_duration_of_service_provision in months",
+            msg("i_end"),
             file=r.file,
             has=False,
         )
@@ -1161,18 +1165,16 @@ def _metric_section(
     sources: dict[str, str],
 ) -> list[str]:
     items = r.items("outcome_metrics")
-    _need(items, "outcome_metrics", "an outcome metric (its id and definition)", r.file)
+    _need(items, "outcome_metrics", msg("i_need_metric"), r.file)
     known: Mapping[str, Any] = terms.get("metrics") or {}
     out: dict[str, Json] = {}
     assumed: list[str] = []
     for i, item in enumerate(items):
         mid = item.get("id")
         if not isinstance(mid, str) or not mid:
-            raise _err(
-                ("outcome_metrics", i, "id"), "the outcome metric's id (a text)", mid, file=r.file
-            )
+            raise _err(("outcome_metrics", i, "id"), msg("i_metric_id"), mid, file=r.file)
         if mid in out:
-            raise _err(("outcome_metrics", i, "id"), "an id used once", mid, file=r.file)
+            raise _err(("outcome_metrics", i, "id"), msg("i_id_once"), mid, file=r.file)
         spec: Json = {}
         if isinstance(known.get(mid), Mapping):
             spec.update(known[mid])
@@ -1189,7 +1191,7 @@ def _metric_section(
     unknown = set(given or {}) - set(out)
     if unknown:
         raise InputError(
-            "ids of the document's outcome_metrics: " + ", ".join(out),
+            msg("i_metric_ids", ids=", ".join(out)),
             field="metrics",
             value=sorted(unknown)[0],
             file=r.file,
@@ -1212,7 +1214,7 @@ def _payments(
     sources: dict[str, str],
 ) -> None:
     items = r.items("outcome_pricings")
-    _need(items, "outcome_pricings", "an outcome pricing (a price_per_unit per outcome)", r.file)
+    _need(items, "outcome_pricings", msg("i_need_pricing"), r.file)
     known = terms.get("payments") or []
     if not isinstance(known, list) or len(known) != len(items):
         known = []
@@ -1238,23 +1240,22 @@ def _payments(
         if mid is None:
             raise _err(
                 (*path, "outcome_metric_id", "value"),
-                "the id of one of the outcome_metrics (a line without a metric, such as a share "
-                "of savings, is read only from the x_socialinvest extension)",
+                msg("i_line_metric"),
                 file=r.file,
                 has=False,
             )
         if mid not in metric_ids:
             raise _err(
                 (*path, "outcome_metric_id", "value"),
-                "the id of one of the outcome_metrics: " + ", ".join(metric_ids),
+                msg("i_one_metric", ids=", ".join(metric_ids)),
                 mid,
                 file=r.file,
             )
-        price = r.number((*path, "price_per_unit", "amount"), "a price per unit (a number ≥ 0)")
+        price = r.number((*path, "price_per_unit", "amount"), msg("i_price"))
         if price is None:
             raise _err(
                 (*path, "price_per_unit", "amount", "value"),
-                "a price per unit (a number ≥ 0)",
+                msg("i_price"),
                 file=r.file,
                 has=False,
             )
@@ -1276,7 +1277,7 @@ def _payments(
             if value is None or value < 0:
                 raise _err(
                     (*path, "maximum_price_if_all_targets_achieved", "amount", "value"),
-                    "an amount (a number)",
+                    msg("i_amount"),
                     cap,
                     file=r.file,
                 )
@@ -1295,7 +1296,7 @@ def _payments(
             )
     maximum = r.number(
         ("overall_project_finance", "maximum_potential_outcome_payment_v2", "amount"),
-        "an amount (a number)",
+        msg("i_amount"),
     )
     notes = str(r.get(("overall_project_finance", "notes")) or "")
     basis = ""
@@ -1358,16 +1359,16 @@ def _finance(
         raw = r.get((*path, "id"))
         name = raw if isinstance(raw, str) and raw else f"investment{i + 1}"
         if name in used:
-            raise _err((*path, "id"), "an id used once", name, file=r.file)
+            raise _err((*path, "id"), msg("i_id_once"), name, file=r.file)
         used.add(name)
         amount_path: Path = (*path, "investment_commitment", "amount")
-        commitment = r.number((*amount_path, "exact"), "an amount (a number ≥ 0)")
+        commitment = r.number((*amount_path, "exact"), msg("i_amount_positive"))
         if commitment is None:
-            commitment = r.number((*amount_path, "max"), "an amount (a number ≥ 0)")
+            commitment = r.number((*amount_path, "max"), msg("i_amount_positive"))
             if commitment is None:
                 raise _err(
                     (*amount_path, "exact", "value"),
-                    "the amount committed by the investor",
+                    msg("i_commitment"),
                     file=r.file,
                     has=False,
                 )
@@ -1385,7 +1386,7 @@ def _finance(
         for key in ("seniority", "coupon", "max_multiple"):
             if ext.get(key) is not None:
                 tranche[key] = ext[key]
-        cap = r.number((*path, "maximum_potential_return"), "a percentage (a number)")
+        cap = r.number((*path, "maximum_potential_return"), msg("i_percentage"))
         if cap is not None:
             tranche["max_return"] = cap / 100
             if r.text((*path, "maximum_potential_return_type")) == "Average annual return":
@@ -1402,7 +1403,10 @@ def _finance(
     for key in ("drawdown", "surplus_to", "guarantee"):
         if fin_terms.get(key) is not None:
             finance[key] = fin_terms[key]
-    target = _percent(r.text(("investment_details", "internal_rate_of_return", "target")))
+    target_path = ("investment_details", "internal_rate_of_return", "target")
+    target = _percent(r.text(target_path))
+    if target is not None and not (np.isfinite(target) and -1 <= target <= 10):
+        raise _err(target_path, msg("e_indigo_target"), r.text(target_path), file=r.file)
     if target is not None:
         finance["target_return"] = target
     elif fin_terms.get("target_return") is not None:
@@ -1453,16 +1457,11 @@ def _rest(section: Json, terms: Mapping[str, Any], sources: dict[str, str]) -> N
 def attach_contract(case_text: str, contract: Mapping[str, Any]) -> str:
     """The YAML text of a case with ``contract`` as its contract section (appended; a contract
     section already in the case is replaced)."""
-    try:
-        data = yaml.safe_load(case_text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"a case file in YAML ({exc.__class__.__name__})", field="case") from None
+    from socialinvest.safe_input import parse_text, show_shape
+
+    data = parse_text(case_text, "<case>").data  # through the loading gate
     if not isinstance(data, dict):
-        raise InputError(
-            "a case file: a mapping of fields such as name, price_year and target_group",
-            field="case",
-            value=data,
-        )
+        raise InputError("", field="case", statement=msg("e_not_a_case", shape=show_shape(data)))
     text = _without_section(case_text, "contract") if "contract" in data else case_text
     block = yaml.safe_dump(
         {"contract": dict(contract)}, allow_unicode=True, sort_keys=False, width=100

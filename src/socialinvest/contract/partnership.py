@@ -45,7 +45,7 @@ from socialinvest.contract.payments import (
 from socialinvest.contract.returns import contract_dates
 from socialinvest.engine import microsim
 from socialinvest.engine.summary import Summary, combine
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.knowledge import KnowledgeBase, default_knowledge_base
 from socialinvest.vocabulary import ACTORS
 
@@ -124,7 +124,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     contract = case.contract
     if contract is None:
         raise InputError(
-            "a case with a 'contract' section (docs/contract-format.md)",
+            msg("q_contract_section"),
             file=loaded.file,
             field="contract",
             has_value=False,
@@ -661,7 +661,7 @@ def simulate_outcomes(
     from socialinvest.state_transition import run_state_transition_chunk, transition_draws
 
     if draws < 1:
-        raise InputError("a number of draws of at least 1", field="draws", value=draws)
+        raise InputError(msg("e_draws", limit=10_000_000), field="draws", value=draws)
     contract = prep.contract
     n, n_people = prep.n_periods, prep.n_participants
     keep_people = contract.person_cap is not None

@@ -282,8 +282,10 @@ def evaluate_contract(
     progress: Callable[[int, int], None] | None = None,
 ) -> ContractResult:
     """Simulate, design (if asked), settle and summarise a case's contract."""
+    from socialinvest.limits import check_case_run
     from socialinvest.runner import to_result
 
+    check_case_run(loaded.case, draws, loaded)  # documented maxima and memory, before any work
     prep = prepare_contract(loaded, kb)
     outcomes = simulate_outcomes(prep, draws, seed, progress)
     solved: Design | None = None

@@ -26,7 +26,7 @@ from socialinvest.knowledge.schema import (
     ReimbursementBand,
     ReimbursementSplit,
 )
-from socialinvest.source import parse_text
+from socialinvest.source import read_document
 from socialinvest.vocabulary import ACTORS, Actor
 
 KNOWLEDGE_BASE_VERSION = "2026.12.1"
@@ -34,6 +34,7 @@ DATA_DIR = Path(__file__).parent / "data"
 PRICE_INDEX_ID = "price-index/nettoprisindeks"
 DEFAULT_DISCOUNTING_ID = "discounting/finansministeriet"
 
+MAX_ID_LENGTH = 200
 _ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 
 
@@ -71,6 +72,7 @@ class KnowledgeBase:
     def __contains__(self, entry_id: object) -> bool:
         return (
             isinstance(entry_id, str)
+            and len(entry_id) <= MAX_ID_LENGTH  # a longer name is no file (and no OSError)
             and bool(_ID_PATTERN.match(entry_id))
             and self.path_of(entry_id).is_file()
         )
@@ -82,7 +84,7 @@ class KnowledgeBase:
         if entry_id not in self:
             raise UnknownEntry(entry_id)
         path = self.path_of(entry_id)
-        document = parse_text(path.read_text(encoding="utf-8"), str(path))
+        document = read_document(path)
         try:
             entry = Entry.model_validate(document.data)
         except ValidationError as exc:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from socialinvest.errors import KnowledgeBaseError
 from socialinvest.knowledge.schema import Reference, Text
-from socialinvest.source import parse_text
+from socialinvest.source import read_document
 from socialinvest.vocabulary import Status
 
 EFFECTS_DIR = Path(__file__).parent / "effects"
@@ -188,7 +188,7 @@ class EffectLibrary:
         if study_id not in self:
             raise KeyError(study_id)
         path = self.root / f"{study_id}.yaml"
-        document = parse_text(path.read_text(encoding="utf-8"), str(path))
+        document = read_document(path)
         try:
             study = Study.model_validate(document.data)
         except ValidationError as exc:

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socialinvest.errors import InputError, KnowledgeBaseError
+from socialinvest.errors import InputError, KnowledgeBaseError, msg
 from socialinvest.knowledge.base import KnowledgeBase, UnknownEntry
 from socialinvest.knowledge.schema import Entry
 
@@ -85,7 +85,10 @@ class LocalKnowledgeBase(KnowledgeBase):
     def _read_workbook(self) -> None:
         from openpyxl import load_workbook
 
+        from socialinvest.safe_input import MAX_XLSX_ROWS, check_workbook
+
         where = str(self.source)
+        check_workbook(self.source)  # regular file, size, no zip bomb
         try:
             book = load_workbook(self.source, read_only=True, data_only=True)
         except Exception as exc:
@@ -98,7 +101,13 @@ class LocalKnowledgeBase(KnowledgeBase):
             raise InputError(
                 "", statement=f"{where}: the workbook has no sheet named '{XLSX_SHEET}'"
             )
-        rows = list(book[XLSX_SHEET].iter_rows(values_only=True))
+        sheet = book[XLSX_SHEET]
+        rows: list[tuple[Any, ...]] = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) >= MAX_XLSX_ROWS:
+                book.close()
+                raise InputError(msg("e_workbook_rows", limit=MAX_XLSX_ROWS), file=where)
+            rows.append(row)
         book.close()
         if not rows:
             raise InputError("", statement=f"{where}, sheet '{XLSX_SHEET}': the sheet is empty")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from socialinvest.errors import KnowledgeBaseError
 from socialinvest.knowledge.schema import Reference, Text
-from socialinvest.source import parse_text
+from socialinvest.source import read_document
 from socialinvest.vocabulary import ActivityUnit, Area, Status
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -65,7 +65,7 @@ class ProfileLibrary:
         path = self.root / f"{profile_id}.yaml"
         if not path.is_file():
             raise KeyError(profile_id)
-        document = parse_text(path.read_text(encoding="utf-8"), str(path))
+        document = read_document(path)
         try:
             return Profile.model_validate(document.data)
         except ValidationError as exc:

@@ -32,6 +32,7 @@ from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor, ImportRecord, OutcomeRecord
 from socialinvest.output.messages import text
+from socialinvest.safe_input import LIMITS, MAX_XLSX_UNPACKED, unpacked_size
 
 COLUMNS = ("participant", "cpr", "metric", "period", "date", "value", "source", "reference")
 MAX_LISTED = 20
@@ -111,21 +112,31 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+MAX_IMPORT_ROWS = 200_000  # rows of one import (a workbook's sheet)
+
+
 def read_rows(path: Path, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and (line number, cells) of every non-empty row of a CSV or XLSX file."""
     name = str(path)
+    if len(data) > LIMITS.max_bytes:  # the loading gate's limits (docs/limits.md)
+        raise LedgerError("import_unreadable", file=name, kind="file")
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
+        unpacked = unpacked_size(data)
+        if unpacked is None or unpacked > MAX_XLSX_UNPACKED:  # not a workbook, or a zip bomb
+            raise LedgerError("import_unreadable", file=name, kind="XLSX")
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:
             raise LedgerError("import_unreadable", file=name, kind="XLSX") from None
         sheet = book.worksheets[0]
-        table = [
-            (i, [_cell(v) for v in row])
-            for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        table: list[tuple[int, list[str]]] = []
+        for i, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if i > MAX_IMPORT_ROWS:
+                book.close()
+                raise LedgerError("import_unreadable", file=name, kind="XLSX")
+            table.append((i, [_cell(v) for v in values]))
         book.close()
     else:
         try:
@@ -178,6 +189,8 @@ def import_outcomes(
     name = str(path)
     if data is None:
         try:
+            if not path.is_file() or path.stat().st_size > LIMITS.max_bytes:
+                raise LedgerError("import_unreadable", file=name, kind="file")
             data = path.read_bytes()
         except OSError:
             raise LedgerError("import_unreadable", file=name, kind="file") from None

@@ -66,6 +66,7 @@ def print_table(items: list[Row], lang: str, title: str) -> None:
     """A rich table for a terminal (the source column wraps, it is not cut)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
         title=title, title_justify="left", caption=filters_line(lang), caption_justify="left"
@@ -77,12 +78,13 @@ def print_table(items: list[Row], lang: str, title: str) -> None:
     for r in items:
         status = text(lang, f"status_{r.status}")
         table.add_row(
-            f"[bold]{r.id}[/bold]\n{r.label(lang)}",
+            Text.assemble((r.id, "bold"), "\n", r.label(lang)),
             f"{value_text(r, lang)}\n{r.unit}" + (f" ({r.year})" if r.year else ""),
-            f"[bold red]{status}[/]" if r.status == "assumption" else status,
+            Text(status, style="bold red") if r.status == "assumption" else status,
             r.source + (f" ({r.publisher})" if r.publisher else ""),
         )
-    Console(highlight=False).print(table)
+    # markup and emoji codes off: a local price's label is printed as written
+    Console(highlight=False, markup=False, emoji=False).print(table)
 
 
 def show(items: list[Row], lang: str, title: str, out: IO[str] | None = None) -> None:

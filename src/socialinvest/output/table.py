@@ -251,7 +251,7 @@ def render(result: Result, lang: str = "da") -> Group:
             else ""
         )
         st.add_row(
-            f"{label_text}\n[dim]{rec['id']} ({rec['year']})[/dim]",
+            _with_dim(f"{label_text}", f"{rec['id']} ({rec['year']})"),
             shown,
             converted,
             _status(lang, rec["status"]),
@@ -264,7 +264,7 @@ def render(result: Result, lang: str = "da") -> Group:
     for c in result.consequences:
         if c.ref is None:
             st.add_row(
-                f"{c.name}\n[dim]{text(lang, 'own_prices')}[/dim]",
+                _with_dim(f"{c.name}", text(lang, "own_prices")),
                 "",
                 money(c.price_per_unit, lang, 2),
                 _status(lang, c.status),
@@ -273,7 +273,7 @@ def render(result: Result, lang: str = "da") -> Group:
             assumptions += c.status == "assumption"
     for rec in result.price_index_used:
         st.add_row(
-            f"{text(lang, 'price_index')} {rec['year']}\n[dim]{rec.get('entry', '')}[/dim]",
+            _with_dim(f"{text(lang, 'price_index')} {rec['year']}", f"{rec.get('entry', '')}"),
             number(rec["value"], lang, 1),
             "",
             _status(lang, rec["status"]),
@@ -289,3 +289,9 @@ def render(result: Result, lang: str = "da") -> Group:
 
 def print_result(result: Result, lang: str, console: Console) -> None:
     console.print(render(result, lang))
+
+
+def _with_dim(first: str, second: str) -> Text:
+    """Two lines, the second dimmed; both plain text (a user's label is never read as Rich
+    markup: "[link=…]" or "[bold]" in a case's name is shown as written)."""
+    return Text.assemble(first, "\n", (second, "dim"))

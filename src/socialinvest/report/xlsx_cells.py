@@ -92,6 +92,9 @@ class Writer:
         self.names[name] = ref
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class Formula(str):
     """A cell formula written by the report. Any other text that starts with "=" (a case's
     name, a cost line's name, a source) is written as text, never as a formula."""
@@ -111,6 +114,11 @@ def put(
     cell = ws.cell(row=row, column=column, value=value)
     if cell.data_type == "f" and not isinstance(value, Formula):
         cell.data_type = "s"
+    if isinstance(value, str) and not isinstance(value, Formula) and value[:1] in FORMULA_STARTS:
+        # text a spreadsheet could take for a formula when the cell is edited: marked as text
+        # (Excel's leading apostrophe), so it is shown and never executed
+        cell.data_type = "s"
+        cell.quotePrefix = True
     if number_format is not None:
         cell.number_format = number_format
     if is_input:

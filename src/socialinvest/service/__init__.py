@@ -30,7 +30,12 @@ from socialinvest.service.cases import (
     load_text,
     validate,
 )
-from socialinvest.service.interchange import indigo_export, indigo_export_json, indigo_import
+from socialinvest.service.interchange import (
+    indigo_export,
+    indigo_export_json,
+    indigo_import,
+    parse_exchange_rate,
+)
 from socialinvest.service.knowledge import (
     CatalogueRow,
     Entry,
@@ -116,6 +121,7 @@ __all__ = [
     "load_alternatives",
     "load_data",
     "load_text",
+    "parse_exchange_rate",
     "parse_range",
     "render_report",
     "report",

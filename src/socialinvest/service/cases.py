@@ -13,7 +13,6 @@ from socialinvest.case.load import LoadedCase, load_case, load_case_text
 from socialinvest.case.models import Case
 from socialinvest.case.schema import case_schema as _case_schema
 from socialinvest.case.schema import case_schema_json as _case_schema_json
-from socialinvest.errors import InputError
 
 #: A case as the service accepts it: loaded by this module, or a model built in Python.
 CaseInput = LoadedCase | Case
@@ -35,15 +34,11 @@ def load(path: str | Path) -> LoadedCase:
 
 def decode_text(content: str | bytes, name: str) -> str:
     """``content`` as text: bytes are read as UTF-8 (a byte-order mark is dropped); an
-    :class:`InputError` names ``name`` when they are not UTF-8."""
-    if isinstance(content, str):
-        return content
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"a text file in UTF-8 (byte {exc.start + 1} is not)", file=name, has_value=False
-        ) from None
+    :class:`InputError` names ``name`` when they are not UTF-8, hold control characters or are
+    larger than the loading gate's size limit (socialinvest.safe_input)."""
+    from socialinvest.safe_input import decode
+
+    return decode(content, name)  # the loading gate: size, UTF-8, no control characters
 
 
 def load_text(content: str | bytes, name: str = "<case>") -> LoadedCase:

@@ -9,10 +9,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from socialinvest.contract.result import ContractResult
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
+from socialinvest.safe_input import (
+    load_document,
+    load_json,
+    parse_document,
+    read_limited,
+    show_shape,
+)
 from socialinvest.service.cases import decode_text, load_text
 
 
@@ -30,31 +35,28 @@ def indigo_export_json(result: ContractResult) -> str:
     return json.dumps(indigo_export(result), ensure_ascii=False, indent=2) + "\n"
 
 
-def _read(source: Path, what: str) -> bytes:
-    try:
-        return source.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"a readable {what} ({exc.__class__.__name__})", file=str(source), has_value=False
-        ) from None
+def parse_exchange_rate(item: str) -> tuple[str, float]:
+    """``GBP=8.7`` → ('GBP', 8.7): kroner per unit of a currency, positive and finite; an
+    :class:`InputError` names ``--exchange-rate`` otherwise."""
+    from socialinvest.contract.indigo import parse_exchange_rate as parse
+
+    return parse(item)
+
+
+def _read(source: Path) -> bytes:
+    """A file's bytes through the loading gate (a regular file within the size limit)."""
+    return read_limited(source)
 
 
 def _document(document: Mapping[str, Any] | Path | str | bytes, name: str) -> Mapping[str, Any]:
     if isinstance(document, Mapping):
         return document
     if isinstance(document, Path):
-        name = str(document)
-        document = _read(document, "INDIGO JSON document")
-    try:
-        data = json.loads(decode_text(document, name))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"a readable INDIGO JSON document ({exc.__class__.__name__})",
-            file=name,
-            has_value=False,
-        ) from None
+        data = load_json(document, str(document))
+    else:
+        data = load_json(name=name, data=document)
     if not isinstance(data, dict):
-        raise InputError("an INDIGO project document (a JSON object)", file=name, value=data)
+        raise InputError("", file=name, statement=msg("i_document", shape=show_shape(data)))
     return data
 
 
@@ -63,19 +65,10 @@ def _metrics(
 ) -> Mapping[str, Mapping[str, Any]] | None:
     if metrics is None or isinstance(metrics, Mapping):
         return metrics
-    try:
-        extra = yaml.safe_load(decode_text(_read(metrics, "YAML mapping"), str(metrics)))
-    except yaml.YAMLError as exc:
-        raise InputError(
-            f"a readable YAML mapping ({exc.__class__.__name__})",
-            file=str(metrics),
-            has_value=False,
-        ) from None
+    extra = load_document(metrics).data
     if not isinstance(extra, dict):
         raise InputError(
-            "a mapping: INDIGO outcome metric id -> contract metric fields",
-            file=str(metrics),
-            value=extra,
+            "", file=str(metrics), statement=msg("e_metrics_file", shape=show_shape(extra))
         )
     return extra
 
@@ -113,8 +106,11 @@ def indigo_import(
     doc = _document(document, doc_name)
     if isinstance(case, Path):
         case_name = str(case)
-        case = _read(case, "case file")
+        case = _read(case)
     case_text = decode_text(case, case_name)
+    if not isinstance(parse_document(case_text, case_name).data, dict):  # the gate, too
+        shape = show_shape(parse_document(case_text, case_name).data)
+        raise InputError("", file=case_name, statement=msg("e_not_a_case", shape=shape))
     section = from_indigo(
         doc,
         metrics=_metrics(metrics),

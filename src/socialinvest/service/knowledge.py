@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, Msg, msg
 from socialinvest.knowledge.base import KnowledgeBase, default_knowledge_base
 from socialinvest.knowledge.catalogue import Row as CatalogueRow
 from socialinvest.knowledge.schema import Entry, ExplicitSplit, ReimbursementSplit
@@ -84,14 +84,12 @@ def knowledge_entry(entry_id: str) -> KnowledgeEntry:
     if entry_id not in kb:
         below = [i for i in kb.ids() if i.startswith(entry_id.rstrip("/") + "/")]
         close = below or difflib.get_close_matches(entry_id, kb.ids(), n=1, cutoff=0.4)
-        hint = (
-            f" (did you mean '{close[0]}'?)"
+        hint: Msg | str = (
+            msg("t_did_you_mean", name=close[0])
             if len(close) == 1
-            else (f" (entries under it: {', '.join(close)})" if close else "")
+            else (msg("c_entries_under", ids=", ".join(close)) if close else "")
         )
-        raise InputError(
-            f"an ID listed by 'socialinvest knowledge list'{hint}", field="ID", value=entry_id
-        )
+        raise InputError(msg("c_knowledge_id", hint=hint), field="ID", value=entry_id)
     return KnowledgeEntry(entry_id, kb.entry(entry_id))
 
 
@@ -119,9 +117,9 @@ def knowledge_catalogue(
     from socialinvest.knowledge.catalogue import areas, kinds, rows, select
 
     if kind is not None and kind not in kinds():
-        raise InputError("one of " + ", ".join(kinds()), field="--kind", value=kind)
+        raise InputError(msg("t_one_of", expected=", ".join(kinds())), field="--kind", value=kind)
     if area is not None and area not in areas():
-        raise InputError("one of " + ", ".join(areas()), field="--area", value=area)
+        raise InputError(msg("t_one_of", expected=", ".join(areas())), field="--area", value=area)
     return select(rows(), kind, area, word)
 
 

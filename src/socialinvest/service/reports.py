@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.report.content import Lang, ReportData, contract_view
 from socialinvest.service.cases import CaseInput, loaded
 from socialinvest.service.progress import CancelCheck, Progress, check, reporter
@@ -39,6 +39,7 @@ def report_data(
     from socialinvest.analysis.sensitivity import analyse
     from socialinvest.contract.result import evaluate_contract
     from socialinvest.draws import default_draws
+    from socialinvest.finite import check_payload
     from socialinvest.runner import appraise
 
     check(cancel)
@@ -58,6 +59,7 @@ def report_data(
         result = appraise(
             source, draws=draws, seed=seed, progress=reporter(progress, cancel, phases=1)
         )
+    check_payload(result.to_dict(), [source])  # a report shows finite numbers only
     check(cancel)
     sensitivity = None
     if source.case.model != "state_transition":
@@ -115,5 +117,5 @@ def report_format(fmt: str) -> str:
     :class:`InputError` naming the field ``format``."""
     chosen = fmt.strip().lower()
     if chosen not in REPORT_FORMATS:
-        raise InputError("html, pdf or xlsx", field="format", value=fmt)
+        raise InputError(msg("c_report_format"), field="format", value=fmt)
     return chosen

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from socialinvest.errors import InputError, show_value
+from socialinvest.errors import InputError, Msg, show_value
 from socialinvest.output.messages import text
 from socialinvest.output.numbers import number
 
@@ -125,20 +125,37 @@ def explain(error: InputError, lang: str) -> FieldError:
     return FieldError(found.field, message if message.endswith((".", "?")) else message + ".")
 
 
+def _english_part(part: str | Msg | None) -> str:
+    return part.render("en") if isinstance(part, Msg) else (part or "")
+
+
 def _explain(error: InputError, lang: str) -> FieldError:
     field = error.field or ""
-    if error.statement:
-        translated = _expected(error.statement, lang)
-        return FieldError(field, translated or text(lang, "ui_err_other", message=error.statement))
-    expected = _expected(error.expected, lang)
+    if error.message_key() is not None:
+        # the error is phrased from the message catalogues: its own sentence in the page's
+        # language, without the file, line and field (it stands beside the field)
+        bare = InputError(
+            error.expected,
+            value=error.value,
+            has_value=error.has_value,
+            problem=error.problem,
+            statement=error.statement,
+        )
+        return FieldError(field, bare.render(lang))
+    statement_text = _english_part(error.statement)
+    if statement_text:
+        translated = _expected(statement_text, lang)
+        return FieldError(field, translated or text(lang, "ui_err_other", message=statement_text))
+    expected = _expected(_english_part(error.expected), lang)
     if expected is None:
         return FieldError(field, text(lang, "ui_err_other", message=_english(error)))
     if error.problem == "is missing":
         return FieldError(field, text(lang, "ui_err_missing"))
     if error.problem == "is not a known field":
         return FieldError(field, text(lang, "ui_err_unknown_field"))
-    if error.problem and error.problem.startswith("sums to"):
-        total = error.problem.removeprefix("sums to ").strip()
+    problem = _english_part(error.problem)
+    if problem.startswith("sums to"):
+        total = problem.removeprefix("sums to ").strip()
         return FieldError(field, text(lang, "ui_err_sums_to", total=_num(total, lang)) + expected)
     if error.has_value and error.value is not None:
         return FieldError(
