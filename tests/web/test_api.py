@@ -159,9 +159,18 @@ def test_invalid_case_gives_the_command_lines_sentence(
     )
     assert answer.status_code == 422
     (tmp_path / "bad.yaml").write_text(bad, encoding="utf-8")
-    cli = _cli(["validate", "bad.yaml"], tmp_path)
+    cli = _cli(["validate", "bad.yaml", "--lang", "en"], tmp_path)
     assert cli.returncode == 2
     assert cli.stderr.strip() == f"error: {answer.json()['detail']}"
+    # in Danish when the request asks for it, as the command line's default
+    danish = client.post(
+        "/api/v1/cases",
+        json={"text": bad, "file_name": "bad.yaml"},
+        headers={**bearer(db, people.analyst), "Accept-Language": "da-DK,da;q=0.9"},
+    )
+    assert danish.status_code == 422
+    cli = _cli(["validate", "bad.yaml"], tmp_path)
+    assert cli.stderr.strip() == f"fejl: {danish.json()['detail']}"
     assert answer.json()["field"] == "success.rate_with"
     assert isinstance(answer.json()["line"], int)
     # nothing was stored

@@ -114,7 +114,11 @@ def _is_api(request: Request) -> bool:
 
 
 def _handlers(app: FastAPI) -> None:
-    from socialinvest.web.api.errors import input_error_body, validation_error_body
+    from socialinvest.web.api.errors import (
+        input_error_body,
+        request_language,
+        validation_error_body,
+    )
 
     @app.exception_handler(deps.LoginRequired)
     async def _login(request: Request, exc: deps.LoginRequired) -> Response:
@@ -124,7 +128,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> Response:
-        return JSONResponse(input_error_body(exc), status_code=422)
+        lang = request_language(request.headers.get("accept-language"))
+        return JSONResponse(input_error_body(exc, lang), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -22,8 +22,16 @@ class MessageOut(BaseModel):
     detail: str
 
 
-def input_error_body(error: InputError) -> dict[str, Any]:
-    return {"detail": error.message, "field": error.field, "line": error.line}
+def input_error_body(error: InputError, lang: str = "en") -> dict[str, Any]:
+    """The error's sentence in ``lang`` (English unless the request asks for Danish with
+    ``Accept-Language: da``), its field path and line."""
+    return {"detail": error.render(lang), "field": error.field, "line": error.line}
+
+
+def request_language(accept_language: str | None) -> str:
+    """``da`` when the request's Accept-Language puts Danish first, else ``en``."""
+    first = (accept_language or "").split(",")[0].strip().lower()
+    return "da" if first.startswith("da") else "en"
 
 
 def _expected(message: str) -> str:

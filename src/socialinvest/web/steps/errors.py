@@ -131,24 +131,13 @@ def _english_part(part: str | Msg | None) -> str:
 
 def _explain(error: InputError, lang: str) -> FieldError:
     field = error.field or ""
-    if error.message_key() is not None:
-        # the error is phrased from the message catalogues: its own sentence in the page's
-        # language, without the file, line and field (it stands beside the field)
-        bare = InputError(
-            error.expected,
-            value=error.value,
-            has_value=error.has_value,
-            problem=error.problem,
-            statement=error.statement,
-        )
-        return FieldError(field, bare.render(lang))
     statement_text = _english_part(error.statement)
     if statement_text:
         translated = _expected(statement_text, lang)
-        return FieldError(field, translated or text(lang, "ui_err_other", message=statement_text))
+        return FieldError(field, translated or _own_sentence(error, lang, statement_text))
     expected = _expected(_english_part(error.expected), lang)
     if expected is None:
-        return FieldError(field, text(lang, "ui_err_other", message=_english(error)))
+        return FieldError(field, _own_sentence(error, lang, _english(error)))
     if error.problem == "is missing":
         return FieldError(field, text(lang, "ui_err_missing"))
     if error.problem == "is not a known field":
@@ -162,6 +151,22 @@ def _explain(error: InputError, lang: str) -> FieldError:
             field, text(lang, "ui_err_you_wrote", value=_value(error.value, lang)) + expected
         )
     return FieldError(field, expected[0].upper() + expected[1:])
+
+
+def _own_sentence(error: InputError, lang: str, english: str) -> str:
+    """An error the form does not phrase itself: the catalogue's own sentence in the page's
+    language when the error has one (without file, line and field: it stands beside the
+    field), else the English one after a lead-in."""
+    if error.message_key() is None:
+        return text(lang, "ui_err_other", message=english)
+    bare = InputError(
+        error.expected,
+        value=error.value,
+        has_value=error.has_value,
+        problem=error.problem,
+        statement=error.statement,
+    )
+    return bare.render(lang)
 
 
 def _english(error: InputError) -> str:
