@@ -343,7 +343,7 @@ def test_an_indigo_value_of_10_to_the_400(tmp_path):
     one_sentence(
         cli("indigo-import", str(path), str(EXAMPLE), "--out", str(out)),
         "huge.json",
-        "at most 30 digits",
+        "at most 40 digits",
     )
     assert not out.exists()
 

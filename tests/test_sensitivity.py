@@ -206,7 +206,7 @@ def test_state_transition_cases_get_one_way_sensitivity_but_no_thresholds():
     case = load_case(EXAMPLES / "impact60-state-transition.yaml")
     found = analyse(case)
     assert {row.path for row in found.one_way} >= {"state_transition.parameters.rr_job"}
-    with pytest.raises(InputError, match="no --threshold for a state-transition case"):
+    with pytest.raises(InputError, match="threshold values for a success-rate case"):
         analyse(case, thresholds={"state_transition.parameters.rr_job": None})
 
 

@@ -51,7 +51,7 @@ class Limits:
     max_bytes: int = 4 * 1024 * 1024
     max_depth: int = 64
     max_values: int = 100_000
-    max_digits: int = 30
+    max_digits: int = 40  # a recorded seed is 128 bits (39 digits); INDIGO files carry it
 
 
 LIMITS = Limits()
