@@ -1,0 +1,95 @@
+"""A statement line in words, Danish or English: which rule, which records, which cap."""
+
+from __future__ import annotations
+
+from babel.numbers import format_decimal, format_percent
+
+from socialinvest.ledger.statements import StatementLine
+from socialinvest.output.messages import text
+
+# the ledger sits below the presentation layer, so it formats its few numbers itself (with Babel,
+# in the same patterns as output/numbers.py: 1.234,50 kr. in Danish, DKK 1,234.50 in English)
+_LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    rounded = round(value, decimals) or 0.0  # no "-0"
+    return str(format_decimal(rounded, format=pattern, locale=_LOCALES[lang]))
+
+
+def money(value: float, lang: str, decimals: int = 0) -> str:
+    text_value = number(value, lang, decimals)
+    return f"{text_value} kr." if lang == "da" else f"DKK {text_value}"
+
+
+def percent(value: float, lang: str) -> str:
+    pattern = "#,##0.0 %" if lang == "da" else "#,##0.0%"
+    return str(format_percent(value, format=pattern, locale=_LOCALES[lang]))
+
+
+def _periods(values: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 → "1–3, 5"."""
+    out: list[str] = []
+    start = prev = None
+    for v in sorted(values):
+        if start is None:
+            start = prev = v
+        elif prev is not None and v == prev + 1:
+            prev = v
+        else:
+            out.append(f"{start}–{prev}" if start != prev else f"{start}")
+            start = prev = v
+    if start is not None:
+        out.append(f"{start}–{prev}" if start != prev else f"{start}")
+    return ", ".join(out)
+
+
+def explain(line: StatementLine, lang: str = "en") -> str:
+    """One paragraph: the rule (price × units in which periods), the records, each cap's cut,
+    the sample's rate with its interval, and the amount."""
+    records = _periods(line.records)
+    if line.kind == "adjustment":
+        return text(
+            lang,
+            "ledger_explain_adjustment",
+            period=_periods(line.payment_periods),
+            records=records or "–",
+            amount=money(line.amount, lang, 2),
+        )
+    parts = [
+        text(
+            lang,
+            "ledger_explain_rule",
+            line=line.line,
+            price=money(line.price, lang, 2),
+            units=number(line.units, lang, 2),
+            periods=_periods(line.outcome_periods),
+            records=records,
+            value=money(line.value, lang, 2),
+        )
+    ]
+    if line.person_cap_cut > 0.005:
+        parts.append(
+            text(lang, "ledger_explain_person_cap", cut=money(line.person_cap_cut, lang, 2))
+        )
+    if line.contract_cap_cut > 0.005:
+        parts.append(
+            text(lang, "ledger_explain_contract_cap", cut=money(line.contract_cap_cut, lang, 2))
+        )
+    if line.sample is not None:
+        s = line.sample
+        parts.append(
+            text(
+                lang,
+                "ledger_explain_sample",
+                sample=s["sample"],
+                rejected=s["rejected"],
+                sampled=s["sampled"],
+                rate=percent(float(s["rate"]), lang),
+                low=percent(float(s["low"]), lang),
+                high=percent(float(s["high"]), lang),
+            )
+        )
+    parts.append(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2)))
+    return " ".join(parts)

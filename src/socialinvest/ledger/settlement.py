@@ -1,0 +1,182 @@
+"""Settlement: verified outcomes → payments, with the design stage's contract code.
+
+For every participant n, payment line l and outcome period t the ledger knows the units achieved
+(verified records, plus records accepted through a verification sample at its acceptance rate).
+:func:`compute_items` prices them with the functions the design stage uses
+(``contract.payments``: ``rate_card_value`` / ``duration_value``, ``indexation_factors``,
+``cap_in_time_order``, ``apply_lag``) in the order ``payments.settle`` applies them:
+
+1. value = price × units (the line's mechanism);
+2. indexation: × (1 + i)^(t / periods per year);
+3. the per-person cap over all of a person's lines, in time order (the latest payments are cut);
+4. the contract cap over all persons, in time order;
+5. the lag: paid L periods later; what would fall after maturity is paid at maturity (as
+   ``partnership.settle_outcomes`` does).
+
+The engine settles totals; a statement needs each person's share of a cut, so two allocation
+rules are added, both documented on the statement: a person-cap cut in a period is shared among
+that person's lines in proportion to their value, and a contract-cap cut in a period among all
+persons in proportion to what they would get after their own cap. The result is checked against
+``payments.settle`` on the same values: the totals per payment period must agree (to 10⁻⁶ kr.),
+or the settlement is refused — so there is one implementation of the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from socialinvest.contract.payments import (
+    apply_lag,
+    cap_in_time_order,
+    duration_value,
+    indexation_factors,
+    rate_card_value,
+    settle,
+)
+from socialinvest.ledger.terms import Terms
+
+FloatArray = npt.NDArray[np.float64]
+
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """What one participant earns on one payment line for one outcome period."""
+
+    participant: int
+    line: int
+    outcome_period: int  # 1-based
+    payment_period: int  # 1-based
+    records: tuple[int, ...]
+    units: float  # units paid for: verified + sample-accepted × acceptance
+    sampled_units: float  # units of records accepted through a sample (before the factor)
+    price: float
+    index: float  # the indexation factor of the outcome period
+    value: float  # price × units × index, before the caps
+    person_cap_cut: float
+    contract_cap_cut: float
+    amount: float  # value − cuts
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """The units of one participant, line and outcome period, and where they come from."""
+
+    verified: float
+    sampled: float  # units of records accepted through a sample, before the acceptance factor
+    acceptance: float  # the sample's acceptance rate (1 when none applies)
+    records: tuple[int, ...]
+
+    @property
+    def paid(self) -> float:
+        return self.verified + self.sampled * self.acceptance
+
+
+class EngineMismatch(RuntimeError):
+    """The statement's items do not add up to the engine's settlement (a defect, not input)."""
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """Every participant's units and amounts by line and outcome period (arrays [N, L, T])."""
+
+    people: tuple[int, ...]  # participant id of each row
+    units: FloatArray  # paid units: verified + sample-accepted × acceptance
+    sampled: FloatArray  # units of sample-accepted records, before the acceptance factor
+    index: FloatArray  # [T] the indexation factor of each outcome period
+    value: FloatArray  # price × units × index, before the caps
+    after_person: FloatArray  # after the per-person cap
+    amount: FloatArray  # after both caps
+    payment_period: npt.NDArray[np.int64]  # [T] the 1-based payment period of each outcome period
+
+    def by_payment_period(self, x: FloatArray) -> FloatArray:
+        """[N, L, T] by outcome period → [N, L, T] by payment period."""
+        t_n = x.shape[-1]
+        move = np.zeros((t_n, t_n))
+        move[np.arange(t_n), self.payment_period - 1] = 1.0
+        out: FloatArray = x @ move
+        return out
+
+
+def compute_amounts(
+    terms: Terms, people: tuple[int, ...], units: FloatArray, sampled: FloatArray
+) -> Amounts:
+    """Price units [N, L, T] (rows: ``people``) by the contract's rules, checked against the
+    engine's ``payments.settle``."""
+    u = np.asarray(units, dtype=np.float64)
+    t_n = terms.n_periods
+    c = terms.contract
+    value = np.zeros_like(u)
+    for line, pay in enumerate(c.payments):
+        if pay.mechanism == "rate_card":
+            value[:, line, :] = rate_card_value(
+                u[None, :, line : line + 1, :], np.array([terms.prices[line]])
+            )[0]
+        else:  # per_unit
+            value[:, line, :] = duration_value(u[None, :, line, :], terms.prices[line])[0]
+    index = indexation_factors(t_n, c.indexation, terms.prep.periods_per_year)
+    indexed = value * index  # [N, L, T]
+    person = indexed.sum(axis=1)  # [N, T]
+    capped = person if c.person_cap is None else cap_in_time_order(person, c.person_cap)
+    line_share = np.divide(
+        indexed, person[:, None, :], out=np.zeros_like(indexed), where=person[:, None, :] > 0
+    )
+    after_person = capped[:, None, :] * line_share  # [N, L, T]
+    total = capped.sum(axis=0)  # [T]
+    after_contract = total if c.contract_cap is None else cap_in_time_order(total, c.contract_cap)
+    factor = np.divide(after_contract, total, out=np.ones_like(total), where=total > 0)
+    amount = after_person * factor
+
+    # one implementation: the engine's settlement of the same values must give the same totals
+    engine = settle(value.sum(axis=1)[None, :, :], terms.engine_terms()).paid[0]
+    mine = apply_lag(amount.sum(axis=(0, 1)), c.lag_periods)
+    for paid in (engine, mine):
+        if paid.shape[0] > t_n:
+            paid[t_n - 1] += paid[t_n:].sum()
+    if not np.allclose(engine[:t_n], mine[:t_n], rtol=0.0, atol=TOLERANCE):
+        raise EngineMismatch("the statement's items differ from contract.payments.settle")
+    pp = np.minimum(np.arange(1, t_n + 1) + c.lag_periods, t_n).astype(np.int64)
+    return Amounts(
+        people, u, np.asarray(sampled, dtype=np.float64), index, indexed, after_person, amount, pp
+    )
+
+
+def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:
+    """Every item for units keyed (participant id, line index, outcome period 1-based)."""
+    if not units:
+        return []
+    people = tuple(sorted({k[0] for k in units}))
+    row = {p: i for i, p in enumerate(people)}
+    shape = (len(people), len(terms.prices), terms.n_periods)
+    u, sampled = np.zeros(shape), np.zeros(shape)
+    for (p, line, period), x in units.items():
+        u[row[p], line, period - 1] += x.paid
+        sampled[row[p], line, period - 1] += x.sampled
+    a = compute_amounts(terms, people, u, sampled)
+    out: list[Item] = []
+    for (p, line, period), x in sorted(units.items()):
+        i, t = row[p], period - 1
+        if x.paid == 0 and not x.records:
+            continue
+        out.append(
+            Item(
+                participant=p,
+                line=line,
+                outcome_period=period,
+                payment_period=int(a.payment_period[t]),
+                records=x.records,
+                units=x.paid,
+                sampled_units=x.sampled,
+                price=terms.prices[line],
+                index=float(a.index[t]),
+                value=float(a.value[i, line, t]),
+                person_cap_cut=float(a.value[i, line, t] - a.after_person[i, line, t]),
+                contract_cap_cut=float(a.after_person[i, line, t] - a.amount[i, line, t]),
+                amount=float(a.amount[i, line, t]),
+            )
+        )
+    return out
