@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from socialinvest.ledger.demo import EXAMPLE, demo_ledger, demo_terms
+from socialinvest.ledger.demo import EXAMPLE, HALFWAY, demo_ledger, demo_terms
 from socialinvest.service import partnerships as ps
 from socialinvest.store import cases as case_store
 from socialinvest.store import partnerships as store
@@ -70,5 +70,6 @@ def load_demo_partnership(
         data_processors=sorted(ledger.data_processors),
         demo=True,
         ledger=ledger,
+        as_of=HALFWAY,
     )
     return new_id, True

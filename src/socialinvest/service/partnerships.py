@@ -187,6 +187,7 @@ def create(
     demo: bool = False,
     min_count: int = DEFAULT_MIN_COUNT,
     ledger: Ledger | None = None,
+    as_of: int | None = None,
 ) -> int:
     """A partnership from an **approved** case version with a contract section, pinned to that
     version; the user's organisation must be among the payers. ``ledger``: a ledger already
@@ -249,6 +250,7 @@ def create(
                 "setoff": "{}",
                 "audit_count": 0,
                 "audit_hash": "",
+                "as_of": as_of,
                 "created_by_id": user.id,
             },
             roles,
@@ -267,12 +269,11 @@ def create(
 
 
 def current_period(ctx: Context, today: dt.date | None = None) -> int:
-    """The period the partnership is in: today's, or for a demo (which lives in its own time)
-    the last period anything was recorded for."""
+    """The period the partnership is in: today's, or the period a demo stands at (a demo lives
+    in its own time)."""
     terms = ctx.ledger.terms
-    if ctx.row["demo"]:
-        last = max((r.period for r in ctx.ledger.records.values()), default=0)
-        return max(1, last, ctx.ledger.posted_through)
+    if ctx.row.get("as_of") is not None:
+        return int(ctx.row["as_of"])
     day = today or dt.date.today()
     return max(0, min(terms.n_periods, terms.period_of(day)))
 
@@ -445,7 +446,7 @@ def import_outcomes(
 
     def op(ctx: Context) -> dict[str, Any]:
         result = run_import(ctx.ledger, ctx.actor, Path(name), data=data, as_of=current_period(ctx))
-        return result.to_dict()
+        return {**result.to_dict(), "records": list(result.created)}
 
     return write(db, partnership_id, user, op, role=role, prefer=("provider", "payer"))
 
@@ -630,11 +631,10 @@ def enrol_many(
             try:
                 ids.append(ctx.ledger.enrol(ctx.actor, cpr, day, cohort, declared).id)
             except LedgerError as error:
+                if error.key in ROLE_KEYS or len(rows) == 1:
+                    raise
                 raise InputError(
-                    "a citizen who can be enrolled",
-                    field=f"row {i}",
-                    problem=error.message,
-                    has_value=False,
+                    "", statement=f"Row {i}: {error.message} Nobody was enrolled."
                 ) from None
         return ids
 

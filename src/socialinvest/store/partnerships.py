@@ -50,6 +50,8 @@ partnerships = sa.Table(
     sa.Column("posted_through", sa.Integer, nullable=False, default=0),
     sa.Column("setoff", sa.Text, nullable=False, default="{}"),
     sa.Column("audit_count", sa.Integer, nullable=False, default=0),
+    # a demo lives in its own time: the period it stands at (null: today's period)
+    sa.Column("as_of", sa.Integer, nullable=True),
     sa.Column("audit_hash", sa.String(64), nullable=False, default=""),
     sa.Column("created_by_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False, default=_now),

@@ -221,8 +221,8 @@ def import_(
         text = (
             f"{file.name}: already imported, nothing changed"
             if out.get("already_imported")
-            else f"{file.name}: {len(out.get('created', []))} record(s) created, "
-            f"{len(out.get('flagged', []))} flagged for the evaluator, {out.get('unchanged', 0)} unchanged"
+            else f"{file.name}: {out['created']} record(s) created, "
+            f"{len(out['flagged_for_evaluator'])} flagged for the evaluator, {out.get('unchanged', 0)} unchanged"
         )
         _out(out, fmt, text)
 

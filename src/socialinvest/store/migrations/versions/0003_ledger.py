@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("posted_through", sa.Integer(), nullable=False),
         sa.Column("setoff", sa.Text(), nullable=False),
         sa.Column("audit_count", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Integer(), nullable=True),
         sa.Column("audit_hash", sa.String(length=64), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
