@@ -523,6 +523,9 @@ def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]
         view["explained"] = [
             {"payer": line.payer, "text": explain(line, lang)} for line in st.lines
         ]
+        for name, lines in st.by_payer().items():  # the same lines, in the same order
+            for shown, line in zip(view["payers"][name]["lines"], lines, strict=True):
+                shown["explained"] = explain(line, lang)
     return view
 
 
