@@ -30,9 +30,7 @@ def test_roles_through_the_api(client: Any, db: Session, deal: Deal) -> None:
     assert answer.status_code == 201, answer.text
     again = client.post(f"{base}/participants", json=body, headers=h["paul"])
     assert again.status_code == 422 and cpr not in again.text and cpr[:6] not in again.text
-    bad = client.post(
-        f"{base}/participants", json={**body, "cpr": "3213991234"}, headers=h["pia"]
-    )
+    bad = client.post(f"{base}/participants", json={**body, "cpr": "3213991234"}, headers=h["pia"])
     assert bad.status_code == 422 and "3213991234" not in bad.text
     # the provider imports; the evaluator verifies; the payer approves
     up = client.post(

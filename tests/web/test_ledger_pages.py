@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from .ledger_web_support import Deal, make_deal, outcomes_csv, use_key
 from .conftest import make_app
+from .ledger_web_support import make_deal, outcomes_csv, use_key
 from .test_pages import client_for, csrf
 
 
@@ -36,13 +36,23 @@ def test_every_role_through_the_pages(site: Any) -> None:
         assert page.status_code == 200 and "Indskriv en borger" in page.text
         done = pia.post(
             base + "/participants",
-            data={"cpr": cpr, "enrolled": "2024-01-15", "cohort": "2024", "csrf_token": csrf(page.text)},
+            data={
+                "cpr": cpr,
+                "enrolled": "2024-01-15",
+                "cohort": "2024",
+                "csrf_token": csrf(page.text),
+            },
             follow_redirects=True,
         )
         assert done.status_code == 200 and "k1:" in done.text and cpr not in done.text
         twice = pia.post(
             base + "/participants",
-            data={"cpr": cpr, "enrolled": "2024-01-15", "cohort": "2024", "csrf_token": csrf(page.text)},
+            data={
+                "cpr": cpr,
+                "enrolled": "2024-01-15",
+                "cohort": "2024",
+                "csrf_token": csrf(page.text),
+            },
         )
         assert twice.status_code == 422 and cpr not in twice.text
         assert "allerede" in twice.text or "already" in twice.text
@@ -70,7 +80,9 @@ def test_every_role_through_the_pages(site: Any) -> None:
         page = pia.get(base + "/settlements/1")
         assert page.status_code == 200 and "5.000,00" in page.text and "1.950,00" in page.text
         done = pia.post(
-            base + "/settlements/1/approve", data={"csrf_token": csrf(page.text)}, follow_redirects=True
+            base + "/settlements/1/approve",
+            data={"csrf_token": csrf(page.text)},
+            follow_redirects=True,
         )
         assert done.status_code == 200 and "godkendt af pia" in done.text
     with client_for(app, "ivan") as ivan:
@@ -81,11 +93,20 @@ def test_every_role_through_the_pages(site: Any) -> None:
         for path in ("/participants", "/records", "/records?status=verified"):
             assert ivan.get(base + path).status_code == 403
         st = ivan.get(base + "/settlements/1")
-        assert st.status_code == 200 and "k1:" not in st.text and "Investorer ser kun totaler" in st.text
+        assert (
+            st.status_code == 200
+            and "k1:" not in st.text
+            and "Investorer ser kun totaler" in st.text
+        )
         ivan.get("/lang/en?next=/partnerships")
         listed = ivan.get("/partnerships")
         assert "Running partnerships" in listed.text and "investor" in listed.text
     with client_for(app, "otto") as otto:
         for path in ("", "/participants", "/records", "/settlements/1"):
             assert otto.get(base + path).status_code == 404
-        assert otto.post(base + "/settlements/1/approve", data={"csrf_token": csrf(otto.get("/cases").text)}).status_code == 404
+        assert (
+            otto.post(
+                base + "/settlements/1/approve", data={"csrf_token": csrf(otto.get("/cases").text)}
+            ).status_code
+            == 404
+        )

@@ -47,15 +47,21 @@ def load_demo_partnership(
     db.commit()
     text = EXAMPLE.read_text(encoding="utf-8")
     case = case_store.create_case(
-        db, users["sagsbehandler"], "IMPACT60-lignende partnerskab (syntetisk demo)", text,
+        db,
+        users["sagsbehandler"],
+        "IMPACT60-lignende partnerskab (syntetisk demo)",
+        text,
         "the example's terms, pinned for the demo partnership",
     )
     case_store.approve(db, case, 1, users["afdelingschef"])
     terms = demo_terms()
     key_line = f"{keys.current.id} {keys.current.secret.hex()}"
     ledger = demo_ledger(terms=terms, key=key_line)
-    solved = {p.name: price for p, price in zip(terms.contract.payments, terms.prices, strict=True)
-              if p.price == "solve"}
+    solved = {
+        p.name: price
+        for p, price in zip(terms.contract.payments, terms.prices, strict=True)
+        if p.price == "solve"
+    }
     new_id = ps.create(
         db,
         users["sagsbehandler"],

@@ -29,7 +29,7 @@ from socialinvest.errors import InputError
 from socialinvest.ledger import snapshot
 from socialinvest.ledger.audit import Head
 from socialinvest.ledger.cpr import Keyring
-from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.errors import LedgerError as LedgerError  # re-exported for the web
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor
 from socialinvest.ledger.terms import Terms
@@ -86,7 +86,11 @@ def _org(db: Session, user: User) -> Organisation:
 
 
 def actor_for(
-    db: Session, row: dict[str, Any], user: User, role: str | None = None, prefer: Sequence[str] = ()
+    db: Session,
+    row: dict[str, Any],
+    user: User,
+    role: str | None = None,
+    prefer: Sequence[str] = (),
 ) -> tuple[Actor, tuple[str, ...]]:
     """The ledger actor of ``user`` in a partnership: ``role`` if given (and held), else the
     first of ``prefer`` their organisation holds, else its first role."""
@@ -96,7 +100,11 @@ def actor_for(
     if role is not None:
         if role not in roles:
             raise LedgerError(
-                "role", user=user.username, role=role, action="act as " + role, roles=", ".join(roles)
+                "role",
+                user=user.username,
+                role=role,
+                action="act as " + role,
+                roles=", ".join(roles),
             )
         chosen = role
     else:
@@ -105,14 +113,20 @@ def actor_for(
     return Actor(user.username, org.name, chosen), roles  # type: ignore[arg-type]
 
 
-def _context(db: Session, row: dict[str, Any], user: User, role: str | None, prefer: Sequence[str]) -> Context:
+def _context(
+    db: Session, row: dict[str, Any], user: User, role: str | None, prefer: Sequence[str]
+) -> Context:
     actor, roles = actor_for(db, row, user, role, prefer)
     ledger = snapshot.load(store.load_state(db, row), terms_of(db, row), keyring())
     return Context(row, ledger, actor, roles)
 
 
 def read(
-    db: Session, partnership_id: int, user: User, role: str | None = None, prefer: Sequence[str] = ()
+    db: Session,
+    partnership_id: int,
+    user: User,
+    role: str | None = None,
+    prefer: Sequence[str] = (),
 ) -> Context:
     """The partnership for reading (no lock, nothing written)."""
     row = store.get(db, partnership_id)
@@ -155,7 +169,13 @@ def write(
 # ---------------------------------------------------------------------- creating
 
 
-def _check_terms(version: CaseVersion, name: str, prices: dict[str, float], eligibility: Sequence[str], settle_every: int | None) -> tuple[Terms, str]:
+def _check_terms(
+    version: CaseVersion,
+    name: str,
+    prices: dict[str, float],
+    eligibility: Sequence[str],
+    settle_every: int | None,
+) -> tuple[Terms, str]:
     loaded = load_text(version.text, name)
     terms = Terms.from_case(
         loaded, prices=prices, eligibility=tuple(eligibility), settle_every=settle_every
@@ -396,7 +416,9 @@ def enrol(
 
     def op(ctx: Context) -> int:
         declared = (
-            dict.fromkeys(ctx.ledger.terms.eligibility, True) if eligibility is None else eligibility
+            dict.fromkeys(ctx.ledger.terms.eligibility, True)
+            if eligibility is None
+            else eligibility
         )
         return ctx.ledger.enrol(ctx.actor, cpr, enrolled, cohort, declared).id
 
@@ -660,20 +682,24 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
     reader = csv.reader(io.StringIO(text), delimiter=dialect)
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:3] != ["cpr", "enrolled", "cohort"]:
-        raise InputError(
-            "a header row: cpr, enrolled, cohort", file=name, line=1, has_value=False
-        )
+        raise InputError("a header row: cpr, enrolled, cohort", file=name, line=1, has_value=False)
     out = []
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) < 3:
-            raise InputError("three columns: cpr, enrolled, cohort", file=name, line=line, has_value=False)
+            raise InputError(
+                "three columns: cpr, enrolled, cohort", file=name, line=line, has_value=False
+            )
         try:
             day = dt.date.fromisoformat(cells[1].strip())
         except ValueError:
             raise InputError(
-                "a date as YYYY-MM-DD", file=name, line=line, field="enrolled", value=scrub(cells[1])
+                "a date as YYYY-MM-DD",
+                file=name,
+                line=line,
+                field="enrolled",
+                value=scrub(cells[1]),
             ) from None
         out.append((cells[0].strip(), day, cells[2].strip()))
     return out

@@ -68,9 +68,7 @@ parties = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column(
-        "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-    ),
+    sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.UniqueConstraint("partnership_id", "organisation_id", "role"),
 )
@@ -199,10 +197,11 @@ def lock(db: Session, partnership_id: int) -> dict[str, Any] | None:
 
 def insert(db: Session, values: dict[str, Any], roles: list[tuple[int, str]]) -> int:
     """A new partnership row and its parties; its id."""
-    result = db.execute(sa.insert(partnerships).values(**values))
-    pk = result.inserted_primary_key
-    assert pk is not None
-    new_id = int(pk[0])
+    new_id = int(
+        db.execute(
+            sa.insert(partnerships).values(**values).returning(partnerships.c.id)
+        ).scalar_one()
+    )
     for organisation_id, role in roles:
         db.execute(
             sa.insert(parties).values(
@@ -256,9 +255,7 @@ def load_state(db: Session, row: dict[str, Any]) -> dict[str, Any]:
     for kind in KINDS:
         t = kind.table
         keycol = t.c[kind.key]
-        rows = db.execute(
-            sa.select(t).where(t.c.partnership_id == pid).order_by(keycol)
-        ).all()
+        rows = db.execute(sa.select(t).where(t.c.partnership_id == pid).order_by(keycol)).all()
         items = []
         for r in rows:
             m = r._mapping
@@ -280,9 +277,7 @@ def write_changes(
     pid = row["id"]
     written: dict[str, int] = {}
     for kind in KINDS:
-        old = {
-            str(d[kind.key]): d for d in (_as_dict(kind, x) for x in before.get(kind.name, []))
-        }
+        old = {str(d[kind.key]): d for d in (_as_dict(kind, x) for x in before.get(kind.name, []))}
         new_rows = [_as_dict(kind, x) for x in after[kind.name]]
         new = {str(d[kind.key]): d for d in new_rows}
         if set(old) - set(new):

@@ -15,17 +15,25 @@ from typing import Annotated, Any
 import typer
 
 from socialinvest.errors import InputError
-from socialinvest.web.commands import DatabaseOpt, _url
+from socialinvest.web.commands import DatabaseOpt
 
 ledger_app = typer.Typer(help="Running partnerships: the ledger.", no_args_is_help=True)
 
-UserOpt = Annotated[str, typer.Option("--user", help="Act as this user (their organisation's role).")]
+UserOpt = Annotated[
+    str, typer.Option("--user", help="Act as this user (their organisation's role).")
+]
 PartnershipOpt = Annotated[int, typer.Option("--partnership", "-p", help="The partnership's id.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
 RoleOpt = Annotated[
     str | None,
     typer.Option("--role", help="The partnership role to act in, if the organisation has several."),
 ]
+
+
+def _url(database: str | None) -> str:
+    from socialinvest.store.db import check_url, default_url
+
+    return check_url(database or default_url())
 
 
 def _fail(message: str) -> None:
@@ -62,7 +70,9 @@ class _Run:
             user = user_store.by_username(self.db, self.username)
             if user is None or not user.active:
                 self.__exit__(None, None, None)
-                raise InputError("an active user of this database", field="--user", value=self.username)
+                raise InputError(
+                    "an active user of this database", field="--user", value=self.username
+                )
         return self.db, user
 
     def __exit__(self, *exc: object) -> None:
@@ -103,7 +113,10 @@ def create(
     key: Annotated[str, typer.Option("--key", help="A short unique name, e.g. aalborg-2026.")],
     party: Annotated[
         list[str],
-        typer.Option("--party", help="ORGANISATION=ROLE (payer, provider, investor, evaluator, auditor); repeat."),
+        typer.Option(
+            "--party",
+            help="ORGANISATION=ROLE (payer, provider, investor, evaluator, auditor); repeat.",
+        ),
     ],
     name: Annotated[str, typer.Option("--name", help="The partnership's name.")] = "",
     price: Annotated[
@@ -139,7 +152,9 @@ def create(
                 org = user_store.organisations(db)
                 match = next((o for o in org if o.name == org_name), None)
                 if match is None:
-                    raise InputError("an organisation of this database", field="--party", value=org_name)
+                    raise InputError(
+                        "an organisation of this database", field="--party", value=org_name
+                    )
                 parties.append((match, role))
             prices = {}
             for line, value in _pairs(price or [], "--price"):
@@ -174,7 +189,8 @@ def enrol(
         Path,
         typer.Option(
             "--file",
-            help="CSV with a header cpr,enrolled,cohort (CPR numbers never go on the command line).",
+            help="CSV with a header cpr,enrolled,cohort "
+            "(CPR numbers never go on the command line).",
         ),
     ],
     role: RoleOpt = None,
@@ -193,7 +209,9 @@ def enrol(
         rows = ps.read_enrolments(str(file), data)
         with _Run(database, user) as (db, u):
             ids = ps.enrol_many(db, partnership, u, rows, role=role)
-        _out({"enrolled": len(ids), "participants": ids}, fmt, f"{len(ids)} participant(s) enrolled")
+        _out(
+            {"enrolled": len(ids), "participants": ids}, fmt, f"{len(ids)} participant(s) enrolled"
+        )
 
     _guard(body)
 
@@ -222,7 +240,8 @@ def import_(
             f"{file.name}: already imported, nothing changed"
             if out.get("already_imported")
             else f"{file.name}: {out['created']} record(s) created, "
-            f"{len(out['flagged_for_evaluator'])} flagged for the evaluator, {out.get('unchanged', 0)} unchanged"
+            f"{len(out['flagged_for_evaluator'])} flagged for the evaluator, "
+            f"{out.get('unchanged', 0)} unchanged"
         )
         _out(out, fmt, text)
 
@@ -233,7 +252,9 @@ def import_(
 def verify_outcomes(
     partnership: PartnershipOpt,
     user: UserOpt,
-    record: Annotated[list[int] | None, typer.Option("--record", help="A record's id; repeat.")] = None,
+    record: Annotated[
+        list[int] | None, typer.Option("--record", help="A record's id; repeat.")
+    ] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject instead of verify.")] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why (needed to reject).")] = "",
     sample: Annotated[
@@ -255,12 +276,15 @@ def verify_outcomes(
         with _Run(database, user) as (db, u):
             if sample is not None:
                 out: Any = ps.draw_sample(db, partnership, u, sample, seed, through, role=role)
-                text = f"sample {out['sample']}: {len(out['sampled'])} of {out['population']} record(s): " + ", ".join(
-                    str(x) for x in out["sampled"]
+                text = (
+                    f"sample {out['sample']}: {len(out['sampled'])} of "
+                    f"{out['population']} record(s): " + ", ".join(str(x) for x in out["sampled"])
                 )
             else:
                 if not record:
-                    raise InputError("--record ID (one or more) or --sample N", field="--record", has_value=False)
+                    raise InputError(
+                        "--record ID (one or more) or --sample N", field="--record", has_value=False
+                    )
                 decision = "reject" if reject else "verify"
                 out = ps.decide(db, partnership, u, record, decision, reason, role=role)
                 text = "\n".join(f"record {x['record']}: {x['status']}" for x in out)
@@ -274,7 +298,9 @@ def settle(
     partnership: PartnershipOpt,
     user: UserOpt,
     period: Annotated[int, typer.Option("--period", help="The settlement period (1 = the first).")],
-    approve: Annotated[bool, typer.Option("--approve", help="Approve and lock it (payer).")] = False,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Approve and lock it (payer).")
+    ] = False,
     lang: Annotated[str, typer.Option("--lang", help="da or en, for the explanations.")] = "en",
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
@@ -350,11 +376,14 @@ def forecast(
         from socialinvest.service import partnerships as ps
 
         with _Run(database, user) as (db, u):
-            out = ps.forecast_view(ps.read(db, partnership, u, role), draws=draws, seed=seed, target_rate=target)
+            out = ps.forecast_view(
+                ps.read(db, partnership, u, role), draws=draws, seed=seed, target_rate=target
+            )
         rate = out["success_rate"]
         pay = out["outcome_payments"]
         text = (
-            f"success rate: design {rate['prior']['mean']:.3f}, updated {rate['updated']['mean']:.3f}; "
+            f"success rate: design {rate['prior']['mean']:.3f}, "
+            f"updated {rate['updated']['mean']:.3f}; "
             f"expected payments: design DKK {pay['design']['mean']:,.0f}, "
             f"forecast DKK {pay['forecast']['mean']:,.0f}"
         )
@@ -410,7 +439,9 @@ def backup(
 def restore(
     file: Annotated[Path, typer.Argument(help="A backup written by 'ledger backup'.")],
     user: UserOpt,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a partnership with the same key.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a partnership with the same key.")
+    ] = False,
     database: DatabaseOpt = None,
 ) -> None:
     """Read a partnership back from a backup (checked against its own audit chain first)."""

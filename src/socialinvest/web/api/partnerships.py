@@ -36,13 +36,11 @@ NOT_FOUND = "No such partnership (or your organisation is not a party to it)."
 
 def guarded(fn: Callable[[], T]) -> T:
     """404 for a partnership the user may not see, 403 for a role refusal."""
-    from socialinvest.ledger.errors import LedgerError
-
     try:
         return fn()
     except ps.NotFound:
         raise HTTPException(404, NOT_FOUND) from None
-    except LedgerError as error:
+    except ps.LedgerError as error:
         if error.key in ps.ROLE_KEYS:
             raise HTTPException(403, error.message) from None
         raise

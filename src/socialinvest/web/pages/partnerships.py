@@ -35,13 +35,11 @@ _FORECASTS: LruCache = LruCache(32)
 def _guard(request: Request, fn: Callable[[], T]) -> T | Response:
     """404 for a partnership outside the user's organisation, a 403 page for a role refusal,
     a 422 page with the sentence for a mistake."""
-    from socialinvest.ledger.errors import LedgerError
-
     try:
         return fn()
     except ps.NotFound:
         raise HTTPException(404, "No such partnership.") from None
-    except LedgerError as error:
+    except ps.LedgerError as error:
         status = 403 if error.key in ps.ROLE_KEYS else 422
         return render(
             request,
@@ -71,7 +69,7 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
     median, the re-forecast's band, and the realised path (drawn on the server, no script)."""
     design, forecast, realised = fan["design"], fan["forecast"], fan["realised"]
     n = len(design["p50"])
-    top = max([*design["p95"], *forecast["p95"], *realised, 1.0])
+    top = float(max([*design["p95"], *forecast["p95"], *realised, 1.0]))
     w, h, left, bottom, pad = 720, 320, 70, 40, 12
 
     def x(i: float) -> float:
@@ -97,7 +95,8 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
         for k in range(5)
     )
     xt = "".join(
-        f'<text x="{x(i - 1):.1f}" y="{h - bottom + 16}" text-anchor="middle" font-size="11">{i}</text>'
+        f'<text x="{x(i - 1):.1f}" y="{h - bottom + 16}" text-anchor="middle" '
+        f'font-size="11">{i}</text>'
         for i in range(1, n + 1, max(1, n // 8))
     )
     title = escape(t("lw_fan_title"))
@@ -125,7 +124,9 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
 def _forecast(ctx: ps.Context) -> dict[str, Any]:
     key = (ctx.row["id"], ctx.row["audit_hash"], FORECAST_DRAWS)
     return dict(
-        _FORECASTS.get(key, lambda: ps.forecast_view(ctx, draws=FORECAST_DRAWS, seed=1, target_rate=None))
+        _FORECASTS.get(
+            key, lambda: ps.forecast_view(ctx, draws=FORECAST_DRAWS, seed=1, target_rate=None)
+        )
     )
 
 
@@ -176,7 +177,12 @@ def participants(
         return render(
             request,
             "partnership_participants.html",
-            {"p": ctx.row, "role": ctx.actor.role, "rows": rows, "criteria": ctx.ledger.terms.eligibility},
+            {
+                "p": ctx.row,
+                "role": ctx.actor.role,
+                "rows": rows,
+                "criteria": ctx.ledger.terms.eligibility,
+            },
         )
 
     return _guard(request, page)
@@ -219,7 +225,13 @@ def records(
         return render(
             request,
             "partnership_records.html",
-            {"p": ctx.row, "role": ctx.actor.role, "rows": rows[:500], "total": len(rows), "status": status},
+            {
+                "p": ctx.row,
+                "role": ctx.actor.role,
+                "rows": rows[:500],
+                "total": len(rows),
+                "status": status,
+            },
         )
 
     return _guard(request, page)
@@ -244,7 +256,9 @@ async def import_file(
 
     def act() -> Response:
         out = ps.import_outcomes(db, partnership_id, user, name, data)
-        return render(request, "partnership_imported.html", {"p": {"id": partnership_id}, "out": out})
+        return render(
+            request, "partnership_imported.html", {"p": {"id": partnership_id}, "out": out}
+        )
 
     return _guard(request, act)
 

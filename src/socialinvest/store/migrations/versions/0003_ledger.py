@@ -27,9 +27,7 @@ def _rows(name: str, *columns: sa.Column) -> None:  # type: ignore[type-arg]
             name=op.f(f"fk_{name}_partnership_id_partnerships"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "partnership_id", columns[0].name, name=op.f(f"pk_{name}")
-        ),
+        sa.PrimaryKeyConstraint("partnership_id", columns[0].name, name=op.f(f"pk_{name}")),
     )
 
 
@@ -57,7 +55,9 @@ def upgrade() -> None:
             ["case_id"], ["cases.id"], name=op.f("fk_partnerships_case_id_cases")
         ),
         sa.ForeignKeyConstraint(
-            ["version_id"], ["case_versions.id"], name=op.f("fk_partnerships_version_id_case_versions")
+            ["version_id"],
+            ["case_versions.id"],
+            name=op.f("fk_partnerships_version_id_case_versions"),
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_partnerships_created_by_id_users")
@@ -111,7 +111,9 @@ def upgrade() -> None:
     )
     _rows("ledger_samples", sa.Column("id", sa.Integer(), nullable=False, autoincrement=False))
     _rows("ledger_imports", sa.Column("sha256", sa.String(length=64), nullable=False))
-    _rows("ledger_statements", sa.Column("index", sa.Integer(), nullable=False, autoincrement=False))
+    _rows(
+        "ledger_statements", sa.Column("index", sa.Integer(), nullable=False, autoincrement=False)
+    )
     _rows(
         "ledger_delivery_costs",
         sa.Column("period", sa.Integer(), nullable=False, autoincrement=False),
