@@ -70,7 +70,7 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
     design, forecast, realised = fan["design"], fan["forecast"], fan["realised"]
     n = len(design["p50"])
     top = float(max([*design["p95"], *forecast["p95"], *realised, 1.0]))
-    w, h, left, bottom, pad = 720, 320, 70, 40, 12
+    w, h, left, bottom, pad = 760, 320, 110, 40, 12
 
     def x(i: float) -> float:
         return left + (w - left - pad) * (i / max(1, n - 1))
