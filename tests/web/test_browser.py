@@ -509,3 +509,25 @@ def test_typed_scripts_never_run(browser: Any, server: Server, tmp_path: Path) -
     assert dialogs == []
     only_local(page, server)
     page.context.close()
+
+
+def test_the_steps_work_without_javascript(browser: Any, server: Server) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    login(page, server, "bo")
+    page.goto(f"{server.url}/cases/{STATE['case_id']}/edit")
+    press(page, "goto:costs")
+    before = page.locator("fieldset[data-cost]").count()
+    press(page, "add:intervention.costs")
+    assert page.locator("fieldset[data-cost]").count() == before + 1
+    press(page, "goto:success")
+    fill(page, {"success.rate_with": "1,5"})
+    press(page, "next")
+    assert (
+        "skal være en andel mellem 0 og 1" in page.locator("#f-success-rate-with-err").inner_text()
+    )
+    fill(page, {"success.rate_with": "0,5"})
+    press(page, "goto:result")
+    assert page.locator("#npv-total").count() == 1
+    shot(page, "22-no-javascript")
+    context.close()

@@ -84,6 +84,18 @@ def test_first_start_creates_sqlite_in_the_data_directory_and_users(tmp_path: Pa
     assert again.stderr == (
         "error: Field 'username' has 'admin'; expected a user name nobody has yet.\n"
     )
+    listed = _run(["users", "list"], tmp_path)
+    assert listed.stdout == "Demo kommune\tadmin\tadmin\t\n"
+    reset = _run(["users", "password", "admin"], tmp_path, stdin="another long password\n")
+    assert reset.returncode == 0, reset.stderr
+    from socialinvest.web.security import verify_password
+
+    with sessions(make_engine(url))() as db:
+        user = db.scalars(select(User)).one()
+        assert verify_password(user, "another long password")
+        assert not verify_password(user, "a long enough password")
+    nobody = _run(["users", "password", "nobody"], tmp_path, stdin="another long password\n")
+    assert nobody.returncode == 2 and "an existing user" in nobody.stderr
     short = _run(["users", "create", "--organisation", "X", "bo"], tmp_path, stdin="short\n")
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
     bad = _run(["db", "upgrade", "--database", "mysql://u:secret@h/db"], tmp_path)

@@ -348,3 +348,26 @@ def test_charts_are_images_of_the_version_for_its_readers_only(
             assert image.text.startswith("<svg") and "<script" not in image.text
             assert otto.get(src).status_code == 404
         assert anna.get(f"/cases/{case_id}/v1/charts/nothing").status_code == 404
+
+
+def test_a_long_run_becomes_a_job_followed_by_its_page(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    db = session_factory(engine)()
+    people = make_people(db)
+    text = (ROOT / "examples" / "impact60-uncertain.yaml").read_text(encoding="utf-8")
+    case_id = case_store.create_case(db, people.analyst, NAME, text, "first").id
+    db.close()
+    engine.dispose()
+    app = make_app(sqlite_url, job_draws_threshold=100, prestart_job_worker=True)
+    with client_for(app, "anna") as anna, client_for(app, "otto") as otto:
+        answer = anna.get(f"/cases/{case_id}/uncertainty?draws=3000&seed=5", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/jobs/")
+        job_url = answer.headers["location"]
+        job_id = int(job_url.rsplit("/", 1)[1])
+        assert otto.get(job_url).status_code == 404
+        app.state.jobs.wait(job_id)
+        done = anna.get(job_url, follow_redirects=False)
+        assert done.status_code == 303  # a finished run shows its results on the case page
+        page = anna.get(done.headers["location"])
+        assert page.status_code == 200 and 'id="mc-table"' in page.text
+        assert "Resultat af 3.000 trækninger (frø 5)" in page.text

@@ -245,3 +245,27 @@ def test_a_distribution_in_the_success_rate_widget() -> None:
     shown = flow.from_draft("success", draft, "da")
     assert shown.get("success.rate_with.__kind") == "beta"
     assert shown.get("success.rate_with.__sd") == "0,05"
+
+
+def test_an_untouched_row_is_left_out_and_each_field_has_one_sentence() -> None:
+    draft = yaml.safe_load((ROOT / "examples" / "impact60-job-education.yaml").read_text())
+    shown = flow.from_draft("costs", draft, "da")
+    fields = {k: [v] for k, v in shown.fields.items()}
+    # the row "add a cost" gives: its selects have values, nothing is typed
+    fields.update(
+        {
+            "rows.intervention.costs": ["4"],
+            "intervention.costs[3].type": ["per_participant_period"],
+            "intervention.costs[3].period": ["week"],
+            "intervention.costs[3].actor": ["kommune"],
+        }
+    )
+    assert len(flow.read("costs", fields, draft, "da")["intervention"]["costs"]) == 3
+    fields["intervention.costs[3].name"] = ["Supervision"]
+    typed = flow.read("costs", fields, draft, "da")
+    errors = flow.check(typed, "da", "costs")
+    assert [(e.field, e.message) for e in errors] == [
+        ("intervention.costs[3].amount", "Skal udfyldes."),
+        ("intervention.costs[3].area", "Skal udfyldes."),
+        ("intervention.costs[3].periods", "Skal udfyldes."),
+    ]

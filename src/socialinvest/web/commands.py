@@ -210,6 +210,79 @@ def users_create(
     typer.echo(f"user {username} ({chosen}) created in {organisation}")
 
 
+PasswordEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--password-env",
+        metavar="VAR",
+        help="Read the password from this environment variable (default: ask, or read one "
+        "line from standard input).",
+    ),
+]
+
+
+@users_app.command("password")
+def users_password(
+    username: Annotated[str, typer.Argument(help="Whose password to set.")],
+    password_env: PasswordEnvOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Set a user's password (e.g. a forgotten one); their sessions end."""
+    try:
+        from sqlalchemy import delete
+
+        from socialinvest.store import audit
+        from socialinvest.store import users as user_store
+        from socialinvest.store.db import make_engine, session_factory, upgrade
+        from socialinvest.store.models import WebSession
+        from socialinvest.web.security import hash_password
+
+        url = _url(database)
+        upgrade(url)
+        engine = make_engine(url)
+        with session_factory(engine)() as db:
+            user = user_store.by_username(db, username)
+            if user is None:
+                raise InputError("the name of an existing user", field="username", value=username)
+            user.password_hash = hash_password(_password(password_env))
+            db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            audit.record(
+                db, "user.password", organisation_id=user.organisation_id, username=user.username
+            )
+            db.commit()
+        engine.dispose()
+    except InputError as error:
+        _fail(error)
+        return
+    typer.echo(f"password of {username} set")
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOpt = None) -> None:
+    """Every user: organisation, user name, role, name."""
+    try:
+        from sqlalchemy import select
+
+        from socialinvest.store.db import make_engine, session_factory, upgrade
+        from socialinvest.store.models import Organisation, User
+
+        url = _url(database)
+        upgrade(url)
+        engine = make_engine(url)
+        with session_factory(engine)() as db:
+            rows = db.execute(
+                select(Organisation.name, User.username, User.role, User.full_name)
+                .join(User.organisation)
+                .order_by(Organisation.name, User.username)
+            ).all()
+        engine.dispose()
+    except InputError as error:
+        _fail(error)
+        return
+    for row in rows:
+        typer.echo("\t".join(str(v) for v in row))
+
+
 @demo_app.command("load")
 def demo_load(
     database: DatabaseOpt = None,

@@ -185,11 +185,19 @@ def render_step(
 
 # Rows of the lists in the steps, named in an error's label ("Omkostning 2: Beløb").
 _ROW_LABELS = {"cohorts": "ui_f_cohort_year", "costs": "ui_cost", "consequences": "ui_consequence"}
+# (section, field) → label key, where the field's own key (ui_f_FIELD) is not the one shown.
 _FIELD_LABELS = {
-    "intake": "ui_f_cohort_intake",
-    "year": "ui_f_year",
-    "description": "ui_f_description",
-    "name": "ui_f_name",
+    ("cohorts", "year"): "ui_f_cohort_year",
+    ("cohorts", "intake"): "ui_f_cohort_intake",
+    ("costs", "name"): "ui_f_cost_name",
+    ("costs", "type"): "ui_f_cost_type",
+    ("consequences", "name"): "ui_f_consequence_name",
+    ("consequences", "area"): "ui_f_area_override",
+    ("intervention", "name"): "ui_f_intervention_name",
+    ("target_group", "description"): "ui_f_target_description",
+    ("price", "value"): "ui_f_price_value",
+    ("price", "unit"): "ui_f_price_unit",
+    ("price", "price_year"): "ui_f_price_price_year",
 }
 
 
@@ -205,10 +213,7 @@ def field_label(field: str, lang: str) -> str:
     names = [p for p in path if isinstance(p, str)]
     if names:
         last = names[-1]
-        key = _FIELD_LABELS.get(last) if len(names) > 1 else None
-        key = key or f"ui_f_{last}"
-        if path[:2] == ("intervention", "name"):
-            key = "ui_f_intervention_name"
+        key = _FIELD_LABELS.get((names[-2] if len(names) > 1 else "", last)) or f"ui_f_{last}"
         if has_text(lang, key):
             words.append(text(lang, key))
         else:

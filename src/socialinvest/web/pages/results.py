@@ -15,7 +15,7 @@ from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, CaseVersion, Job, User
 from socialinvest.vocabulary import ACTORS
 from socialinvest.web import jobs
-from socialinvest.web.deps import current_user, get_db, readable_case, settings_of
+from socialinvest.web.deps import current_user, get_db, readable_case, settings_of, writing_user
 from socialinvest.web.pages.common import (
     case_view,
     disposition,
@@ -211,6 +211,9 @@ def job_page(
             f"/cases/{job.case_id}/uncertainty?version={job.version_number}"
             f"&draws={params.get('draws', 1)}&seed={params.get('seed', 0)}"
         )
+    if job.status == "done" and job.kind == "compare":
+        picked = "&".join(f"v={c}:{n}" for c, n, _ in (job.params or {}).get("versions", []))
+        return see_other(f"/compare?{picked}")
     return render(request, "job.html", {"job": job})
 
 
@@ -264,3 +267,29 @@ def chart(
         media_type="image/svg+xml",
         headers={"Cache-Control": "private, max-age=3600", "Content-Language": lang},
     )
+
+
+@router.post("/jobs/{job_id}/cancel")
+def job_cancel(
+    job_id: int,
+    db: Session = Depends(get_db),
+    user: User = Depends(writing_user),
+) -> Response:
+    """Ask a queued or running job to stop (it stops at its next step)."""
+    jobs.cancel(db, _job(db, user, job_id))
+    return see_other(f"/jobs/{job_id}")
+
+
+@router.post("/jobs/{job_id}/retry")
+def job_retry(
+    request: Request,
+    job_id: int,
+    db: Session = Depends(get_db),
+    user: User = Depends(writing_user),
+) -> Response:
+    """Run an interrupted, failed or cancelled job again (a new job)."""
+    job = _job(db, user, job_id)
+    if job.status in ("queued", "running", "done") or request.app.state.jobs is None:
+        return see_other(f"/jobs/{job_id}")
+    fresh = jobs.retry(db, request.app.state.jobs, user, job)
+    return see_other(f"/jobs/{fresh.id}")

@@ -200,12 +200,13 @@ def _stand_in(name: str | int, first: int) -> tuple[bool, Any]:
         "description": "-",
         "value": 0,
         "units_per_success": [0],
+        "area": "other",
     }
     if isinstance(name, int):
         return True, 0
     if name in table:
         return True, table[name]
-    if name in {"timing", "weeks_on_support", "municipality", "start_year", "area", "unit"}:
+    if name in {"timing", "weeks_on_support", "municipality", "start_year", "unit"}:
         return True, None  # optional: leave it out
     return False, None
 
@@ -253,6 +254,8 @@ def check(
             explained = explain(error, lang)
             if step_of(explained.field) not in allowed and upto != "result":
                 return found  # a later step's business
+            if any(f.field == explained.field for f in found):
+                return found  # its stand-in did not help: one sentence per field is enough
             found.append(explained)
             path = parse_path(explained.field) if explained.field else ()
             ok, stand_in = _stand_in(path[-1], first) if path else (False, None)
@@ -353,7 +356,8 @@ def _read_costs(form: Form, d: Draft, lang: str) -> None:
     part["duration_years"] = parse_number(one(form, "intervention.duration_years"), lang)
     old_rows = part.get("costs") if isinstance(part.get("costs"), list) else []
     costs = []
-    every = ("name", "amount", *(n for names in COST_FIELDS.values() for n in names))
+    # a row is empty when nothing was typed into it (its selects always have a value)
+    every = ("name", "amount", "spread_years", "periods", "first_year", "last_year", "year")
     for i in range(_rows(form, "intervention.costs")):
         prefix = f"intervention.costs[{i}]"
         if one(form, f"{prefix}.__remove") or _empty(form, prefix, every):
