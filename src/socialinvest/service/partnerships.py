@@ -703,3 +703,128 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
             ) from None
         out.append((cells[0].strip(), day, cells[2].strip()))
     return out
+
+
+# ---------------------------------------------------------------------- renegotiation
+
+
+def _positions(fc: Any) -> dict[str, Any]:
+    """The figures the renegotiation view compares, from a re-forecast."""
+    d = fc.to_dict()
+    parties = {}
+    for p in d["parties"]:
+        entry: dict[str, Any] = {"role": p["role"], "total": p["total"]["mean"]}
+        if p["role"] == "payer":
+            entry["net"] = p["net"]["mean"]
+            entry["prob_pays_more_than_saves"] = p["prob_pays_more_than_saves"]
+        elif p["role"] == "investor":
+            entry["irr"] = p["irr_distribution"]
+            entry["prob_target"] = p["prob_target"]
+            entry["prob_loss"] = p["prob_loss"]
+        parties[p["name"]] = entry
+    return {
+        "outcome_payments": d["outcome_payments"]["forecast"],
+        "success_rate": d["success_rate"]["updated"],
+        "parties": parties,
+    }
+
+
+def renegotiate(
+    db: Session,
+    ctx: Context,
+    *,
+    price: float | None = None,
+    contract_cap: float | None = None,
+    intake: Sequence[int] | None = None,
+    periods: int | None = None,
+    draws: int = 1000,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """Every party's position before and after a change of terms (the first payment line's
+    price, the contract cap, the intake per contract year, the number of periods), both
+    re-forecast from the same observations and the payments made so far. Nothing is written:
+    an agreed change is made as a new approved case version (see docs/partnerships.md)."""
+    import numpy as np
+    import yaml
+
+    from socialinvest.ledger.forecast import observe, reforecast
+
+    version = db.get(CaseVersion, ctx.row["version_id"])
+    assert version is not None
+    data = yaml.safe_load(version.text)
+    c = data["contract"]
+    agreed = json.loads(ctx.row["terms"])
+    prices = dict(agreed["prices"])
+    first = c["payments"][0]
+    changes: dict[str, Any] = {}
+    if price is not None:
+        if price < 0:
+            raise InputError("a price of 0 kr. or more", field="price", value=price)
+        changes["price"] = {
+            "line": first["name"],
+            "before": ctx.ledger.terms.prices[0],
+            "after": price,
+        }
+        if first.get("price") == "solve":
+            prices[first["name"]] = price
+        else:
+            first["price"] = price
+    if contract_cap is not None:
+        if contract_cap <= 0:
+            raise InputError("a cap above 0 kr.", field="contract_cap", value=contract_cap)
+        changes["contract_cap"] = {"before": c.get("contract_cap"), "after": contract_cap}
+        c["contract_cap"] = contract_cap
+    if intake is not None:
+        if not intake or any(n < 0 for n in intake):
+            raise InputError(
+                "participants per contract year, e.g. 40,40,40", field="intake", value=list(intake)
+            )
+        changes["intake"] = {"before": list(ctx.ledger.terms.planned_intake), "after": list(intake)}
+        c["participants"] = {"cohorts": list(intake)}
+    if periods is not None:
+        as_of = current_period(ctx)
+        if periods < max(1, as_of):
+            raise InputError(
+                f"at least the {as_of} periods already run", field="periods", value=periods
+            )
+        changes["periods"] = {"before": c["periods"], "after": periods}
+        c["periods"] = periods
+    if not changes:
+        raise InputError("at least one change (price, cap, intake or duration)", has_value=False)
+    new_terms = Terms.from_case(
+        load_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "renegotiation"),
+        prices=prices,
+        eligibility=tuple(agreed["eligibility"]),
+        settle_every=agreed["settle_every"],
+    )
+    as_of = current_period(ctx)
+    observed, realised = observe(ctx.ledger, as_of)
+    through = ctx.ledger.posted_through
+    before = reforecast(
+        ctx.ledger.terms,
+        observed,
+        realised,
+        as_of=as_of,
+        paid_through=through,
+        draws=draws,
+        seed=seed,
+    )
+    realised2 = np.zeros(new_terms.n_periods)
+    k = min(len(realised), new_terms.n_periods)
+    realised2[:k] = realised[:k]
+    after = reforecast(
+        new_terms,
+        observed,
+        realised2,
+        as_of=min(as_of, new_terms.n_periods),
+        paid_through=min(through, new_terms.n_periods),
+        draws=draws,
+        seed=seed,
+    )
+    return {
+        "as_of_period": as_of,
+        "draws": draws,
+        "changes": changes,
+        "before": _positions(before),
+        "after": _positions(after),
+    }

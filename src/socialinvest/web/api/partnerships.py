@@ -287,3 +287,28 @@ def verify(partnership_id: int, db: Db, user: Reader) -> dict[str, Any]:
         return {"ok": ok, "entity": entity, "message": sentence}
 
     return guarded(run)
+
+
+@router.get("/{partnership_id}/renegotiation", responses=RESPONSES)
+def renegotiation(
+    partnership_id: int,
+    db: Db,
+    user: Reader,
+    price: Annotated[float | None, Query(ge=0)] = None,
+    contract_cap: Annotated[float | None, Query(gt=0)] = None,
+    intake: Annotated[list[int] | None, Query()] = None,
+    periods: Annotated[int | None, Query(ge=1)] = None,
+    draws: Annotated[int, Query(ge=2, le=20000)] = 1000,
+) -> dict[str, Any]:
+    """Every party's position before and after a change of terms (nothing is written)."""
+    return guarded(
+        lambda: ps.renegotiate(
+            db,
+            ps.read(db, partnership_id, user),
+            price=price,
+            contract_cap=contract_cap,
+            intake=intake,
+            periods=periods,
+            draws=draws,
+        )
+    )

@@ -317,3 +317,83 @@ def approve(
         return see_other(f"/partnerships/{partnership_id}/settlements/{index}")
 
     return _guard(request, act)
+
+
+def _numbers(raw: str, field: str) -> list[int]:
+    try:
+        return [int(x) for x in raw.replace(";", ",").split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            "whole numbers separated by commas, e.g. 40,40,40", field=field, value=raw
+        ) from None
+
+
+def _number(raw: str, field: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        return (
+            float(raw.replace(" ", "").replace(".", "").replace(",", "."))
+            if "," in raw
+            else float(raw)
+        )
+    except ValueError:
+        raise InputError("a number, e.g. 5053", field=field, value=raw) from None
+
+
+@router.get("/partnerships/{partnership_id}/renegotiate", response_class=HTMLResponse)
+def renegotiate(
+    partnership_id: int,
+    request: Request,
+    price: str = "",
+    contract_cap: str = "",
+    intake: str = "",
+    periods: str = "",
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """Change price, cap, intake or duration and see every party's position before and after."""
+
+    def page() -> Response:
+        ctx = ps.read(db, partnership_id, user)
+        terms = ctx.ledger.terms
+        asked = any(v.strip() for v in (price, contract_cap, intake, periods))
+        result = None
+        if asked:
+            p = _number(price, "price")
+            cap = _number(contract_cap, "contract_cap")
+            n = _number(periods, "periods")
+            result = ps.renegotiate(
+                db,
+                ctx,
+                price=p,
+                contract_cap=cap,
+                intake=_numbers(intake, "intake") if intake.strip() else None,
+                periods=None if n is None else int(n),
+                draws=FORECAST_DRAWS,
+            )
+        return render(
+            request,
+            "partnership_renegotiate.html",
+            {
+                "p": ctx.row,
+                "role": ctx.actor.role,
+                "current": {
+                    "line": terms.contract.payments[0].name,
+                    "price": terms.prices[0],
+                    "contract_cap": terms.contract.contract_cap,
+                    "intake": ",".join(str(x) for x in terms.planned_intake),
+                    "periods": terms.n_periods,
+                },
+                "form": {
+                    "price": price,
+                    "contract_cap": contract_cap,
+                    "intake": intake,
+                    "periods": periods,
+                },
+                "r": result,
+                "draws": FORECAST_DRAWS,
+            },
+        )
+
+    return _guard(request, page)
