@@ -4,7 +4,10 @@ row, an outsider gets 404; Danish by default, English on request."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from openpyxl import load_workbook
 
 import pytest
 from sqlalchemy.orm import Session
@@ -85,6 +88,13 @@ def test_every_role_through_the_pages(site: Any) -> None:
             follow_redirects=True,
         )
         assert done.status_code == 200 and "godkendt af pia" in done.text
+        xlsx = pia.get(base + "/settlements/1/statement.xlsx")
+        assert xlsx.status_code == 200
+        sheet = load_workbook(io.BytesIO(xlsx.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[1][:2] == ("I alt", 6950.0)
+        assert sorted(r[11] for r in rows[4:]) == [1950.0, 5000.0]  # 13 × 150 kr.; the job
+        assert all(str(r[0]).startswith("k1:") for r in rows[4:])
     with client_for(app, "ivan") as ivan:
         over = ivan.get(base)
         assert over.status_code == 200 and "<svg" in over.text and 'class="realised"' in over.text

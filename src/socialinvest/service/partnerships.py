@@ -828,3 +828,87 @@ def renegotiate(
         "before": _positions(before),
         "after": _positions(after),
     }
+
+
+def statement_xlsx(view: dict[str, Any], partnership: str, lang: str = "da") -> bytes:
+    """A settlement statement (``statement_view``) as an XLSX workbook: a sheet per payer with a
+    line per pseudonym and payment line, each amount explained; totals only for investors."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    da = lang == "da"
+    heads = (
+        [
+            "Pseudonym",
+            "Betalingslinje",
+            "Art",
+            "Resultatperiode(r)",
+            "Betalingsperiode(r)",
+            "Poster",
+            "Enheder",
+            "Pris (kr.)",
+            "Værdi før lofter (kr.)",
+            "Personloft skar (kr.)",
+            "Kontraktloft skar (kr.)",
+            "Beløb (kr.)",
+            "Forklaring",
+        ]
+        if da
+        else [
+            "Pseudonym",
+            "Payment line",
+            "Kind",
+            "Outcome period(s)",
+            "Payment period(s)",
+            "Records",
+            "Units",
+            "Price (DKK)",
+            "Value before caps (DKK)",
+            "Person cap cut (DKK)",
+            "Contract cap cut (DKK)",
+            "Amount (DKK)",
+            "Explanation",
+        ]
+    )
+    wb = Workbook()
+    first = True
+    for payer, block in view["payers"].items():
+        ws = wb.active if first else wb.create_sheet()
+        assert ws is not None
+        first = False
+        ws.title = payer[:31]
+        title = "Afregning" if da else "Settlement"
+        a, b = view["periods"]
+        ws.append([f"{partnership}: {title} {view['index']} ({a}–{b}), {view['status']}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append(["Total" if not da else "I alt", block["total"]])
+        ws.append([])
+        if "lines" not in block:
+            ws.append(["Investorer ser kun totaler." if da else "Investors see totals only."])
+            continue
+        ws.append(heads)
+        for cell in ws[4]:
+            cell.font = Font(bold=True)
+        for line in block["lines"]:
+            ws.append(
+                [
+                    line["pseudonym"],
+                    line["line"],
+                    line["kind"],
+                    ", ".join(str(x) for x in line["outcome_periods"]),
+                    ", ".join(str(x) for x in line["payment_periods"]),
+                    ", ".join(str(x) for x in line["records"]),
+                    line["units"],
+                    line["price"],
+                    line["value"],
+                    line["person_cap_cut"],
+                    line["contract_cap_cut"],
+                    line["amount_ore"] / 100,
+                    line.get("explained", ""),
+                ]
+            )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -397,3 +397,31 @@ def renegotiate(
         )
 
     return _guard(request, page)
+
+
+@router.get("/partnerships/{partnership_id}/settlements/{index}/statement.xlsx")
+def settlement_xlsx(
+    partnership_id: int,
+    index: int,
+    request: Request,
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """The statement as a workbook (lines only for the roles that see them)."""
+
+    def download() -> Response:
+        from socialinvest.web.pages.common import disposition
+
+        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
+        lang = lang_of(request)
+        view = ps.statement_view(ctx, index, lang)
+        data = ps.statement_xlsx(view, str(ctx.row["name"]), lang)
+        return Response(
+            data,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": disposition(f"{ctx.row['key']}-settlement-{index}.xlsx")
+            },
+        )
+
+    return _guard(request, download)
