@@ -133,3 +133,6 @@ def test_enrol_import_verify_settle_approve_and_the_fan_chart(
     assert "Investorer ser kun totaler" in investor.inner_text("main")
     assert investor.locator("table.statement").count() == 0
     shot(investor, "ledger-7-investor-statement")
+    # the server's log holds no CPR number (the enrolment was a POST body, never a URL)
+    log = (server.data_dir / "server.log").read_text(encoding="utf-8")
+    assert "POST /partnerships/" in log and "6906904321" not in log and "690690" not in log
