@@ -71,15 +71,20 @@ def run_once(url: str, participants: int, weeks: int) -> tuple[float, float]:
     tag = secrets.token_hex(3)
     orgs = {
         r: user_store.organisation(db, f"{name} {tag}", create=True)
-        for r, name in [("payer", "Kommune"), ("provider", "Leverandør"), ("evaluator", "Evaluator")]
+        for r, name in [
+            ("payer", "Kommune"),
+            ("provider", "Leverandør"),
+            ("evaluator", "Evaluator"),
+        ]
     }
     users = {
-        r: user_store.create_user(db, orgs[r], f"{r}-{tag}", "!", role="analyst")
-        for r in orgs
+        r: user_store.create_user(db, orgs[r], f"{r}-{tag}", "!", role="analyst") for r in orgs
     }
     reviewer = user_store.create_user(db, orgs["payer"], f"rev-{tag}", "!", role="reviewer")
     db.commit()
-    case = case_store.create_case(db, users["payer"], f"bench {tag}", _case_text(participants, weeks))
+    case = case_store.create_case(
+        db, users["payer"], f"bench {tag}", _case_text(participants, weeks)
+    )
     case_store.approve(db, case, 1, reviewer)
     pid = ps.create(
         db,
@@ -97,7 +102,10 @@ def run_once(url: str, participants: int, weeks: int) -> tuple[float, float]:
     )
     start_day = ps.read(db, pid, users["payer"]).ledger.terms.dates[0]
     ps.enrol_many(
-        db, pid, users["payer"], [(n, start_day, "2025") for n in synthetic_numbers(participants, 1)]
+        db,
+        pid,
+        users["payer"],
+        [(n, start_day, "2025") for n in synthetic_numbers(participants, 1)],
     )
     metric = "weeks_in_job_or_education"
     data = _csv(participants, weeks, metric)

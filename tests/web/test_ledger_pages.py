@@ -7,9 +7,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from openpyxl import load_workbook
-
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from .conftest import make_app

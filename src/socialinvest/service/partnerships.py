@@ -114,10 +114,16 @@ def actor_for(
 
 
 def _context(
-    db: Session, row: dict[str, Any], user: User, role: str | None, prefer: Sequence[str]
+    db: Session,
+    row: dict[str, Any],
+    user: User,
+    role: str | None,
+    prefer: Sequence[str],
+    state: dict[str, Any] | None = None,
 ) -> Context:
     actor, roles = actor_for(db, row, user, role, prefer)
-    ledger = snapshot.load(store.load_state(db, row), terms_of(db, row), keyring())
+    data = store.load_state(db, row) if state is None else state
+    ledger = snapshot.load(data, terms_of(db, row), keyring())
     return Context(row, ledger, actor, roles)
 
 
@@ -150,8 +156,8 @@ def write(
             row = store.lock(db, partnership_id)
             if row is None:
                 raise NotFound(partnership_id)
-            ctx = _context(db, row, user, role, prefer)
-            before = store.load_state(db, row)
+            before = store.load_state(db, row)  # read once: the core's input and the diff's base
+            ctx = _context(db, row, user, role, prefer, before)
             result = operation(ctx)
             store.write_changes(db, row, before, snapshot.dump(ctx.ledger))
             db.commit()
