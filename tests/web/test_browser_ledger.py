@@ -77,6 +77,10 @@ def test_enrol_import_verify_settle_approve_and_the_fan_chart(
     payer.fill("#cpr", "6906904321")  # 9 June 1990 + 60 days: nobody's number
     payer.fill("#enrolled", "2026-06-01")
     payer.fill("#cohort", "2026")
+    boxes = payer.locator('input[name="criterion"]')
+    assert boxes.count() == 4  # the demo's criteria, each declared met by ticking it
+    for i in range(4):
+        boxes.nth(i).check()
     with payer.expect_navigation():
         payer.click("form >> text=Indskriv")
     shot(payer, "ledger-1-payer-enrolled")

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from ..ledger_support import CRITERIA
 from .conftest import make_app
 from .ledger_web_support import make_deal, outcomes_csv, use_key
 from .test_pages import client_for, csrf
@@ -36,26 +37,23 @@ def test_every_role_through_the_pages(site: Any) -> None:
     with client_for(app, "pia") as pia:
         page = pia.get(base + "/participants")
         assert page.status_code == 200 and "Indskriv en borger" in page.text
+        form = {
+            "cpr": cpr,
+            "enrolled": "2024-01-15",
+            "cohort": "2024",
+            "csrf_token": csrf(page.text),
+        }
+        one_criterion = pia.post(
+            base + "/participants", data={**form, "criterion": [CRITERIA[0]]}
+        )  # the second criterion not declared met: refused, nothing enrolled
+        assert one_criterion.status_code == 422 and cpr not in one_criterion.text
         done = pia.post(
             base + "/participants",
-            data={
-                "cpr": cpr,
-                "enrolled": "2024-01-15",
-                "cohort": "2024",
-                "csrf_token": csrf(page.text),
-            },
+            data={**form, "criterion": list(CRITERIA)},
             follow_redirects=True,
         )
         assert done.status_code == 200 and "k1:" in done.text and cpr not in done.text
-        twice = pia.post(
-            base + "/participants",
-            data={
-                "cpr": cpr,
-                "enrolled": "2024-01-15",
-                "cohort": "2024",
-                "csrf_token": csrf(page.text),
-            },
-        )
+        twice = pia.post(base + "/participants", data={**form, "criterion": list(CRITERIA)})
         assert twice.status_code == 422 and cpr not in twice.text
         assert "allerede" in twice.text or "already" in twice.text
     with client_for(app, "paul") as paul:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -189,23 +189,30 @@ def participants(
 
 
 @router.post("/partnerships/{partnership_id}/participants")
-def enrol(
+async def enrol(
     partnership_id: int,
     request: Request,
-    cpr: str = Form(...),
-    enrolled: str = Form(...),
-    cohort: str = Form(...),
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
 ) -> Response:
+    """Enrol a citizen; each eligibility criterion is declared met by ticking it (the ledger
+    refuses an enrolment with a criterion not declared met)."""
     import datetime as dt
+
+    form = await request.form()
+    cpr = str(form.get("cpr", ""))
+    enrolled = str(form.get("enrolled", ""))
+    cohort = str(form.get("cohort", "")).strip()
+    ticked = {str(v) for v in form.getlist("criterion")}
 
     def act() -> Response:
         try:
             day = dt.date.fromisoformat(enrolled)
         except ValueError:
             raise InputError("a date as YYYY-MM-DD", field="enrolled", value=enrolled) from None
-        ps.enrol(db, partnership_id, user, cpr, day, cohort.strip())
+        criteria = ps.read(db, partnership_id, user).ledger.terms.eligibility
+        declared = {c: c in ticked for c in criteria}
+        ps.enrol(db, partnership_id, user, cpr, day, cohort, declared)
         return see_other(f"/partnerships/{partnership_id}/participants")
 
     return _guard(request, act)
