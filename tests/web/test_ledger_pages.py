@@ -97,6 +97,11 @@ def test_every_role_through_the_pages(site: Any) -> None:
         assert over.status_code == 200 and "<svg" in over.text and 'class="realised"' in over.text
         assert "6.950,00" in over.text  # paid by the payer, by hand: 5,000 + 13 × 150
         assert "k1:" not in over.text
+        report = ivan.get(base + "/report")
+        assert report.status_code == 200 and "Statusrapport til styregruppen" in report.text
+        assert "6.950,00" in report.text and "k1:" not in report.text
+        pdf = ivan.get(base + "/report?format=pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         for path in ("/participants", "/records", "/records?status=verified"):
             assert ivan.get(base + path).status_code == 403
         st = ivan.get(base + "/settlements/1")
@@ -109,7 +114,7 @@ def test_every_role_through_the_pages(site: Any) -> None:
         listed = ivan.get("/partnerships")
         assert "Running partnerships" in listed.text and "investor" in listed.text
     with client_for(app, "otto") as otto:
-        for path in ("", "/participants", "/records", "/settlements/1"):
+        for path in ("", "/participants", "/records", "/settlements/1", "/report"):
             assert otto.get(base + path).status_code == 404
         assert (
             otto.post(

@@ -432,3 +432,74 @@ def settlement_xlsx(
         )
 
     return _guard(request, download)
+
+
+def _report_html(request: Request, db: Session, partnership_id: int, user: User) -> str:
+    from socialinvest.web.templating import context_for, environment, translator
+
+    ctx = ps.read(db, partnership_id, user)
+    lang = lang_of(request)
+    fc = _forecast(ctx)
+    payers = list(ctx.ledger.terms.payers)
+    settled = [
+        {
+            "index": s.index,
+            "first": s.first_period,
+            "last": s.last_period,
+            "totals": {payer: s.total_ore(payer) / 100 for payer in payers},
+        }
+        for _, s in sorted(ctx.ledger.statements.items())
+        if s.status == "approved"
+    ]
+    return (
+        environment()
+        .get_template("partnership_report.html")
+        .render(
+            context_for(
+                request,
+                {
+                    "p": ctx.row,
+                    "status": ps.status_view(ctx),
+                    "fc": fc,
+                    "fan": fan_svg(fc["fan"], lang, translator(lang)),
+                    "draws": FORECAST_DRAWS,
+                    "payers": payers,
+                    "settled": settled,
+                },
+            )
+        )
+    )
+
+
+@router.get("/partnerships/{partnership_id}/report", response_class=HTMLResponse)
+def status_report(
+    partnership_id: int,
+    request: Request,
+    format: str = "html",
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """The steering group's status report (aggregates only: every party may have it), as HTML
+    or PDF (``?format=pdf``), in the page's language."""
+
+    def make() -> Response:
+        from socialinvest.web.pages.common import disposition
+
+        html_text = _report_html(request, db, partnership_id, user)
+        if format != "pdf":
+            return HTMLResponse(html_text)
+        import logging
+
+        from weasyprint import HTML  # type: ignore[import-untyped]
+
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        pdf: bytes = HTML(string=html_text).write_pdf()
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": disposition(f"partnership-{partnership_id}-status.pdf")
+            },
+        )
+
+    return _guard(request, make)
