@@ -17,6 +17,7 @@ import typer
 
 from socialinvest.errors import InputError, msg
 from socialinvest.web.commands import register as register_web_commands
+from socialinvest.web.ledger_commands import register as register_ledger_commands
 
 if TYPE_CHECKING:
     from socialinvest.service import DaskChunks
@@ -812,6 +813,7 @@ def report(
 
 
 register_web_commands(app)  # serve, db upgrade, users create, demo load
+register_ledger_commands(app)  # ledger create | enrol | import | … (running partnerships)
 
 
 def main() -> None:

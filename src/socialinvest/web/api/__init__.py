@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socialinvest.web.api import account, cases, knowledge, work
+from socialinvest.web.api import account, cases, knowledge, partnerships, work
 
 router = APIRouter()
 router.include_router(account.router)
 router.include_router(cases.router)
 router.include_router(work.router)
 router.include_router(knowledge.router)
+router.include_router(partnerships.router)

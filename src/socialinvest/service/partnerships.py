@@ -1,0 +1,920 @@
+"""Running partnerships: the ledger core (``socialinvest.ledger``) on the database (``store``).
+
+Every write is one transaction: the partnership's row is locked, its state read into a
+:class:`~socialinvest.ledger.Ledger` (``snapshot.load``), **one** operation of the core runs (its
+rules, role checks and audit record are the core's), and what changed is written
+(``store.partnerships.write_changes``) before the commit. A failure anywhere — a bad row of an
+import, a refused role, a process killed — leaves nothing written. Two writers of one
+partnership wait for each other (PostgreSQL ``FOR UPDATE``); a write that loses a race on a
+unique key (the same approval or import twice) is retried once and then sees the other's result.
+
+Who acts is a user of the web application; their organisation's partnership role (payer,
+provider, investor, evaluator, auditor) is the ledger's :class:`Actor`. An organisation that is
+not a party does not learn the partnership exists (:class:`NotFound`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from socialinvest.errors import InputError
+from socialinvest.ledger import snapshot
+from socialinvest.ledger.audit import Head
+from socialinvest.ledger.cpr import Keyring
+from socialinvest.ledger.errors import LedgerError as LedgerError  # re-exported for the web
+from socialinvest.ledger.ledger import Ledger
+from socialinvest.ledger.records import Actor
+from socialinvest.ledger.terms import Terms
+from socialinvest.service.cases import load_text
+from socialinvest.store import partnerships as store
+from socialinvest.store.models import Case, CaseVersion, Organisation, User
+
+T = TypeVar("T")
+#: The core's refusals that are about who may do something (the web answers 403 for these).
+ROLE_KEYS = frozenset({"role", "enrol_role", "own_record"})
+DEFAULT_MIN_COUNT = 5
+
+
+class NotFound(Exception):
+    """No such partnership, or the user's organisation is not a party to it."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """A partnership as one user sees it: its row, the ledger, the user's actor."""
+
+    row: dict[str, Any]
+    ledger: Ledger
+    actor: Actor
+    roles: tuple[str, ...]
+
+
+def keyring() -> Keyring:
+    """The pseudonymisation keys (key file or environment); refuses without one."""
+    return Keyring.from_environment()
+
+
+@lru_cache(maxsize=16)
+def _terms(text: str, name: str, terms_json: str) -> Terms:
+    t = json.loads(terms_json)
+    return Terms.from_case(
+        load_text(text, name),
+        prices=t["prices"],
+        eligibility=tuple(t["eligibility"]),
+        settle_every=t["settle_every"],
+    )
+
+
+def terms_of(db: Session, row: dict[str, Any]) -> Terms:
+    version = db.get(CaseVersion, row["version_id"])
+    assert version is not None
+    return _terms(version.text, f"case {row['case_id']} version {version.number}", row["terms"])
+
+
+def _org(db: Session, user: User) -> Organisation:
+    org = db.get(Organisation, user.organisation_id)
+    assert org is not None
+    return org
+
+
+def actor_for(
+    db: Session,
+    row: dict[str, Any],
+    user: User,
+    role: str | None = None,
+    prefer: Sequence[str] = (),
+) -> tuple[Actor, tuple[str, ...]]:
+    """The ledger actor of ``user`` in a partnership: ``role`` if given (and held), else the
+    first of ``prefer`` their organisation holds, else its first role."""
+    roles = tuple(store.roles_of(db, row["id"], user.organisation_id))
+    if not roles:
+        raise NotFound(row["id"])
+    if role is not None:
+        if role not in roles:
+            raise LedgerError(
+                "role",
+                user=user.username,
+                role=role,
+                action="act as " + role,
+                roles=", ".join(roles),
+            )
+        chosen = role
+    else:
+        chosen = next((r for r in prefer if r in roles), roles[0])
+    org = _org(db, user)
+    return Actor(user.username, org.name, chosen), roles  # type: ignore[arg-type]
+
+
+def _context(
+    db: Session,
+    row: dict[str, Any],
+    user: User,
+    role: str | None,
+    prefer: Sequence[str],
+    state: dict[str, Any] | None = None,
+) -> Context:
+    actor, roles = actor_for(db, row, user, role, prefer)
+    data = store.load_state(db, row) if state is None else state
+    ledger = snapshot.load(data, terms_of(db, row), keyring())
+    return Context(row, ledger, actor, roles)
+
+
+def read(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    role: str | None = None,
+    prefer: Sequence[str] = (),
+) -> Context:
+    """The partnership for reading (no lock, nothing written)."""
+    row = store.get(db, partnership_id)
+    if row is None:
+        raise NotFound(partnership_id)
+    return _context(db, row, user, role, prefer)
+
+
+def write(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    operation: Callable[[Context], T],
+    *,
+    role: str | None = None,
+    prefer: Sequence[str] = (),
+) -> T:
+    """Run one operation of the core on the partnership and persist it, in one transaction."""
+    for attempt in (1, 2):
+        try:
+            row = store.lock(db, partnership_id)
+            if row is None:
+                raise NotFound(partnership_id)
+            before = store.load_state(db, row)  # read once: the core's input and the diff's base
+            ctx = _context(db, row, user, role, prefer, before)
+            result = operation(ctx)
+            store.write_changes(db, row, before, snapshot.dump(ctx.ledger))
+            db.commit()
+            return result
+        except IntegrityError:
+            db.rollback()
+            if attempt == 2:
+                raise
+        except BaseException:
+            db.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------- creating
+
+
+def _check_terms(
+    version: CaseVersion,
+    name: str,
+    prices: dict[str, float],
+    eligibility: Sequence[str],
+    settle_every: int | None,
+) -> tuple[Terms, str]:
+    loaded = load_text(version.text, name)
+    terms = Terms.from_case(
+        loaded, prices=prices, eligibility=tuple(eligibility), settle_every=settle_every
+    )
+    terms_json = json.dumps(
+        {
+            "prices": prices,
+            "eligibility": list(eligibility),
+            "settle_every": terms.settle_every,
+        },
+        sort_keys=True,
+    )
+    return terms, terms_json
+
+
+def create(
+    db: Session,
+    user: User,
+    case: Case,
+    version_number: int,
+    *,
+    key: str,
+    name: str,
+    parties: Sequence[tuple[Organisation, str]],
+    prices: dict[str, float] | None = None,
+    eligibility: Sequence[str] = (),
+    settle_every: int | None = None,
+    data_processors: Sequence[str] = (),
+    demo: bool = False,
+    min_count: int = DEFAULT_MIN_COUNT,
+    ledger: Ledger | None = None,
+    as_of: int | None = None,
+) -> int:
+    """A partnership from an **approved** case version with a contract section, pinned to that
+    version; the user's organisation must be among the payers. ``ledger``: a ledger already
+    built on the same terms (the demo, a restore) whose state is written as it is."""
+    version = (
+        db.query(CaseVersion)
+        .filter(CaseVersion.case_id == case.id, CaseVersion.number == version_number)
+        .first()
+    )
+    where = f"case {case.id} version {version_number}"
+    if version is None:
+        raise InputError("a version of the case", field="version", value=version_number)
+    if version.approved_at is None:
+        raise InputError(
+            "an approved case version (a partnership is pinned to approved terms)",
+            field="version",
+            value=version_number,
+        )
+    if min_count not in range(1, 11):
+        raise InputError("a number from 1 to 10", field="min_count", value=min_count)
+    if not key.strip() or len(key) > 100:
+        raise InputError("a short name of 1 to 100 characters", field="key", value=key)
+    if store.by_key(db, key) is not None:
+        raise InputError("a partnership key not used before", field="key", value=key)
+    roles = [(org.id, role) for org, role in parties]
+    for _, role in roles:
+        if role not in store.PARTY_ROLES:
+            raise InputError(", ".join(store.PARTY_ROLES), field="role", value=role)
+    if (user.organisation_id, "payer") not in roles:
+        raise InputError(
+            "the creating user's organisation among the payers", field="parties", has_value=False
+        )
+    prices = dict(prices or {})
+    terms, terms_json = _check_terms(version, where, prices, eligibility, settle_every)
+    org = _org(db, user)
+    if ledger is None:
+        ledger = Ledger.create(
+            key,
+            terms,
+            keyring(),
+            Actor(user.username, org.name, "payer"),
+            demo=demo,
+            data_processors=data_processors,
+        )
+    state = snapshot.dump(ledger)
+    try:
+        new_id = store.insert(
+            db,
+            {
+                "key": key,
+                "name": name,
+                "case_id": case.id,
+                "version_id": version.id,
+                "version_digest": terms.version,
+                "terms": terms_json,
+                "demo": demo,
+                "data_processors": json.dumps(sorted(data_processors)),
+                "min_count": min_count,
+                "posted_through": 0,
+                "setoff": "{}",
+                "audit_count": 0,
+                "audit_hash": "",
+                "as_of": as_of,
+                "created_by_id": user.id,
+            },
+            roles,
+        )
+        row = store.get(db, new_id)
+        assert row is not None
+        store.write_changes(db, row, {}, state)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return new_id
+
+
+# ---------------------------------------------------------------------- checks and reading
+
+
+def current_period(ctx: Context, today: dt.date | None = None) -> int:
+    """The period the partnership is in: today's, or the period a demo stands at (a demo lives
+    in its own time)."""
+    terms = ctx.ledger.terms
+    if ctx.row.get("as_of") is not None:
+        return int(ctx.row["as_of"])
+    day = today or dt.date.today()
+    return max(0, min(terms.n_periods, terms.period_of(day)))
+
+
+def verify_integrity(db: Session, partnership_id: int) -> tuple[bool, str | None, str]:
+    """``socialinvest ledger verify``: the audit chain against the head kept on the partnership
+    row, then every row against the chain; (ok, entity, sentence)."""
+    from socialinvest.ledger.integrity import verify_state
+
+    row = store.get(db, partnership_id)
+    if row is None:
+        raise NotFound(partnership_id)
+    ledger = snapshot.load(store.load_state(db, row), terms_of(db, row), keyring())
+    head = Head(int(row["audit_count"]), str(row["audit_hash"]))
+    check = verify_state(ledger, head)
+    return check.ok, check.entity, check.describe()
+
+
+def backup(db: Session, partnership_id: int) -> dict[str, Any]:
+    """A whole partnership as JSON values: its row, parties (by organisation name), the pinned
+    case version's text and the ledger's snapshot. Holds no CPR number and no key."""
+    row = store.get(db, partnership_id)
+    if row is None:
+        raise NotFound(partnership_id)
+    version = db.get(CaseVersion, row["version_id"])
+    assert version is not None
+    names = {o.id: o.name for o in db.query(Organisation).all()}
+    return {
+        "kind": "socialinvest partnership backup",
+        "format": 1,
+        "partnership": {
+            k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+            for k, v in row.items()
+            if k not in ("id", "case_id", "version_id", "created_by_id")
+        },
+        "case_version": {"number": version.number, "digest": version.digest, "text": version.text},
+        "parties": [[names[o], role] for o, role in store.party_list(db, partnership_id)],
+        "state": store.load_state(db, row),
+    }
+
+
+def restore(db: Session, user: User, data: dict[str, Any], *, replace: bool = False) -> int:
+    """A partnership read back from :func:`backup` (into the same or another database that
+    holds the same case version, by its SHA-256, and the parties' organisations, by name). The
+    state is checked against its own audit chain before anything is written."""
+    from socialinvest.ledger.integrity import verify_state
+
+    if data.get("kind") != "socialinvest partnership backup" or data.get("format") != 1:
+        raise InputError("a partnership backup (format 1)", field="kind", value=data.get("kind"))
+    p = data["partnership"]
+    version = (
+        db.query(CaseVersion).filter(CaseVersion.digest == data["case_version"]["digest"]).first()
+    )
+    if version is None:
+        raise InputError(
+            "a database holding the partnership's case version (same SHA-256)",
+            field="case_version",
+            value=data["case_version"]["digest"][:12],
+        )
+    orgs: list[tuple[int, str]] = []
+    for org_name, role in data["parties"]:
+        org = db.query(Organisation).filter(Organisation.name == org_name).first()
+        if org is None:
+            raise InputError("an organisation of this database", field="parties", value=org_name)
+        orgs.append((org.id, role))
+    if (user.organisation_id, "payer") not in orgs:
+        raise InputError("a user of the payer's organisation", field="user", value=user.username)
+    row0 = {"id": 0, "version_id": version.id, "case_id": version.case_id, "terms": p["terms"]}
+    ledger = snapshot.load(data["state"], terms_of(db, row0), keyring())
+    head = Head(int(p["audit_count"]), str(p["audit_hash"]))
+    check = verify_state(ledger, head)
+    if not check.ok:
+        raise InputError(
+            "a backup that matches its own audit chain", field=check.entity, value=check.problem
+        )
+    try:
+        old = store.by_key(db, p["key"])
+        if old is not None:
+            if not replace:
+                raise InputError("a partnership not in this database", field="key", value=p["key"])
+            store.delete_partnership(db, old["id"])
+        new_id = store.insert(
+            db,
+            {
+                **{k: v for k, v in p.items() if k != "created_at"},
+                "created_at": dt.datetime.fromisoformat(p["created_at"]),
+                "case_id": version.case_id,
+                "version_id": version.id,
+                "created_by_id": user.id,
+                "posted_through": 0,
+                "setoff": "{}",
+            },
+            orgs,
+        )
+        row = store.get(db, new_id)
+        assert row is not None
+        store.write_changes(db, row, {}, snapshot.dump(ledger))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return new_id
+
+
+# ---------------------------------------------------------------------- operations (CLI and web)
+
+
+def enrol(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    cpr: str,
+    enrolled: dt.date,
+    cohort: str,
+    eligibility: dict[str, bool] | None = None,
+    role: str | None = None,
+) -> int:
+    """Enrol a citizen (the number is checked, turned into a pseudonym and forgotten); the
+    participant's ledger id. ``eligibility`` default: every criterion declared met."""
+
+    def op(ctx: Context) -> int:
+        declared = (
+            dict.fromkeys(ctx.ledger.terms.eligibility, True)
+            if eligibility is None
+            else eligibility
+        )
+        return ctx.ledger.enrol(ctx.actor, cpr, enrolled, cohort, declared).id
+
+    return write(db, partnership_id, user, op, role=role, prefer=("payer", "provider"))
+
+
+def enter_outcome(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    participant: int,
+    metric: str,
+    period: int,
+    value: float,
+    source: str,
+    reference: str,
+    role: str | None = None,
+) -> dict[str, Any]:
+    def op(ctx: Context) -> dict[str, Any]:
+        what, record = ctx.ledger.enter_outcome(
+            ctx.actor,
+            participant,
+            metric,
+            period,
+            value,
+            source,
+            reference,
+            as_of=current_period(ctx),
+        )
+        return {"result": what, "record": record.id, "status": record.status}
+
+    return write(db, partnership_id, user, op, role=role, prefer=("provider", "payer"))
+
+
+def import_outcomes(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    name: str,
+    data: bytes,
+    role: str | None = None,
+) -> dict[str, Any]:
+    """Import a CSV or XLSX file of outcomes: all or nothing, idempotent (by its SHA-256)."""
+    from pathlib import Path
+
+    from socialinvest.ledger.importer import import_outcomes as run_import
+
+    def op(ctx: Context) -> dict[str, Any]:
+        result = run_import(ctx.ledger, ctx.actor, Path(name), data=data, as_of=current_period(ctx))
+        return {**result.to_dict(), "records": list(result.created)}
+
+    return write(db, partnership_id, user, op, role=role, prefer=("provider", "payer"))
+
+
+def decide(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    records: Sequence[int],
+    decision: str,
+    reason: str = "",
+    role: str | None = None,
+) -> list[dict[str, Any]]:
+    """The evaluator verifies or rejects records (or a payer/evaluator disputes them): all of
+    them or, if one is refused, none."""
+    if decision not in ("verify", "reject", "dispute"):
+        raise InputError("verify, reject or dispute", field="decision", value=decision)
+
+    def op(ctx: Context) -> list[dict[str, Any]]:
+        out = []
+        for rid in records:
+            if decision == "verify":
+                r = ctx.ledger.verify(ctx.actor, rid, reason=reason or None)
+            elif decision == "reject":
+                r = ctx.ledger.reject(ctx.actor, rid, reason)
+            else:
+                r = ctx.ledger.dispute(ctx.actor, rid, reason)
+            out.append({"record": r.id, "status": r.status})
+        return out
+
+    prefer = ("evaluator",) if decision != "dispute" else ("payer", "evaluator")
+    return write(db, partnership_id, user, op, role=role, prefer=prefer)
+
+
+def draw_sample(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    size: int,
+    seed: int,
+    through_period: int | None = None,
+    role: str | None = None,
+) -> dict[str, Any]:
+    def op(ctx: Context) -> dict[str, Any]:
+        s = ctx.ledger.draw_sample(ctx.actor, size, seed, through_period=through_period)
+        return {"sample": s.id, "population": len(s.population), "sampled": list(s.sampled)}
+
+    return write(db, partnership_id, user, op, role=role, prefer=("evaluator",))
+
+
+def record_delivery_costs(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    period: int,
+    amount: float,
+    role: str | None = None,
+) -> None:
+    def op(ctx: Context) -> None:
+        ctx.ledger.record_delivery_costs(ctx.actor, period, amount)
+
+    write(db, partnership_id, user, op, role=role, prefer=("provider",))
+
+
+def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]:
+    """Settlement ``index`` (approved, or drafted now) as the actor may see it; every line
+    explained in words for the roles that see lines."""
+    from socialinvest.ledger.explain import explain
+    from socialinvest.ledger.status import may_see_rows, statement_for
+
+    st = ctx.ledger.statement(index)
+    view = statement_for(ctx.actor, st)
+    if may_see_rows(ctx.actor):
+        view["explained"] = [
+            {"payer": line.payer, "text": explain(line, lang)} for line in st.lines
+        ]
+        for name, lines in st.by_payer().items():  # the same lines, in the same order
+            for shown, line in zip(view["payers"][name]["lines"], lines, strict=True):
+                shown["explained"] = explain(line, lang)
+    return view
+
+
+def approve(
+    db: Session, partnership_id: int, user: User, index: int, role: str | None = None
+) -> dict[str, Any]:
+    """The payer approves settlement ``index``: it is locked and its money posted."""
+
+    def op(ctx: Context) -> dict[str, Any]:
+        st = ctx.ledger.approve(ctx.actor, index)
+        return {
+            "settlement": st.index,
+            "status": st.status,
+            "totals": {payer: st.total_ore(payer) / 100 for payer in ctx.ledger.terms.payers},
+        }
+
+    return write(db, partnership_id, user, op, role=role, prefer=("payer",))
+
+
+def status_view(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
+    """Enrolment against plan, participants, records and payments (small counts suppressed
+    below the partnership's threshold, for every role), with the journal's balances."""
+    from socialinvest.ledger.status import status
+
+    period = current_period(ctx) if as_of is None else as_of
+    out = status(ctx.ledger, period, min_count=int(ctx.row["min_count"]))
+    out["partnership"] = {
+        "id": ctx.row["id"],
+        "key": ctx.row["key"],
+        "name": ctx.row["name"],
+        "demo": bool(ctx.row["demo"]),
+        "role": ctx.actor.role,
+        "roles": list(ctx.roles),
+        "settlements": ctx.ledger.terms.n_settlements,
+        "settle_every": ctx.ledger.terms.settle_every,
+        "periods": ctx.ledger.terms.n_periods,
+        "posted_through": ctx.ledger.posted_through,
+    }
+    balances = ctx.ledger.journal.balances()
+    out["balances"] = {k: v / 100 for k, v in sorted(balances.items())}
+    out["balances_sum"] = sum(balances.values()) / 100
+    return out
+
+
+def forecast_view(
+    ctx: Context, *, draws: int = 1000, seed: int = 1, target_rate: float | None = None
+) -> dict[str, Any]:
+    """The re-forecast conditioned on what has been observed (``ledger.forecast``)."""
+    from socialinvest.ledger.forecast import observe, reforecast
+
+    as_of = current_period(ctx)
+    observed, realised = observe(ctx.ledger, as_of)
+    fc = reforecast(
+        ctx.ledger.terms,
+        observed,
+        realised,
+        as_of=as_of,
+        paid_through=ctx.ledger.posted_through,
+        draws=draws,
+        seed=seed,
+        target_rate=target_rate,
+    )
+    return fc.to_dict()
+
+
+def participant_rows(ctx: Context) -> list[dict[str, Any]]:
+    """Participant rows (short pseudonyms); refused for investors."""
+    from socialinvest.ledger.status import participant_rows as rows
+
+    return rows(ctx.ledger, ctx.actor)
+
+
+def record_rows(ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
+    """Outcome records with evidence and history; refused for investors."""
+    from socialinvest.ledger.status import may_see_rows
+
+    if not may_see_rows(ctx.actor):
+        raise LedgerError(
+            "role",
+            user=ctx.actor.user,
+            role=ctx.actor.role,
+            action="see outcome records",
+            roles="payer, provider, evaluator or auditor",
+        )
+    return [
+        {**r.audit_view(), "history_length": len(r.history)}
+        for r in ctx.ledger.records.values()
+        if status is None or r.status == status
+    ]
+
+
+def enrol_many(
+    db: Session,
+    partnership_id: int,
+    user: User,
+    rows: Sequence[tuple[str, dt.date, str]],
+    role: str | None = None,
+) -> list[int]:
+    """Enrol several citizens (CPR number, enrolment date, cohort) in one transaction: all of
+    them, or none if one is refused (the sentence names its row, never the number)."""
+
+    def op(ctx: Context) -> list[int]:
+        declared = dict.fromkeys(ctx.ledger.terms.eligibility, True)
+        ids = []
+        for i, (cpr, day, cohort) in enumerate(rows, start=1):
+            try:
+                ids.append(ctx.ledger.enrol(ctx.actor, cpr, day, cohort, declared).id)
+            except LedgerError as error:
+                if error.key in ROLE_KEYS or len(rows) == 1:
+                    raise
+                raise InputError(
+                    "", statement=f"Row {i}: {error.message} Nobody was enrolled."
+                ) from None
+        return ids
+
+    return write(db, partnership_id, user, op, role=role, prefer=("payer", "provider"))
+
+
+def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
+    """Rows of an enrolment file: CSV (comma or semicolon) with a header ``cpr, enrolled,
+    cohort`` (the date as YYYY-MM-DD). A bad row is named by its line, never by its number."""
+    import csv
+    import io
+
+    from socialinvest.ledger.errors import scrub
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("a UTF-8 CSV file", file=name, has_value=False) from None
+    dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=dialect)
+    header = [h.strip().lower() for h in next(reader, [])]
+    if header[:3] != ["cpr", "enrolled", "cohort"]:
+        raise InputError("a header row: cpr, enrolled, cohort", file=name, line=1, has_value=False)
+    out = []
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) < 3:
+            raise InputError(
+                "three columns: cpr, enrolled, cohort", file=name, line=line, has_value=False
+            )
+        try:
+            day = dt.date.fromisoformat(cells[1].strip())
+        except ValueError:
+            raise InputError(
+                "a date as YYYY-MM-DD",
+                file=name,
+                line=line,
+                field="enrolled",
+                value=scrub(cells[1]),
+            ) from None
+        out.append((cells[0].strip(), day, cells[2].strip()))
+    return out
+
+
+# ---------------------------------------------------------------------- renegotiation
+
+
+def _positions(fc: Any) -> dict[str, Any]:
+    """The figures the renegotiation view compares, from a re-forecast."""
+    d = fc.to_dict()
+    parties = {}
+    for p in d["parties"]:
+        entry: dict[str, Any] = {"role": p["role"], "total": p["total"]["mean"]}
+        if p["role"] == "payer":
+            entry["net"] = p["net"]["mean"]
+            entry["prob_pays_more_than_saves"] = p["prob_pays_more_than_saves"]
+        elif p["role"] == "investor":
+            entry["irr"] = p["irr_distribution"]
+            entry["prob_target"] = p["prob_target"]
+            entry["prob_loss"] = p["prob_loss"]
+        parties[p["name"]] = entry
+    return {
+        "outcome_payments": d["outcome_payments"]["forecast"],
+        "success_rate": d["success_rate"]["updated"],
+        "parties": parties,
+    }
+
+
+def renegotiate(
+    db: Session,
+    ctx: Context,
+    *,
+    price: float | None = None,
+    contract_cap: float | None = None,
+    intake: Sequence[int] | None = None,
+    periods: int | None = None,
+    draws: int = 1000,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """Every party's position before and after a change of terms (the first payment line's
+    price, the contract cap, the intake per contract year, the number of periods), both
+    re-forecast from the same observations and the payments made so far. Nothing is written:
+    an agreed change is made as a new approved case version (see docs/partnerships.md)."""
+    import numpy as np
+    import yaml
+
+    from socialinvest.ledger.forecast import observe, reforecast
+
+    version = db.get(CaseVersion, ctx.row["version_id"])
+    assert version is not None
+    data = yaml.safe_load(version.text)
+    c = data["contract"]
+    agreed = json.loads(ctx.row["terms"])
+    prices = dict(agreed["prices"])
+    first = c["payments"][0]
+    changes: dict[str, Any] = {}
+    if price is not None:
+        if price < 0:
+            raise InputError("a price of 0 kr. or more", field="price", value=price)
+        changes["price"] = {
+            "line": first["name"],
+            "before": ctx.ledger.terms.prices[0],
+            "after": price,
+        }
+        if first.get("price") == "solve":
+            prices[first["name"]] = price
+        else:
+            first["price"] = price
+    if contract_cap is not None:
+        if contract_cap <= 0:
+            raise InputError("a cap above 0 kr.", field="contract_cap", value=contract_cap)
+        changes["contract_cap"] = {"before": c.get("contract_cap"), "after": contract_cap}
+        c["contract_cap"] = contract_cap
+    if intake is not None:
+        if not intake or any(n < 0 for n in intake):
+            raise InputError(
+                "participants per contract year, e.g. 40,40,40", field="intake", value=list(intake)
+            )
+        changes["intake"] = {"before": list(ctx.ledger.terms.planned_intake), "after": list(intake)}
+        c["participants"] = {"cohorts": list(intake)}
+    if periods is not None:
+        as_of = current_period(ctx)
+        if periods < max(1, as_of):
+            raise InputError(
+                f"at least the {as_of} periods already run", field="periods", value=periods
+            )
+        changes["periods"] = {"before": c["periods"], "after": periods}
+        c["periods"] = periods
+    if not changes:
+        raise InputError("at least one change (price, cap, intake or duration)", has_value=False)
+    new_terms = Terms.from_case(
+        load_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "renegotiation"),
+        prices=prices,
+        eligibility=tuple(agreed["eligibility"]),
+        settle_every=agreed["settle_every"],
+    )
+    as_of = current_period(ctx)
+    observed, realised = observe(ctx.ledger, as_of)
+    through = ctx.ledger.posted_through
+    before = reforecast(
+        ctx.ledger.terms,
+        observed,
+        realised,
+        as_of=as_of,
+        paid_through=through,
+        draws=draws,
+        seed=seed,
+    )
+    realised2 = np.zeros(new_terms.n_periods)
+    k = min(len(realised), new_terms.n_periods)
+    realised2[:k] = realised[:k]
+    after = reforecast(
+        new_terms,
+        observed,
+        realised2,
+        as_of=min(as_of, new_terms.n_periods),
+        paid_through=min(through, new_terms.n_periods),
+        draws=draws,
+        seed=seed,
+    )
+    return {
+        "as_of_period": as_of,
+        "draws": draws,
+        "changes": changes,
+        "before": _positions(before),
+        "after": _positions(after),
+    }
+
+
+def statement_xlsx(view: dict[str, Any], partnership: str, lang: str = "da") -> bytes:
+    """A settlement statement (``statement_view``) as an XLSX workbook: a sheet per payer with a
+    line per pseudonym and payment line, each amount explained; totals only for investors."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    da = lang == "da"
+    heads = (
+        [
+            "Pseudonym",
+            "Betalingslinje",
+            "Art",
+            "Resultatperiode(r)",
+            "Betalingsperiode(r)",
+            "Poster",
+            "Enheder",
+            "Pris (kr.)",
+            "Værdi før lofter (kr.)",
+            "Personloft skar (kr.)",
+            "Kontraktloft skar (kr.)",
+            "Beløb (kr.)",
+            "Forklaring",
+        ]
+        if da
+        else [
+            "Pseudonym",
+            "Payment line",
+            "Kind",
+            "Outcome period(s)",
+            "Payment period(s)",
+            "Records",
+            "Units",
+            "Price (DKK)",
+            "Value before caps (DKK)",
+            "Person cap cut (DKK)",
+            "Contract cap cut (DKK)",
+            "Amount (DKK)",
+            "Explanation",
+        ]
+    )
+    wb = Workbook()
+    first = True
+    for payer, block in view["payers"].items():
+        ws = wb.active if first else wb.create_sheet()
+        assert ws is not None
+        first = False
+        ws.title = payer[:31]
+        title = "Afregning" if da else "Settlement"
+        a, b = view["periods"]
+        ws.append([f"{partnership}: {title} {view['index']} ({a}–{b}), {view['status']}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append(["Total" if not da else "I alt", block["total"]])
+        ws.append([])
+        if "lines" not in block:
+            ws.append(["Investorer ser kun totaler." if da else "Investors see totals only."])
+            continue
+        ws.append(heads)
+        for cell in ws[4]:
+            cell.font = Font(bold=True)
+        for line in block["lines"]:
+            ws.append(
+                [
+                    line["pseudonym"],
+                    line["line"],
+                    line["kind"],
+                    ", ".join(str(x) for x in line["outcome_periods"]),
+                    ", ".join(str(x) for x in line["payment_periods"]),
+                    ", ".join(str(x) for x in line["records"]),
+                    line["units"],
+                    line["price"],
+                    line["value"],
+                    line["person_cap_cut"],
+                    line["contract_cap_cut"],
+                    line["amount_ore"] / 100,
+                    line.get("explained", ""),
+                ]
+            )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

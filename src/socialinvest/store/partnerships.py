@@ -1,0 +1,329 @@
+"""Running partnerships in the database: the tables of issue 12 and their repository functions.
+
+The ledger's state (``ledger.snapshot``: one list of plain dicts per table) is kept one row per
+object: participants (pseudonym only, never a CPR number), outcome records with their evidence and
+history, verification samples, imports (their SHA-256 is unique per partnership, so the same file
+twice is one import), approved statements (never updated), delivery costs, postings (double entry,
+append only) and the audit records (hash chain, append only). The partnership row holds the pinned
+case version, the agreed terms, the parties' roles live in ``partnership_parties``, and the audit
+chain's head (count and last hash) is kept on the partnership row, so deleting audit records at
+the end of the chain is found too.
+
+This module knows tables and dicts, not the ledger's objects (the store layer may not import the
+ledger); ``service.partnerships`` loads a ledger from :func:`load_state`, calls one operation and
+writes what changed with :func:`write_changes` in the same transaction, under :func:`lock`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from socialinvest.store.models import Base
+
+PARTY_ROLES = ("payer", "provider", "investor", "evaluator", "auditor")
+md = Base.metadata
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+partnerships = sa.Table(
+    "partnerships",
+    md,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(100), nullable=False, unique=True),  # the ledger's partnership id
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("case_versions.id"), nullable=False),
+    sa.Column("version_digest", sa.String(64), nullable=False),
+    sa.Column("terms", sa.Text, nullable=False),  # JSON: prices, eligibility, settle_every
+    sa.Column("demo", sa.Boolean, nullable=False, default=False),
+    sa.Column("data_processors", sa.Text, nullable=False, default="[]"),
+    sa.Column("min_count", sa.Integer, nullable=False, default=5),
+    sa.Column("posted_through", sa.Integer, nullable=False, default=0),
+    sa.Column("setoff", sa.Text, nullable=False, default="{}"),
+    sa.Column("audit_count", sa.Integer, nullable=False, default=0),
+    # a demo lives in its own time: the period it stands at (null: today's period)
+    sa.Column("as_of", sa.Integer, nullable=True),
+    sa.Column("audit_hash", sa.String(64), nullable=False, default=""),
+    sa.Column("created_by_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, default=_now),
+)
+
+parties = sa.Table(
+    "partnership_parties",
+    md,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "partnership_id",
+        sa.Integer,
+        sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.UniqueConstraint("partnership_id", "organisation_id", "role"),
+)
+
+
+def _rows_table(name: str, key: sa.Column[Any], *extra: sa.Column[Any]) -> sa.Table:
+    return sa.Table(
+        name,
+        md,
+        sa.Column(
+            "partnership_id",
+            sa.Integer,
+            sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        key,
+        *extra,
+        sa.Column("data", sa.Text, nullable=False),
+    )
+
+
+participants = _rows_table(
+    "ledger_participants",
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("pseudonym", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+)
+records = _rows_table(
+    "ledger_records",
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("participant", sa.Integer, nullable=False),
+    sa.Column("metric", sa.String(100), nullable=False),
+    sa.Column("period", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+)
+samples = _rows_table(
+    "ledger_samples", sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
+)
+imports = _rows_table("ledger_imports", sa.Column("sha256", sa.String(64), primary_key=True))
+statements = _rows_table(
+    "ledger_statements", sa.Column("index", sa.Integer, primary_key=True, autoincrement=False)
+)
+delivery_costs = _rows_table(
+    "ledger_delivery_costs", sa.Column("period", sa.Integer, primary_key=True, autoincrement=False)
+)
+postings = _rows_table(
+    "ledger_postings",
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("destination", sa.String(200), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # øre
+)
+audit = _rows_table(
+    "ledger_audit",
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one list of a ledger snapshot is kept: its table, the key of a row, the columns
+    copied out of the row's dict (for queries; the dict is kept whole in ``data``), and whether
+    a row may ever change."""
+
+    name: str  # the snapshot's list
+    table: sa.Table
+    key: str  # the dict's key field (also the table's key column)
+    columns: tuple[str, ...]
+    append_only: bool
+
+
+KINDS = (
+    Kind("participants", participants, "id", ("pseudonym", "status"), False),
+    Kind("records", records, "id", ("participant", "metric", "period", "value", "status"), False),
+    Kind("samples", samples, "id", (), True),
+    Kind("imports", imports, "sha256", (), True),
+    Kind("statements", statements, "index", (), True),
+    Kind("delivery_costs", delivery_costs, "period", (), False),
+    Kind("postings", postings, "seq", ("kind", "source", "destination", "amount"), True),
+    Kind("audit", audit, "seq", ("hash",), True),
+)
+
+
+class AppendOnly(Exception):
+    """An operation tried to change a row that is never changed (a bug, not a user error)."""
+
+
+def _as_dict(kind: Kind, item: Any) -> dict[str, Any]:
+    if kind.name == "delivery_costs":  # the snapshot keeps [period, amount]
+        return {"period": int(item[0]), "amount": float(item[1])}
+    return dict(item)
+
+
+def _as_item(kind: Kind, row: dict[str, Any]) -> Any:
+    if kind.name == "delivery_costs":
+        return [row["period"], row["amount"]]
+    return row
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def get(db: Session, partnership_id: int) -> dict[str, Any] | None:
+    row = db.execute(sa.select(partnerships).where(partnerships.c.id == partnership_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def by_key(db: Session, key: str) -> dict[str, Any] | None:
+    row = db.execute(sa.select(partnerships).where(partnerships.c.key == key)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def lock(db: Session, partnership_id: int) -> dict[str, Any] | None:
+    """The partnership's row, locked until the transaction ends (PostgreSQL: ``FOR UPDATE``, so
+    operations on one partnership run one at a time; SQLite has one writer at a time anyway and
+    the unique keys refuse a second write of the same approval or import)."""
+    row = db.execute(
+        sa.select(partnerships).where(partnerships.c.id == partnership_id).with_for_update()
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def insert(db: Session, values: dict[str, Any], roles: list[tuple[int, str]]) -> int:
+    """A new partnership row and its parties; its id."""
+    new_id = int(
+        db.execute(
+            sa.insert(partnerships).values(**values).returning(partnerships.c.id)
+        ).scalar_one()
+    )
+    for organisation_id, role in roles:
+        db.execute(
+            sa.insert(parties).values(
+                partnership_id=new_id, organisation_id=organisation_id, role=role
+            )
+        )
+    return new_id
+
+
+def roles_of(db: Session, partnership_id: int, organisation_id: int) -> list[str]:
+    """The partnership roles an organisation holds (empty: it is not a party)."""
+    rows = db.execute(
+        sa.select(parties.c.role).where(
+            parties.c.partnership_id == partnership_id,
+            parties.c.organisation_id == organisation_id,
+        )
+    ).all()
+    return sorted((r[0] for r in rows), key=PARTY_ROLES.index)
+
+
+def party_list(db: Session, partnership_id: int) -> list[tuple[int, str]]:
+    rows = db.execute(
+        sa.select(parties.c.organisation_id, parties.c.role)
+        .where(parties.c.partnership_id == partnership_id)
+        .order_by(parties.c.id)
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def visible_to(db: Session, organisation_id: int) -> list[dict[str, Any]]:
+    """The partnerships an organisation is a party to."""
+    ids = sa.select(parties.c.partnership_id).where(parties.c.organisation_id == organisation_id)
+    rows = db.execute(
+        sa.select(partnerships).where(partnerships.c.id.in_(ids)).order_by(partnerships.c.id)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def load_state(db: Session, row: dict[str, Any]) -> dict[str, Any]:
+    """The partnership's state in the shape of ``ledger.snapshot.dump`` (format 1)."""
+    pid = row["id"]
+    state: dict[str, Any] = {
+        "format": 1,
+        "partnership": row["key"],
+        "terms_version": row["version_digest"],
+        "demo": bool(row["demo"]),
+        "data_processors": json.loads(row["data_processors"]),
+        "posted_through": int(row["posted_through"]),
+        "setoff": json.loads(row["setoff"]),
+    }
+    for kind in KINDS:
+        t = kind.table
+        keycol = t.c[kind.key]
+        rows = db.execute(sa.select(t).where(t.c.partnership_id == pid).order_by(keycol)).all()
+        items = []
+        for r in rows:
+            m = r._mapping
+            d = json.loads(m["data"])
+            d[kind.key] = m[kind.key]
+            for c in kind.columns:  # the columns are what counts (a query reads them)
+                d[c] = m[c]
+            items.append(_as_item(kind, d))
+        state[kind.name] = items
+    return state
+
+
+def write_changes(
+    db: Session, row: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, int]:
+    """Write the difference between two states of one partnership (new rows inserted, changed
+    rows of the mutable tables updated) and its scalars and audit head; how many rows of each
+    kind were written. Raises :class:`AppendOnly` if an append-only row changed or vanished."""
+    pid = row["id"]
+    written: dict[str, int] = {}
+    for kind in KINDS:
+        old = {str(d[kind.key]): d for d in (_as_dict(kind, x) for x in before.get(kind.name, []))}
+        new_rows = [_as_dict(kind, x) for x in after[kind.name]]
+        new = {str(d[kind.key]): d for d in new_rows}
+        if set(old) - set(new):
+            raise AppendOnly(f"{kind.name}: rows vanished")
+        inserts: list[dict[str, Any]] = []
+        n = 0
+        for k, d in new.items():
+            values = {
+                "partnership_id": pid,
+                kind.key: d[kind.key],
+                **{c: d[c] for c in kind.columns},
+                "data": _encode({f: v for f, v in d.items() if f not in kind.columns}),
+            }
+            if k not in old:
+                inserts.append(values)
+            elif old[k] != d:
+                if kind.append_only:
+                    raise AppendOnly(f"{kind.name} {k} changed")
+                t = kind.table
+                db.execute(
+                    sa.update(t)
+                    .where(t.c.partnership_id == pid, t.c[kind.key] == d[kind.key])
+                    .values(**{c: values[c] for c in (*kind.columns, "data")})
+                )
+                n += 1
+        if inserts:
+            db.execute(sa.insert(kind.table), inserts)
+        written[kind.name] = n + len(inserts)
+    audit_rows = after["audit"]
+    db.execute(
+        sa.update(partnerships)
+        .where(partnerships.c.id == pid)
+        .values(
+            data_processors=_encode(after["data_processors"]),
+            posted_through=int(after["posted_through"]),
+            setoff=_encode(after["setoff"]),
+            audit_count=len(audit_rows),
+            audit_hash=audit_rows[-1]["hash"] if audit_rows else "",
+        )
+    )
+    return written
+
+
+def delete_partnership(db: Session, partnership_id: int) -> None:
+    """Remove a partnership and all its rows (only for a restore over it, never in normal use)."""
+    for kind in KINDS:
+        db.execute(sa.delete(kind.table).where(kind.table.c.partnership_id == partnership_id))
+    db.execute(sa.delete(parties).where(parties.c.partnership_id == partnership_id))
+    db.execute(sa.delete(partnerships).where(partnerships.c.id == partnership_id))

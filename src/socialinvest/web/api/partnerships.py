@@ -1,0 +1,314 @@
+"""Running partnerships under ``/api/v1/partnerships``: the ledger's operations with the same
+rules as ``socialinvest ledger``. A partnership the user's organisation is not a party to answers
+404; an operation the organisation's partnership role may not do answers 403; a mistake 422 (one
+sentence, never a CPR number)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from socialinvest.errors import InputError
+from socialinvest.service import partnerships as ps
+from socialinvest.store import partnerships as store
+from socialinvest.store import users as user_store
+from socialinvest.store.models import Case, User
+from socialinvest.web.api.errors import UNPROCESSABLE, MessageOut
+from socialinvest.web.deps import current_user, get_db, settings_of, writing_user
+
+router = APIRouter(prefix="/partnerships", tags=["partnerships"])
+Db = Annotated[Session, Depends(get_db)]
+Reader = Annotated[User, Depends(current_user)]
+Writer = Annotated[User, Depends(writing_user)]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": MessageOut},
+    404: {"model": MessageOut},
+    **UNPROCESSABLE,
+}
+T = TypeVar("T")
+NOT_FOUND = "No such partnership (or your organisation is not a party to it)."
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """404 for a partnership the user may not see, 403 for a role refusal."""
+    try:
+        return fn()
+    except ps.NotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except ps.LedgerError as error:
+        if error.key in ps.ROLE_KEYS:
+            raise HTTPException(403, error.message) from None
+        raise
+
+
+class PartyIn(BaseModel):
+    organisation: str
+    role: str
+
+
+class PartnershipCreate(BaseModel):
+    case_id: int
+    version: int
+    key: str = Field(min_length=1, max_length=100)
+    name: str = ""
+    parties: list[PartyIn]
+    prices: dict[str, float] = {}
+    eligibility: list[str] = []
+    settle_every: int | None = None
+    data_processors: list[str] = []
+    min_count: int = 5
+    demo: bool = False
+
+
+class EnrolIn(BaseModel):
+    cpr: str  # checked by the ledger; never echoed back
+    enrolled: dt.date
+    cohort: str
+    eligibility: dict[str, bool] | None = None
+
+
+class OutcomeIn(BaseModel):
+    participant: int
+    metric: str
+    period: int
+    value: float
+    source: str
+    reference: str
+
+
+class DecisionIn(BaseModel):
+    records: list[int] = Field(min_length=1)
+    decision: str = "verify"  # verify, reject or dispute
+    reason: str = ""
+
+
+class SampleIn(BaseModel):
+    size: int
+    seed: int = 1
+    through_period: int | None = None
+
+
+def _summary(row: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "key": row["key"],
+        "name": row["name"],
+        "case_id": row["case_id"],
+        "demo": bool(row["demo"]),
+        "roles": roles,
+    }
+
+
+@router.get("", responses=RESPONSES)
+def list_partnerships(db: Db, user: Reader) -> list[dict[str, Any]]:
+    """The partnerships the user's organisation is a party to, with its roles in each."""
+    return [
+        _summary(row, store.roles_of(db, row["id"], user.organisation_id))
+        for row in store.visible_to(db, user.organisation_id)
+    ]
+
+
+@router.post("", status_code=201, responses=RESPONSES)
+def create_partnership(body: PartnershipCreate, db: Db, user: Writer) -> dict[str, Any]:
+    """Create a partnership from an approved case version with a contract section."""
+    case = db.get(Case, body.case_id)
+    if case is None or case.organisation_id != user.organisation_id:
+        raise HTTPException(404, "No such case.")
+    parties = []
+    for p in body.parties:
+        try:
+            org = user_store.organisation(db, p.organisation)
+        except InputError:
+            raise InputError(
+                "an organisation of this server", field="parties", value=p.organisation
+            ) from None
+        parties.append((org, p.role))
+    new_id = ps.create(
+        db,
+        user,
+        case,
+        body.version,
+        key=body.key,
+        name=body.name or body.key,
+        parties=parties,
+        prices=body.prices,
+        eligibility=body.eligibility,
+        settle_every=body.settle_every,
+        data_processors=body.data_processors,
+        demo=body.demo,
+        min_count=body.min_count,
+    )
+    row = store.get(db, new_id)
+    assert row is not None
+    return _summary(row, store.roles_of(db, new_id, user.organisation_id))
+
+
+@router.get("/{partnership_id}", responses=RESPONSES)
+def partnership_status(
+    partnership_id: int, db: Db, user: Reader, as_of: int | None = None
+) -> dict[str, Any]:
+    """Enrolment against plan, outcomes, payments, balances (small counts suppressed)."""
+    return guarded(lambda: ps.status_view(ps.read(db, partnership_id, user), as_of))
+
+
+@router.get("/{partnership_id}/participants", responses=RESPONSES)
+def participants(partnership_id: int, db: Db, user: Reader) -> list[dict[str, Any]]:
+    """Participant rows (short pseudonyms); not for investors."""
+    return guarded(lambda: ps.participant_rows(ps.read(db, partnership_id, user)))
+
+
+@router.post("/{partnership_id}/participants", status_code=201, responses=RESPONSES)
+def enrol(partnership_id: int, body: EnrolIn, db: Db, user: Writer) -> dict[str, Any]:
+    """Enrol a citizen (payer, or a provider acting as its data processor)."""
+    pid = guarded(
+        lambda: ps.enrol(
+            db, partnership_id, user, body.cpr, body.enrolled, body.cohort, body.eligibility
+        )
+    )
+    return {"participant": pid}
+
+
+@router.get("/{partnership_id}/records", responses=RESPONSES)
+def records(
+    partnership_id: int, db: Db, user: Reader, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Outcome records with their evidence; not for investors."""
+    return guarded(lambda: ps.record_rows(ps.read(db, partnership_id, user), status))
+
+
+@router.post("/{partnership_id}/records", status_code=201, responses=RESPONSES)
+def enter_outcome(partnership_id: int, body: OutcomeIn, db: Db, user: Writer) -> dict[str, Any]:
+    return guarded(
+        lambda: ps.enter_outcome(
+            db,
+            partnership_id,
+            user,
+            body.participant,
+            body.metric,
+            body.period,
+            body.value,
+            body.source,
+            body.reference,
+        )
+    )
+
+
+async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
+    """An uploaded CSV or XLSX within the server's upload limit."""
+    limit = settings_of(request).max_upload_bytes
+    name = (file.filename or "upload").rsplit("/", 1)[-1]
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"a file of at most {limit:,} bytes", file=name, has_value=False)
+    if not name.lower().endswith((".csv", ".xlsx")):
+        raise InputError("a .csv or .xlsx file", file=name, has_value=False)
+    return name, data
+
+
+@router.post("/{partnership_id}/imports", status_code=201, responses=RESPONSES)
+async def import_outcomes(
+    partnership_id: int,
+    request: Request,
+    db: Db,
+    user: Writer,
+    file: UploadFile = File(...),
+) -> dict[str, Any]:
+    """Import outcome records (CSV/XLSX): all or nothing; the same file twice changes nothing."""
+    name, data = await read_upload(request, file)
+    return guarded(lambda: ps.import_outcomes(db, partnership_id, user, name, data))
+
+
+@router.post("/{partnership_id}/decisions", responses=RESPONSES)
+def decide(partnership_id: int, body: DecisionIn, db: Db, user: Writer) -> list[dict[str, Any]]:
+    """The evaluator verifies or rejects records (never their own); payer or evaluator dispute."""
+    return guarded(
+        lambda: ps.decide(db, partnership_id, user, body.records, body.decision, body.reason)
+    )
+
+
+@router.post("/{partnership_id}/samples", status_code=201, responses=RESPONSES)
+def draw_sample(partnership_id: int, body: SampleIn, db: Db, user: Writer) -> dict[str, Any]:
+    return guarded(
+        lambda: ps.draw_sample(db, partnership_id, user, body.size, body.seed, body.through_period)
+    )
+
+
+@router.get("/{partnership_id}/settlements/{index}", responses=RESPONSES)
+def settlement(
+    partnership_id: int,
+    index: int,
+    db: Db,
+    user: Reader,
+    lang: Annotated[str, Query(pattern="^(da|en)$")] = "en",
+) -> dict[str, Any]:
+    """A settlement's statement (approved, or drafted now); investors see totals only."""
+    return guarded(
+        lambda: ps.statement_view(
+            ps.read(db, partnership_id, user, prefer=("payer", "evaluator")), index, lang
+        )
+    )
+
+
+@router.post("/{partnership_id}/settlements/{index}/approve", responses=RESPONSES)
+def approve(partnership_id: int, index: int, db: Db, user: Writer) -> dict[str, Any]:
+    """The payer approves and locks a settlement; its money is posted."""
+    return guarded(lambda: ps.approve(db, partnership_id, user, index))
+
+
+@router.get("/{partnership_id}/forecast", responses=RESPONSES)
+def forecast(
+    partnership_id: int,
+    db: Db,
+    user: Reader,
+    draws: Annotated[int, Query(ge=2, le=20000)] = 1000,
+    seed: int = 1,
+    target: Annotated[float | None, Query(ge=0, le=1)] = None,
+) -> dict[str, Any]:
+    """The re-forecast from what has been observed (aggregates: every role)."""
+    return guarded(
+        lambda: ps.forecast_view(
+            ps.read(db, partnership_id, user), draws=draws, seed=seed, target_rate=target
+        )
+    )
+
+
+@router.get("/{partnership_id}/verify", responses=RESPONSES)
+def verify(partnership_id: int, db: Db, user: Reader) -> dict[str, Any]:
+    """The audit chain and every row checked against it."""
+
+    def run() -> dict[str, Any]:
+        ps.read(db, partnership_id, user)  # a party only
+        ok, entity, sentence = ps.verify_integrity(db, partnership_id)
+        return {"ok": ok, "entity": entity, "message": sentence}
+
+    return guarded(run)
+
+
+@router.get("/{partnership_id}/renegotiation", responses=RESPONSES)
+def renegotiation(
+    partnership_id: int,
+    db: Db,
+    user: Reader,
+    price: Annotated[float | None, Query(ge=0)] = None,
+    contract_cap: Annotated[float | None, Query(gt=0)] = None,
+    intake: Annotated[list[int] | None, Query()] = None,
+    periods: Annotated[int | None, Query(ge=1)] = None,
+    draws: Annotated[int, Query(ge=2, le=20000)] = 1000,
+) -> dict[str, Any]:
+    """Every party's position before and after a change of terms (nothing is written)."""
+    return guarded(
+        lambda: ps.renegotiate(
+            db,
+            ps.read(db, partnership_id, user),
+            price=price,
+            contract_cap=contract_cap,
+            intake=intake,
+            periods=periods,
+            draws=draws,
+        )
+    )
