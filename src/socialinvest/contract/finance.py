@@ -354,11 +354,10 @@ def run_waterfall(
             left = left - gj
         guarantee_total = guarantee_paid.sum(axis=1)
 
-    at_maturity = np.zeros(n)
-    at_maturity[-1] = 1.0
-    investors = (
-        0.0 - draws + (interest_paid + principal_paid + guarantee_paid)[:, :, None] * at_maturity
-    )
+    # 0 − draws, plus what each tranche is paid back at maturity (in the last period only: the
+    # same numbers as adding (paid ⊗ at_maturity) to every period, without that [D, K, T] array)
+    investors = 0.0 - draws
+    investors[:, :, -1] += interest_paid + principal_paid + guarantee_paid
     payer = 0.0 - pay  # (0 − x, not −x: no negative zeros)
     provider = funded.copy()
     if stack.surplus_to == "payer":
@@ -368,6 +367,8 @@ def run_waterfall(
     distributed = interest_paid.sum(axis=1) + principal_paid.sum(axis=1) + surplus
     cash_end[:, -1] -= distributed
     vehicle = np.diff(cash_end, axis=1, prepend=0.0)
+    guarantor = np.zeros((d, n))  # 0 − guarantee ⊗ at_maturity: zero before maturity
+    guarantor[:, -1] = 0.0 - guarantee_total
     return Waterfall(
         draws=draws,
         interest_paid=interest_paid,
@@ -377,7 +378,7 @@ def run_waterfall(
         investors=investors,
         payer=payer,
         provider=provider,
-        guarantor=0.0 - guarantee_total[:, None] * at_maturity,
+        guarantor=guarantor,
         vehicle=vehicle,
         vehicle_cash=cash_end,
         costs=cost,
