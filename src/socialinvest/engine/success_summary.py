@@ -9,9 +9,9 @@ smaller ones (issue 10, speed):
   discounted sums, the NPVs and the cumulative series behind the break-even years; these arrays
   are laid out draw-minor ([actor, year, draw]) so that every step is a pass over long contiguous
   rows, not thousands of rows of ten years;
-* the means over draws per actor, area and year as matrix products over the draw axis
-  ([A, D] @ [D, Y] per consequence and per cost item), never a [D, A, R, Y] array except the
-  other costs' own input;
+* the means over draws per actor, area and year as sums of products over the draw axis
+  (``np.einsum``, not BLAS: a multi-threaded BLAS spins its threads on a shared machine for
+  products this small), never a [D, A, R, Y] array except the other costs' own input;
 * whether an actor and area has any flow at all (``active``): zero whenever a bound built from
   absolute values is zero (exactly what the full arrays would say); otherwise the full arrays of
   a few draws are built until a flow is found, so the answer is exact, not a bound.
@@ -121,7 +121,7 @@ def success_rate_summary(
     np.einsum("kyd,kad->ayd", units, prices, out=gains_year)
     np.negative(gains_year, out=gains_year)
     for k, area in enumerate(inp.consequence_area.tolist()):
-        gains_sum[:, area, :] -= prices[k] @ (units[k] * effect).T
+        gains_sum[:, area, :] -= np.einsum("ad,yd->ay", prices[k], units[k] * effect)
 
     # ---- costs (before the optimism uplift) by actor and year; their mean by actor and area
     amounts = np.broadcast_to(inp.participant_amount, (d, inp.participant_amount.shape[1]))
@@ -136,16 +136,18 @@ def success_rate_summary(
     costs_year = np.zeros((n_actors, n_years, d))  # [A, Y, D]
     for r in range(n_areas):
         costs_year += other[:, :, r, :].transpose(1, 2, 0)
-    costs_sum = (uplift @ other.reshape(d, -1)).reshape(n_actors, n_areas, n_years)
+    costs_sum = np.einsum("d,dx->x", uplift, other.reshape(d, -1)).reshape(
+        n_actors, n_areas, n_years
+    )
     items = list(zip(inp.participant_actor.tolist(), inp.participant_area.tolist(), strict=True))
     for p, (actor, area) in enumerate(items):
         costs_year[actor] += per_participant[p]
-        costs_sum[actor, area, :] += per_participant[p] @ uplift
+        costs_sum[actor, area, :] += np.einsum("yd,d->y", per_participant[p], uplift)
     costs_year *= uplift
 
     # ---- discounted sums per actor and draw
-    gains_per_effect = np.stack([dg @ gains_year[a] for a in range(n_actors)])  # [A, D]
-    disc_costs = np.stack([dc @ costs_year[a] for a in range(n_actors)])
+    gains_per_effect = np.einsum("y,ayd->ad", dg, gains_year)  # [A, D]
+    disc_costs = np.einsum("y,ayd->ad", dc, costs_year)
     disc_gains = gains_per_effect * effect
     # yearly discounted net per actor, cumulated
     cumulative = gains_year
@@ -220,13 +222,17 @@ def _active(
     for k, area in enumerate(inp.consequence_area.tolist()):
         if pending[:, area].any():
             weight = np.abs(units[k]).sum(axis=0) * abs_effect  # [D]
-            bound[:, area] += np.abs(prices[k]) @ weight
+            bound[:, area] += np.einsum("ad,d->a", np.abs(prices[k]), weight)
     abs_uplift = np.abs(uplift)
     for p, (actor, area) in enumerate(items):
         if pending[actor, area]:
-            bound[actor, area] += np.abs(per_participant[p]).sum(axis=0) @ abs_uplift
+            bound[actor, area] += np.einsum(
+                "d,d->", np.abs(per_participant[p]).sum(axis=0), abs_uplift
+            )
     for actor, area in zip(*np.nonzero(pending), strict=True):
-        bound[actor, area] += abs_uplift @ np.abs(other[:, actor, area, :]).sum(axis=1)
+        bound[actor, area] += np.einsum(
+            "d,d->", abs_uplift, np.abs(other[:, actor, area, :]).sum(axis=1)
+        )
     pending &= bound > 0
     for start in range(_ACTIVE_BLOCK, d, _ACTIVE_BLOCK):
         if not pending.any():
