@@ -334,9 +334,14 @@ class AddDeviation:
     centre: float
 
     def __call__(self, arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
-        arrays[self.name] = (
-            arrays[self.name] + (draws - self.centre)[:, None, None, None] * (self.mask[None])
-        )
+        # a new array (the old one may be shared); only the cells of the mask change (adding
+        # 0 · deviation elsewhere left them as they were), so they are the only ones touched
+        target = np.array(np.broadcast_to(arrays[self.name], (len(draws), *self.mask.shape)))
+        deviation = draws - self.centre
+        for cell in np.argwhere(self.mask).tolist():
+            where: tuple[slice | int, ...] = (slice(None), *cell)
+            target[where] += deviation * float(self.mask[tuple(cell)])
+        arrays[self.name] = target
 
 
 def used_areas(*groups: list[str]) -> list[str]:

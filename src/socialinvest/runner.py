@@ -19,11 +19,11 @@ from socialinvest.case.models import (
     Dist,
     point,
 )
-from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import sample_correlated
-from socialinvest.engine.success_rate import SuccessRateInputs, success_rate_flows
-from socialinvest.engine.summary import Summary, combine, expand_areas, summarise
+from socialinvest.engine.success_rate import SuccessRateInputs
+from socialinvest.engine.success_summary import success_rate_summary
+from socialinvest.engine.summary import Summary, combine, expand_areas
 from socialinvest.errors import InputError, field_path, msg
 from socialinvest.knowledge.base import (
     KnowledgeBase,
@@ -340,9 +340,7 @@ def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
     convention = meta["discounting"]["convention"]
     df_costs = discount_factors(meta["bands_costs"], n_years, convention)
     df_gains = discount_factors(meta["bands_gains"], n_years, convention)
-    flows = success_rate_flows(inputs)
-    appraisal = appraise_flows(flows, df_gains, df_costs)
-    summary = summarise(flows, appraisal, prepared.baseline(arrays), inputs.effect)
+    summary = success_rate_summary(inputs, df_gains, df_costs, prepared.baseline(arrays))
     return expand_areas(summary, [AREAS.index(a) for a in prepared.constants["areas"]])
 
 

@@ -196,6 +196,18 @@ def _sum_rows(rows: list[FloatArray], d: int) -> FloatArray:
     return out
 
 
+def _sum_rows_into(rows: list[FloatArray], out: FloatArray) -> None:
+    """``out[...] = _sum_rows(rows, len(out))`` without new arrays (the same additions)."""
+    if len(rows) >= 8:
+        out[...] = _sum_rows(rows, out.shape[0])
+    elif not rows:
+        out.fill(0.0)
+    else:
+        np.add(rows[0], 0.0, out=out)
+        for r in rows[1:]:
+            np.add(out, r, out=out)
+
+
 def _as_draws_by_period(x: FloatArray, d: int, n: int, name: str) -> FloatArray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
@@ -244,32 +256,39 @@ def run_waterfall(
     deferred = stack.unfunded == "deferred"
     total_commit = commit.sum()
     shares = commit / total_commit if total_commit > 0 else commit
+    # Every step writes into buffers made once (no new [D] array per operation and period); the
+    # operations and their order are those of the plain expressions in the comments, so the
+    # numbers are the same to the last bit.
+    available, due, need, left, total, drawn_sum, within = (np.empty(d) for _ in range(7))
     for t in range(n):
-        available = reserve + pay_t[t]
-        due = cost_t[t] + arrears
-        need = np.maximum(due - available, 0.0)
+        np.add(reserve, pay_t[t], out=available)  # available = reserve + pay
+        np.add(cost_t[t], arrears, out=due)  # due = cost + arrears
+        np.subtract(due, available, out=need)
+        np.maximum(need, 0.0, out=need)  # need = max(due − available, 0)
         if stack.drawdown == "sequential":
-            left = need
-            for j in range(k):
-                dj = np.minimum(left, remaining[j])
-                draws_t[j, t] = dj
-                left = left - dj
+            np.copyto(left, need)
+            for j in range(k):  # draw_j = min(left, remaining_j); left = left − draw_j
+                np.minimum(left, remaining[j], out=draws_t[j, t])
+                np.subtract(left, draws_t[j, t], out=left)
         elif total_commit > 0:
-            total = np.minimum(need, _sum_rows(remaining, d))
+            _sum_rows_into(remaining, total)
+            np.minimum(need, total, out=total)  # total = min(need, Σ remaining)
             for j in range(k):
-                draws_t[j, t] = total * shares[j]
-        drawn_now = [draws_t[j, t] for j in range(k)]
-        for j in range(k):
-            remaining[j] = np.maximum(remaining[j] - drawn_now[j], 0.0)
-        drawn_sum = _sum_rows(drawn_now, d)
-        paid_now = np.minimum(due, available + drawn_sum)
+                np.multiply(total, shares[j], out=draws_t[j, t])
+        for j in range(k):  # remaining_j = max(remaining_j − draw_j, 0)
+            np.subtract(remaining[j], draws_t[j, t], out=remaining[j])
+            np.maximum(remaining[j], 0.0, out=remaining[j])
+        _sum_rows_into([draws_t[j, t] for j in range(k)], drawn_sum)
+        np.add(available, drawn_sum, out=within)  # what the vehicle can pay this period
         if deferred:
-            funded_t[t] = paid_now
-            arrears = due - paid_now
+            np.minimum(due, within, out=funded_t[t])  # paid = min(due, within)
+            np.subtract(due, funded_t[t], out=arrears)  # arrears = due − paid
         else:
-            np.minimum(cost_t[t], paid_now, out=funded_t[t])
-        reserve = available + drawn_sum - funded_t[t]
-        cash_t[t] = reserve
+            np.minimum(due, within, out=need)  # paid = min(due, within)
+            np.minimum(cost_t[t], need, out=funded_t[t])
+        np.subtract(within, funded_t[t], out=cash_t[t])  # reserve = within − funded
+        reserve = cash_t[t]
+    reserve = reserve.copy()
     del pay_t, cost_t  # the time-major copies are not needed any more (memory)
     draws = np.ascontiguousarray(draws_t.transpose(2, 0, 1))  # [D, K, T]
     del draws_t
@@ -335,11 +354,10 @@ def run_waterfall(
             left = left - gj
         guarantee_total = guarantee_paid.sum(axis=1)
 
-    at_maturity = np.zeros(n)
-    at_maturity[-1] = 1.0
-    investors = (
-        0.0 - draws + (interest_paid + principal_paid + guarantee_paid)[:, :, None] * at_maturity
-    )
+    # 0 − draws, plus what each tranche is paid back at maturity (in the last period only: the
+    # same numbers as adding (paid ⊗ at_maturity) to every period, without that [D, K, T] array)
+    investors = 0.0 - draws
+    investors[:, :, -1] += interest_paid + principal_paid + guarantee_paid
     payer = 0.0 - pay  # (0 − x, not −x: no negative zeros)
     provider = funded.copy()
     if stack.surplus_to == "payer":
@@ -349,6 +367,8 @@ def run_waterfall(
     distributed = interest_paid.sum(axis=1) + principal_paid.sum(axis=1) + surplus
     cash_end[:, -1] -= distributed
     vehicle = np.diff(cash_end, axis=1, prepend=0.0)
+    guarantor = np.zeros((d, n))  # 0 − guarantee ⊗ at_maturity: zero before maturity
+    guarantor[:, -1] = 0.0 - guarantee_total
     return Waterfall(
         draws=draws,
         interest_paid=interest_paid,
@@ -358,7 +378,7 @@ def run_waterfall(
         investors=investors,
         payer=payer,
         provider=provider,
-        guarantor=0.0 - guarantee_total[:, None] * at_maturity,
+        guarantor=guarantor,
         vehicle=vehicle,
         vehicle_cash=cash_end,
         costs=cost,

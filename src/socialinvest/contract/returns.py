@@ -66,13 +66,20 @@ def _scaled_npv(flows: FloatArray, tau: FloatArray, x: FloatArray) -> tuple[Floa
 
     The positive factor e^(−m) keeps the sign and the roots of the NPV.
     """
-    expo = -x[:, None] * tau[None, :]  # [D, T]
-    m = expo.max(axis=1)
-    # m = −x τ_min for x ≥ 0 and −x τ_max for x < 0, so dm/dx = −τ_ref
+    minus_x = -x
+    expo = minus_x[:, None] * tau[None, :]  # [D, T]
+    # m = −x τ_min for x ≥ 0 and −x τ_max for x < 0, so dm/dx = −τ_ref; (−x)·τ is monotone in
+    # τ, so this is the row maximum of expo itself (the same product, no pass over [D, T])
     tau_ref = np.where(x >= 0, tau.min(), tau.max())
-    w = flows * np.exp(expo - m[:, None])
+    m = minus_x * tau_ref
+    # w = flows · e^(expo − m), then Σ w and Σ w (τ_ref − τ), in place (fewer [D, T] arrays)
+    np.subtract(expo, m[:, None], out=expo)
+    np.exp(expo, out=expo)
+    w = np.multiply(flows, expo, out=expo)
     h = w.sum(axis=1)
-    dh = (w * (tau_ref[:, None] - tau[None, :])).sum(axis=1)
+    lever = np.subtract(tau_ref[:, None], tau[None, :])
+    np.multiply(w, lever, out=lever)
+    dh = lever.sum(axis=1)
     return h, dh
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from socialinvest.analysis.compare import Comparison
-from socialinvest.analysis.sensitivity import Range, Sensitivity
-from socialinvest.contract.result import ContractResult
-from socialinvest.inputs import InputItem
-from socialinvest.result import Result
-from socialinvest.runner import ChunkMapper
-from socialinvest.scale import DaskChunks
 from socialinvest.service.cases import CaseInput, load, loaded
 from socialinvest.service.progress import CancelCheck, Progress, check, reporter
+
+if TYPE_CHECKING:  # each run imports what it uses (start-up, issue 10)
+    from socialinvest.analysis.compare import Comparison
+    from socialinvest.analysis.sensitivity import Range, Sensitivity
+    from socialinvest.contract.result import ContractResult
+    from socialinvest.inputs import InputItem
+    from socialinvest.result import Result
+    from socialinvest.runner import ChunkMapper
+    from socialinvest.scale import DaskChunks
 
 
 def appraise(
