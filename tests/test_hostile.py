@@ -681,6 +681,25 @@ ENGINE_AND_LOCAL_PROBES = [
     ),
     ("local price nowhere", {"local_prices": "ingen"}, None, "en mappe med lokale postfiler"),
     (
+        "from_study and rate_with",
+        {"success": {"measure": "m", "from_study": "ips-mood-anxiety-hellstrom-2017"}},
+        None,
+        "forventet: enten 'from_study' eller 'rate_with'/'absolute_effect'",
+    ),
+    (
+        "from_study without own rate",
+        {
+            "success": {
+                "measure": "m",
+                "rate_with": None,
+                "rate_without": None,
+                "from_study": "critical-time-intervention-herman-2011",
+            }
+        },
+        None,
+        "en egen 'rate_without': undersøgelsen critical-time-intervention-herman-2011 oplyser",
+    ),
+    (
         "local entry file",
         {"local_prices": "lokal"},
         "mappe",
@@ -706,7 +725,8 @@ def test_distribution_and_local_price_errors_reach_a_danish_user_in_danish(
 ):
     data = {**base_case(), **change}
     if "success" in change:
-        data["success"] = {**base_case()["success"], **change["success"]}
+        merged = {**base_case()["success"], **change["success"]}
+        data["success"] = {k: v for k, v in merged.items() if v is not None}
     if rows == "ark":
         _local_workbook(tmp_path / "priser.xlsx", [], sheet="andet")
     elif rows == "mappe":
