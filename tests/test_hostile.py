@@ -607,6 +607,174 @@ def test_a_danish_user_gets_danish_sentences(tmp_path, name, write):
     assert english.startswith("error: ") and english != line
 
 
+def _local_workbook(path: Path, rows: list[list], sheet: str = "prices") -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = sheet
+    book.active.append(["id", "valid_from", "value", "status", "source", "accessed"])
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+_PRISON = "justice/prison-day-copenhagen"
+# Each probe: a case (with what it needs beside it) that one of the distribution or local-price
+# messages refuses, and a word of the Danish sentence that only that message has.
+ENGINE_AND_LOCAL_PROBES = [
+    (
+        "impossible beta",
+        {"success": {"measure": "m", "rate_with": {"dist": "beta", "mean": 0.9, "sd": 0.4}}},
+        None,
+        "kvadratroden af mean*(1-mean) = 0.3",
+    ),
+    (
+        "beta mean outside",
+        {"success": {"measure": "m", "rate_with": {"dist": "beta", "mean": 1.5, "sd": 0.1}}},
+        None,
+        "mellem 0 og 1 (begge udelukket), men er 1.5",
+    ),
+    (
+        "pert missing mode",
+        {"success": {"measure": "m", "rate_with": {"dist": "pert", "min": 0.1, "max": 0.5}}},
+        None,
+        "en pert-fordeling med max og min kræver også mode",
+    ),
+    (
+        "gamma mix",
+        {"success": {"measure": "m", "rate_with": {"dist": "gamma", "mean": 1, "shape": 2}}},
+        None,
+        "tager shape og scale, shape og rate, eller mean og sd, ikke en blanding: "
+        "fik mean og shape",
+    ),
+    (
+        "unknown parameter",
+        {"success": {"measure": "m", "rate_with": {"dist": "lognormal", "min": 0, "max": 1}}},
+        None,
+        "ukendte parametre max og min i en lognormal-fordeling: forventet mean og sd, eller "
+        "meanlog og sdlog",
+    ),
+    (
+        "min above max",
+        {"success": {"measure": "m", "rate_with": {"dist": "uniform", "min": 0.6, "max": 0.2}}},
+        None,
+        "'min' 0.6 er større end 'max' 0.2 i en uniform-fordeling",
+    ),
+    (
+        "negative local price",
+        {"local_prices": "priser.xlsx"},
+        [[_PRISON, "2016-01-01", -5, "secondary", "Eget tal", "2026-12-01"]],
+        "den lokale pris for 'justice/prison-day-copenhagen' er ugyldig: værdierne i en "
+        "'unit_price' skal være tal på 0 eller derover",
+    ),
+    (
+        "local price not a number",
+        {"local_prices": "priser.xlsx"},
+        [[_PRISON, "2016-01-01", "mange", "secondary", "Eget tal", "2026-12-01"]],
+        "forventet: et tal",
+    ),
+    (
+        "local price unknown id",
+        {"local_prices": "priser.xlsx"},
+        [["justice/no-such-price", "2016-01-01", 5, "secondary", "Eget tal", "2026-12-01"]],
+        "række 2: kolonnen 'id' har 'justice/no-such-price'; forventet et ID på en national post",
+    ),
+    ("local price nowhere", {"local_prices": "ingen"}, None, "en mappe med lokale postfiler"),
+    (
+        "from_study and rate_with",
+        {"success": {"measure": "m", "from_study": "ips-mood-anxiety-hellstrom-2017"}},
+        None,
+        "forventet: enten 'from_study' eller 'rate_with'/'absolute_effect'",
+    ),
+    (
+        "from_study without own rate",
+        {
+            "success": {
+                "measure": "m",
+                "rate_with": None,
+                "rate_without": None,
+                "from_study": "critical-time-intervention-herman-2011",
+            }
+        },
+        None,
+        "en egen 'rate_without': undersøgelsen critical-time-intervention-herman-2011 oplyser",
+    ),
+    (
+        "local entry file",
+        {"local_prices": "lokal"},
+        "mappe",
+        "vidensbankens post 'justice/prison-day-copenhagen' er ugyldig i 'unit': forventet: en af "
+        "'DKK/day', ",
+    ),
+    (
+        "local price sheet missing",
+        {"local_prices": "priser.xlsx"},
+        "ark",
+        "projektmappen har intet ark ved navn 'prices'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "rows", "danish"),
+    ENGINE_AND_LOCAL_PROBES,
+    ids=[p[0] for p in ENGINE_AND_LOCAL_PROBES],
+)
+def test_distribution_and_local_price_errors_reach_a_danish_user_in_danish(
+    tmp_path, name, change, rows, danish
+):
+    data = {**base_case(), **change}
+    if "success" in change:
+        merged = {**base_case()["success"], **change["success"]}
+        data["success"] = {k: v for k, v in merged.items() if v is not None}
+    if rows == "ark":
+        _local_workbook(tmp_path / "priser.xlsx", [], sheet="andet")
+    elif rows == "mappe":
+        national = Path(__file__).resolve().parent.parent / "src/socialinvest/knowledge/data"
+        text = (national / f"{_PRISON}.yaml").read_text(encoding="utf-8")
+        target = tmp_path / "lokal" / f"{_PRISON}.yaml"
+        target.parent.mkdir(parents=True)
+        target.write_text(text.replace("unit: DKK/day", "unit: kr"), encoding="utf-8")
+    elif rows is not None:
+        _local_workbook(tmp_path / "priser.xlsx", rows)
+    path = tmp_path / "sag.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    line = one_sentence(cli("run", str(path), lang=None), danish)
+    assert line.startswith("fejl: ")
+    words = re.sub(r"'[^']*'|\{[^}]*\}|--\w+", "", line.replace(str(tmp_path), ""))
+    assert not ENGLISH_WORDS.findall(words.lower()), line
+    assert " or " not in line.replace(str(tmp_path), "")  # a list of choices ends in "eller"
+    english = one_sentence(cli("run", str(path), lang="en"))
+    assert english.startswith("error: ") and english != line
+
+
+def test_every_distribution_error_names_a_catalogue_key():
+    """Each of the engine's DistributionErrors carries a key that both catalogues define."""
+    import ast
+
+    from socialinvest.engine import distributions
+    from socialinvest.output.messages import messages
+
+    tree = ast.parse(Path(distributions.__file__).read_text(encoding="utf-8"))
+    raised = [
+        node.exc
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
+        and getattr(node.exc.func, "id", None) == "DistributionError"
+    ]
+    assert len(raised) >= 30
+    keys: set[str] = set()
+    for call in raised:
+        assert len(call.args) >= 2, ast.unparse(call)  # the English text and a key
+        for value in ast.walk(call.args[1]):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                keys.add(value.value)
+    assert keys and all(key.startswith("dist_") for key in keys)
+    for lang in ("da", "en"):
+        assert keys <= set(messages(lang)), keys - set(messages(lang))
+
+
 def test_the_danish_default_and_the_english_option_name_the_same_place(tmp_path):
     path = tmp_path / "sag.yaml"
     path.write_text(yaml.safe_dump(_changed(("success", "rate_with"), 1.5)), encoding="utf-8")

@@ -18,6 +18,7 @@ from typing import Any
 
 _MAX_VALUE_CHARS = 60
 _PLAIN_KEY = re.compile(r"^[^\W\d][\w\- ]*$")
+_PATH_FIRST = re.compile(r"^[^\s,:]*[/.][^\s,:]*[,:]")  # "priser.xlsx, ..." or "dir/x.yaml: ..."
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,46 @@ class Alternatives:
 
     def render(self, lang: str) -> str:
         return (" eller " if lang == "da" else " or ").join(self.words)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Words joined by the language's "and" or "or": ``min, mode and max``, ``min, mode og max``.
+
+    A word may itself be a ``Joined`` (``alpha and beta, or mean and sd``); ``optional`` names
+    follow as "(and optionally …)" / "(og eventuelt …)"; no words read "nothing" / "intet".
+    """
+
+    words: tuple[Any, ...]
+    last: str = "and"
+    optional: tuple[str, ...] = ()
+
+    def render(self, lang: str) -> str:
+        from socialinvest.output.messages import text as t
+
+        parts = [_param(w, lang) for w in self.words]
+        if not parts:
+            return t(lang, "w_nothing")
+        conjunction = t(lang, "w_or" if self.last == "or" else "w_and")
+        nested = any(isinstance(w, Joined) and len(w.words) > 1 for w in self.words)
+        if len(parts) == 1:
+            out = parts[0]
+        elif nested:  # "alpha and beta, or mean and sd"
+            out = f"{', '.join(parts[:-1])}, {conjunction} {parts[-1]}"
+        else:
+            out = f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
+        if self.optional:
+            out += " " + t(lang, "w_and_optionally", names=Joined(self.optional).render(lang))
+        return out
+
+
+def choices(expected: Any) -> Joined | str:
+    """pydantic's "'a', 'b' or 'c'" (a literal's choices) as words joined in the message's
+    language; the text as it is if it is not such a list."""
+    text = str(expected)
+    words = re.findall(r"'[^']*'|\d+(?:\.\d+)?", text)
+    rebuilt = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+    return Joined(tuple(words), "or") if words and rebuilt == text else text
 
 
 @dataclass(frozen=True)
@@ -211,7 +252,10 @@ class InputError(Exception):
             body = t(lang, "err_value_wrong", value=show_value(self.value, lang), expected=expected)
         else:
             body = t(lang, "err_expected", expected=expected)
-        message = f"{where}: {body}" if where else body[0].upper() + body[1:]
+        if where or _PATH_FIRST.match(body):  # a path is shown as it is written
+            message = f"{where}: {body}" if where else body
+        else:
+            message = body[0].upper() + body[1:]
         return plain_text(message)
 
     def located(self, file: str | None = None, line: int | None = None) -> InputError:
@@ -243,4 +287,12 @@ def invalid(key: str, /, **params: Any) -> KeyedValueError:
 
 
 class KnowledgeBaseError(Exception):
-    """The bundled knowledge base itself is broken (a developer's mistake, not a user's)."""
+    """The bundled knowledge base itself is broken (a developer's mistake, not a user's).
+
+    ``keyed`` is the message from the catalogues where there is one (a local price set's entry
+    file read by the same reader is a user's file, and its error is shown in their language).
+    """
+
+    def __init__(self, text: str, keyed: Msg | None = None) -> None:
+        super().__init__(text)
+        self.keyed = keyed

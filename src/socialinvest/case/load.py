@@ -16,7 +16,15 @@ from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
 from socialinvest.case.models import Case
-from socialinvest.errors import InputError, KeyedValueError, Msg, field_path, msg, show_value
+from socialinvest.errors import (
+    InputError,
+    KeyedValueError,
+    Msg,
+    choices,
+    field_path,
+    msg,
+    show_value,
+)
 from socialinvest.safe_input import show_shape
 from socialinvest.source import Document, Path_, parse_text, read_document
 
@@ -283,7 +291,7 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
             return fail(msg("t_number_or_distribution"), value=value if found else None)
         return fail(msg("t_type_one_of", tags=tags), value=value if found else None)
     if kind == "literal_error":
-        return fail(msg("t_one_of", expected=ctx.get("expected", "")), value=value)
+        return fail(msg("t_one_of", expected=choices(ctx.get("expected", ""))), value=value)
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
         bounds = _bounds(info)
         low, high = bounds.get("ge", bounds.get("gt")), bounds.get("le", bounds.get("lt"))
@@ -326,8 +334,13 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
     if kind == "bool_type" or kind == "bool_parsing":
         return fail(msg("t_true_or_false"), value=value)
     if kind == "distribution":
+        keyed = ctx.get("keyed")
         return InputError(
-            "", file=document.file, line=line, field=field or None, statement=str(err["msg"])
+            "",
+            file=document.file,
+            line=line,
+            field=field or None,
+            statement=keyed if isinstance(keyed, Msg) else str(err["msg"]),
         )
     if kind == "value_error":
         original = ctx.get("error")

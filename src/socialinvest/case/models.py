@@ -25,12 +25,30 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from socialinvest.case.contract import Contract
-from socialinvest.engine.distributions import Distribution, DistributionError, make_distribution
+from socialinvest.engine.distributions import (
+    Distribution,
+    DistributionError,
+    Names,
+    make_distribution,
+)
 from socialinvest.engine.distributions import Kind as DistKind
-from socialinvest.errors import invalid, msg
+from socialinvest.errors import Joined, Msg, invalid, msg
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
 Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g. 2025.")]
+
+
+def distribution_msg(exc: DistributionError) -> Msg | None:
+    """The catalogue message of a distribution error (None for one without a key)."""
+    if exc.key is None:
+        return None
+
+    def param(value: object) -> object:
+        if isinstance(value, Names):
+            return Joined(tuple(param(w) for w in value.words), value.last, value.optional)
+        return value
+
+    return Msg(exc.key, {name: param(value) for name, value in exc.params.items()})
 
 
 class _Strict(BaseModel):
@@ -79,7 +97,9 @@ class Dist(_Strict):
         try:
             self._distribution = make_distribution(self.dist, **given)
         except DistributionError as exc:
-            raise PydanticCustomError("distribution", "{message}", {"message": str(exc)}) from None
+            raise PydanticCustomError(
+                "distribution", "{message}", {"message": str(exc), "keyed": distribution_msg(exc)}
+            ) from None
         return self
 
     @property

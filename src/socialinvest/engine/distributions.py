@@ -72,7 +72,27 @@ _VECTOR_PARAMS = ("counts", "alpha")  # of dirichlet
 
 
 class DistributionError(ValueError):
-    """An impossible, incomplete or ambiguous distribution specification."""
+    """An impossible, incomplete or ambiguous distribution specification (one sentence).
+
+    ``key`` and ``params`` name the message in the catalogues (``locale/*/errors.yaml``), so the
+    case loader can show it in the user's language; the text is the English message. A
+    :class:`Names` parameter is a list of words the loader joins with the language's "and"/"or".
+    """
+
+    def __init__(self, text: str, key: str | None = None, **params: object) -> None:
+        super().__init__(text)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Names:
+    """Words (or nested ``Names``) to be joined with "and" or "or"; ``optional`` names follow
+    as "(and optionally …)". Only a structure: the words for "and" are the catalogues'."""
+
+    words: tuple[str | Names, ...]
+    last: Literal["and", "or"] = "and"
+    optional: tuple[str, ...] = ()
 
 
 def _fmt(x: float) -> str:
@@ -97,6 +117,13 @@ def _options(kind: str) -> str:
     return text
 
 
+def _option_names(kind: str) -> Names:
+    """The accepted parameter sets of a kind, as a structure (see :func:`_options`)."""
+    if kind == "dirichlet":
+        return Names(("counts", "alpha"), "or")
+    return Names(tuple(Names(s) for s in _SPECS[kind]), "or", _OPTIONAL.get(kind, ())[:1])
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A distribution in its natural parameters (built and validated by ``make_distribution``).
@@ -112,7 +139,10 @@ class Distribution:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise DistributionError(
-                f"unknown distribution {self.kind!r}: expected one of {', '.join(KINDS)}"
+                f"unknown distribution {self.kind!r}: expected one of {', '.join(KINDS)}",
+                "dist_unknown_kind",
+                kind=repr(self.kind),
+                kinds=", ".join(KINDS),
             )
         object.__setattr__(self, "params", dict(self.params))  # a private copy
 
@@ -121,7 +151,12 @@ class Distribution:
     def _p(self, name: str) -> float:
         value = self.params[name]
         if isinstance(value, tuple):
-            raise DistributionError(f"parameter {name} of a {self.kind} must be a single number")
+            raise DistributionError(
+                f"parameter {name} of a {self.kind} must be a single number",
+                "dist_single_number",
+                name=name,
+                kind=self.kind,
+            )
         return float(value)
 
     def _alpha_vector(self) -> FloatArray:
@@ -192,7 +227,11 @@ class Distribution:
         reproduces the deterministic result exactly.
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise DistributionError(f"the number of draws must be a non-negative integer, got {n}")
+            raise DistributionError(
+                f"the number of draws must be a non-negative integer, got {n}",
+                "dist_draws",
+                n=str(n),
+            )
         k = self.kind
         if k == "fixed":
             return np.full(n, self._p("value"), dtype=np.float64)
@@ -225,11 +264,14 @@ class Distribution:
         """The inverse CDF at probabilities u in [0, 1] (not defined for dirichlet)."""
         q = np.asarray(u, dtype=np.float64)
         if np.any(~((q >= 0.0) & (q <= 1.0))):
-            raise DistributionError("probabilities given to ppf must lie between 0 and 1")
+            raise DistributionError(
+                "probabilities given to ppf must lie between 0 and 1", "dist_ppf_range"
+            )
         k = self.kind
         if k == "dirichlet":
             raise DistributionError(
-                "a dirichlet distribution has no inverse CDF: it is a vector of probabilities"
+                "a dirichlet distribution has no inverse CDF: it is a vector of probabilities",
+                "dist_no_ppf",
             )
         if k == "fixed":
             return np.full(q.shape, self._p("value"), dtype=np.float64)
@@ -260,7 +302,10 @@ class Distribution:
         if not 0.0 <= p_low < p_high <= 1.0:
             raise DistributionError(
                 f"an interval needs 0 <= p_low < p_high <= 1, got p_low {_fmt(p_low)} "
-                f"and p_high {_fmt(p_high)}"
+                f"and p_high {_fmt(p_high)}",
+                "dist_interval",
+                low=_fmt(p_low),
+                high=_fmt(p_high),
             )
         lo, hi = self.ppf(np.array([p_low, p_high]))
         return float(lo), float(hi)
@@ -412,12 +457,20 @@ def _float_array(x: Any) -> FloatArray:
 def _number(kind: str, name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DistributionError(
-            f"parameter {name} of a {kind} distribution must be a number, got {value!r}"
+            f"parameter {name} of a {kind} distribution must be a number, got {value!r}",
+            "dist_not_number",
+            name=name,
+            kind=kind,
+            value=repr(value),
         )
     x = float(value)
     if not math.isfinite(x):
         raise DistributionError(
-            f"parameter {name} of a {kind} distribution must be a finite number, got {value!r}"
+            f"parameter {name} of a {kind} distribution must be a finite number, got {value!r}",
+            "dist_not_finite",
+            name=name,
+            kind=kind,
+            value=repr(value),
         )
     return x
 
@@ -425,7 +478,11 @@ def _number(kind: str, name: str, value: object) -> float:
 def _positive(kind: str, name: str, x: float, note: str = "") -> None:
     if not x > 0.0:
         raise DistributionError(
-            f"{name} of a {kind} distribution must be positive{note}, got {_fmt(x)}"
+            f"{name} of a {kind} distribution must be positive{note}, got {_fmt(x)}",
+            "dist_positive_log_mean" if note else "dist_positive",
+            name=name,
+            kind=kind,
+            value=_fmt(x),
         )
 
 
@@ -438,7 +495,11 @@ def _choose_spec(kind: str, names: set[str]) -> tuple[str, ...]:
     if unknown:
         word = "parameter" if len(unknown) == 1 else "parameters"
         raise DistributionError(
-            f"unknown {word} {_join(unknown)} for a {kind} distribution: expected {_options(kind)}"
+            f"unknown {word} {_join(unknown)} for a {kind} distribution: expected {_options(kind)}",
+            "dist_unknown_param" if len(unknown) == 1 else "dist_unknown_params",
+            names=Names(tuple(unknown)),
+            kind=kind,
+            options=_option_names(kind),
         )
     core = names - optional
     for spec in specs:
@@ -449,13 +510,27 @@ def _choose_spec(kind: str, names: set[str]) -> tuple[str, ...]:
     if partial or not core:
         missing = sorted({name for spec in partial for name in spec} - core)
         if not core:
-            raise DistributionError(f"a {kind} distribution needs {_options(kind)}; got {given}")
-        last = "or" if len(partial) > 1 else "and"
+            raise DistributionError(
+                f"a {kind} distribution needs {_options(kind)}; got {given}",
+                "dist_needs" if names else "dist_needs_nothing",
+                kind=kind,
+                options=_option_names(kind),
+                given=Names(tuple(sorted(names))),
+            )
+        last: Literal["and", "or"] = "or" if len(partial) > 1 else "and"
         raise DistributionError(
-            f"a {kind} distribution given {given} also needs {_join(missing, last)}"
+            f"a {kind} distribution given {given} also needs {_join(missing, last)}",
+            "dist_also_needs",
+            kind=kind,
+            given=Names(tuple(sorted(names))),
+            missing=Names(tuple(missing), last),
         )
     raise DistributionError(
-        f"a {kind} distribution takes {_options(kind)}, not a mix of them: got {given}"
+        f"a {kind} distribution takes {_options(kind)}, not a mix of them: got {given}",
+        "dist_mix",
+        kind=kind,
+        options=_option_names(kind),
+        given=Names(tuple(sorted(names))),
     )
 
 
@@ -468,7 +543,10 @@ def make_distribution(kind: str, **given: float | Sequence[float]) -> Distributi
     """
     if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
         raise DistributionError(
-            f"unknown distribution {kind!r}: expected one of {', '.join(KINDS)}"
+            f"unknown distribution {kind!r}: expected one of {', '.join(KINDS)}",
+            "dist_unknown_kind",
+            kind=repr(kind),
+            kinds=", ".join(KINDS),
         )
     kind = kind.strip().lower()
     if kind == "dirichlet":
@@ -478,11 +556,17 @@ def make_distribution(kind: str, **given: float | Sequence[float]) -> Distributi
         if not isinstance(value, str) and isinstance(value, Sequence | np.ndarray):
             raise DistributionError(
                 f"parameter {name} of a {kind} distribution must be a single number, "
-                f"got a list {list(value)!r}"
+                f"got a list {list(value)!r}",
+                "dist_list_not_number",
+                name=name,
+                kind=kind,
+                value=repr(list(value)),
             )
     spec = _choose_spec(kind, set(given))
     if "lambda" in given and "lam" in given:
-        raise DistributionError("a pert distribution takes lambda once: got both lambda and lam")
+        raise DistributionError(
+            "a pert distribution takes lambda once: got both lambda and lam", "dist_lambda_twice"
+        )
     v = {name: _number(kind, name, value) for name, value in given.items()}
     return Distribution(kind, _natural(kind, spec, v))
 
@@ -514,7 +598,9 @@ def _natural(kind: str, spec: tuple[str, ...], v: dict[str, float]) -> dict[str,
         m, s = v["mean"], v["sd"]
         if not 0.0 < m < 1.0:
             raise DistributionError(
-                f"mean of a beta distribution must be strictly between 0 and 1, got {_fmt(m)}"
+                f"mean of a beta distribution must be strictly between 0 and 1, got {_fmt(m)}",
+                "dist_beta_mean",
+                value=_fmt(m),
             )
         _positive(kind, "sd", s)
         limit = math.sqrt(m * (1.0 - m))
@@ -522,7 +608,11 @@ def _natural(kind: str, spec: tuple[str, ...], v: dict[str, float]) -> dict[str,
         if not s * s < m * (1.0 - m) * (1.0 - 1e-9):
             raise DistributionError(
                 f"a beta distribution with mean {_fmt(m)} and sd {_fmt(s)} cannot exist: "
-                f"sd must be below sqrt(mean*(1-mean)) = {_fmt(limit)}"
+                f"sd must be below sqrt(mean*(1-mean)) = {_fmt(limit)}",
+                "dist_beta_sd",
+                mean=_fmt(m),
+                sd=_fmt(s),
+                limit=_fmt(limit),
             )
         concentration = m * (1.0 - m) / (s * s) - 1.0
         return {"alpha": m * concentration, "beta": (1.0 - m) * concentration}
@@ -542,11 +632,21 @@ def _natural(kind: str, spec: tuple[str, ...], v: dict[str, float]) -> dict[str,
 
     lo, hi = v["min"], v["max"]
     if lo > hi:
-        raise DistributionError(f"min {_fmt(lo)} is above max {_fmt(hi)} in a {kind} distribution")
+        raise DistributionError(
+            f"min {_fmt(lo)} is above max {_fmt(hi)} in a {kind} distribution",
+            "dist_min_above_max",
+            min=_fmt(lo),
+            max=_fmt(hi),
+            kind=kind,
+        )
     if lo == hi:
         raise DistributionError(
             f"min {_fmt(lo)} equals max {_fmt(hi)} in a {kind} distribution: "
-            "use a fixed value instead"
+            "use a fixed value instead",
+            "dist_min_equals_max",
+            min=_fmt(lo),
+            max=_fmt(hi),
+            kind=kind,
         )
     if kind == "uniform":
         return {"min": lo, "max": hi}
@@ -555,7 +655,12 @@ def _natural(kind: str, spec: tuple[str, ...], v: dict[str, float]) -> dict[str,
     if not lo <= mode <= hi:
         raise DistributionError(
             f"mode {_fmt(mode)} of a {kind} distribution must lie between "
-            f"min {_fmt(lo)} and max {_fmt(hi)}"
+            f"min {_fmt(lo)} and max {_fmt(hi)}",
+            "dist_mode_outside",
+            mode=_fmt(mode),
+            kind=kind,
+            min=_fmt(lo),
+            max=_fmt(hi),
         )
     if kind == "triangular":
         return {"min": lo, "mode": mode, "max": hi}
@@ -580,39 +685,62 @@ def _make_dirichlet(given: Mapping[str, float | Sequence[float]]) -> Distributio
         word = "parameter" if len(unknown) == 1 else "parameters"
         raise DistributionError(
             f"unknown {word} {_join(unknown)} for a dirichlet distribution: "
-            f"expected {_options(kind)}"
+            f"expected {_options(kind)}",
+            "dist_unknown_param" if len(unknown) == 1 else "dist_unknown_params",
+            names=Names(tuple(unknown)),
+            kind=kind,
+            options=_option_names(kind),
         )
     if len(given) != 1:
         got = _join(sorted(given)) or "nothing"
+        if given:
+            raise DistributionError(
+                f"a dirichlet distribution takes either counts or alpha, not both: got {got}",
+                "dist_dirichlet_both",
+                given=Names(tuple(sorted(given))),
+            )
         raise DistributionError(
-            f"a dirichlet distribution takes either counts or alpha, not both: got {got}"
-            if given
-            else f"a dirichlet distribution needs counts (or alpha); got {got}"
+            f"a dirichlet distribution needs counts (or alpha); got {got}", "dist_dirichlet_needs"
         )
     ((name, raw),) = given.items()
     if isinstance(raw, str) or not isinstance(raw, Sequence | np.ndarray):
         raise DistributionError(
-            f"parameter {name} of a dirichlet distribution must be a list of numbers, got {raw!r}"
+            f"parameter {name} of a dirichlet distribution must be a list of numbers, got {raw!r}",
+            "dist_dirichlet_list",
+            name=name,
+            value=repr(raw),
         )
     values = [_number(kind, name, x) for x in raw]
     if not values:
-        raise DistributionError(f"{name} of a dirichlet distribution must not be empty")
+        raise DistributionError(
+            f"{name} of a dirichlet distribution must not be empty",
+            "dist_dirichlet_empty",
+            name=name,
+        )
     if name == "counts":
         bad = [x for x in values if x < 0.0]
         if bad:
             raise DistributionError(
-                f"counts of a dirichlet distribution must be non-negative, got {_fmt(bad[0])}"
+                f"counts of a dirichlet distribution must be non-negative, got {_fmt(bad[0])}",
+                "dist_counts_negative",
+                value=_fmt(bad[0]),
             )
         if sum(values) <= 0.0:
             raise DistributionError(
                 "counts of a dirichlet distribution must not all be zero, "
-                f"got {[_fmt(x) for x in values]}"
+                f"got {[_fmt(x) for x in values]}",
+                "dist_counts_zero",
+                values=", ".join(_fmt(x) for x in values),
             )
     else:
         bad = [x for x in values if not x > 0.0]
         if bad:
             raise DistributionError(
-                f"alpha of a dirichlet distribution must be positive, got {_fmt(bad[0])}"
+                f"alpha of a dirichlet distribution must be positive, got {_fmt(bad[0])}",
+                "dist_positive",
+                name="alpha",
+                kind=kind,
+                value=_fmt(bad[0]),
             )
     return Distribution(kind, {"alpha": tuple(values)})
 
@@ -625,28 +753,45 @@ def _correlation_factor(corr: npt.ArrayLike, k: int) -> FloatArray:
     c = np.asarray(corr, dtype=np.float64)
     if c.shape != (k, k):
         raise DistributionError(
-            f"the correlation matrix must be {k} x {k} (one row per input), got shape {c.shape}"
+            f"the correlation matrix must be {k} x {k} (one row per input), got shape {c.shape}",
+            "dist_corr_shape",
+            k=k,
+            shape=" x ".join(str(d) for d in c.shape),
         )
     if not np.all(np.isfinite(c)):
-        raise DistributionError("the correlation matrix must contain only finite numbers")
+        raise DistributionError(
+            "the correlation matrix must contain only finite numbers", "dist_corr_finite"
+        )
     tol = 1e-10
     if not np.allclose(c, c.T, rtol=0.0, atol=tol):
         i, j = np.unravel_index(np.argmax(np.abs(c - c.T)), c.shape)
         raise DistributionError(
             f"the correlation matrix must be symmetric: entry ({i}, {j}) is {_fmt(c[i, j])} "
-            f"but entry ({j}, {i}) is {_fmt(c[j, i])}"
+            f"but entry ({j}, {i}) is {_fmt(c[j, i])}",
+            "dist_corr_symmetric",
+            i=int(i),
+            j=int(j),
+            a=_fmt(c[i, j]),
+            b=_fmt(c[j, i]),
         )
     diag = np.diag(c)
     if not np.allclose(diag, 1.0, rtol=0.0, atol=tol):
         d = int(np.argmax(np.abs(diag - 1.0)))
         raise DistributionError(
             f"the correlation matrix must have 1 on its diagonal: entry ({d}, {d}) "
-            f"is {_fmt(diag[d])}"
+            f"is {_fmt(diag[d])}",
+            "dist_corr_diagonal",
+            d=d,
+            value=_fmt(diag[d]),
         )
     if np.any(np.abs(c) > 1.0 + tol):
         i, j = np.unravel_index(np.argmax(np.abs(c)), c.shape)
         raise DistributionError(
-            f"correlations must lie between -1 and 1: entry ({i}, {j}) is {_fmt(c[i, j])}"
+            f"correlations must lie between -1 and 1: entry ({i}, {j}) is {_fmt(c[i, j])}",
+            "dist_corr_range",
+            i=int(i),
+            j=int(j),
+            value=_fmt(c[i, j]),
         )
     c = (c + c.T) / 2.0
     try:
@@ -659,7 +804,9 @@ def _correlation_factor(corr: npt.ArrayLike, k: int) -> FloatArray:
     if eigval[0] < -1e-8:
         raise DistributionError(
             "the correlation matrix is not positive semi-definite (its smallest eigenvalue is "
-            f"{_fmt(eigval[0])}): these correlations cannot hold together"
+            f"{_fmt(eigval[0])}): these correlations cannot hold together",
+            "dist_corr_psd",
+            value=_fmt(eigval[0]),
         )
     return _float_array(eigvec * np.sqrt(np.clip(eigval, 0.0, None)))
 
@@ -677,10 +824,14 @@ def sample_correlated(
         if d.kind == "dirichlet":
             raise DistributionError(
                 f"input {i} is a dirichlet distribution, which cannot take part in correlated "
-                "sampling: it is a probability vector without an inverse CDF"
+                "sampling: it is a probability vector without an inverse CDF",
+                "dist_corr_dirichlet",
+                index=i,
             )
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise DistributionError(f"the number of draws must be a non-negative integer, got {n}")
+        raise DistributionError(
+            f"the number of draws must be a non-negative integer, got {n}", "dist_draws", n=str(n)
+        )
     factor = _correlation_factor(corr, len(dists))
     if not dists:
         return []

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socialinvest.errors import KnowledgeBaseError
+from socialinvest.errors import KeyedValueError, KnowledgeBaseError, Msg, choices, msg
 from socialinvest.knowledge.schema import (
     DatedValue,
     DiscountBand,
@@ -94,7 +94,15 @@ class KnowledgeBase:
             field = ".".join(str(p) for p in loc) or "(entry)"
             raise KnowledgeBaseError(
                 f"{path}, line {line}: knowledge-base entry '{entry_id}' is invalid at '{field}': "
-                f"{first['msg']}"
+                f"{first['msg']}",
+                msg(
+                    "kb_entry_invalid",
+                    file=str(path),
+                    line=str(line),
+                    id=entry_id,
+                    field=field,
+                    problem=entry_problem(first),
+                ),
             ) from None
         self._check_links(entry_id, entry)
         self._cache[entry_id] = entry
@@ -106,13 +114,20 @@ class KnowledgeBase:
             if split.reimbursement not in self:
                 raise KnowledgeBaseError(
                     f"knowledge-base entry '{entry_id}' refers to reimbursement schedule "
-                    f"'{split.reimbursement}', which does not exist"
+                    f"'{split.reimbursement}', which does not exist",
+                    msg("kb_no_schedule", id=entry_id, schedule=split.reimbursement),
                 )
             target = self.entry(split.reimbursement)
             if target.kind != "reimbursement_schedule":
                 raise KnowledgeBaseError(
                     f"knowledge-base entry '{entry_id}' refers to '{split.reimbursement}' as a "
-                    f"reimbursement schedule, but it is a {target.kind}"
+                    f"reimbursement schedule, but it is a {target.kind}",
+                    msg(
+                        "kb_not_schedule",
+                        id=entry_id,
+                        schedule=split.reimbursement,
+                        kind=target.kind,
+                    ),
                 )
 
     def validate_all(self) -> list[str]:
@@ -217,3 +232,53 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, list):
         return [band.model_dump() for band in value]
     return value
+
+
+_EXPECTED_TYPE = {
+    "float_type": "t_number",
+    "float_parsing": "t_number",
+    "finite_number": "t_number",
+    "int_type": "t_whole_number",
+    "int_parsing": "t_whole_number",
+    "int_from_float": "t_whole_number",
+    "string_type": "t_text",
+    "list_type": "t_list",
+    "dict_type": "t_mapping",
+    "model_type": "t_mapping",
+    "bool_type": "t_true_or_false",
+    "bool_parsing": "t_true_or_false",
+}
+
+
+def entry_problem(err: Any) -> Msg | str:
+    """What is wrong with a field of an entry (one pydantic error), from the catalogues where
+    the error is one we know (pydantic's English text otherwise)."""
+    kind = err.get("type")
+    ctx = err.get("ctx") or {}
+    original = ctx.get("error")
+    if isinstance(original, KeyedValueError):
+        return original.msg
+    if kind == "missing":
+        return msg("kb_p_missing")
+    if kind == "extra_forbidden":
+        return msg("kb_p_unknown_field")
+    if kind in _EXPECTED_TYPE:
+        return msg("kb_p_expected", what=msg(_EXPECTED_TYPE[kind]))
+    if kind == "literal_error":
+        return msg("kb_p_expected", what=msg("t_one_of", expected=choices(ctx.get("expected", ""))))
+    if kind in {
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+    }:
+        return msg("kb_p_expected", what=msg("kb_p_date"))
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        bound = ctx.get(
+            {"greater_than_equal": "ge", "greater_than": "gt"}.get(kind, "")
+        ) or ctx.get({"less_than_equal": "le", "less_than": "lt"}.get(kind, ""))
+        return msg("kb_p_expected", what=msg(f"t_{kind}", bound=bound, described=""))
+    if kind in {"too_short", "too_long"}:
+        size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return msg("kb_p_expected", what=msg(f"t_{kind}", size=size, described=""))
+    return str(err.get("msg", "")).removeprefix("Value error, ")

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from socialinvest.errors import KnowledgeBaseError
+from socialinvest.errors import KnowledgeBaseError, Shown, invalid
 from socialinvest.knowledge.schema import Reference, Text
 from socialinvest.source import read_document
 from socialinvest.vocabulary import Status
@@ -265,31 +265,18 @@ def resolve_from_study(data: Any) -> Any:
     study_id = data["from_study"]
     library = default_effect_library()
     if not isinstance(study_id, str) or study_id not in library:
-        raise ValueError(
-            "from_study to name a study of the effect library ("
-            + ", ".join(library.ids())
-            + f"), not {study_id!r}"
-        )
+        raise invalid("fs_unknown", ids=", ".join(library.ids()), value=Shown(study_id))
     if data.get("rate_with") is not None or data.get("absolute_effect") is not None:
-        raise ValueError(
-            "either from_study or rate_with/absolute_effect: the study gives the rate with the "
-            "intervention"
-        )
+        raise invalid("fs_either")
     own = data.get("rate_without")
     if own is not None and not (isinstance(own, int | float) and not isinstance(own, bool)):
-        raise ValueError("rate_without as a plain number between 0 and 1 when from_study is used")
+        raise invalid("fs_plain_rate")
     if own is not None and not 0 <= own <= 1:
-        raise ValueError("rate_without between 0 and 1")
+        raise invalid("fs_rate_range")
     study = library.study(study_id)
     if study.rate_without is not None and own is not None:
-        raise ValueError(
-            f"no rate_without of the case's own: study {study_id} publishes the rate without "
-            "the intervention"
-        )
+        raise invalid("fs_no_own_rate", study=study_id)
     if study.rate_without is None and own is None:
-        raise ValueError(
-            f"a rate_without of the case's own: study {study_id} publishes only a relative "
-            "effect (its odds ratio or relative risk is applied to that rate)"
-        )
+        raise invalid("fs_own_rate", study=study_id)
     rates = success_rates(study, float(own) if own is not None else None)
     return {**data, **rates.case_success()}

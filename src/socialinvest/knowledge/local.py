@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socialinvest.errors import InputError, KnowledgeBaseError, msg
-from socialinvest.knowledge.base import KnowledgeBase, UnknownEntry
+from socialinvest.errors import InputError, KnowledgeBaseError, Shown, msg
+from socialinvest.knowledge.base import KnowledgeBase, UnknownEntry, entry_problem
 from socialinvest.knowledge.schema import Entry
 
 XLSX_SHEET = "prices"
@@ -57,13 +57,13 @@ class LocalKnowledgeBase(KnowledgeBase):
             self._read_workbook()
         else:
             raise InputError(
-                "a folder of local entry files or an .xlsx workbook with a 'prices' sheet",
+                msg("lp_kind"),
                 field="local_prices",
                 value=self.name,
             )
         if not self._local:
             raise InputError(
-                "at least one local price in it (entry files, or rows in the 'prices' sheet)",
+                msg("lp_empty"),
                 field="local_prices",
                 value=self.name,
             )
@@ -74,13 +74,12 @@ class LocalKnowledgeBase(KnowledgeBase):
         for entry_id in local.ids():
             try:
                 if entry_id not in local:  # the national reader's ID rule
-                    raise KnowledgeBaseError(
-                        f"{local.path_of(entry_id)}: the file name is not a valid ID (lower-case "
-                        "words with hyphens, separated by '/')"
+                    raise InputError(
+                        "", file=str(local.path_of(entry_id)), statement=msg("lp_file_id")
                     )
                 self._local[entry_id] = local.entry(entry_id)
             except KnowledgeBaseError as exc:
-                raise InputError("", statement=str(exc)) from None
+                raise InputError("", statement=exc.keyed or str(exc)) from None
 
     def _read_workbook(self) -> None:
         from openpyxl import load_workbook
@@ -93,14 +92,12 @@ class LocalKnowledgeBase(KnowledgeBase):
             book = load_workbook(self.source, read_only=True, data_only=True)
         except Exception as exc:
             raise InputError(
-                f"an .xlsx workbook that can be opened ({type(exc).__name__})",
+                msg("lp_workbook_open", error=type(exc).__name__),
                 field="local_prices",
                 value=self.name,
             ) from None
         if XLSX_SHEET not in book.sheetnames:
-            raise InputError(
-                "", statement=f"{where}: the workbook has no sheet named '{XLSX_SHEET}'"
-            )
+            raise InputError("", statement=msg("lp_no_sheet", file=where, sheet=XLSX_SHEET))
         sheet = book[XLSX_SHEET]
         rows: list[tuple[Any, ...]] = []
         for row in sheet.iter_rows(values_only=True):
@@ -110,7 +107,7 @@ class LocalKnowledgeBase(KnowledgeBase):
             rows.append(row)
         book.close()
         if not rows:
-            raise InputError("", statement=f"{where}, sheet '{XLSX_SHEET}': the sheet is empty")
+            raise InputError("", statement=msg("lp_sheet_empty", file=where, sheet=XLSX_SHEET))
         header = [str(c).strip().lower() if c is not None else "" for c in rows[0]]
         missing = [
             c
@@ -120,9 +117,12 @@ class LocalKnowledgeBase(KnowledgeBase):
         if missing:
             raise InputError(
                 "",
-                statement=(
-                    f"{where}, sheet '{XLSX_SHEET}', row 1: missing column(s) "
-                    f"{', '.join(missing)}; expected the columns {', '.join(XLSX_COLUMNS)}"
+                statement=msg(
+                    "lp_missing_columns",
+                    file=where,
+                    sheet=XLSX_SHEET,
+                    missing=", ".join(missing),
+                    columns=", ".join(XLSX_COLUMNS),
                 ),
             )
         values: dict[str, list[tuple[int, dict[str, Any]]]] = {}
@@ -134,10 +134,12 @@ class LocalKnowledgeBase(KnowledgeBase):
             if entry_id not in self.national:
                 raise InputError(
                     "",
-                    statement=(
-                        f"{where}, sheet '{XLSX_SHEET}', row {number}: column 'id' has "
-                        f"{entry_id!r}; expected the ID of a national entry, as listed by "
-                        "'socialinvest knowledge list'"
+                    statement=msg(
+                        "lp_unknown_id",
+                        file=where,
+                        sheet=XLSX_SHEET,
+                        row=number,
+                        value=Shown(entry_id),
                     ),
                 )
             reference = {
@@ -175,11 +177,14 @@ class LocalKnowledgeBase(KnowledgeBase):
             )
             raise InputError(
                 "",
-                statement=(
-                    f"{self.source}, sheet '{XLSX_SHEET}', row {row}: local price for "
-                    f"'{entry_id}' is invalid"
-                    + (f" at '{field}'" if field else "")
-                    + f": {str(first['msg']).removeprefix('Value error, ')}"
+                statement=msg(
+                    "lp_invalid_at" if field else "lp_invalid",
+                    file=str(self.source),
+                    sheet=XLSX_SHEET,
+                    row=row,
+                    id=entry_id,
+                    field=field,
+                    problem=entry_problem(first),
                 ),
             ) from None
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from socialinvest.errors import invalid
 from socialinvest.vocabulary import PRICE_UNITS, Area, Direction, Status, ValueUnit
 
 Kind = Literal[
@@ -66,7 +67,7 @@ class ExplicitSplit(_Strict):
     def _sums_to_one(self) -> ExplicitSplit:
         total = self.kommune + self.region + self.stat
         if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"actor shares must sum to 1, they sum to {total:g}")
+            raise invalid("kb_split_sum", total=f"{total:g}")
         return self
 
 
@@ -95,52 +96,50 @@ class Entry(_Strict):
     def _consistent(self) -> Entry:
         dates = [v.valid_from for v in self.values]
         if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("values must be in order of valid_from, each date once")
+            raise invalid("kb_values_order")
         numeric = all(isinstance(v.value, float | int) for v in self.values)
         if self.kind == "unit_price":
             if self.unit not in PRICE_UNITS:
-                raise ValueError(f"a unit_price needs a money unit ({', '.join(PRICE_UNITS)})")
+                raise invalid("kb_money_unit", units=", ".join(PRICE_UNITS))
             if self.area is None or self.actor_split is None:
-                raise ValueError("a unit_price needs 'area' and 'actor_split'")
+                raise invalid("kb_area_split")
             if not numeric or any(float(v.value) < 0 for v in self.values):  # type: ignore[arg-type]
-                raise ValueError("a unit_price's values must be numbers >= 0")
+                raise invalid("kb_price_non_negative")
         else:
             if self.area is not None or self.actor_split is not None or self.direction is not None:
-                raise ValueError("only a unit_price has 'area', 'direction' and 'actor_split'")
+                raise invalid("kb_only_unit_price")
         if self.kind == "discount_schedule":
             if self.unit != "rate" or not all(
                 isinstance(v.value, list) and v.value and isinstance(v.value[0], DiscountBand)
                 for v in self.values
             ):
-                raise ValueError("a discount_schedule's values are lists of {from_year, rate}")
+                raise invalid("kb_discount_values")
             for v in self.values:
                 assert isinstance(v.value, list)
                 starts = [b.from_year for b in v.value]  # type: ignore[union-attr]
                 if starts[0] != 0 or starts != sorted(set(starts)):
-                    raise ValueError("discount bands start at from_year 0 and increase")
+                    raise invalid("kb_discount_bands")
         if self.kind == "reimbursement_schedule":
             if self.unit != "share" or not all(
                 isinstance(v.value, list) and v.value and isinstance(v.value[0], ReimbursementBand)
                 for v in self.values
             ):
-                raise ValueError(
-                    "a reimbursement_schedule's values are lists of {from_week, state_share}"
-                )
+                raise invalid("kb_reimbursement_values")
             for v in self.values:
                 assert isinstance(v.value, list)
                 starts = [b.from_week for b in v.value]  # type: ignore[union-attr]
                 if starts[0] != 1 or starts != sorted(set(starts)):
-                    raise ValueError("reimbursement bands start at from_week 1 and increase")
+                    raise invalid("kb_reimbursement_bands")
         if self.kind == "price_index":
             if self.unit != "index" or not numeric or not self.base:
-                raise ValueError("a price_index has unit 'index', numeric values and a 'base'")
+                raise invalid("kb_index_form")
             years = [v.valid_from.year for v in self.values]
             if len(set(years)) != len(years):
-                raise ValueError("a price_index has one value per year")
+                raise invalid("kb_index_per_year")
         elif self.base is not None:
-            raise ValueError("only a price_index has a 'base'")
+            raise invalid("kb_only_index_base")
         if self.kind == "parameter" and not numeric:
-            raise ValueError("a parameter's values are numbers")
+            raise invalid("kb_parameter_numbers")
         return self
 
     @property
