@@ -178,7 +178,8 @@ class Waterfall:
 def _pay_pro_rata(due: FloatArray, cash: FloatArray) -> FloatArray:
     """Pay the dues [D, m] from cash [D] in proportion to the dues; returns the payments."""
     total = due.sum(axis=1)
-    frac = np.divide(cash, total, out=np.zeros_like(cash), where=total > 0)
+    with np.errstate(over="ignore"):  # dues of a few subnormal kroner: the fraction is capped at 1
+        frac = np.divide(cash, total, out=np.zeros_like(cash), where=total > 0)
     out: FloatArray = due * np.minimum(frac, 1.0)[:, None]
     return out
 
