@@ -174,6 +174,8 @@ def test_statement_lines_in_words(fixture_kb):
         " Amount: DKK 967.03."
     )
     assert "Loftet pr. person skar 850,00 kr. fra." in explain(a_q4, "da")
+    # one full stop after an amount in kroner, not "kr.."
+    assert explain(a_q4, "da").endswith(" Beløb: 967,03 kr.")
     adj = next(x for x in s3.lines if x.kind == "adjustment")
     assert explain(adj, "en") == (
         "Adjustment of payment period(s) 4 after a correction (records 6, 11): DKK -750.00."

@@ -45,17 +45,24 @@ def _periods(values: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
+def _sentence(words: str) -> str:
+    """``words`` ended by one full stop (a Danish amount already ends in "kr.")."""
+    return words if words.endswith(".") else words + "."
+
+
 def explain(line: StatementLine, lang: str = "en") -> str:
     """One paragraph: the rule (price × units in which periods), the records, each cap's cut,
     the sample's rate with its interval, and the amount."""
     records = _periods(line.records)
     if line.kind == "adjustment":
-        return text(
-            lang,
-            "ledger_explain_adjustment",
-            period=_periods(line.payment_periods),
-            records=records or "–",
-            amount=money(line.amount, lang, 2),
+        return _sentence(
+            text(
+                lang,
+                "ledger_explain_adjustment",
+                period=_periods(line.payment_periods),
+                records=records or "–",
+                amount=money(line.amount, lang, 2),
+            )
         )
     parts = [
         text(
@@ -91,5 +98,5 @@ def explain(line: StatementLine, lang: str = "en") -> str:
                 high=percent(float(s["high"]), lang),
             )
         )
-    parts.append(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2)))
+    parts.append(_sentence(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2))))
     return " ".join(parts)
