@@ -64,6 +64,18 @@ def test_the_library_and_the_case_page(site: tuple[Any, People, int]) -> None:
         shown = re.search(r'data-value="([^"]+)">10\.003\.203,36 kr\.', page.text)
         assert shown is not None
         assert float(shown.group(1)) == pytest.approx(10003203.358202, abs=1e-5)
+        # and the command line's NPV itself, run here (the figure above is a recorded one)
+        import json
+
+        from typer.testing import CliRunner
+
+        from socialinvest.cli import app as cli_app
+
+        case_file = ROOT / "examples" / "impact60-job-education.yaml"
+        cli = CliRunner().invoke(cli_app, ["run", str(case_file), "--format", "json"])
+        assert cli.exit_code == 0, cli.output
+        npv = json.loads(cli.stdout)["npv"]["total"]
+        assert float(shown.group(1)) == pytest.approx(npv, abs=1e-5)
         english = client.get("/lang/en?next=/cases/1", follow_redirects=False)
         assert english.status_code == 303 and english.headers["location"] == "/cases/1"
         assert "Case library" in client.get("/cases").text
