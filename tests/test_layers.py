@@ -29,6 +29,7 @@ LAYER_OF = {
     "socialinvest.limits": "leaves",
     "socialinvest.finite": "leaves",
     "socialinvest.output.messages": "leaves",  # the message catalogues (errors use them)
+    "socialinvest.output.numbers": "leaves",  # number formats by language (Babel), no model
     VERSION: "leaves",
     "socialinvest.engine": "engine",
     "socialinvest.knowledge": "knowledge",

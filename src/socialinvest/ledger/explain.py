@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal, format_percent
-
 from socialinvest.ledger.statements import StatementLine
 from socialinvest.output.messages import text
-
-# the ledger sits below the presentation layer, so it formats its few numbers itself (with Babel,
-# in the same patterns as output/numbers.py: 1.234,50 kr. in Danish, DKK 1,234.50 in English)
-_LOCALES = {"da": "da_DK", "en": "en_GB"}
-
-
-def number(value: float, lang: str, decimals: int = 0) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    rounded = round(value, decimals) or 0.0  # no "-0"
-    return str(format_decimal(rounded, format=pattern, locale=_LOCALES[lang]))
-
-
-def money(value: float, lang: str, decimals: int = 0) -> str:
-    text_value = number(value, lang, decimals)
-    return f"{text_value} kr." if lang == "da" else f"DKK {text_value}"
-
-
-def percent(value: float, lang: str) -> str:
-    pattern = "#,##0.0 %" if lang == "da" else "#,##0.0%"
-    return str(format_percent(value, format=pattern, locale=_LOCALES[lang]))
+from socialinvest.output.numbers import money, number, percent
 
 
 def _periods(values: tuple[int, ...]) -> str:
