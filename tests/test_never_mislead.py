@@ -478,6 +478,8 @@ def test_the_committee_table_shows_only_the_kommunes_amounts(tmp_path, fixture_k
     health = next(r for r in kommune if r["committee"] == "Sundhedsudvalget")
     region = health["npv_by_actor"]["region"]
     assert region > 0  # the region gains in the health area ...
+    # the kommune's health figure is its 30 % of the same gains (its costs are social)
+    assert health["npv_by_actor"]["kommune"] == pytest.approx(region * 0.3 / 0.7, rel=1e-12)
     assert f"DKK {region:,.0f}" not in table  # ... but not under a kommune committee
     assert f"DKK {health['npv_by_actor']['kommune']:,.0f}" in table
     assert ">Region<" not in table
