@@ -129,3 +129,19 @@ def test_demo_load_needs_an_owner(tmp_path: Path) -> None:
     answer = _run(["demo", "load"], tmp_path)
     assert answer.returncode == 2
     assert "socialinvest users create --admin --organisation 'Demo kommune'" in answer.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    url = f"sqlite:///{folder}"
+    for args in (
+        ["db", "upgrade"],
+        ["users", "list"],
+        ["ledger", "status", "-p", "1", "--user", "a"],
+    ):
+        answer = _run([*args, "--database", url], tmp_path)
+        assert answer.returncode == 2, args
+        assert "Traceback" not in answer.stderr
+        assert "Field '--database' has 'sqlite:///" in answer.stderr
+        assert "unable to open database file" in answer.stderr

@@ -51,14 +51,18 @@ def check_url(url: str, option: str = "--database") -> str:
         "sqlite+pysqlite",
         "postgresql+psycopg",
     ):
-        shown = url.split("@")[-1] if "@" in url else url  # never echo a password
         raise InputError(
             "a database URL such as sqlite:///path/to/file.db or "
             "postgresql+psycopg://user@host:5432/name",
             field=option,
-            value=shown,
+            value=_shown(url),
         )
     return url
+
+
+def _shown(url: str) -> str:
+    """``url`` as it may be echoed: never the user or password part."""
+    return url.split("@")[-1] if "@" in url else url
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -122,11 +126,20 @@ def alembic_config(url: str) -> Any:
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Create or migrate the database at ``url`` to ``revision`` (default: the newest)."""
     from alembic import command
+    from sqlalchemy.exc import OperationalError
 
     url = check_url(url or default_url())
     if url.startswith("sqlite"):
         make_engine(url).dispose()  # creates the directory
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except OperationalError as exc:  # cannot open or reach it: one sentence, not a traceback
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "no reason"
+        raise InputError(
+            f"a database this program can open and write ({reason.rstrip('.')})",
+            field="--database",
+            value=_shown(url),
+        ) from None
 
 
 def downgrade(url: str, revision: str) -> None:
