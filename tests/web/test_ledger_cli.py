@@ -223,3 +223,12 @@ def test_no_cpr_number_in_clear_anywhere(
 def as_json_text(ran: Ran) -> str:
     assert ran.returncode == 0, ran.stderr
     return ran.stdout
+
+
+def test_a_language_not_offered_is_one_sentence(
+    db_url: str, db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    p = ["-p", str(deal.id)]
+    ran = ledger(db_url, tmp_path, "settle", *p, "--user", "pia", "--period", "1", "--lang", "fr")
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert ran.stderr.strip() == "error: Field 'lang' has 'fr'; expected da or en."

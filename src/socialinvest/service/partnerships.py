@@ -544,7 +544,10 @@ def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]
     explained in words for the roles that see lines."""
     from socialinvest.ledger.explain import explain
     from socialinvest.ledger.status import may_see_rows, statement_for
+    from socialinvest.output.numbers import LOCALES
 
+    if lang not in LOCALES:  # before anything is drafted; a KeyError deep in formatting else
+        raise InputError(" or ".join(sorted(LOCALES)), field="lang", value=lang)
     st = ctx.ledger.statement(index)
     view = statement_for(ctx.actor, st)
     if may_see_rows(ctx.actor):
