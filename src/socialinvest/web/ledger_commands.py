@@ -95,6 +95,13 @@ def _guard(fn: Any) -> Any:
     return None
 
 
+def _read_bytes(file: Path, field: str) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError:
+        raise InputError("a readable file", field=field, value=str(file)) from None
+
+
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     out = []
     for v in values:
@@ -202,10 +209,7 @@ def enrol(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        try:
-            data = file.read_bytes()
-        except OSError:
-            raise InputError("a readable file", field="--file", value=str(file)) from None
+        data = _read_bytes(file, "--file")
         rows = ps.read_enrolments(str(file), data)
         with _Run(database, user) as (db, u):
             ids = ps.enrol_many(db, partnership, u, rows, role=role)
@@ -230,10 +234,7 @@ def import_(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        try:
-            data = file.read_bytes()
-        except OSError:
-            raise InputError("a readable file", field="FILE", value=str(file)) from None
+        data = _read_bytes(file, "FILE")
         with _Run(database, user) as (db, u):
             out = ps.import_outcomes(db, partnership, u, file.name, data, role=role)
         text = (
@@ -428,8 +429,14 @@ def backup(
         with _Run(database, None) as (db, _):
             data = ps.backup(db, partnership)
         tmp = output.with_name(output.name + ".part")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        tmp.replace(output)
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+            tmp.replace(output)
+        except OSError:  # a folder, a missing folder, no permission: one sentence
+            tmp.unlink(missing_ok=True)
+            raise InputError(
+                "a file that can be written", field="--output", value=str(output)
+            ) from None
         typer.echo(f"partnership {partnership} written to {output}")
 
     _guard(body)

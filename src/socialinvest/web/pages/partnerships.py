@@ -41,16 +41,18 @@ def _guard(request: Request, fn: Callable[[], T]) -> T | Response:
         raise HTTPException(404, "No such partnership.") from None
     except ps.LedgerError as error:
         status = 403 if error.key in ps.ROLE_KEYS else 422
-        return render(
-            request,
-            "partnership_error.html",
-            {"message": error.message_in(lang_of(request))},
-            status_code=status,
-        )
+        return _error_page(request, error.message_in(lang_of(request)), status)
     except InputError as error:
-        return render(
-            request, "partnership_error.html", {"message": error.message}, status_code=422
-        )
+        return _error_page(request, error.message, 422)
+
+
+def _error_page(request: Request, message: str, status: int) -> Response:
+    return render(request, "partnership_error.html", {"message": message}, status_code=status)
+
+
+def _view(request: Request, template: str, ctx: ps.Context, values: dict[str, Any]) -> Response:
+    """A partnership's page: the partnership (``p``) and the acting role, with the page's own."""
+    return render(request, template, {"p": ctx.row, "role": ctx.actor.role, **values})
 
 
 @router.get("/partnerships", response_class=HTMLResponse)
@@ -145,12 +147,11 @@ def overview(
         fc = _forecast(ctx)
         lang = lang_of(request)
         target = ctx.ledger.terms.prep.contract.designer
-        return render(
+        return _view(
             request,
             "partnership.html",
+            ctx,
             {
-                "p": ctx.row,
-                "role": ctx.actor.role,
                 "status": status,
                 "fc": fc,
                 "fan": fan_svg(fc["fan"], lang, translator(lang)),
@@ -174,12 +175,11 @@ def participants(
     def page() -> Response:
         ctx = ps.read(db, partnership_id, user)
         rows = ps.participant_rows(ctx)
-        return render(
+        return _view(
             request,
             "partnership_participants.html",
+            ctx,
             {
-                "p": ctx.row,
-                "role": ctx.actor.role,
                 "rows": rows,
                 "criteria": ctx.ledger.terms.eligibility,
             },
@@ -229,12 +229,11 @@ def records(
     def page() -> Response:
         ctx = ps.read(db, partnership_id, user, prefer=("evaluator", "provider"))
         rows = ps.record_rows(ctx, status or None)
-        return render(
+        return _view(
             request,
             "partnership_records.html",
+            ctx,
             {
-                "p": ctx.row,
-                "role": ctx.actor.role,
                 "rows": rows[:500],
                 "total": len(rows),
                 "status": status,
@@ -257,9 +256,7 @@ async def import_file(
     try:
         name, data = await read_upload(request, file)
     except InputError as error:
-        return render(
-            request, "partnership_error.html", {"message": error.message}, status_code=422
-        )
+        return _error_page(request, error.message, 422)
 
     def act() -> Response:
         out = ps.import_outcomes(db, partnership_id, user, name, data)
@@ -302,11 +299,7 @@ def settlement(
     def page() -> Response:
         ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
         view = ps.statement_view(ctx, index, lang_of(request))
-        return render(
-            request,
-            "partnership_settlement.html",
-            {"p": ctx.row, "role": ctx.actor.role, "st": view, "index": index},
-        )
+        return _view(request, "partnership_settlement.html", ctx, {"st": view, "index": index})
 
     return _guard(request, page)
 
@@ -379,12 +372,11 @@ def renegotiate(
                 periods=None if n is None else int(n),
                 draws=FORECAST_DRAWS,
             )
-        return render(
+        return _view(
             request,
             "partnership_renegotiate.html",
+            ctx,
             {
-                "p": ctx.row,
-                "role": ctx.actor.role,
                 "current": {
                     "line": terms.contract.payments[0].name,
                     "price": terms.prices[0],
