@@ -232,3 +232,14 @@ def test_a_language_not_offered_is_one_sentence(
     ran = ledger(db_url, tmp_path, "settle", *p, "--user", "pia", "--period", "1", "--lang", "fr")
     assert ran.returncode == 2 and "Traceback" not in ran.stderr
     assert ran.stderr.strip() == "error: Field 'lang' has 'fr'; expected da or en."
+
+
+def test_a_backup_onto_a_folder_is_one_sentence(
+    db_url: str, db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    ran = ledger(db_url, tmp_path, "backup", "-p", str(deal.id), "-o", str(folder))
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert "Field '--output'" in ran.stderr and "expected a file that can be written" in ran.stderr
+    assert folder.is_dir() and not (tmp_path / "a-folder.part").exists()
