@@ -95,6 +95,13 @@ def _guard(fn: Any) -> Any:
     return None
 
 
+def _read_bytes(file: Path, field: str) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError:
+        raise InputError("a readable file", field=field, value=str(file)) from None
+
+
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     out = []
     for v in values:
@@ -202,10 +209,7 @@ def enrol(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        try:
-            data = file.read_bytes()
-        except OSError:
-            raise InputError("a readable file", field="--file", value=str(file)) from None
+        data = _read_bytes(file, "--file")
         rows = ps.read_enrolments(str(file), data)
         with _Run(database, user) as (db, u):
             ids = ps.enrol_many(db, partnership, u, rows, role=role)
@@ -230,10 +234,7 @@ def import_(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        try:
-            data = file.read_bytes()
-        except OSError:
-            raise InputError("a readable file", field="FILE", value=str(file)) from None
+        data = _read_bytes(file, "FILE")
         with _Run(database, user) as (db, u):
             out = ps.import_outcomes(db, partnership, u, file.name, data, role=role)
         text = (
