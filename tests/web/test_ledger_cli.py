@@ -243,3 +243,21 @@ def test_a_backup_onto_a_folder_is_one_sentence(
     assert ran.returncode == 2 and "Traceback" not in ran.stderr
     assert "Field '--output'" in ran.stderr and "expected a file that can be written" in ran.stderr
     assert folder.is_dir() and not (tmp_path / "a-folder.part").exists()
+
+
+def test_a_citizen_twice_in_one_file_names_the_rows_not_a_rolled_back_participant(
+    db_url: str, db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    a, b = deal.numbers[0], deal.numbers[1]
+    f = tmp_path / "twice.csv"
+    f.write_text(
+        f"cpr,enrolled,cohort\n{a},2024-01-15,2024\n{b},2024-01-15,2024\n{a},2024-01-15,2024\n",
+        encoding="utf-8",
+    )
+    ran = ledger(db_url, tmp_path, "enrol", "-p", str(deal.id), "--user", "pia", "--file", str(f))
+    assert ran.returncode == 2
+    assert ran.stderr == (
+        "error: Row 3: the same citizen as row 1 (each citizen once per file). "
+        "Nobody was enrolled.\n"
+    )
+    assert a not in ran.stderr and b not in ran.stderr

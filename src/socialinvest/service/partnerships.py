@@ -667,6 +667,16 @@ def enrol_many(
             except LedgerError as error:
                 if error.key in ROLE_KEYS or len(rows) == 1:
                     raise
+                known = error.values.get("participant")
+                if error.key == "duplicate" and isinstance(known, int) and known in ids:
+                    # enrolled from an earlier row of this file, and rolled back with it: its
+                    # participant number is given to somebody else later, so name the row
+                    first = ids.index(known) + 1
+                    raise InputError(
+                        "",
+                        statement=f"Row {i}: the same citizen as row {first} (each citizen "
+                        "once per file). Nobody was enrolled.",
+                    ) from None
                 raise InputError(
                     "", statement=f"Row {i}: {error.message} Nobody was enrolled."
                 ) from None
