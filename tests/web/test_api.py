@@ -355,3 +355,23 @@ def test_two_saves_at_the_same_moment_through_the_api(
         client.get(f"{url}/{v['number']}", headers=who["anna"]).json()["text"] for v in versions
     }
     assert texts == {EXAMPLE, EXAMPLE + "# anna\n", EXAMPLE + "# bo\n"}
+
+
+def test_an_id_beyond_the_id_columns_is_one_sentence_not_a_crash(
+    client: Any, db: Session, people: People
+) -> None:
+    """Found by schemathesis: DELETE /tokens/9223600735273353216 crashed (SQLite cannot compare
+    an integer above 2**63 − 1; PostgreSQL's INTEGER ids stop at 2**31 − 1); every id in a path
+    is now bounded by the columns' range."""
+    headers = bearer(db, people.analyst, "write")
+    largest = 2**31 - 1  # the largest INTEGER id: a valid number that names no case
+    for huge in (2**31, 2**63):
+        for method, path in (
+            ("delete", f"/api/v1/tokens/{huge}"),
+            ("get", f"/api/v1/cases/{huge}"),
+        ):
+            answer = getattr(client, method)(path, headers=headers)
+            assert answer.status_code == 422, (path, answer.text)
+    assert client.get(f"/api/v1/cases/{largest}", headers=headers).status_code == 404
+    answer = client.delete(f"/api/v1/tokens/{2**63}", headers=headers)
+    assert answer.json()["field"] == "token_id"

@@ -14,9 +14,9 @@ approving a reviewer or admin. The CSRF check (``csrf_protect``) runs for every 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from socialinvest.store import cases as case_store
@@ -26,6 +26,11 @@ from socialinvest.web import security
 
 if TYPE_CHECKING:
     from socialinvest.web.settings import Settings
+
+#: A row's id in a path: the ids are INTEGER columns (32 bits on PostgreSQL; SQLite refuses to
+#: compare with an integer above 64 bits), so a larger number names no row and answers 422.
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 

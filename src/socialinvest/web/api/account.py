@@ -21,7 +21,7 @@ from socialinvest.web.api.schemas import (
     TokenOut,
     UserOut,
 )
-from socialinvest.web.deps import current_user, get_db, settings_of, writing_user
+from socialinvest.web.deps import ItemId, current_user, get_db, settings_of, writing_user
 
 router = APIRouter(tags=["account"])
 Db = Annotated[Session, Depends(get_db)]
@@ -51,7 +51,9 @@ def create_token(
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=UNPROCESSABLE)
-def revoke_token(token_id: int, db: Db, user: Annotated[User, Depends(writing_user)]) -> Response:
+def revoke_token(
+    token_id: ItemId, db: Db, user: Annotated[User, Depends(writing_user)]
+) -> Response:
     """Revoke one of your tokens (it stops working at once)."""
     if not token_store.revoke(db, user, token_id):
         raise HTTPException(status_code=404, detail="No such token.")

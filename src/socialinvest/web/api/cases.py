@@ -30,6 +30,7 @@ from socialinvest.web.api.schemas import (
     VersionOut,
 )
 from socialinvest.web.deps import (
+    ItemId,
     current_user,
     editable_case,
     ensure_admin,
@@ -111,7 +112,7 @@ def create_case(
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=NOT_FOUND)
-def get_case(case_id: int, db: Db, user: Reader) -> CaseOut:
+def get_case(case_id: ItemId, db: Db, user: Reader) -> CaseOut:
     return case_out(readable_case(db, user, case_id), user)
 
 
@@ -121,7 +122,7 @@ def get_case(case_id: int, db: Db, user: Reader) -> CaseOut:
     responses={**NOT_FOUND, **FORBIDDEN, **UNPROCESSABLE},
 )
 def patch_case(
-    case_id: int, body: CasePatch, db: Db, user: Annotated[User, Depends(writing_user)]
+    case_id: ItemId, body: CasePatch, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> CaseOut:
     """Change a case's tags or archive it (analysts and admins of its organisation)."""
     case = editable_case(db, user, case_id)
@@ -133,7 +134,7 @@ def patch_case(
 
 
 @router.get("/cases/{case_id}/versions", response_model=list[VersionOut], responses=NOT_FOUND)
-def list_versions(case_id: int, db: Db, user: Reader) -> list[VersionOut]:
+def list_versions(case_id: ItemId, db: Db, user: Reader) -> list[VersionOut]:
     """Every version, newest first."""
     case = readable_case(db, user, case_id)
     return [version_out(case, v) for v in case_store.history(db, case)]
@@ -146,7 +147,7 @@ def list_versions(case_id: int, db: Db, user: Reader) -> list[VersionOut]:
     responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT, **UNPROCESSABLE},
 )
 def save_version(
-    case_id: int, body: VersionCreate, db: Db, user: Annotated[User, Depends(writing_user)]
+    case_id: ItemId, body: VersionCreate, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> Any:
     """Save a new version edited from version ``base``. When someone else saved first, your text
     is kept as a version that is not current and the answer is 409 naming both versions."""
@@ -182,7 +183,7 @@ def save_version(
 
 
 @router.get("/cases/{case_id}/versions/{number}", response_model=VersionDetail, responses=NOT_FOUND)
-def get_version(case_id: int, number: int, db: Db, user: Reader) -> VersionDetail:
+def get_version(case_id: ItemId, number: int, db: Db, user: Reader) -> VersionDetail:
     case = readable_case(db, user, case_id)
     return version_detail(case, version_or_404(db, case, number))
 
@@ -191,7 +192,7 @@ def get_version(case_id: int, number: int, db: Db, user: Reader) -> VersionDetai
     "/cases/{case_id}/versions/{number}/file",
     responses={**NOT_FOUND, 200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
 )
-def download_version(case_id: int, number: int, db: Db, user: Reader) -> Response:
+def download_version(case_id: ItemId, number: int, db: Db, user: Reader) -> Response:
     """The version's case file, to run with the command line."""
     from socialinvest.web.jobs import case_file_name
 
@@ -208,7 +209,7 @@ def download_version(case_id: int, number: int, db: Db, user: Reader) -> Respons
     "/cases/{case_id}/diff", response_model=DiffOut, responses={**NOT_FOUND, **UNPROCESSABLE}
 )
 def diff(
-    case_id: int,
+    case_id: ItemId,
     db: Db,
     user: Reader,
     from_version: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1)],
@@ -234,7 +235,9 @@ def diff(
     status_code=201,
     responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT},
 )
-def restore(case_id: int, number: int, db: Db, user: Annotated[User, Depends(writing_user)]) -> Any:
+def restore(
+    case_id: ItemId, number: int, db: Db, user: Annotated[User, Depends(writing_user)]
+) -> Any:
     """Save an earlier version's text again as the new current version."""
     case = editable_case(db, user, case_id)
     version_or_404(db, case, number)
@@ -255,7 +258,9 @@ def restore(case_id: int, number: int, db: Db, user: Annotated[User, Depends(wri
     response_model=VersionOut,
     responses={**NOT_FOUND, **FORBIDDEN, 409: {"model": MessageOut}},
 )
-def approve(case_id: int, number: int, db: Db, user: Annotated[User, Depends(writing_user)]) -> Any:
+def approve(
+    case_id: ItemId, number: int, db: Db, user: Annotated[User, Depends(writing_user)]
+) -> Any:
     """Approve a version (a reviewer other than its author); an approved version is locked."""
     case = own_case(db, user, case_id)
     ensure_reviewer(user)
@@ -275,7 +280,7 @@ def approve(case_id: int, number: int, db: Db, user: Annotated[User, Depends(wri
     responses={**NOT_FOUND, **FORBIDDEN, **UNPROCESSABLE},
 )
 def share(
-    case_id: int, body: ShareIn, db: Db, user: Annotated[User, Depends(writing_user)]
+    case_id: ItemId, body: ShareIn, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> CaseOut:
     """Let another organisation read the case (admins of the case's organisation)."""
     case = own_case(db, user, case_id)
@@ -291,7 +296,7 @@ def share(
     responses={**NOT_FOUND, **FORBIDDEN, **UNPROCESSABLE},
 )
 def unshare(
-    case_id: int, organisation: str, db: Db, user: Annotated[User, Depends(writing_user)]
+    case_id: ItemId, organisation: str, db: Db, user: Annotated[User, Depends(writing_user)]
 ) -> CaseOut:
     case = own_case(db, user, case_id)
     ensure_admin(user)
@@ -301,7 +306,7 @@ def unshare(
 
 
 @router.get("/cases/{case_id}/audit", response_model=list[AuditOut], responses=NOT_FOUND)
-def case_audit(case_id: int, db: Db, user: Reader) -> list[AuditOut]:
+def case_audit(case_id: ItemId, db: Db, user: Reader) -> list[AuditOut]:
     """Who saved, approved and shared the case, newest first (its own organisation only)."""
     case = own_case(db, user, case_id)
     names = {u.id: u.username for u in user_store.members(db, case.organisation_id)}

@@ -19,7 +19,7 @@ from socialinvest.store import partnerships as store
 from socialinvest.store import users as user_store
 from socialinvest.store.models import Case, User
 from socialinvest.web.api.errors import UNPROCESSABLE, MessageOut
-from socialinvest.web.deps import current_user, get_db, settings_of, writing_user
+from socialinvest.web.deps import ItemId, current_user, get_db, settings_of, writing_user
 
 router = APIRouter(prefix="/partnerships", tags=["partnerships"])
 Db = Annotated[Session, Depends(get_db)]
@@ -52,7 +52,7 @@ class PartyIn(BaseModel):
 
 
 class PartnershipCreate(BaseModel):
-    case_id: int
+    case_id: ItemId
     version: int
     key: str = Field(min_length=1, max_length=100)
     name: str = ""
@@ -150,20 +150,20 @@ def create_partnership(body: PartnershipCreate, db: Db, user: Writer) -> dict[st
 
 @router.get("/{partnership_id}", responses=RESPONSES)
 def partnership_status(
-    partnership_id: int, db: Db, user: Reader, as_of: int | None = None
+    partnership_id: ItemId, db: Db, user: Reader, as_of: int | None = None
 ) -> dict[str, Any]:
     """Enrolment against plan, outcomes, payments, balances (small counts suppressed)."""
     return guarded(lambda: ps.status_view(ps.read(db, partnership_id, user), as_of))
 
 
 @router.get("/{partnership_id}/participants", responses=RESPONSES)
-def participants(partnership_id: int, db: Db, user: Reader) -> list[dict[str, Any]]:
+def participants(partnership_id: ItemId, db: Db, user: Reader) -> list[dict[str, Any]]:
     """Participant rows (short pseudonyms); not for investors."""
     return guarded(lambda: ps.participant_rows(ps.read(db, partnership_id, user)))
 
 
 @router.post("/{partnership_id}/participants", status_code=201, responses=RESPONSES)
-def enrol(partnership_id: int, body: EnrolIn, db: Db, user: Writer) -> dict[str, Any]:
+def enrol(partnership_id: ItemId, body: EnrolIn, db: Db, user: Writer) -> dict[str, Any]:
     """Enrol a citizen (payer, or a provider acting as its data processor)."""
     pid = guarded(
         lambda: ps.enrol(
@@ -175,14 +175,14 @@ def enrol(partnership_id: int, body: EnrolIn, db: Db, user: Writer) -> dict[str,
 
 @router.get("/{partnership_id}/records", responses=RESPONSES)
 def records(
-    partnership_id: int, db: Db, user: Reader, status: str | None = None
+    partnership_id: ItemId, db: Db, user: Reader, status: str | None = None
 ) -> list[dict[str, Any]]:
     """Outcome records with their evidence; not for investors."""
     return guarded(lambda: ps.record_rows(ps.read(db, partnership_id, user), status))
 
 
 @router.post("/{partnership_id}/records", status_code=201, responses=RESPONSES)
-def enter_outcome(partnership_id: int, body: OutcomeIn, db: Db, user: Writer) -> dict[str, Any]:
+def enter_outcome(partnership_id: ItemId, body: OutcomeIn, db: Db, user: Writer) -> dict[str, Any]:
     return guarded(
         lambda: ps.enter_outcome(
             db,
@@ -212,7 +212,7 @@ async def read_upload(request: Request, file: UploadFile) -> tuple[str, bytes]:
 
 @router.post("/{partnership_id}/imports", status_code=201, responses=RESPONSES)
 async def import_outcomes(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     db: Db,
     user: Writer,
@@ -224,7 +224,7 @@ async def import_outcomes(
 
 
 @router.post("/{partnership_id}/decisions", responses=RESPONSES)
-def decide(partnership_id: int, body: DecisionIn, db: Db, user: Writer) -> list[dict[str, Any]]:
+def decide(partnership_id: ItemId, body: DecisionIn, db: Db, user: Writer) -> list[dict[str, Any]]:
     """The evaluator verifies or rejects records (never their own); payer or evaluator dispute."""
     return guarded(
         lambda: ps.decide(db, partnership_id, user, body.records, body.decision, body.reason)
@@ -232,7 +232,7 @@ def decide(partnership_id: int, body: DecisionIn, db: Db, user: Writer) -> list[
 
 
 @router.post("/{partnership_id}/samples", status_code=201, responses=RESPONSES)
-def draw_sample(partnership_id: int, body: SampleIn, db: Db, user: Writer) -> dict[str, Any]:
+def draw_sample(partnership_id: ItemId, body: SampleIn, db: Db, user: Writer) -> dict[str, Any]:
     return guarded(
         lambda: ps.draw_sample(db, partnership_id, user, body.size, body.seed, body.through_period)
     )
@@ -240,7 +240,7 @@ def draw_sample(partnership_id: int, body: SampleIn, db: Db, user: Writer) -> di
 
 @router.get("/{partnership_id}/settlements/{index}", responses=RESPONSES)
 def settlement(
-    partnership_id: int,
+    partnership_id: ItemId,
     index: int,
     db: Db,
     user: Reader,
@@ -255,14 +255,14 @@ def settlement(
 
 
 @router.post("/{partnership_id}/settlements/{index}/approve", responses=RESPONSES)
-def approve(partnership_id: int, index: int, db: Db, user: Writer) -> dict[str, Any]:
+def approve(partnership_id: ItemId, index: int, db: Db, user: Writer) -> dict[str, Any]:
     """The payer approves and locks a settlement; its money is posted."""
     return guarded(lambda: ps.approve(db, partnership_id, user, index))
 
 
 @router.get("/{partnership_id}/forecast", responses=RESPONSES)
 def forecast(
-    partnership_id: int,
+    partnership_id: ItemId,
     db: Db,
     user: Reader,
     draws: Annotated[int, Query(ge=2, le=20000)] = 1000,
@@ -278,7 +278,7 @@ def forecast(
 
 
 @router.get("/{partnership_id}/verify", responses=RESPONSES)
-def verify(partnership_id: int, db: Db, user: Reader) -> dict[str, Any]:
+def verify(partnership_id: ItemId, db: Db, user: Reader) -> dict[str, Any]:
     """The audit chain and every row checked against it."""
 
     def run() -> dict[str, Any]:
@@ -291,7 +291,7 @@ def verify(partnership_id: int, db: Db, user: Reader) -> dict[str, Any]:
 
 @router.get("/{partnership_id}/renegotiation", responses=RESPONSES)
 def renegotiation(
-    partnership_id: int,
+    partnership_id: ItemId,
     db: Db,
     user: Reader,
     price: Annotated[float | None, Query(ge=0)] = None,

@@ -21,7 +21,7 @@ from socialinvest.web.api.schemas import (
     SensitivityIn,
     WorkOut,
 )
-from socialinvest.web.deps import current_user, get_db, readable_case, settings_of
+from socialinvest.web.deps import ItemId, current_user, get_db, readable_case, settings_of
 
 router = APIRouter(tags=["runs and analyses"])
 Db = Annotated[Session, Depends(get_db)]
@@ -33,7 +33,7 @@ WORK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _pick(db: Session, user: User, case_id: int, number: int | None) -> tuple[Case, CaseVersion]:
+def _pick(db: Session, user: User, case_id: ItemId, number: int | None) -> tuple[Case, CaseVersion]:
     case = readable_case(db, user, case_id)
     return case, version_or_404(db, case, number if number is not None else case.head)
 
@@ -58,7 +58,7 @@ def _answer(
 
 
 @router.post("/cases/{case_id}/runs", response_model=WorkOut, responses=WORK_RESPONSES)
-def run(case_id: int, body: RunIn, request: Request, db: Db, user: Reader) -> Any:
+def run(case_id: ItemId, body: RunIn, request: Request, db: Db, user: Reader) -> Any:
     """Appraise a version (default: the current one): the same JSON as
     ``socialinvest run CASE --format json [--draws N --seed S]``. Quick runs and cached results
     answer at once (200); long runs answer 202 with a job."""
@@ -69,7 +69,9 @@ def run(case_id: int, body: RunIn, request: Request, db: Db, user: Reader) -> An
 
 
 @router.post("/cases/{case_id}/sensitivity", response_model=WorkOut, responses=WORK_RESPONSES)
-def sensitivity(case_id: int, body: SensitivityIn, request: Request, db: Db, user: Reader) -> Any:
+def sensitivity(
+    case_id: ItemId, body: SensitivityIn, request: Request, db: Db, user: Reader
+) -> Any:
     """One-way sensitivity (tornado) and threshold values, as ``socialinvest sensitivity``."""
     case, version = _pick(db, user, case_id, body.version)
     return _answer(
@@ -83,7 +85,7 @@ def sensitivity(case_id: int, body: SensitivityIn, request: Request, db: Db, use
 
 
 @router.post("/cases/{case_id}/contract", response_model=WorkOut, responses=WORK_RESPONSES)
-def contract(case_id: int, body: RunIn, request: Request, db: Db, user: Reader) -> Any:
+def contract(case_id: ItemId, body: RunIn, request: Request, db: Db, user: Reader) -> Any:
     """The outcome contract's results per party, as ``socialinvest contract --format json``."""
     case, version = _pick(db, user, case_id, body.version)
     return _answer(
@@ -124,7 +126,7 @@ def compare(body: CompareIn, request: Request, db: Db, user: Reader) -> Any:
     status_code=202,
     responses={**NOT_FOUND, **UNPROCESSABLE},
 )
-def report(case_id: int, body: ReportIn, request: Request, db: Db, user: Reader) -> Any:
+def report(case_id: ItemId, body: ReportIn, request: Request, db: Db, user: Reader) -> Any:
     """Make a report (HTML, PDF or XLSX) as a job; fetch it from the job's ``result_url``."""
     case, version = _pick(db, user, case_id, body.version)
     answer = jobs.run_or_submit(
@@ -142,7 +144,7 @@ def report(case_id: int, body: ReportIn, request: Request, db: Db, user: Reader)
     return job_out(answer.job)
 
 
-def _job(db: Session, user: User, job_id: int) -> Any:
+def _job(db: Session, user: User, job_id: ItemId) -> Any:
     job = jobs.visible_job(db, user, job_id)
     if job is None:
         raise HTTPException(status_code=404, detail="No such job.")
@@ -150,13 +152,13 @@ def _job(db: Session, user: User, job_id: int) -> Any:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-def job_status(job_id: int, db: Db, user: Reader) -> JobOut:
+def job_status(job_id: ItemId, db: Db, user: Reader) -> JobOut:
     """A job's status and progress."""
     return job_out(_job(db, user, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=NOT_FOUND)
-def cancel_job(job_id: int, db: Db, user: Reader) -> JobOut:
+def cancel_job(job_id: ItemId, db: Db, user: Reader) -> JobOut:
     """Stop a queued or running job."""
     return job_out(jobs.cancel(db, _job(db, user, job_id)))
 
@@ -167,7 +169,7 @@ def cancel_job(job_id: int, db: Db, user: Reader) -> JobOut:
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": MessageOut}},
 )
-def retry_job(job_id: int, request: Request, db: Db, user: Reader) -> Any:
+def retry_job(job_id: ItemId, request: Request, db: Db, user: Reader) -> Any:
     """Run an interrupted, failed or cancelled job again."""
     job = _job(db, user, job_id)
     if job.status not in (JobStatus.interrupted, JobStatus.failed, JobStatus.cancelled):
@@ -188,7 +190,7 @@ def retry_job(job_id: int, request: Request, db: Db, user: Reader) -> Any:
         200: {"content": {"application/json": {}, "application/pdf": {}, "text/html": {}}},
     },
 )
-def job_result(job_id: int, db: Db, user: Reader) -> Response:
+def job_result(job_id: ItemId, db: Db, user: Reader) -> Response:
     """A finished job's result: JSON for runs and analyses, the file for reports."""
     job = _job(db, user, job_id)
     found = jobs.result_of(db, job)

@@ -20,7 +20,7 @@ from socialinvest.errors import InputError
 from socialinvest.output.messages import text, unit_label
 from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, User
-from socialinvest.web.deps import editable_case, get_db, require_editor, writing_user
+from socialinvest.web.deps import ItemId, editable_case, get_db, require_editor, writing_user
 from socialinvest.web.pages.common import case_view, lang_of, see_other, version_of
 from socialinvest.web.pages.library import example_text, examples
 from socialinvest.web.pages.results import pivot
@@ -240,7 +240,7 @@ def new_case(
 @router.get("/cases/{case_id}/edit", response_class=HTMLResponse)
 def edit_case(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     version: int | None = None,
     step: str = "settings",
     db: Session = Depends(get_db),
@@ -431,7 +431,7 @@ async def preview(
 @router.get("/cases/{case_id}/yaml", response_class=HTMLResponse)
 def yaml_page(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     version: int | None = None,
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),

@@ -14,6 +14,7 @@ from socialinvest.store import cases as case_store
 from socialinvest.store import users as user_store
 from socialinvest.store.models import User
 from socialinvest.web.deps import (
+    ItemId,
     current_user,
     editable_case,
     ensure_admin,
@@ -149,7 +150,7 @@ async def import_case(
 @router.get("/cases/{case_id}/history", response_class=HTMLResponse)
 def history(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
 ) -> Response:
@@ -161,7 +162,7 @@ def _history(
     request: Request,
     db: Session,
     user: User,
-    case_id: int,
+    case_id: ItemId,
     case: Any,
     error: str | None = None,
     status_code: int = 200,
@@ -210,7 +211,7 @@ def _shown(value: Any) -> str:
 @router.get("/cases/{case_id}/diff", response_class=HTMLResponse)
 def difference(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     a: int,
     b: int,
     db: Session = Depends(get_db),
@@ -228,7 +229,7 @@ def difference(
 
 @router.post("/cases/{case_id}/restore")
 def restore(
-    case_id: int,
+    case_id: ItemId,
     number: int = Form(...),
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
@@ -249,7 +250,7 @@ _LOCKED = {
 @router.post("/cases/{case_id}/approve", response_class=HTMLResponse)
 def approve(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     number: int = Form(...),
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
@@ -270,7 +271,7 @@ def approve(
 
 @router.post("/cases/{case_id}/share")
 def share(
-    case_id: int,
+    case_id: ItemId,
     organisation: str = Form(...),
     action: str = Form("share"),
     db: Session = Depends(get_db),
@@ -292,7 +293,7 @@ def share(
 
 @router.post("/cases/{case_id}/tags")
 def tags(
-    case_id: int,
+    case_id: ItemId,
     tags: str = Form(""),
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
@@ -304,7 +305,7 @@ def tags(
 
 @router.post("/cases/{case_id}/archive")
 def archive(
-    case_id: int,
+    case_id: ItemId,
     action: str = Form("archive"),
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),

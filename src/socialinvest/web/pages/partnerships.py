@@ -22,7 +22,7 @@ from socialinvest.service import partnerships as ps
 from socialinvest.store import partnerships as store
 from socialinvest.store.models import User
 from socialinvest.web.charts import LruCache
-from socialinvest.web.deps import current_user, get_db, writing_user
+from socialinvest.web.deps import ItemId, current_user, get_db, writing_user
 from socialinvest.web.pages.common import lang_of, see_other
 from socialinvest.web.templating import render
 
@@ -134,7 +134,7 @@ def _forecast(ctx: ps.Context) -> dict[str, Any]:
 
 @router.get("/partnerships/{partnership_id}", response_class=HTMLResponse)
 def overview(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
@@ -167,7 +167,7 @@ def overview(
 
 @router.get("/partnerships/{partnership_id}/participants", response_class=HTMLResponse)
 def participants(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
@@ -190,7 +190,7 @@ def participants(
 
 @router.post("/partnerships/{partnership_id}/participants")
 async def enrol(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
@@ -220,7 +220,7 @@ async def enrol(
 
 @router.get("/partnerships/{partnership_id}/records", response_class=HTMLResponse)
 def records(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     status: str = "entered",
     db: Session = Depends(get_db),
@@ -245,7 +245,7 @@ def records(
 
 @router.post("/partnerships/{partnership_id}/imports")
 async def import_file(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     file: UploadFile = File(...),
     db: Session = Depends(get_db),
@@ -269,7 +269,7 @@ async def import_file(
 
 @router.post("/partnerships/{partnership_id}/decisions")
 async def decide(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
@@ -290,7 +290,7 @@ async def decide(
 
 @router.get("/partnerships/{partnership_id}/settlements/{index}", response_class=HTMLResponse)
 def settlement(
-    partnership_id: int,
+    partnership_id: ItemId,
     index: int,
     request: Request,
     db: Session = Depends(get_db),
@@ -306,7 +306,7 @@ def settlement(
 
 @router.post("/partnerships/{partnership_id}/settlements/{index}/approve")
 def approve(
-    partnership_id: int,
+    partnership_id: ItemId,
     index: int,
     request: Request,
     db: Session = Depends(get_db),
@@ -343,7 +343,7 @@ def _number(raw: str, field: str) -> float | None:
 
 @router.get("/partnerships/{partnership_id}/renegotiate", response_class=HTMLResponse)
 def renegotiate(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     price: str = "",
     contract_cap: str = "",
@@ -400,7 +400,7 @@ def renegotiate(
 
 @router.get("/partnerships/{partnership_id}/settlements/{index}/statement.xlsx")
 def settlement_xlsx(
-    partnership_id: int,
+    partnership_id: ItemId,
     index: int,
     request: Request,
     db: Session = Depends(get_db),
@@ -426,7 +426,7 @@ def settlement_xlsx(
     return _guard(request, download)
 
 
-def _report_html(request: Request, db: Session, partnership_id: int, user: User) -> str:
+def _report_html(request: Request, db: Session, partnership_id: ItemId, user: User) -> str:
     from socialinvest.web.templating import context_for, environment, translator
 
     ctx = ps.read(db, partnership_id, user)
@@ -465,7 +465,7 @@ def _report_html(request: Request, db: Session, partnership_id: int, user: User)
 
 @router.get("/partnerships/{partnership_id}/report", response_class=HTMLResponse)
 def status_report(
-    partnership_id: int,
+    partnership_id: ItemId,
     request: Request,
     format: str = "html",
     db: Session = Depends(get_db),

@@ -15,7 +15,14 @@ from socialinvest.store import cases as case_store
 from socialinvest.store.models import Case, CaseVersion, Job, User
 from socialinvest.vocabulary import ACTORS
 from socialinvest.web import jobs
-from socialinvest.web.deps import current_user, get_db, readable_case, settings_of, writing_user
+from socialinvest.web.deps import (
+    ItemId,
+    current_user,
+    get_db,
+    readable_case,
+    settings_of,
+    writing_user,
+)
 from socialinvest.web.pages.common import (
     case_view,
     disposition,
@@ -87,7 +94,7 @@ def _context(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     version: int | None = None,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
@@ -100,7 +107,7 @@ def case_page(
 @router.get("/cases/{case_id}/uncertainty", response_class=HTMLResponse)
 def uncertainty_page(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     version: int | None = None,
     draws: str = "1000",
     seed: str = "1",
@@ -146,7 +153,7 @@ def uncertainty_page(
 @router.get("/cases/{case_id}/download/{fmt}")
 def download(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     fmt: str,
     version: int | None = None,
     db: Session = Depends(get_db),
@@ -189,7 +196,7 @@ def download(
     )
 
 
-def _job(db: Session, user: User, job_id: int) -> Job:
+def _job(db: Session, user: User, job_id: ItemId) -> Job:
     job = jobs.visible_job(db, user, job_id)
     if job is None:
         raise HTTPException(status_code=404, detail="No such job.")
@@ -199,7 +206,7 @@ def _job(db: Session, user: User, job_id: int) -> Job:
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(
     request: Request,
-    job_id: int,
+    job_id: ItemId,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
 ) -> Response:
@@ -219,7 +226,7 @@ def job_page(
 
 @router.get("/jobs/{job_id}/download")
 def job_download(
-    job_id: int,
+    job_id: ItemId,
     db: Session = Depends(get_db),
     user: User = Depends(current_user),
 ) -> Response:
@@ -243,7 +250,7 @@ def job_download(
 @router.get("/cases/{case_id}/v{number}/charts/{key}")
 def chart(
     request: Request,
-    case_id: int,
+    case_id: ItemId,
     number: int,
     key: str,
     lang: str = "",
@@ -271,7 +278,7 @@ def chart(
 
 @router.post("/jobs/{job_id}/cancel")
 def job_cancel(
-    job_id: int,
+    job_id: ItemId,
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
 ) -> Response:
@@ -283,7 +290,7 @@ def job_cancel(
 @router.post("/jobs/{job_id}/retry")
 def job_retry(
     request: Request,
-    job_id: int,
+    job_id: ItemId,
     db: Session = Depends(get_db),
     user: User = Depends(writing_user),
 ) -> Response:
