@@ -80,3 +80,33 @@ def test_roles_through_the_api(client: Any, db: Session, deal: Deal) -> None:
     assert [(p["id"], p["roles"]) for p in listed] == [(deal.id, ["investor"])]
     check = client.get(f"{base}/verify", headers=h["ivan"]).json()
     assert check["ok"] is True
+
+
+def test_a_request_that_fails_validation_never_repeats_a_cpr_number() -> None:
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from fastapi.testclient import TestClient
+
+    from socialinvest.web.api.errors import validation_error_body
+    from socialinvest.web.api.partnerships import EnrolIn
+
+    app = FastAPI()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: object, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_error_body(exc), status_code=422)
+
+    def _enrol(body: EnrolIn) -> dict[str, str]:
+        return {}
+
+    _enrol.__annotations__["body"] = EnrolIn  # this module's annotations are strings
+    app.post("/enrol")(_enrol)
+
+    client = TestClient(app)
+    ok = {"cpr": "6101901234", "enrolled": "2024-01-15", "cohort": "2024"}
+    for bad in ({"cpr": 6101901234}, {"enrolled": "0101901234"}, {"eligibility": ["6101901234"]}):
+        answer = client.post("/enrol", json={**ok, **bad})
+        assert answer.status_code == 422
+        assert "0101901234" not in answer.text and "6101901234" not in answer.text
+        assert "[number not shown]" in answer.json()["detail"]

@@ -42,6 +42,17 @@ def _expected(message: str) -> str:
     return message[0].lower() + message[1:] if message else "a valid value"
 
 
+def _safe(value: Any) -> Any:
+    """A request's value as it may be echoed: never a CPR number (a number sent as the
+    wrong type, or in the wrong field, is repeated in the sentence otherwise)."""
+    from socialinvest.ledger.errors import scrub
+
+    if isinstance(value, str | int) or value is None:
+        return scrub(value)
+    shown = scrub(repr(value))
+    return value if shown == repr(value) else shown
+
+
 def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
     """FastAPI's validation errors as one InputError-style sentence (the first error)."""
     errors = list(exc.errors())
@@ -60,7 +71,7 @@ def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
         error = InputError("a JSON object in the request body", has_value=False)
     else:
         error = InputError(
-            expected, field=path, value=first.get("input"), has_value="input" in first
+            expected, field=path, value=_safe(first.get("input")), has_value="input" in first
         )
     return input_error_body(error)
 
