@@ -56,6 +56,10 @@ def test_every_role_through_the_pages(site: Any) -> None:
         twice = pia.post(base + "/participants", data={**form, "criterion": list(CRITERIA)})
         assert twice.status_code == 422 and cpr not in twice.text
         assert "allerede" in twice.text or "already" in twice.text
+        swapped = pia.post(  # the number typed into the date's box: not repeated back
+            base + "/participants", data={**form, "enrolled": cpr, "criterion": list(CRITERIA)}
+        )
+        assert swapped.status_code == 422 and cpr not in swapped.text
     with client_for(app, "paul") as paul:
         page = paul.get(base)
         assert page.status_code == 200

@@ -209,7 +209,11 @@ async def enrol(
         try:
             day = dt.date.fromisoformat(enrolled)
         except ValueError:
-            raise InputError("a date as YYYY-MM-DD", field="enrolled", value=enrolled) from None
+            from socialinvest.ledger.errors import scrub  # a CPR number in the wrong box
+
+            raise InputError(
+                "a date as YYYY-MM-DD", field="enrolled", value=scrub(enrolled)
+            ) from None
         criteria = ps.read(db, partnership_id, user).ledger.terms.eligibility
         declared = {c: c in ticked for c in criteria}
         ps.enrol(db, partnership_id, user, cpr, day, cohort, declared)
