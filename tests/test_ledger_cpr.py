@@ -163,3 +163,14 @@ def test_a_thousand_numbers_leave_no_trace(fixture_kb):
     found = [n for n in numbers if n in dump or f"{n[:6]}-{n[6:]}" in dump]
     assert found == []
     assert len(messages) == 50 * 4 + 50 * 2
+
+
+def test_a_cpr_number_in_the_cohort_is_refused_not_stored(fixture_kb):
+    ledger = small_ledger(fixture_kb)
+    first, second = synthetic_numbers(2, seed=11)
+    for cohort in (second, "610190-1234", "010190123"):
+        with pytest.raises(LedgerError, match="cohort looks like a CPR number") as refused:
+            ledger.enrol(PAYER, first, dt.date(2024, 1, 5), cohort, ELIGIBLE)
+        assert cohort not in str(refused.value) and second not in str(refused.value)
+    assert not ledger.participants
+    assert second not in repr(ledger.audit.records)

@@ -19,7 +19,7 @@ from socialinvest.contract.partnership import capital_stack
 from socialinvest.ledger import sampling
 from socialinvest.ledger.audit import AuditChain, AuditRecord, ChainCheck, Head, verify_chain
 from socialinvest.ledger.cpr import Keyring, short
-from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.errors import HIDDEN, LedgerError, scrub
 from socialinvest.ledger.postings import Journal, ore, waterfall_postings
 from socialinvest.ledger.records import (
     Actor,
@@ -163,6 +163,8 @@ class Ledger:
         """Enrol a citizen by CPR number; only its pseudonym is kept."""
         self._may_enrol(actor, "enrol")
         candidates = self.keyring.candidates(self.partnership, cpr, demo=self.demo, where=where)
+        if HIDDEN in str(scrub(cohort)):  # columns swapped or shifted: never store that number
+            raise LedgerError("cohort_like_cpr", where=f"{where}: " if where else "")
         known = self._pseudonyms()
         for pseudonym in candidates:
             if pseudonym in known:
