@@ -174,3 +174,16 @@ def test_a_cpr_number_in_the_cohort_is_refused_not_stored(fixture_kb):
         assert cohort not in str(refused.value) and second not in str(refused.value)
     assert not ledger.participants
     assert second not in repr(ledger.audit.records)
+
+
+def test_a_cpr_number_in_a_reason_is_refused_not_stored(fixture_kb):
+    ledger = small_ledger(fixture_kb, person_cap=None, contract_cap=None, lag_periods=0)
+    (number,) = synthetic_numbers(1, seed=12)
+    pid = ledger.enrol(PAYER, number, dt.date(2024, 1, 5), "2024", ELIGIBLE).id
+    rid = ledger.enter_outcome(PROVIDER, pid, "in_work", 1, 13, "Jobcenter", "d")[1].id
+    for act in (ledger.reject, ledger.dispute):
+        actor = EVALUATOR if act == ledger.reject else PAYER
+        with pytest.raises(LedgerError, match="looks like a CPR number") as refused:
+            act(actor, rid, f"wrong person: {number}")
+        assert number not in str(refused.value)
+    assert number not in repr(ledger.audit.records)

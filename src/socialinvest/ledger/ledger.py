@@ -488,6 +488,8 @@ class Ledger:
         self._evaluator(actor, rid, "reject")
         if not reason.strip():
             raise LedgerError("reason")
+        if HIDDEN in str(scrub(reason)):  # free text is stored and shown: never a CPR number
+            raise LedgerError("reason_like_cpr")
         return self._decide(
             actor, rid, "rejected", "rejected", reason, at, ("entered", "disputed", "conflict")
         )
@@ -500,6 +502,8 @@ class Ledger:
         self._allow(actor, "dispute", "payer", "evaluator")
         if not reason.strip():
             raise LedgerError("reason")
+        if HIDDEN in str(scrub(reason)):  # free text is stored and shown: never a CPR number
+            raise LedgerError("reason_like_cpr")
         return self._decide(actor, rid, "disputed", "disputed", reason, at, ("entered", "verified"))
 
     # ------------------------------------------------------------------ samples
