@@ -30,6 +30,7 @@ from socialinvest.ledger import snapshot
 from socialinvest.ledger.audit import Head
 from socialinvest.ledger.cpr import Keyring
 from socialinvest.ledger.errors import LedgerError as LedgerError  # re-exported for the web
+from socialinvest.ledger.errors import scrub as scrub  # for the web: never echo a CPR number
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor
 from socialinvest.ledger.terms import Terms

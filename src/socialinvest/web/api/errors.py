@@ -45,7 +45,7 @@ def _expected(message: str) -> str:
 def _safe(value: Any) -> Any:
     """A request's value as it may be echoed: never a CPR number (a number sent as the
     wrong type, or in the wrong field, is repeated in the sentence otherwise)."""
-    from socialinvest.ledger.errors import scrub
+    from socialinvest.service.partnerships import scrub
 
     if isinstance(value, str | int) or value is None:
         return scrub(value)

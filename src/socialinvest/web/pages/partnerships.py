@@ -209,7 +209,7 @@ async def enrol(
         try:
             day = dt.date.fromisoformat(enrolled)
         except ValueError:
-            from socialinvest.ledger.errors import scrub  # a CPR number in the wrong box
+            from socialinvest.service.partnerships import scrub  # a CPR number in the wrong box
 
             raise InputError(
                 "a date as YYYY-MM-DD", field="enrolled", value=scrub(enrolled)
