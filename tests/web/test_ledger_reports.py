@@ -1,0 +1,167 @@
+"""The documents of a running partnership: the settlement statement as PDF (and XLSX) and the
+INDIGO document with the realised figures, on a small partnership whose figures are worked out
+by hand here from the records the test enters.
+
+The partnership (tests/ledger_support.py, SMALL_CONTRACT): quarterly, 5,000 kr. for a job
+(entry), 150 kr. per week in work, a person cap of 10,000 kr., paid one quarter after the
+outcome, settled every two quarters. Participant 1 finds a job and works 13 weeks in quarter 1;
+participant 2 works 5 weeks in quarter 2. Settlement 1 (quarters 1–2) pays participant 1's
+quarter-1 outcomes in quarter 2: 5,000 + 13 × 150 = 6,950 kr.; participant 2's 5 × 150 = 750 kr.
+falls due in quarter 3 (settlement 2). The provider's delivery costs of 5,000 kr. in each of
+quarters 1 and 2 are funded by the vehicle when settlement 1 is approved.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from sqlalchemy.orm import Session
+
+from socialinvest.service import partnership_reports as pr
+from socialinvest.service import partnerships as ps
+
+from .ledger_web_support import JAN, Deal, make_deal, outcomes_csv, use_key
+
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "fixtures" / "indigo" / "project.schema.json").read_text(
+        "utf-8"
+    )
+)
+JOB, WEEK = 5000.0, 150.0
+SETTLED_1 = JOB + 13 * WEEK  # 6,950 kr.
+SETTLED_2 = 5 * WEEK  # 750 kr., a draft
+COSTS = 5000.0
+
+
+def run(deal: Deal, db: Session) -> None:
+    """Enrol two, import three outcome records, verify them, record delivery costs, approve
+    settlement 1."""
+    import datetime as dt
+
+    u = deal.users
+    ps.enrol_many(
+        db,
+        deal.id,
+        u["pia"],
+        [(deal.numbers[0], JAN, "2024"), (deal.numbers[1], dt.date(2024, 2, 1), "2024")],
+    )
+    rows = [(1, "job", 1, 1), (1, "in_work", 1, 13), (2, "in_work", 2, 5)]
+    ps.import_outcomes(db, deal.id, u["paul"], "q.csv", outcomes_csv(rows))
+    ps.decide(db, deal.id, u["eva"], [1, 2, 3], "verify")
+    for period in (1, 2):
+        ps.record_delivery_costs(db, deal.id, u["paul"], period, COSTS)
+    ps.approve(db, deal.id, u["pia"], 1)
+
+
+@pytest.fixture
+def deal(db: Session, monkeypatch: pytest.MonkeyPatch) -> Deal:
+    use_key(monkeypatch)
+    d = make_deal(db, min_count=1)
+    run(d, db)
+    return d
+
+
+def pdf_text(data: bytes, tmp: Path) -> str:
+    path = tmp / "s.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def no_cpr(text: str, deal: Deal) -> None:
+    for number in deal.numbers:
+        digits = number.replace("-", "")
+        assert digits not in text.replace("-", "") and number not in text
+
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext")
+
+
+def test_statement_pdf_for_the_payer_and_the_investor(
+    db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    ctx = ps.read(db, deal.id, deal.users["pia"])
+    da = pdf_text(pr.statement_document(ctx, 1, "pdf", "da"), tmp_path)
+    assert "Afregningsopgørelse 1" in da and "Small partnership" in da
+    assert "Kommune" in da and "periode 1–2" in da and "1. jan. 2024 – 30. jun. 2024" in da
+    assert re.search(r"godkendt af pia \(Kommune, betaler\) \d+\. \w+\. \d{4} kl\. \d\d\.\d\d", da)
+    amounts = re.findall(r"(\d[\d.]*,\d\d) kr\.", da)
+    assert "5.000,00" in amounts and "1.950,00" in amounts  # the job; 13 × 150 kr.
+    assert amounts.count("6.950,00") >= 2  # the header's total and the table's
+    assert da.count("k1:") == 2  # a line per pseudonym and payment line
+    assert "personloft" in da.lower() or "Pr. uge" in da or "per week in work" in da
+    no_cpr(da, deal)
+    draft = pdf_text(pr.statement_document(ctx, 2, "pdf", "en"), tmp_path)
+    assert "DRAFT — not approved" in draft and "DKK 750.00" in draft
+    assert "approved by" not in draft
+    no_cpr(draft, deal)
+    investor = ps.read(db, deal.id, deal.users["ivan"])
+    inv = pdf_text(pr.statement_document(investor, 1, "pdf", "da"), tmp_path)
+    assert "6.950,00 kr." in inv and "k1:" not in inv and "Investorer ser kun totaler" in inv
+    assert "1.950,00" not in inv
+    with pytest.raises(ps.InputError, match="pdf or xlsx"):
+        pr.statement_document(ctx, 1, "docx")
+
+
+def realised_by_hand() -> dict[str, Any]:
+    return {
+        "enrolled": 2,
+        "job": {"records": 1, "units": 1.0, "persons": 1},
+        "in_work": {"records": 2, "units": 18.0, "persons": 2},  # 13 + 5 weeks
+        "paid": SETTLED_1,
+    }
+
+
+def test_indigo_with_the_realised_figures(db: Session, deal: Deal) -> None:
+    ctx = ps.read(db, deal.id, deal.users["ivan"])  # aggregates only: every party may have it
+    doc = pr.realised_indigo(ctx, draws=200, seed=3)
+    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    hand = realised_by_hand()
+    sb = doc["service_and_beneficiaries"]
+    assert sb["actual_number_service_users_or_beneficiaries_total"]["value"] == hand["enrolled"]
+    assert sb["targeted_number_service_users_or_beneficiaries_total"]["value"] == 3  # design
+    levels = {
+        (r.get("outcome_metric_id", {}).get("value"), r["result_type"]["value"]): r
+        for r in doc["results"]
+        if "result_type" in r
+    }
+    project = levels[(None, "Interim")]
+    assert project["number_engaged_in_impact_bond"]["value"] == 2
+    assert project["number_with_positive_social_outcomes"]["value"] == 2
+    for metric in ("job", "in_work"):
+        r = levels[(metric, "Interim")]
+        assert r["number_with_positive_social_outcomes"]["value"] == hand[metric]["persons"]
+        achieved = r["outcomes_achieved"]["value"]
+        assert achieved.startswith(f"{hand[metric]['records']} verified record(s), ")
+        assert f"{hand[metric]['units']:g} unit(s)" in achieved
+    modelled = [r for r in doc["results"] if "result_type" not in r]
+    assert modelled and all("MODELLED" in json.dumps(r) for r in modelled)
+    actual = [p for p in doc["outcome_payments"] if p["type"]["value"] == "Actual"]
+    planned = [p for p in doc["outcome_payments"] if p["type"]["value"] == "Planned"]
+    assert planned  # the design stage's, beside
+    assert [p["money"]["amount"]["value"] for p in actual] == [hand["paid"]]
+    assert actual[0]["period"]["start_date"]["value"] == "2024-01-01"
+    assert actual[0]["period"]["end_date"]["value"] == "2024-06-30"
+    made = doc["overall_project_finance"]["total_outcome_payments_made"]
+    assert made["amount"]["value"] == hand["paid"]
+    real = [t for t in doc["transactions"] if t["notes"].startswith("ACTUAL")]
+    by_type: dict[str, float] = {}
+    for t in real:
+        kind = t["transaction_type"]["value"]
+        by_type[kind] = by_type.get(kind, 0.0) + t["money"]["amount"]["value"]
+    assert by_type["Outcome Payment"] == pytest.approx(hand["paid"])
+    # the provider's delivery costs, paid out of the vehicle: two quarters of 5,000 kr.
+    delivery = [t for t in real if "delivery costs" in t["notes"]]
+    assert sum(t["money"]["amount"]["value"] for t in delivery) == pytest.approx(2 * COSTS)
+    text = json.dumps(doc, ensure_ascii=False)
+    assert "k1:" not in text and "pia" not in text
+    for number in ps.read(db, deal.id, deal.users["pia"]).ledger.participants:
+        assert f"participant {number}" not in text
