@@ -92,7 +92,9 @@ def test_statement_pdf_for_the_payer_and_the_investor(
     da = pdf_text(pr.statement_document(ctx, 1, "pdf", "da"), tmp_path)
     assert "Afregningsopgørelse 1" in da and "Small partnership" in da
     assert "Kommune" in da and "periode 1–2" in da and "1. jan. 2024 – 30. jun. 2024" in da
-    assert re.search(r"godkendt af pia \(Kommune, betaler\) \d+\. \w+\. \d{4} kl\. \d\d\.\d\d", da)
+    assert re.search(
+        r"godkendt af pia \(Kommune, betaler\) den \d+\. \w+\. \d{4} kl\. \d\d\.\d\d", da
+    )
     amounts = re.findall(r"(\d[\d.]*,\d\d) kr\.", da)
     assert "5.000,00" in amounts and "1.950,00" in amounts  # the job; 13 × 150 kr.
     assert amounts.count("6.950,00") >= 2  # the header's total and the table's
@@ -161,7 +163,132 @@ def test_indigo_with_the_realised_figures(db: Session, deal: Deal) -> None:
     # the provider's delivery costs, paid out of the vehicle: two quarters of 5,000 kr.
     delivery = [t for t in real if "delivery costs" in t["notes"]]
     assert sum(t["money"]["amount"]["value"] for t in delivery) == pytest.approx(2 * COSTS)
+    # quarter 1's costs are drawn from the senior tranche (Bank, the 2nd party; sequential
+    # drawdown); quarter 2's are paid from the 6,950 kr. that reached the vehicle that quarter
+    drawn = [t for t in real if t["transaction_type"]["value"] in ("Debt", "Equity")]
+    assert [
+        (
+            t["transaction_type"]["value"],
+            t["sending_organisation_id"]["value"],
+            t["date"]["value"],
+            t["money"]["amount"]["value"],
+        )
+        for t in drawn
+    ] == [("Debt", "LOCAL-ORG-2", "2024-01-01", COSTS)]
     text = json.dumps(doc, ensure_ascii=False)
     assert "k1:" not in text and "pia" not in text
     for number in ps.read(db, deal.id, deal.users["pia"]).ledger.participants:
         assert f"participant {number}" not in text
+
+
+def test_pages_api_and_command_line(
+    db: Session, db_url: str, deal: Deal, tmp_path: Path, client: Any
+) -> None:
+    from .conftest import bearer
+    from .test_api import _cli
+
+    h = {name: bearer(db, u) for name, u in deal.users.items()}
+    base = f"/api/v1/partnerships/{deal.id}"
+    pdf = client.get(f"{base}/settlements/1/statement?format=pdf&lang=en", headers=h["pia"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content, tmp_path)
+    assert "DKK 6,950.00" in text and "DKK 1,950.00" in text and "approved by pia" in text
+    assert "(Kommune, payer)" in text
+    xlsx = client.get(f"{base}/settlements/1/statement?format=xlsx", headers=h["ivan"])
+    assert xlsx.status_code == 200
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[1][:2] == ("I alt", SETTLED_1) and "k1:" not in str(rows)
+    assert (
+        client.get(f"{base}/settlements/1/statement?format=doc", headers=h["pia"]).status_code
+        == 422
+    )
+    assert client.get(f"{base}/settlements/9/statement", headers=h["pia"]).status_code == 422
+    assert client.get(f"{base}/settlements/1/statement", headers=h["otto"]).status_code == 404
+    doc = client.get(f"{base}/indigo?draws=100", headers=h["bank"])
+    assert doc.status_code == 200
+    jsonschema.Draft7Validator(SCHEMA).validate(doc.json())
+    made = doc.json()["overall_project_finance"]["total_outcome_payments_made"]
+    assert made["amount"]["value"] == SETTLED_1
+    assert client.get(f"{base}/indigo", headers=h["otto"]).status_code == 404
+
+    def cli(*args: str) -> Any:
+        return _cli(["ledger", *args, "-p", str(deal.id), "--database", db_url], tmp_path)
+
+    out = tmp_path / "s1.pdf"
+    ran = cli("statement", "--user", "eva", "--period", "1", "--out", str(out), "--lang", "en")
+    assert ran.returncode == 0, ran.stderr
+    text = pdf_text(out.read_bytes(), tmp_path)
+    assert "DKK 6,950.00" in text and "k1:" in text
+    no_cpr(text, deal)
+    ran = cli("statement", "--user", "ivan", "--period", "1", "--out", str(tmp_path / "s.xlsx"))
+    assert ran.returncode == 0, ran.stderr
+    bad = cli(
+        "statement",
+        "--user",
+        "pia",
+        "--period",
+        "1",
+        "--format",
+        "pdf",
+        "--out",
+        str(tmp_path / "s.xlsx"),
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--out" in bad.stderr
+    assert not (tmp_path / "s.xlsx.part").exists()
+    ran = cli("indigo", "--user", "paul", "--draws", "100", "--out", str(tmp_path / "d.json"))
+    assert ran.returncode == 0, ran.stderr
+    written = json.loads((tmp_path / "d.json").read_text("utf-8"))
+    jsonschema.Draft7Validator(SCHEMA).validate(written)
+    assert (
+        written["service_and_beneficiaries"]["actual_number_service_users_or_beneficiaries_total"][
+            "value"
+        ]
+        == 2
+    )
+    none = cli("indigo", "--user", "otto", "--out", str(tmp_path / "e.json"))
+    assert none.returncode == 2 and not (tmp_path / "e.json").exists()
+
+
+def test_the_settlement_page_in_both_languages(sqlite_url: str, monkeypatch: Any) -> None:
+    from socialinvest.store.db import make_engine, session_factory
+
+    from .conftest import make_app
+    from .test_pages import client_for
+
+    use_key(monkeypatch)
+    engine = make_engine(sqlite_url)
+    db = session_factory(engine)()
+    d = make_deal(db, min_count=1)
+    run(d, db)
+    db.close()
+    engine.dispose()
+    app = make_app(sqlite_url)
+    base = f"/partnerships/{d.id}"
+    with client_for(app, "pia") as pia:
+        page = pia.get(base + "/settlements/1")
+        assert page.status_code == 200
+        status = re.search(r'<p id="settlement-status">(.*?)</p>', page.text, re.S)
+        assert status is not None
+        assert re.search(
+            r"godkendt af pia \(Kommune, betaler\) den \d+\. \w+\. \d{4} kl\. \d\d\.\d\d",
+            status.group(1),
+        ), status.group(1)
+        assert "T" not in status.group(1).split("den")[-1]  # no raw ISO time
+        assert f'href="/partnerships/{d.id}/settlements/1/statement.pdf"' in page.text
+        got = pia.get(base + "/settlements/1/statement.pdf")
+        assert got.status_code == 200 and got.content.startswith(b"%PDF")
+        pia.get("/lang/en?next=/partnerships")
+        page = pia.get(base + "/settlements/1")
+        assert re.search(
+            r"approved by pia \(Kommune, payer\) on \d+ \w+ \d{4} at \d\d:\d\d", page.text
+        )
+        over = pia.get(base)
+        assert f'href="/partnerships/{d.id}/indigo.json"' in over.text
+        got = pia.get(base + "/indigo.json")
+        assert got.status_code == 200
+        jsonschema.Draft7Validator(SCHEMA).validate(got.json())
+    with client_for(app, "otto") as otto:
+        assert otto.get(base + "/settlements/1/statement.pdf").status_code == 404
+        assert otto.get(base + "/indigo.json").status_code == 404

@@ -86,15 +86,19 @@ def _spans(values: list[int]) -> str:
 
 _CSS = """
 @page { size: A4; margin: 18mm 14mm 20mm 14mm;
-  @bottom-left { content: "%(footer)s"; font-size: 8pt; color: #555; }
+  @bottom-left { content: "%(footer)s"; font-size: 8pt; color: #555;
+    font-family: "DejaVu Sans", Arial, sans-serif; }
   @bottom-right { content: "%(page)s " counter(page) " %(of)s " counter(pages);
-    font-size: 8pt; color: #555; } }
+    font-size: 8pt; color: #555; font-family: "DejaVu Sans", Arial, sans-serif; } }
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; color: #111; }
 h1 { font-size: 15pt; margin: 0 0 4pt 0; }
 h2 { font-size: 12pt; margin: 14pt 0 4pt 0; page-break-after: avoid; }
 table.head td { padding: 1pt 8pt 1pt 0; vertical-align: top; }
 table.head td:first-child { color: #444; }
-table.lines { width: 100%%; border-collapse: collapse; margin-top: 4pt; }
+table.lines { width: 100%%; border-collapse: collapse; margin-top: 4pt; table-layout: fixed; }
+table.lines col.pseudonym { width: 17%%; } table.lines col.line { width: 14%%; }
+table.lines col.periods { width: 10%%; } table.lines col.records { width: 10%%; }
+table.lines col.amount { width: 13%%; } table.lines col.explained { width: 36%%; }
 table.lines th, table.lines td { border-bottom: 0.5pt solid #bbb; padding: 3pt 4pt;
   vertical-align: top; text-align: left; }
 table.lines th { background: #eee; font-weight: bold; }
@@ -127,17 +131,18 @@ def statement_html(
     first, last = view["periods"]
     made = created or dt.date.today()
     css = _CSS % {
-        "footer": text(lang, "lr_footer", partnership=partnership.replace('"', "'"),
-                       date=_day(made, lang)).replace('"', "'"),
+        "footer": text(
+            lang, "lr_footer", partnership=partnership.replace('"', "'"), date=_day(made, lang)
+        ).replace('"', "'"),
         "page": text(lang, "lr_page"),
         "of": text(lang, "lr_of"),
     }
     approved = view.get("status") == "approved"
     period_text = t("lr_periods", first=first, last=last)
     if period_dates is not None:
-        period_text += " (" + escape(
-            f"{_day(period_dates[0], lang)} – {_day(period_dates[1], lang)}"
-        ) + ")"
+        period_text += (
+            " (" + escape(f"{_day(period_dates[0], lang)} – {_day(period_dates[1], lang)}") + ")"
+        )
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{t('lr_title', index=view['index'])} · {escape(partnership)}</title>",
@@ -178,7 +183,9 @@ def statement_html(
             parts.append(f"<p>{t('lr_no_lines')}</p>")
             continue
         parts.append(
-            '<table class="lines"><thead><tr>'
+            '<table class="lines"><colgroup><col class="pseudonym"><col class="line">'
+            '<col class="periods"><col class="records"><col class="amount"><col class="explained">'
+            "</colgroup><thead><tr>"
             f"<th>{t('lr_pseudonym')}</th><th>{t('lr_line')}</th>"
             f"<th>{t('lr_outcome_periods')}</th><th>{t('lr_records')}</th>"
             f'<th class="num">{t("lr_amount")}</th><th>{t("lr_explained")}</th>'

@@ -134,7 +134,8 @@ def realised_figures(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
         for r in records
         if r.status == "verified" and r.value > 0 and r.metric in paid
     }
-    settlements = []
+    settlements: list[dict[str, Any]] = []
+    made = 0
     for index, st in sorted(ledger.statements.items()):
         if st.status != "approved":
             continue
@@ -149,6 +150,7 @@ def realised_figures(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
                 "totals": {payer: st.total_ore(payer) / 100 for payer in terms.payers},
             }
         )
+        made += st.total_ore()
     flows: dict[tuple[int, str, str, str], int] = {}
     for p in ledger.journal.postings:
         key = (p.period, p.kind, p.source, p.destination)
@@ -168,9 +170,7 @@ def realised_figures(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
     by_status["withdrawn"] = sum(1 for p in people if p.status == "withdrawn")
     return {
         "as_of_period": period,
-        "as_of_date": (
-            period_dates(ctx, 1, period)[1].isoformat() if period >= 1 else None
-        ),
+        "as_of_date": (period_dates(ctx, 1, period)[1].isoformat() if period >= 1 else None),
         "min_count": min_count,
         "participants": {
             "enrolled": len(people),
@@ -180,9 +180,7 @@ def realised_figures(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
         },
         "metrics": metrics,
         "settlements": settlements,
-        "outcome_payments_made": round(
-            sum(sum(s["totals"].values()) for s in settlements), 2
-        ),
+        "outcome_payments_made": made / 100,
         "postings": postings,
     }
 
@@ -319,16 +317,16 @@ def realised_indigo(
     finance["source_ids"] = f"{finance.get('source_ids', SOURCE_ID)},{source}"
     transactions = []
     for p in real["postings"]:
-        item = {"date": _v(p["date"]), "transaction_type": _v(_transaction_type(
-            p["kind"], p["from"], ctx))}
+        item = {
+            "date": _v(p["date"]),
+            "transaction_type": _v(_transaction_type(p["kind"], p["from"], ctx)),
+        }
         for side, account in (("sending", p["from"]), ("receiving", p["to"])):
             party = account.split(":", 1)[1] if ":" in account else None
             if party in orgs:
                 item[f"{side}_organisation_id"] = _v(orgs[party])
         item["money"] = _money(p["amount"])
-        item["notes"] = (
-            f"{ACTUAL} (journal, period {p['period']}): {_POSTING_TEXT[p['kind']]}."
-        )
+        item["notes"] = f"{ACTUAL} (journal, period {p['period']}): {_POSTING_TEXT[p['kind']]}."
         item["source_ids"] = source
         transactions.append(item)
     doc["transactions"] = [*doc.get("transactions", []), *transactions]

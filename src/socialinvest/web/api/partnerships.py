@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -311,4 +311,57 @@ def renegotiation(
             periods=periods,
             draws=draws,
         )
+    )
+
+
+@router.get(
+    "/{partnership_id}/settlements/{index}/statement",
+    responses={
+        **RESPONSES,
+        200: {
+            "content": {
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        },
+    },
+)
+def settlement_statement(
+    partnership_id: ItemId,
+    index: int,
+    db: Db,
+    user: Reader,
+    format: Annotated[str, Query(pattern="^(pdf|xlsx)$")] = "pdf",
+    lang: Annotated[str, Query(pattern="^(da|en)$")] = "da",
+) -> Response:
+    """A settlement's statement as a PDF (A4) or XLSX file; investors get the totals only."""
+    from socialinvest.service import partnership_reports as pr
+
+    def run() -> Response:
+        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
+        data = pr.statement_document(ctx, index, format, lang)
+        name = pr.statement_file_name(ctx, index, format)
+        return Response(
+            data,
+            media_type=pr.MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return guarded(run)
+
+
+@router.get("/{partnership_id}/indigo", responses=RESPONSES)
+def indigo(
+    partnership_id: ItemId,
+    db: Db,
+    user: Reader,
+    draws: Annotated[int, Query(ge=2, le=20000)] = 1000,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """The INDIGO project document: the design stage's terms and planned values with the
+    realised figures to date (counts and sums only; every party may have it)."""
+    from socialinvest.service import partnership_reports as pr
+
+    return guarded(
+        lambda: pr.realised_indigo(ps.read(db, partnership_id, user), draws=draws, seed=seed)
     )

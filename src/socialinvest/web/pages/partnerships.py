@@ -302,8 +302,16 @@ def settlement(
 ) -> Response:
     def page() -> Response:
         ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
-        view = ps.statement_view(ctx, index, lang_of(request))
-        return _view(request, "partnership_settlement.html", ctx, {"st": view, "index": index})
+        from socialinvest.report.statement import approval_text
+
+        lang = lang_of(request)
+        view = ps.statement_view(ctx, index, lang)
+        return _view(
+            request,
+            "partnership_settlement.html",
+            ctx,
+            {"st": view, "index": index, "approval": approval_text(view, lang)},
+        )
 
     return _guard(request, page)
 
@@ -425,6 +433,57 @@ def settlement_xlsx(
             headers={
                 "Content-Disposition": disposition(f"{ctx.row['key']}-settlement-{index}.xlsx")
             },
+        )
+
+    return _guard(request, download)
+
+
+@router.get("/partnerships/{partnership_id}/settlements/{index}/statement.pdf")
+def settlement_pdf(
+    partnership_id: ItemId,
+    index: int,
+    request: Request,
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """The statement as PDF (A4, the page's language; lines only for the roles that see them)."""
+
+    def download() -> Response:
+        from socialinvest.service import partnership_reports as pr
+        from socialinvest.web.pages.common import disposition
+
+        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
+        data = pr.statement_document(ctx, index, "pdf", lang_of(request))
+        return Response(
+            data,
+            media_type=pr.MEDIA_TYPES["pdf"],
+            headers={"Content-Disposition": disposition(pr.statement_file_name(ctx, index, "pdf"))},
+        )
+
+    return _guard(request, download)
+
+
+@router.get("/partnerships/{partnership_id}/indigo.json")
+def indigo_json(
+    partnership_id: ItemId,
+    request: Request,
+    db: Session = Depends(get_db),
+    user: User = Depends(current_user),
+) -> Response:
+    """The INDIGO document with the realised figures (aggregates only: every party may have it)."""
+
+    def download() -> Response:
+        import json
+
+        from socialinvest.service import partnership_reports as pr
+        from socialinvest.web.pages.common import disposition
+
+        ctx = ps.read(db, partnership_id, user)
+        doc = pr.realised_indigo(ctx, draws=FORECAST_DRAWS, seed=1)
+        return Response(
+            json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+            media_type=pr.MEDIA_TYPES["json"],
+            headers={"Content-Disposition": disposition(f"{ctx.row['key']}.indigo.json")},
         )
 
     return _guard(request, download)
