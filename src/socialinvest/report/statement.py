@@ -96,12 +96,12 @@ h2 { font-size: 12pt; margin: 14pt 0 4pt 0; page-break-after: avoid; }
 table.head td { padding: 1pt 8pt 1pt 0; vertical-align: top; }
 table.head td:first-child { color: #444; }
 table.lines { width: 100%%; border-collapse: collapse; margin-top: 4pt; table-layout: fixed; }
-table.lines col.pseudonym { width: 17%%; } table.lines col.line { width: 14%%; }
-table.lines col.periods { width: 10%%; } table.lines col.records { width: 10%%; }
-table.lines col.amount { width: 13%%; } table.lines col.explained { width: 36%%; }
+table.lines col.pseudonym { width: 16%%; } table.lines col.line { width: 15%%; }
+table.lines col.periods { width: 11%%; } table.lines col.records { width: 8%%; }
+table.lines col.amount { width: 15%%; } table.lines col.explained { width: 35%%; }
 table.lines th, table.lines td { border-bottom: 0.5pt solid #bbb; padding: 3pt 4pt;
   vertical-align: top; text-align: left; }
-table.lines th { background: #eee; font-weight: bold; }
+table.lines th { background: #eee; font-weight: bold; hyphens: manual; }
 table.lines td.num, table.lines th.num { text-align: right; white-space: nowrap; }
 table.lines tr { page-break-inside: avoid; }
 table.lines tfoot td { font-weight: bold; border-top: 1pt solid #333; border-bottom: none; }
@@ -109,7 +109,7 @@ code { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; }
 .draft { color: #a00; font-weight: bold; }
 .demo { color: #a00; font-weight: bold; }
 .note { color: #444; font-size: 8.5pt; }
-td.explained { font-size: 8pt; }
+td.explained { font-size: 8pt; padding-left: 8pt; }
 """
 
 
