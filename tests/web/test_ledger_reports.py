@@ -292,3 +292,37 @@ def test_the_settlement_page_in_both_languages(sqlite_url: str, monkeypatch: Any
     with client_for(app, "otto") as otto:
         assert otto.get(base + "/settlements/1/statement.pdf").status_code == 404
         assert otto.get(base + "/indigo.json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [
+        (672_049, [0, 200_000, 400_000, 600_000, 800_000]),  # 134,410 a step → 200,000
+        (25_000, [0, 5_000, 10_000, 15_000, 20_000, 25_000]),  # exactly 5 steps of 5,000
+        (5_255_120, [0, 2_000_000, 4_000_000, 6_000_000]),  # 1,051,024 a step → 2 million
+        (10, [0, 2, 4, 6, 8, 10]),
+        (3, [0, 1, 2, 3]),  # never below a whole krone
+        (0, [0, 1]),  # nothing paid yet
+    ],
+)
+def test_fan_chart_ticks_are_round(top: float, ticks: list[float]) -> None:
+    from socialinvest.web.charts import nice_ticks
+
+    assert nice_ticks(top, least=1.0) == ticks
+
+
+def test_fan_chart_labels_in_danish() -> None:
+    from socialinvest.web.pages.partnerships import fan_svg
+    from socialinvest.web.templating import translator
+
+    n = 4
+    fan = {
+        "design": {"p05": [0.0] * n, "p50": [1e5] * n, "p95": [672_049.0] * n},
+        "forecast": {"p05": [0.0] * n, "p50": [2e5] * n, "p95": [500_000.0] * n},
+        "realised": [6950.0, 6950.0],
+    }
+    svg = str(fan_svg(fan, "da", translator("da")))
+    labels = re.findall(r'class="ytick">([^<]*)<', svg)
+    assert labels == ["0 kr.", "200.000 kr.", "400.000 kr.", "600.000 kr.", "800.000 kr."]
+    en = re.findall(r'class="ytick">([^<]*)<', str(fan_svg(fan, "en", translator("en"))))
+    assert en[-1] == "DKK 800,000"

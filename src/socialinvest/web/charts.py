@@ -82,6 +82,25 @@ SECTIONS = LruCache(48)
 CHARTS = LruCache(256)
 
 
+def nice_ticks(top: float, intervals: int = 5, least: float = 0.0) -> list[float]:
+    """Round axis ticks from 0 to at least ``top``: the smallest step of the 1–2–5 series (1, 2,
+    5, 10, 20, 50, …) that covers ``top`` in at most ``intervals`` steps; e.g. 672,049 →
+    0, 200,000, …, 800,000. ``least``: the smallest step (1 for whole kroner). A ``top`` of 0 or
+    less (nothing yet) gives 0 and one step."""
+    import math
+
+    if not math.isfinite(top) or top <= 0:
+        return [0.0, max(1.0, least)]
+    step = 10.0 ** math.floor(math.log10(top / intervals))
+    for factor in (1, 2, 5, 10):
+        if math.ceil(top / (step * factor) - 1e-9) <= intervals:
+            step *= factor
+            break
+    step = max(step, least)
+    n = max(1, math.ceil(top / step - 1e-9))
+    return [round(k * step, 6) for k in range(n + 1)]
+
+
 def comparison_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """A grouped bar chart: the NPV of each alternative, one bar per actor and one for the total
     (millions of kroner). ``rows``: [{"label", "npv": {"total", "by_actor": {...}}}]."""

@@ -71,7 +71,10 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
     median, the re-forecast's band, and the realised path (drawn on the server, no script)."""
     design, forecast, realised = fan["design"], fan["forecast"], fan["realised"]
     n = len(design["p50"])
-    top = float(max([*design["p95"], *forecast["p95"], *realised, 1.0]))
+    from socialinvest.web.charts import nice_ticks
+
+    steps = nice_ticks(float(max([*design["p95"], *forecast["p95"], *realised, 0.0])), least=1.0)
+    top = steps[-1]
     w, h, left, bottom, pad = 760, 320, 110, 40, 12
 
     def x(i: float) -> float:
@@ -91,10 +94,10 @@ def fan_svg(fan: dict[str, Any], lang: str, t: Callable[..., str]) -> Markup:
     from socialinvest.output.numbers import money
 
     ticks = "".join(
-        f'<line x1="{left}" x2="{w - pad}" y1="{y(top * k / 4):.1f}" y2="{y(top * k / 4):.1f}" '
-        f'stroke="#ddd"/><text x="{left - 6}" y="{y(top * k / 4) + 4:.1f}" text-anchor="end" '
-        f'font-size="11">{escape(money(top * k / 4, lang, 0))}</text>'
-        for k in range(5)
+        f'<line x1="{left}" x2="{w - pad}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+        f'stroke="#ddd"/><text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" '
+        f'font-size="11" class="ytick">{escape(money(v, lang, 0))}</text>'
+        for v in steps
     )
     xt = "".join(
         f'<text x="{x(i - 1):.1f}" y="{h - bottom + 16}" text-anchor="middle" '
