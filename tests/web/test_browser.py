@@ -352,6 +352,13 @@ def test_second_version_history_diff_and_comparison(
     v2 = float(rows.nth(1).locator("td .num").first.get_attribute("data-value"))
     assert {round(v1, 2), round(v2, 2)} >= {round(cli_json("run", str(EXAMPLE))["npv"]["total"], 2)}
     assert v1 != v2
+    # at 1280 px (Playwright's default width) the table fits: no scrolling sideways
+    assert page.viewport_size["width"] == 1280
+    wide, box = page.evaluate(
+        "() => { const e = document.querySelector('#comparison').closest('.table-wrap');"
+        " return [e.scrollWidth, e.clientWidth]; }"
+    )
+    assert wide <= box
     shot(page, "13-compare")
     only_local(page, server)
     page.context.close()
