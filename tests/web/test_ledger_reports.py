@@ -326,3 +326,42 @@ def test_fan_chart_labels_in_danish() -> None:
     assert labels == ["0 kr.", "200.000 kr.", "400.000 kr.", "600.000 kr.", "800.000 kr."]
     en = re.findall(r'class="ytick">([^<]*)<', str(fan_svg(fan, "en", translator("en"))))
     assert en[-1] == "DKK 800,000"
+
+
+def test_an_enrolment_file_with_a_fourth_column_is_refused(
+    db: Session, db_url: str, deal: Deal, tmp_path: Path
+) -> None:
+    from .test_api import _cli
+
+    cpr = deal.numbers[5]
+    people = tmp_path / "people.csv"
+    people.write_text(f"cpr,enrolled,cohort,eligibility\n{cpr},2024-01-15,2024,yes\n", "utf-8")
+    ran = _cli(
+        [
+            "ledger",
+            "enrol",
+            "-p",
+            str(deal.id),
+            "--user",
+            "pia",
+            "--file",
+            str(people),
+            "--database",
+            db_url,
+        ],
+        tmp_path,
+    )
+    assert ran.returncode == 2 and ran.stderr.count("\n") == 1
+    assert 'line 1: column 4 ("eligibility") is not read' in ran.stderr and cpr not in ran.stderr
+    # a value in a fourth column without a heading: named by line and column, never shown
+    other = deal.numbers[6]
+    people.write_text(f"cpr,enrolled,cohort\n{cpr},2024-01-15,2024,{other}\n", "utf-8")
+    with pytest.raises(ps.InputError) as refused:
+        ps.read_enrolments("people.csv", people.read_bytes())
+    message = refused.value.render("da")
+    assert message.startswith("people.csv, linje 2: kolonne 4 har en værdi")
+    assert other not in message and other.replace("-", "") not in message
+    # a trailing empty column (as spreadsheets write) is no column
+    people.write_text(f"cpr;enrolled;cohort;\n{cpr};2024-01-15;2024;\n", "utf-8")
+    assert len(ps.read_enrolments("people.csv", people.read_bytes())) == 1
+    assert len(ps.read(db, deal.id, deal.users["pia"]).ledger.participants) == 2  # nobody new

@@ -703,10 +703,24 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:3] != ["cpr", "enrolled", "cohort"]:
         raise InputError("a header row: cpr, enrolled, cohort", file=name, line=1, has_value=False)
+    from socialinvest.errors import msg
+
+    for column, head in enumerate(header[3:], start=4):
+        if head:  # a column nobody reads must not look as if it counted (e.g. eligibility)
+            raise InputError(
+                file=name,
+                line=1,
+                statement=msg("lr_enrol_extra_column", column=column, name=scrub(head)),
+            )
     out = []
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
+        extra = next((i for i, c in enumerate(cells[3:], start=4) if c.strip()), None)
+        if extra is not None:
+            raise InputError(
+                file=name, line=line, statement=msg("lr_enrol_extra_cell", column=extra)
+            )
         if len(cells) < 3:
             raise InputError(
                 "three columns: cpr, enrolled, cohort", file=name, line=line, has_value=False
