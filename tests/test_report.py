@@ -499,7 +499,7 @@ def test_laying_out_the_report_fetches_nothing():
 
     from socialinvest import service
     from socialinvest.report.html import render_html
-    from socialinvest.report.pdf import _offline_fetcher
+    from socialinvest.report.pdf import offline_fetcher
 
     asked: list[str] = []
 
@@ -518,7 +518,7 @@ def test_laying_out_the_report_fetches_nothing():
     HTML(string=html, url_fetcher=Recorder()).render()
     assert asked == []
     with pytest.raises(ValueError, match="loads nothing"):
-        _offline_fetcher().fetch("https://example.invalid/")
+        offline_fetcher().fetch("https://example.invalid/")
 
 
 def test_the_summary_states_the_case_in_plain_words():

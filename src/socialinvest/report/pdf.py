@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from socialinvest.report.content import ReportData
 
 
-def _offline_fetcher() -> Any:
+def offline_fetcher() -> Any:
     """A WeasyPrint URL fetcher that refuses every URL (the report needs none)."""
     from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
@@ -36,7 +36,7 @@ def render_pdf(data: ReportData) -> bytes:
     # WeasyPrint logs every CSS property it does not implement (e.g. overflow-wrap values);
     # a user of the command line has no use for them.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=render_html(data, paged=True), url_fetcher=_offline_fetcher())
+    document = HTML(string=render_html(data, paged=True), url_fetcher=offline_fetcher())
     pdf: bytes = document.write_pdf()
     return pdf
 

@@ -227,9 +227,9 @@ def statement_pdf(view: dict[str, Any], **kwargs: Any) -> bytes:
 
     from weasyprint import HTML  # type: ignore[import-untyped]
 
-    from socialinvest.report.pdf import _offline_fetcher
+    from socialinvest.report.pdf import offline_fetcher
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=statement_html(view, **kwargs), url_fetcher=_offline_fetcher())
+    document = HTML(string=statement_html(view, **kwargs), url_fetcher=offline_fetcher())
     pdf: bytes = document.write_pdf()
     return pdf

@@ -95,6 +95,11 @@ def _guard(fn: Any) -> Any:
     return None
 
 
+# for the ledger's other command modules (web/ledger_report_commands.py)
+Run = _Run
+guard = _guard
+
+
 def _read_bytes(file: Path, field: str) -> bytes:
     try:
         return file.read_bytes()

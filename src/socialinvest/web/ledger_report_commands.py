@@ -17,9 +17,9 @@ from socialinvest.web.commands import DatabaseOpt
 from socialinvest.web.ledger_commands import (
     PartnershipOpt,
     RoleOpt,
+    Run,
     UserOpt,
-    _guard,
-    _Run,
+    guard,
     ledger_app,
 )
 
@@ -65,13 +65,13 @@ def statement(
             )
         if lang not in ("da", "en"):
             raise InputError("da or en", field="--lang", value=lang)
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             ctx = ps.read(db, partnership, u, role, prefer=("payer", "evaluator"))
             data = pr.statement_document(ctx, period, chosen, lang)
         _write(out, data)
         typer.echo(f"settlement {period} written to {out}")
 
-    _guard(body)
+    guard(body)
 
 
 @ledger_app.command("indigo")
@@ -92,9 +92,9 @@ def indigo(
 
         if not 2 <= draws <= 20000:
             raise InputError("a number of draws from 2 to 20000", field="--draws", value=draws)
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             doc = pr.realised_indigo(ps.read(db, partnership, u, role), draws=draws, seed=seed)
         _write(out, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         typer.echo(f"INDIGO document written to {out}")
 
-    _guard(body)
+    guard(body)
