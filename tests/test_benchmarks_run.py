@@ -89,3 +89,15 @@ def test_gate_benchmark_runs():
     assert result.returncode == 0, result.stderr
     assert "alias bomb in a key" in result.stdout
     assert "order 10,000 chained parameters" in result.stdout
+
+
+def test_ledger_reports_benchmark_runs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_ledger_reports.py", "--repeat", "1", "--draws", "50"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "statement as PDF" in result.stdout and "INDIGO, realised" in result.stdout
