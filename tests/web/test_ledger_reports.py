@@ -82,9 +82,10 @@ def no_cpr(text: str, deal: Deal) -> None:
         assert digits not in text.replace("-", "") and number not in text
 
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext")
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext")
 
 
+@needs_pdftotext
 def test_statement_pdf_for_the_payer_and_the_investor(
     db: Session, deal: Deal, tmp_path: Path
 ) -> None:
@@ -181,6 +182,7 @@ def test_indigo_with_the_realised_figures(db: Session, deal: Deal) -> None:
         assert f"participant {number}" not in text
 
 
+@needs_pdftotext
 def test_pages_api_and_command_line(
     db: Session, db_url: str, deal: Deal, tmp_path: Path, client: Any
 ) -> None:
@@ -365,3 +367,50 @@ def test_an_enrolment_file_with_a_fourth_column_is_refused(
     people.write_text(f"cpr;enrolled;cohort;\n{cpr};2024-01-15;2024;\n", "utf-8")
     assert len(ps.read_enrolments("people.csv", people.read_bytes())) == 1
     assert len(ps.read(db, deal.id, deal.users["pia"]).ledger.participants) == 2  # nobody new
+
+
+@pytest.mark.parametrize(
+    ("stamp", "lang", "shown"),
+    [
+        # December: Danish time is UTC + 1 hour; July: UTC + 2 hours (summer time)
+        ("2026-12-05T11:02:34+00:00", "da", "5. dec. 2026 kl. 12.02"),
+        ("2026-12-05T11:02:34+00:00", "en", "5 Dec 2026 at 12:02"),
+        ("2025-07-07T16:00:00+00:00", "da", "7. jul. 2025 kl. 18.00"),
+        ("", "da", ""),
+    ],
+)
+def test_times_in_words(stamp: str, lang: str, shown: str) -> None:
+    from socialinvest.report.statement import when
+
+    assert when(stamp, lang) == shown
+
+
+def test_the_approver_in_the_page_language_and_an_anonymised_line() -> None:
+    from socialinvest.report.statement import actor_text, statement_html
+
+    who = "afdelingschef (Aalborg Kommune, payer)"
+    assert actor_text(who, "da") == "afdelingschef (Aalborg Kommune, betaler)"
+    assert actor_text("eva (Evaluator, A/S, evaluator)", "da") == "eva (Evaluator, A/S, evaluator)"
+    assert actor_text("revisor (Rigsrevisionen, auditor)", "da").endswith(", revisor)")
+    line = {
+        "pseudonym": "anonymised",
+        "line": "job found",
+        "kind": "regular",
+        "outcome_periods": [1, 2, 3, 5],
+        "records": [7],
+        "amount_ore": 500_000,
+        "explained": "job found: 1 unit",
+    }
+    view = {
+        "index": 1,
+        "periods": [1, 2],
+        "status": "approved",
+        "approved_by": who,
+        "approved_at": "2026-12-05T11:02:34+00:00",
+        "setoff": {},
+        "payers": {"Aalborg Kommune": {"total": 5000.0, "lines": [line]}},
+    }
+    page = statement_html(view, partnership="P", lang="da")
+    assert "anonymiseret" in page and "anonymised" not in page
+    assert "1–3, 5" in page and "5.000,00 kr." in page
+    assert "godkendt af afdelingschef (Aalborg Kommune, betaler) den 5. dec. 2026 kl. 12.02" in page
