@@ -9,6 +9,8 @@ approved statement in the database is found even when the audit trail was left a
   ``records_digest`` (the creation state of a record changed later is the ``before`` of the first
   audit record that changed it, so the digest can always be recomputed);
 - every approved statement has the totals its approval recorded;
+- every dated amendment of the terms equals the ``after`` of its audit record (and none is
+  missing), so a changed price or cap in a stored amendment is found;
 - nothing the audit trail mentions is missing, and nothing exists that it does not mention.
 
 Pseudonyms are deliberately outside the audit trail (so anonymisation never touches it), so a
@@ -44,8 +46,11 @@ def verify_state(ledger: Ledger, expected: Head | None = None) -> StateCheck:
     first_before: dict[str, Any] = {}
     imports: list[dict[str, Any]] = []
     approvals: dict[str, dict[str, Any]] = {}
+    amendments: dict[str, Any] = {}
     for r in ledger.audit.records:
-        if r.action == "import":
+        if r.action == "amend":
+            amendments[r.entity] = r.after
+        elif r.action == "import":
             imports.append(r.after)
         elif r.action == "approve_settlement":
             approvals[r.entity] = r.after
@@ -99,4 +104,13 @@ def verify_state(ledger: Ledger, expected: Head | None = None) -> StateCheck:
         totals = {payer: st.total_ore(payer) for payer in ledger.terms.payers}
         if after.get("totals") != totals or after.get("lines") != len(st.lines):
             return StateCheck(False, key, "differs from the totals its approval recorded")
+    held = {f"amendment:{a.number}": a.to_dict() for a in ledger.terms.amendments}
+    for key, after in amendments.items():
+        if key not in held:
+            return StateCheck(False, key, "is missing")
+        if held[key] != after:
+            return StateCheck(False, key, "differs from its audit record")
+    for key in held:
+        if key not in amendments:
+            return StateCheck(False, key, "is not in the audit trail")
     return StateCheck(True)

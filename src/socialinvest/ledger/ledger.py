@@ -35,7 +35,7 @@ from socialinvest.ledger.records import (
 from socialinvest.ledger.sampling import RejectionRate
 from socialinvest.ledger.settlement import Amounts, Units, compute_amounts
 from socialinvest.ledger.statements import Statement, StatementLine
-from socialinvest.ledger.terms import ONCE, Terms
+from socialinvest.ledger.terms import ONCE, Amendment, Terms
 
 ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
 ADJUSTMENT_THRESHOLD = 0.005  # kr.: smaller differences are rounding, not corrections
@@ -696,6 +696,7 @@ class Ledger:
         sampled_units = in_this(a.sampled)
         pp_of = a.payment_period.tolist()  # by outcome period (0-based)
         names = [pay.name for pay in self.terms.contract.payments]
+        version = self.terms.in_force(index)  # every payment of this span is priced by it
         lines: list[StatementLine] = []
         regular = [
             (int(n), int(line))
@@ -731,7 +732,8 @@ class Ledger:
                         payment_periods=payment_t,
                         records=records_t,
                         units=float(units[n, line]),
-                        price=self.terms.prices[line],
+                        price=version.prices[line],
+                        terms_version=version.number,
                         value=float(value[n, line]),
                         person_cut=float(person_cut[n, line]),
                         contract_cut=float(contract_cut[n, line]),
@@ -754,7 +756,8 @@ class Ledger:
                         payment_periods=(pp,),
                         records=self._records_paid_in(pid, line, pp),
                         units=float(a.units[n, line, [t - 1 for t in periods]].sum()),
-                        price=self.terms.prices[line],
+                        price=self.terms.in_force(self.terms.settlement_of(pp)).prices[line],
+                        terms_version=self.terms.in_force(self.terms.settlement_of(pp)).number,
                         value=0.0,
                         person_cut=0.0,
                         contract_cut=0.0,
@@ -794,6 +797,7 @@ class Ledger:
         contract_cut: float,
         amount: float,
         sampled: float,
+        terms_version: int = 0,
     ) -> StatementLine:
         p = self.participants[pid]
         sample = None
@@ -820,6 +824,7 @@ class Ledger:
             sample=sample,
             amount=share * amount,
             amount_ore=ore(share * amount),
+            terms_version=terms_version,
         )
 
     def approve(self, actor: Actor, index: int, *, at: dt.datetime | None = None) -> Statement:
@@ -848,6 +853,107 @@ class Ledger:
         )
         st.audit_head = self.audit.head
         return st
+
+    # ------------------------------------------------------------------ amendments
+    def amend(
+        self,
+        actor: Actor,
+        effective: int,
+        *,
+        reference: str,
+        agreed_by: Iterable[str],
+        prices: dict[str, float] | None = None,
+        person_cap: float | None = None,
+        contract_cap: float | None = None,
+        planned_intake: Iterable[int] | None = None,
+        at: dt.datetime | None = None,
+    ) -> Amendment:
+        """The payer approves a dated amendment of the terms, agreed and signed by the parties
+        (``agreed_by``: the organisations whose agreement it records; ``reference``: the signed
+        document). It prices settlement period ``effective`` and every later one; approved
+        (locked) statements are never re-priced, so ``effective`` must be after the last
+        approved one. ``None``: that term is unchanged. The duration is not amendable here (the
+        ledger's calendar, lag to maturity and waterfall are pinned to the contract's)."""
+        self._allow(actor, "approve an amendment", "payer")
+        n = self.terms.n_settlements
+        if not isinstance(effective, int) or not 1 <= effective <= n:
+            raise LedgerError("amend_effective", value=effective, n=n)
+        locked = max((i for i, st in self.statements.items() if st.status == "approved"), default=0)
+        if effective <= locked:
+            raise LedgerError("amend_locked", value=effective, locked=locked)
+        latest = self.terms.amendments[-1].effective if self.terms.amendments else 1
+        if self.terms.amendments and effective < latest:
+            raise LedgerError("amend_order", value=effective, latest=latest)
+        reference = reference.strip()
+        if not reference or len(reference) > 300:
+            raise LedgerError("amend_reference")
+        if HIDDEN in str(scrub(reference)):
+            raise LedgerError("amend_reference_cpr")
+        agreed = tuple(sorted({a.strip() for a in agreed_by if a.strip()}))
+        if not agreed:
+            raise LedgerError("amend_agreed_by")
+        base = self.terms.in_force(effective)
+        names = [pay.name for pay in self.terms.contract.payments]
+        new_prices = list(base.prices)
+        for name, price in (prices or {}).items():
+            if name not in names:
+                raise LedgerError("amend_line", line=name, lines=", ".join(names))
+            if not isinstance(price, int | float) or not np.isfinite(price) or price < 0:
+                raise LedgerError("amend_price", line=name, value=price)
+            new_prices[names.index(name)] = float(price)
+        caps = {"person_cap": base.person_cap, "contract_cap": base.contract_cap}
+        for field_name, cap in (("person_cap", person_cap), ("contract_cap", contract_cap)):
+            if cap is None:
+                continue
+            if not isinstance(cap, int | float) or not np.isfinite(cap) or cap <= 0:
+                raise LedgerError("amend_cap", field=field_name, value=cap)
+            caps[field_name] = float(cap)
+        intake = base.planned_intake
+        if planned_intake is not None:
+            given = tuple(planned_intake)
+            if len(given) != len(base.planned_intake) or any(
+                not isinstance(x, int) or x < 0 for x in given
+            ):
+                raise LedgerError(
+                    "amend_intake",
+                    value=",".join(str(x) for x in given),
+                    n=len(base.planned_intake),
+                )
+            intake = tuple(int(x) for x in given)
+        if (
+            tuple(new_prices) == base.prices
+            and caps["person_cap"] == base.person_cap
+            and caps["contract_cap"] == base.contract_cap
+            and intake == base.planned_intake
+        ):
+            raise LedgerError("amend_nothing", version=base.number, effective=effective)
+        stamp = self._stamp(at)
+        amendment = Amendment(
+            number=len(self.terms.amendments) + 1,
+            effective=effective,
+            prices=tuple(new_prices),
+            person_cap=caps["person_cap"],
+            contract_cap=caps["contract_cap"],
+            planned_intake=intake,
+            reference=reference,
+            agreed_by=agreed,
+            approved_by=str(actor),
+            approved_at=stamp,
+        )
+        before = {
+            "version": base.number,
+            "prices": list(base.prices),
+            "person_cap": base.person_cap,
+            "contract_cap": base.contract_cap,
+            "planned_intake": list(base.planned_intake),
+        }
+        self.terms = self.terms.with_amendments((*self.terms.amendments, amendment))
+        for index in [i for i, st in self.statements.items() if st.status != "approved"]:
+            del self.statements[index]  # a draft is recomputed on the new terms
+        self._log(
+            stamp, actor, "amend", f"amendment:{amendment.number}", before, amendment.to_dict()
+        )
+        return amendment
 
     def record_delivery_costs(
         self, actor: Actor, period: int, amount: float, *, at: dt.datetime | None = None

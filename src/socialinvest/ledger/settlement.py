@@ -106,8 +106,11 @@ def compute_amounts(
     terms: Terms, people: tuple[int, ...], units: FloatArray, sampled: FloatArray
 ) -> Amounts:
     """Price units [N, L, T] (rows: ``people``) by the contract's rules, checked against the
-    engine's ``payments.settle``."""
+    engine's ``payments.settle``. With dated amendments each run of outcome periods is priced
+    by the terms in force (``Terms.segments``; see :func:`_amended`)."""
     u = np.asarray(units, dtype=np.float64)
+    if terms.amendments:
+        return _amended(terms, people, u, np.asarray(sampled, dtype=np.float64))
     t_n = terms.n_periods
     c = terms.contract
     value = np.zeros_like(u)
@@ -145,6 +148,57 @@ def compute_amounts(
     )
 
 
+def _headroom(cap: float | None, paid: FloatArray) -> FloatArray | None:
+    """What a cap still allows after ``paid`` (never below 0: a cap lowered under what was
+    paid already stops further payments and claws nothing back)."""
+    if cap is None:
+        return None
+    out: FloatArray = np.maximum(cap - paid, 0.0)
+    return out
+
+
+def _amended(terms: Terms, people: tuple[int, ...], u: FloatArray, sampled: FloatArray) -> Amounts:
+    """Price units when amendments apply: each run of outcome periods with the version in force
+    for its payments (prices, caps). The caps stay cumulative over the whole contract: a run's
+    person and contract caps apply to what is paid in the run plus everything before it (the
+    engine's ``cap_in_time_order`` on the run, with the headroom the earlier runs left). With
+    one run this is exactly the unamended computation."""
+    t_n = terms.n_periods
+    c = terms.contract
+    value = np.zeros_like(u)
+    index = indexation_factors(t_n, c.indexation, terms.prep.periods_per_year)
+    after_person = np.zeros_like(u)
+    amount = np.zeros_like(u)
+    paid_person = np.zeros(u.shape[0])
+    paid_total = 0.0
+    for a, b, version in terms.segments():
+        for line, pay in enumerate(c.payments):
+            price = version.prices[line]
+            if pay.mechanism == "rate_card":
+                value[:, line, a:b] = rate_card_value(
+                    u[None, :, line : line + 1, a:b], np.array([price])
+                )[0]
+            else:  # per_unit
+                value[:, line, a:b] = duration_value(u[None, :, line, a:b], price)[0]
+        indexed = value[:, :, a:b] * index[a:b]
+        person = indexed.sum(axis=1)  # [N, run]
+        room = _headroom(version.person_cap, paid_person)
+        capped = person if room is None else cap_in_time_order(person, room)
+        share = np.divide(
+            indexed, person[:, None, :], out=np.zeros_like(indexed), where=person[:, None, :] > 0
+        )
+        after_person[:, :, a:b] = capped[:, None, :] * share
+        total = capped.sum(axis=0)
+        room_c = _headroom(version.contract_cap, np.array(paid_total))
+        after_contract = total if room_c is None else cap_in_time_order(total, room_c)
+        factor = np.divide(after_contract, total, out=np.ones_like(total), where=total > 0)
+        amount[:, :, a:b] = after_person[:, :, a:b] * factor
+        paid_person += capped.sum(axis=1)
+        paid_total += float(after_contract.sum())
+    pp = np.minimum(np.arange(1, t_n + 1) + c.lag_periods, t_n).astype(np.int64)
+    return Amounts(people, u, sampled, index, value * index, after_person, amount, pp)
+
+
 def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:
     """Every item for units keyed (participant id, line index, outcome period 1-based)."""
     if not units:
@@ -157,6 +211,7 @@ def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> lis
         u[row[p], line, period - 1] += x.paid
         sampled[row[p], line, period - 1] += x.sampled
     a = compute_amounts(terms, people, u, sampled)
+    versions = terms.version_of_periods()
     out: list[Item] = []
     for (p, line, period), x in sorted(units.items()):
         i, t = row[p], period - 1
@@ -171,7 +226,7 @@ def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> lis
                 records=x.records,
                 units=x.paid,
                 sampled_units=x.sampled,
-                price=terms.prices[line],
+                price=versions[t].prices[line],
                 index=float(a.index[t]),
                 value=float(a.value[i, line, t]),
                 person_cap_cut=float(a.value[i, line, t] - a.after_person[i, line, t]),

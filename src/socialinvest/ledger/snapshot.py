@@ -27,7 +27,7 @@ from socialinvest.ledger.records import (
     Sample,
 )
 from socialinvest.ledger.statements import Statement, StatementLine
-from socialinvest.ledger.terms import Terms
+from socialinvest.ledger.terms import Amendment, Terms
 
 FORMAT = 1
 
@@ -120,6 +120,7 @@ def dump(ledger: Ledger) -> dict[str, Any]:
         ],
         "posted_through": ledger.posted_through,
         "setoff": dict(ledger.setoff),
+        "amendments": [a.to_dict() for a in ledger.terms.amendments],
         "audit": [r.to_dict() for r in ledger.audit.records],
     }
 
@@ -143,9 +144,11 @@ def load(
         raise LedgerError("snapshot_format", found=data.get("format"), expected=FORMAT)
     if data.get("terms_version") != terms.version:
         raise LedgerError("snapshot_terms")
+    # dated amendments (absent from backups made before they existed: none)
+    amendments = tuple(Amendment.from_dict(d) for d in data.get("amendments", []))
     ledger = Ledger(
         data["partnership"],
-        terms,
+        terms.with_amendments(amendments),
         keyring,
         bool(data["demo"]),
         frozenset(data["data_processors"]),

@@ -28,6 +28,7 @@ class StatementLine:
     sample: dict[str, Any] | None  # the sample's rejection rate, when sampled units are paid
     amount: float  # the payer's share, after the caps (adjustment: the difference)
     amount_ore: int
+    terms_version: int = 0  # the terms that priced it: 0 the original, k amendment k
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}

@@ -14,6 +14,7 @@ The ledger settles payment lines paid per participant: ``rate_card`` (a price pe
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,57 @@ ONCE = ("entry", "sustained", "state_at")  # a person achieves these at most onc
 
 
 @dataclass(frozen=True)
+class Version:
+    """The terms one settlement period is priced by: the contract as created (number 0) or as a
+    dated amendment changed it (number k, from settlement period ``effective``)."""
+
+    number: int  # 0: the terms the partnership was created with; k: amendment k
+    effective: int  # the first settlement period (1-based) these terms price
+    prices: tuple[float, ...]  # per payment line
+    person_cap: float | None
+    contract_cap: float | None
+    planned_intake: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """An agreed, dated change of the terms: the whole new version (both versions are kept, the
+    earlier ones in :attr:`Terms.amendments` before it and the original in :class:`Terms`)."""
+
+    number: int  # 1, 2, … in the order they were approved
+    effective: int  # settlement period from which it prices (never an approved one)
+    prices: tuple[float, ...]
+    person_cap: float | None
+    contract_cap: float | None
+    planned_intake: tuple[int, ...]
+    reference: str  # the signed amendment document (e.g. "Allonge 1, underskrevet 2026-11-20")
+    agreed_by: tuple[str, ...]  # the organisations whose agreement the payer records
+    approved_by: str  # the payer's user and organisation
+    approved_at: str  # ISO timestamp
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["prices"], d["planned_intake"] = list(self.prices), list(self.planned_intake)
+        d["agreed_by"] = list(self.agreed_by)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Amendment:
+        return cls(
+            number=int(d["number"]),
+            effective=int(d["effective"]),
+            prices=tuple(float(x) for x in d["prices"]),
+            person_cap=None if d["person_cap"] is None else float(d["person_cap"]),
+            contract_cap=None if d["contract_cap"] is None else float(d["contract_cap"]),
+            planned_intake=tuple(int(x) for x in d["planned_intake"]),
+            reference=str(d["reference"]),
+            agreed_by=tuple(d["agreed_by"]),
+            approved_by=str(d["approved_by"]),
+            approved_at=str(d["approved_at"]),
+        )
+
+
+@dataclass(frozen=True)
 class Terms:
     prep: PreparedContract
     prices: tuple[float, ...]  # per payment line
@@ -38,6 +90,9 @@ class Terms:
     eligibility: tuple[str, ...]  # the criteria an enrolment declares
     settle_every: int  # contract periods per settlement period
     planned_intake: tuple[int, ...]  # participants planned per cohort (the design stage's)
+    # agreed, dated amendments in the order approved (see :meth:`in_force`); the fields above
+    # stay the terms the partnership was created with (version 0)
+    amendments: tuple[Amendment, ...] = ()
 
     @classmethod
     def from_case(
@@ -128,6 +183,63 @@ class Terms:
 
     def settlement_of(self, period: int) -> int:
         return (period - 1) // self.settle_every + 1
+
+    # ------------------------------------------------------------------ versions
+    def with_amendments(self, amendments: tuple[Amendment, ...]) -> Terms:
+        return dataclasses.replace(self, amendments=tuple(amendments))
+
+    @property
+    def original(self) -> Version:
+        c = self.contract
+        return Version(0, 1, self.prices, c.person_cap, c.contract_cap, self.planned_intake)
+
+    def versions(self) -> list[Version]:
+        """Every version, the original first, each amendment as approved."""
+        out = [self.original]
+        for a in self.amendments:
+            out.append(
+                Version(
+                    a.number, a.effective, a.prices, a.person_cap, a.contract_cap, a.planned_intake
+                )
+            )
+        return out
+
+    def in_force(self, settlement: int) -> Version:
+        """THE lookup of the terms that price settlement period ``settlement`` (1-based): the
+        latest amendment effective on or before it, else the original terms. An outcome is
+        priced by the terms of the settlement period its payment falls in (see
+        :meth:`version_of_periods`), so an approved statement is never re-priced: an amendment
+        may only take effect from a settlement period not approved yet."""
+        chosen = self.original
+        for v in self.versions()[1:]:
+            if v.effective <= settlement:
+                chosen = v
+        return chosen
+
+    def payment_period_of(self, outcome_period: int) -> int:
+        """The 1-based payment period of an outcome period: the lag later, at most maturity."""
+        return min(outcome_period + self.contract.lag_periods, self.n_periods)
+
+    def version_of_periods(self) -> list[Version]:
+        """The version pricing each outcome period (index t − 1): the version in force in the
+        settlement period of the outcome's payment period."""
+        if not self.amendments:
+            return [self.original] * self.n_periods
+        return [
+            self.in_force(self.settlement_of(self.payment_period_of(t)))
+            for t in range(1, self.n_periods + 1)
+        ]
+
+    def segments(self) -> list[tuple[int, int, Version]]:
+        """Runs of outcome periods priced by one version: (first, end) 0-based with the end
+        exclusive, and the version, in time order. One run when there is no amendment."""
+        out: list[tuple[int, int, Version]] = []
+        for t, v in enumerate(self.version_of_periods()):
+            if out and out[-1][2].number == v.number:
+                out[-1] = (out[-1][0], t + 1, v)
+            else:
+                out.append((t, t + 1, v))
+        return out
 
     # ------------------------------------------------------------------ the rules
     def metric(self, name: str) -> Metric:
