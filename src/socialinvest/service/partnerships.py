@@ -40,7 +40,7 @@ from socialinvest.store.models import Case, CaseVersion, Organisation, User
 
 T = TypeVar("T")
 #: The core's refusals that are about who may do something (the web answers 403 for these).
-ROLE_KEYS = frozenset({"role", "enrol_role", "own_record"})
+ROLE_KEYS = frozenset({"role", "enrol_role", "own_record", "role_not_held"})
 DEFAULT_MIN_COUNT = 5
 
 
@@ -99,13 +99,11 @@ def actor_for(
     if not roles:
         raise NotFound(row["id"])
     if role is not None:
+        if role not in store.PARTY_ROLES:
+            raise LedgerError("role_unknown", role=role)
         if role not in roles:
             raise LedgerError(
-                "role",
-                user=user.username,
-                role=role,
-                action="act as " + role,
-                roles=", ".join(roles),
+                "role_not_held", user=user.username, role=role, roles=", ".join(roles)
             )
         chosen = role
     else:
@@ -582,6 +580,8 @@ def status_view(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
     below the partnership's threshold, for every role), with the journal's balances."""
     from socialinvest.ledger.status import status
 
+    if as_of is not None and not 1 <= as_of <= ctx.ledger.terms.n_periods:
+        raise LedgerError("as_of", value=as_of, n=ctx.ledger.terms.n_periods)
     period = current_period(ctx) if as_of is None else as_of
     out = status(ctx.ledger, period, min_count=int(ctx.row["min_count"]))
     out["partnership"] = {

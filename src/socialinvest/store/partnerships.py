@@ -123,6 +123,13 @@ postings = _rows_table(
     sa.Column("destination", sa.String(200), nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),  # øre
 )
+# dated amendments of the terms (both versions kept: the original terms on the partnership row,
+# every amendment here, never updated)
+amendments = _rows_table(
+    "ledger_amendments",
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("effective", sa.Integer, nullable=False),
+)
 audit = _rows_table(
     "ledger_audit",
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
@@ -151,6 +158,7 @@ KINDS = (
     Kind("statements", statements, "index", (), True),
     Kind("delivery_costs", delivery_costs, "period", (), False),
     Kind("postings", postings, "seq", ("kind", "source", "destination", "amount"), True),
+    Kind("amendments", amendments, "number", ("effective",), True),
     Kind("audit", audit, "seq", ("hash",), True),
 )
 

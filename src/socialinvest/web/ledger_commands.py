@@ -349,6 +349,12 @@ def status(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
+        if as_of is not None and as_of < 1:
+            raise InputError(
+                "a contract period of 1 or more (the default: the current period)",
+                field="--as-of",
+                value=as_of,
+            )
         with _Run(database, user) as (db, u):
             out = ps.status_view(ps.read(db, partnership, u, role), as_of)
         e = out["enrolment"]
@@ -516,6 +522,153 @@ def demo(
         )
 
     _guard(body)
+
+
+@ledger_app.command("amend")
+def amend(
+    partnership: PartnershipOpt,
+    user: UserOpt,
+    effective: Annotated[
+        int,
+        typer.Option(
+            "--from", help="The first settlement period it prices (after the approved ones)."
+        ),
+    ],
+    reference: Annotated[
+        str, typer.Option("--reference", help="The signed amendment document, e.g. 'Allonge 1'.")
+    ],
+    agreed_by: Annotated[
+        list[str],
+        typer.Option(
+            "--agreed-by",
+            help="An organisation that signed it; every provider and "
+            "investor of the partnership; repeat.",
+        ),
+    ],
+    price: Annotated[
+        list[str] | None, typer.Option("--price", help="LINE=KRONER, the new price; repeat.")
+    ] = None,
+    person_cap: Annotated[
+        float | None, typer.Option("--person-cap", help="The new cap per person (kr.).")
+    ] = None,
+    contract_cap: Annotated[
+        float | None, typer.Option("--contract-cap", help="The new cap of the contract (kr.).")
+    ] = None,
+    intake: Annotated[
+        str | None, typer.Option("--intake", help="The planned intake per cohort, e.g. 40,40,40.")
+    ] = None,
+    periods: Annotated[
+        int | None, typer.Option("--periods", help="A new duration: refused (see the docs).")
+    ] = None,
+    role: RoleOpt = None,
+    fmt: FormatOpt = "text",
+    database: DatabaseOpt = None,
+) -> None:
+    """The payer enters an agreed, dated amendment of the terms; settlements from --from on
+    are priced by it, approved ones never change."""
+
+    def body() -> None:
+        from socialinvest.service import amendments as amend_service
+
+        prices = {}
+        for line, value in _pairs(price or [], "--price"):
+            try:
+                prices[line] = float(value)
+            except ValueError:
+                raise InputError("a number of kroner", field="--price", value=value) from None
+        planned = None
+        if intake is not None:
+            try:
+                planned = [int(x) for x in intake.split(",")]
+            except ValueError:
+                raise InputError(
+                    "whole numbers separated by commas, e.g. 40,40,40",
+                    field="--intake",
+                    value=intake,
+                ) from None
+        with _Run(database, user) as (db, u):
+            out = amend_service.amend(
+                db,
+                partnership,
+                u,
+                effective=effective,
+                reference=reference,
+                agreed_by=agreed_by,
+                prices=prices,
+                person_cap=person_cap,
+                contract_cap=contract_cap,
+                planned_intake=planned,
+                periods=periods,
+                role=role,
+            )
+        _out(
+            out,
+            fmt,
+            f"amendment {out['amendment']} in force from settlement period {out['effective']}",
+        )
+
+    _guard(body)
+
+
+def _participant_command(action: str, doc: str) -> None:
+    def command(
+        participant: Annotated[int, typer.Argument(help="The participant's ledger id.")],
+        partnership: PartnershipOpt,
+        user: UserOpt,
+        date: Annotated[
+            str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")
+        ] = None,
+        reason: Annotated[str, typer.Option("--reason", help="Why (an exit).")] = "",
+        role: RoleOpt = None,
+        fmt: FormatOpt = "text",
+        database: DatabaseOpt = None,
+    ) -> None:
+        def body() -> None:
+            import datetime as dt
+
+            from socialinvest.service import amendments as amend_service
+
+            day = None
+            if date is not None:
+                try:
+                    day = dt.date.fromisoformat(date)
+                except ValueError:
+                    raise InputError(
+                        "a date as YYYY-MM-DD", field="--date", value=_scrubbed(date)
+                    ) from None
+            with _Run(database, user) as (db, u):
+                out = amend_service.change_participant(
+                    db, partnership, u, participant, action, day=day, reason=reason, role=role
+                )
+            _out(
+                out,
+                fmt,
+                f"participant {participant}: {out['status']}"
+                + (" (anonymised)" if out.get("anonymised") else ""),
+            )
+
+        _guard(body)
+
+    command.__doc__ = doc
+    ledger_app.command(action)(command)
+
+
+def _scrubbed(value: str) -> object:
+    from socialinvest.service.partnerships import scrub
+
+    return scrub(value)
+
+
+_participant_command(
+    "exit", "A participant leaves the programme (payer, or a provider as its data processor)."
+)
+_participant_command(
+    "withdraw", "A participant withdraws: no outcome after the date may be recorded."
+)
+_participant_command(
+    "anonymise",
+    "Anonymise a participant on request: the pseudonym is replaced, every record stays.",
+)
 
 
 def register(app: typer.Typer) -> None:

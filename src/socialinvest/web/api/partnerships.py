@@ -365,3 +365,94 @@ def indigo(
     return guarded(
         lambda: pr.realised_indigo(ps.read(db, partnership_id, user), draws=draws, seed=seed)
     )
+
+
+# ---------------------------------------------------------------------- amendments, participants
+
+
+class AmendmentIn(BaseModel):
+    effective: int  # the first settlement period it prices (after the last approved one)
+    reference: str  # the signed amendment document
+    agreed_by: list[str]  # the organisations that signed: every provider and investor
+    prices: dict[str, float] = {}  # payment line → new price
+    person_cap: float | None = None
+    contract_cap: float | None = None
+    planned_intake: list[int] | None = None
+    periods: int | None = None  # a change of duration: refused (422), see docs
+
+
+class ParticipantChangeIn(BaseModel):
+    date: dt.date | None = None  # default: the partnership's today
+    reason: str = ""  # for an exit
+
+
+@router.get("/{partnership_id}/amendments", responses=RESPONSES)
+def amendments(partnership_id: ItemId, db: Db, user: Reader) -> list[dict[str, Any]]:
+    """Every version of the terms (the original and each dated amendment): every party."""
+    from socialinvest.service import amendments as amend_service
+
+    return guarded(lambda: amend_service.versions_view(ps.read(db, partnership_id, user)))
+
+
+@router.post("/{partnership_id}/amendments", status_code=201, responses=RESPONSES)
+def amend(partnership_id: ItemId, body: AmendmentIn, db: Db, user: Writer) -> dict[str, Any]:
+    """The payer enters an agreed amendment (the provider's and investors' agreement recorded);
+    settlements from ``effective`` on are priced by it, approved ones never change."""
+    from socialinvest.service import amendments as amend_service
+
+    return guarded(
+        lambda: amend_service.amend(
+            db,
+            partnership_id,
+            user,
+            effective=body.effective,
+            reference=body.reference,
+            agreed_by=body.agreed_by,
+            prices=body.prices,
+            person_cap=body.person_cap,
+            contract_cap=body.contract_cap,
+            planned_intake=body.planned_intake,
+            periods=body.periods,
+        )
+    )
+
+
+def _change(
+    partnership_id: int,
+    participant: int,
+    action: str,
+    body: ParticipantChangeIn,
+    db: Session,
+    user: User,
+) -> dict[str, Any]:
+    from socialinvest.service import amendments as amend_service
+
+    return guarded(
+        lambda: amend_service.change_participant(
+            db, partnership_id, user, participant, action, day=body.date, reason=body.reason
+        )
+    )
+
+
+@router.post("/{partnership_id}/participants/{participant}/exit", responses=RESPONSES)
+def exit_participant(
+    partnership_id: ItemId, participant: int, body: ParticipantChangeIn, db: Db, user: Writer
+) -> dict[str, Any]:
+    """The participant leaves the programme (payer, or a provider as its data processor)."""
+    return _change(partnership_id, participant, "exit", body, db, user)
+
+
+@router.post("/{partnership_id}/participants/{participant}/withdraw", responses=RESPONSES)
+def withdraw_participant(
+    partnership_id: ItemId, participant: int, body: ParticipantChangeIn, db: Db, user: Writer
+) -> dict[str, Any]:
+    """The citizen withdraws: no outcome after the date may be recorded."""
+    return _change(partnership_id, participant, "withdraw", body, db, user)
+
+
+@router.post("/{partnership_id}/participants/{participant}/anonymise", responses=RESPONSES)
+def anonymise_participant(
+    partnership_id: ItemId, participant: int, body: ParticipantChangeIn, db: Db, user: Writer
+) -> dict[str, Any]:
+    """Anonymise on request: the pseudonym is replaced; every financial record stays."""
+    return _change(partnership_id, participant, "anonymise", body, db, user)
