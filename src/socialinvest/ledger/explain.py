@@ -34,7 +34,7 @@ def explain(line: StatementLine, lang: str = "en") -> str:
     the sample's rate with its interval, and the amount."""
     records = _periods(line.records)
     if line.kind == "adjustment":
-        return _sentence(
+        words = _sentence(
             text(
                 lang,
                 "ledger_explain_adjustment",
@@ -43,6 +43,9 @@ def explain(line: StatementLine, lang: str = "en") -> str:
                 amount=money(line.amount, lang, 2),
             )
         )
+        if line.terms_version > 0:
+            words += " " + text(lang, "amend_explain_version", version=line.terms_version)
+        return words
     parts = [
         text(
             lang,
@@ -78,4 +81,6 @@ def explain(line: StatementLine, lang: str = "en") -> str:
             )
         )
     parts.append(_sentence(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2))))
+    if line.terms_version > 0:
+        parts.append(text(lang, "amend_explain_version", version=line.terms_version))
     return " ".join(parts)

@@ -18,7 +18,15 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from socialinvest.web.pages import compare, guided, library, misc, partnerships, results
+    from socialinvest.web.pages import (
+        amendments,
+        compare,
+        guided,
+        library,
+        misc,
+        partnerships,
+        results,
+    )
 
     return [
         misc.router,
@@ -27,4 +35,5 @@ def routers() -> list[APIRouter]:
         results.router,
         compare.router,
         partnerships.router,
+        amendments.router,
     ]

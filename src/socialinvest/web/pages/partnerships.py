@@ -178,6 +178,9 @@ def participants(
     def page() -> Response:
         ctx = ps.read(db, partnership_id, user)
         rows = ps.participant_rows(ctx)
+        may_change = ctx.actor.role == "payer" or (
+            ctx.actor.role == "provider" and ctx.actor.organisation in ctx.ledger.data_processors
+        )
         return _view(
             request,
             "partnership_participants.html",
@@ -185,6 +188,8 @@ def participants(
             {
                 "rows": rows,
                 "criteria": ctx.ledger.terms.eligibility,
+                "may_change": may_change,
+                "changed": request.query_params.get("changed", ""),
             },
         )
 
@@ -370,8 +375,12 @@ def renegotiate(
     """Change price, cap, intake or duration and see every party's position before and after."""
 
     def page() -> Response:
+        from socialinvest.service import amendments as amend_service
+
         ctx = ps.read(db, partnership_id, user)
         terms = ctx.ledger.terms
+        first_open = amend_service.first_open_settlement(ctx)
+        now = terms.in_force(first_open)  # the terms in force (the latest amendment's)
         asked = any(v.strip() for v in (price, contract_cap, intake, periods))
         result = None
         if asked:
@@ -394,11 +403,14 @@ def renegotiate(
             {
                 "current": {
                     "line": terms.contract.payments[0].name,
-                    "price": terms.prices[0],
-                    "contract_cap": terms.contract.contract_cap,
-                    "intake": ",".join(str(x) for x in terms.planned_intake),
+                    "price": now.prices[0],
+                    "contract_cap": now.contract_cap,
+                    "intake": ",".join(str(x) for x in now.planned_intake),
                     "periods": terms.n_periods,
                 },
+                "versions": amend_service.versions_view(ctx),
+                "first_open": first_open,
+                "amended": request.query_params.get("amended", ""),
                 "form": {
                     "price": price,
                     "contract_cap": contract_cap,
@@ -561,3 +573,10 @@ def status_report(
         )
 
     return _guard(request, make)
+
+
+# the same guard, error page and parsing for the other partnership pages (pages/amendments.py)
+guard = _guard
+error_page = _error_page
+parse_number = _number
+parse_numbers = _numbers
