@@ -98,11 +98,22 @@ def test_amendment_through_the_api(client: Any, db: Session, deal: Deal) -> None
     assert again == s2
     assert {x["terms_version"] for x in again["payers"]["Kommune"]["lines"]} == {0}
     assert client.get(f"{base}/verify", headers=h["pia"]).json()["ok"] is True
+    # the renegotiation view starts from the terms in force: "changing" the first line's price
+    # to the price it has now changes nothing, and "before" is the amended terms' figures
+    raised = {**AMEND, "effective": 3, "prices": {"job found": 6000}}
+    assert client.post(f"{base}/amendments", json=raised, headers=h["pia"]).status_code == 201
+    same = client.get(f"{base}/renegotiation?price=6000&draws=50", headers=h["ivan"]).json()
+    assert same["changes"]["price"]["before"] == 6000.0
+    assert same["before"] == same["after"]
+    other = client.get(f"{base}/renegotiation?price=5000&draws=50", headers=h["ivan"]).json()
+    assert other["before"] == same["before"] and other["after"] != other["before"]
     # an amendment row altered in the database (the price raised) is found
-    row = db.execute(text("SELECT data FROM ledger_amendments")).scalar_one()
+    row = db.execute(text("SELECT data FROM ledger_amendments WHERE number = 1")).scalar_one()
     data = json.loads(row)
     data["prices"][1] = 250.0
-    db.execute(text("UPDATE ledger_amendments SET data = :d"), {"d": json.dumps(data)})
+    db.execute(
+        text("UPDATE ledger_amendments SET data = :d WHERE number = 1"), {"d": json.dumps(data)}
+    )
     db.commit()
     check = client.get(f"{base}/verify", headers=h["pia"]).json()
     assert check["ok"] is False and check["entity"] == "amendment:1"

@@ -216,6 +216,32 @@ class Terms:
                 chosen = v
         return chosen
 
+    def current(self, settlement: int) -> Terms:
+        """These terms as they stand in settlement period ``settlement``: the prices and caps in
+        force then, as if the contract had been written so (no amendments), for a re-forecast
+        of what is still to come. The original terms themselves when no amendment applies."""
+        v = self.in_force(settlement)
+        if v.number == 0:
+            return self
+        payments = [
+            pay if pay.price == "solve" else pay.model_copy(update={"price": price})
+            for pay, price in zip(self.contract.payments, v.prices, strict=True)
+        ]
+        contract = self.contract.model_copy(
+            update={
+                "person_cap": v.person_cap,
+                "contract_cap": v.contract_cap,
+                "payments": payments,
+            }
+        )
+        return dataclasses.replace(
+            self,
+            prep=dataclasses.replace(self.prep, contract=contract),
+            prices=v.prices,
+            planned_intake=v.planned_intake,
+            amendments=(),
+        )
+
     def payment_period_of(self, outcome_period: int) -> int:
         """The 1-based payment period of an outcome period: the lag later, at most maturity."""
         return min(outcome_period + self.contract.lag_periods, self.n_periods)

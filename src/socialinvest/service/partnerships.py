@@ -611,7 +611,7 @@ def forecast_view(
     as_of = current_period(ctx)
     observed, realised = observe(ctx.ledger, as_of)
     fc = reforecast(
-        ctx.ledger.terms,
+        _terms_now(ctx),
         observed,
         realised,
         as_of=as_of,
@@ -742,6 +742,14 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
 # ---------------------------------------------------------------------- renegotiation
 
 
+def _terms_now(ctx: Context) -> Terms:
+    """The terms in force for what is still to come (the latest dated amendment's prices and
+    caps from the first settlement not approved yet), for the re-forecast."""
+    locked = [i for i, st in ctx.ledger.statements.items() if st.status == "approved"]
+    terms = ctx.ledger.terms
+    return terms.current(min(max(locked, default=0) + 1, terms.n_settlements))
+
+
 def _positions(fc: Any) -> dict[str, Any]:
     """The figures the renegotiation view compares, from a re-forecast."""
     d = fc.to_dict()
@@ -776,8 +784,9 @@ def renegotiate(
 ) -> dict[str, Any]:
     """Every party's position before and after a change of terms (the first payment line's
     price, the contract cap, the intake per contract year, the number of periods), both
-    re-forecast from the same observations and the payments made so far. Nothing is written:
-    an agreed change is made as a new approved case version (see docs/partnerships.md)."""
+    re-forecast from the same observations and the payments made so far, from the terms in
+    force (after any dated amendment). Nothing is written: an agreed change becomes a dated
+    amendment (``service.amendments.amend``; docs/partnerships.md, "Amendments")."""
     import numpy as np
     import yaml
 
@@ -789,6 +798,18 @@ def renegotiate(
     c = data["contract"]
     agreed = json.loads(ctx.row["terms"])
     prices = dict(agreed["prices"])
+    now = _terms_now(ctx)  # the terms in force, after any dated amendment
+    for pay, in_force in zip(c["payments"], now.prices, strict=True):
+        if pay.get("price") == "solve":
+            prices[pay["name"]] = in_force
+        else:
+            pay["price"] = in_force
+    for cap in ("person_cap", "contract_cap"):
+        value = getattr(now.contract, cap)
+        if value is None:
+            c.pop(cap, None)
+        else:
+            c[cap] = value
     first = c["payments"][0]
     changes: dict[str, Any] = {}
     if price is not None:
@@ -796,7 +817,7 @@ def renegotiate(
             raise InputError("a price of 0 kr. or more", field="price", value=price)
         changes["price"] = {
             "line": first["name"],
-            "before": ctx.ledger.terms.prices[0],
+            "before": now.prices[0],
             "after": price,
         }
         if first.get("price") == "solve":
@@ -813,7 +834,7 @@ def renegotiate(
             raise InputError(
                 "participants per contract year, e.g. 40,40,40", field="intake", value=list(intake)
             )
-        changes["intake"] = {"before": list(ctx.ledger.terms.planned_intake), "after": list(intake)}
+        changes["intake"] = {"before": list(now.planned_intake), "after": list(intake)}
         c["participants"] = {"cohorts": list(intake)}
     if periods is not None:
         as_of = current_period(ctx)
@@ -835,7 +856,7 @@ def renegotiate(
     observed, realised = observe(ctx.ledger, as_of)
     through = ctx.ledger.posted_through
     before = reforecast(
-        ctx.ledger.terms,
+        now,
         observed,
         realised,
         as_of=as_of,
