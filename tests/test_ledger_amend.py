@@ -173,3 +173,63 @@ def test_a_lowered_cap_claws_nothing_back(fixture_kb):
     c_line = next(x for x in s3.lines if x.participant == c)
     assert c_line.contract_cap_cut == pytest.approx(1950)
     assert dataclasses.asdict(c_line)["terms_version"] == 1
+
+
+def _naive(terms, units):
+    """An independent reference: period by period, each person's value at the prices in force
+    for the period's payment, the person cap and then the contract cap as room left under the
+    cap in force (nothing clawed back), written as plain loops."""
+    n_people, n_lines, n_t = units.shape
+    lag, every = terms.contract.lag_periods, terms.settle_every
+    ppy = terms.prep.periods_per_year
+    rate = terms.contract.indexation
+    paid_person = [0.0] * n_people
+    paid_total = 0.0
+    out = []
+    for t in range(n_t):
+        settlement = (min(t + 1 + lag, n_t) - 1) // every + 1
+        version = terms.original
+        for a in terms.amendments:
+            if a.effective <= settlement:
+                version = a
+        index = (1 + rate) ** (t / ppy)
+        allowed = []
+        for n in range(n_people):
+            value = sum(version.prices[line] * units[n, line, t] for line in range(n_lines))
+            value *= index
+            if version.person_cap is not None:
+                value = min(value, max(version.person_cap - paid_person[n], 0.0))
+            paid_person[n] += value
+            allowed.append(value)
+        total = sum(allowed)
+        if version.contract_cap is not None:
+            total = min(total, max(version.contract_cap - paid_total, 0.0))
+        paid_total += total
+        out.append(total)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_amendments_against_a_plain_loop(fixture_kb, seed):
+    rng = np.random.default_rng(seed)
+    ledger, *_ = _scenario(fixture_kb, indexation=0.05)
+    terms = ledger.terms
+    effective = 1
+    for number in range(1, 4):
+        effective = int(rng.integers(effective, terms.n_settlements + 1))
+        ledger.amend(
+            PAYER,
+            effective,
+            reference=f"Allonge {number}",
+            agreed_by=AGREED,
+            prices={
+                "job found": float(rng.integers(1000, 8000)),
+                "per week in work": 90.0 + number,
+            },
+            person_cap=float(rng.integers(3000, 15000)),
+            contract_cap=float(rng.integers(5000, 40000)),
+        )
+    units = rng.integers(0, 14, size=(5, 2, terms.n_periods)).astype(float)
+    units[:, 0, :] = (rng.random((5, terms.n_periods)) < 0.2).astype(float)
+    a = compute_amounts(ledger.terms, (1, 2, 3, 4, 5), units, np.zeros_like(units))
+    assert np.allclose(a.amount.sum(axis=(0, 1)), _naive(ledger.terms, units), atol=1e-6)
