@@ -149,6 +149,8 @@ def test_exit_withdraw_anonymise_through_the_api(client: Any, db: Session, deal:
     bad = client.post(f"{base}/participants/9/exit", json=day, headers=h["pia"])
     assert bad.status_code == 422 and "9" in bad.json()["detail"]
     assert client.get(f"{base}/verify", headers=h["pia"]).json()["ok"] is True
+    negative = client.get(f"{base}?as_of=-5", headers=h["pia"])
+    assert negative.status_code == 422 and "1 to 8" in negative.json()["detail"]
 
 
 def test_the_commands(db_url: str, db: Session, deal: Deal, tmp_path: Path) -> None:
@@ -172,6 +174,18 @@ def test_the_commands(db_url: str, db: Session, deal: Deal, tmp_path: Path) -> N
     assert ran.returncode == 2 and "--intake" in ran.stderr
     out = as_json(ledger(db_url, tmp_path, *amend, "--user", "pia", *agreed, "--format", "json"))
     assert out["amendment"] == 1 and out["prices"] == [6000.0, 150.0] and out["effective"] == 2
+    # a backup keeps the amendment; restored over the original it is still there and verifies
+    backup = tmp_path / "small.json"
+    assert ledger(db_url, tmp_path, "backup", *p, "-o", str(backup)).returncode == 0
+    assert json.loads(backup.read_text(encoding="utf-8"))["state"]["amendments"][0]["number"] == 1
+    ran = ledger(db_url, tmp_path, "restore", str(backup), "--user", "pia", "--replace")
+    assert ran.returncode == 0, ran.stderr
+    restored_id = ran.stdout.split()[1]
+    p = ["-p", restored_id]
+    assert ledger(db_url, tmp_path, "verify", *p).returncode == 0
+    second = ["amend", *p, "--from", "2", "--reference", "Allonge 2", "--price", "job found=6500"]
+    again = as_json(ledger(db_url, tmp_path, *second, "--user", "pia", *agreed, "--format", "json"))
+    assert again["amendment"] == 2  # amendment 1 came back with the restore
     # exit / withdraw / anonymise
     ran = ledger(db_url, tmp_path, "withdraw", "1", *p, "--user", "ivan", "--date", "2024-03-01")
     assert ran.returncode == 2 and "only the payer" in ran.stderr
