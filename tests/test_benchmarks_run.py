@@ -101,3 +101,27 @@ def test_ledger_reports_benchmark_runs():
     )
     assert result.returncode == 0, result.stderr
     assert "statement as PDF" in result.stdout and "INDIGO, realised" in result.stdout
+
+
+def test_amendment_benchmark_runs():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_amend.py",
+            "--repeat",
+            "1",
+            "--participants",
+            "200",
+            "--weeks",
+            "52",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    # 200 × 52 weeks at 5,053 kr.; amended: 13 weeks each at +100, +200, +300 kr.
+    assert "original terms, 1 run(s) of periods" in result.stdout
+    assert "total DKK 52,551,200" in result.stdout
+    assert "total DKK 54,111,200" in result.stdout

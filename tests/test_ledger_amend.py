@@ -233,3 +233,16 @@ def test_random_amendments_against_a_plain_loop(fixture_kb, seed):
     units[:, 0, :] = (rng.random((5, terms.n_periods)) < 0.2).astype(float)
     a = compute_amounts(ledger.terms, (1, 2, 3, 4, 5), units, np.zeros_like(units))
     assert np.allclose(a.amount.sum(axis=(0, 1)), _naive(ledger.terms, units), atol=1e-6)
+
+
+def test_an_amended_intake_plan_is_the_plan_of_the_status(fixture_kb):
+    from socialinvest.ledger.status import status
+
+    ledger, *_ = _scenario(fixture_kb)
+    before = status(ledger, 3)["enrolment"]
+    assert before["planned_total"] == 3 and before["terms_version"] == 0
+    _amend(ledger, effective=2, prices={}, planned_intake=[6])
+    after = status(ledger, 3)["enrolment"]  # period 3 is in settlement period 2
+    assert after["planned_total"] == 6 and after["terms_version"] == 1
+    assert after["planned_to_date"] == 2 * before["planned_to_date"]
+    assert status(ledger, 2)["enrolment"]["planned_total"] == 3  # settlement 1: the original

@@ -32,7 +32,17 @@ def status(ledger: Ledger, as_of: int, *, min_count: int = 5) -> dict[str, Any]:
     if min_count < 1:
         raise LedgerError("min_count", value=min_count)
     terms = ledger.terms
-    planned = int((terms.prep.offsets + 1 <= as_of).sum())
+    # the plan in force (a dated amendment may change the intake per cohort): each cohort's
+    # planned intake times the share of its intake the case's plan has due by ``as_of``
+    version = terms.in_force(terms.settlement_of(min(max(as_of, 1), terms.n_periods)))
+    due = terms.prep.offsets + 1 <= as_of
+    planned_due = 0.0
+    for c, intake in enumerate(version.planned_intake):
+        in_cohort = terms.prep.cohort == c
+        size = int(in_cohort.sum())
+        if size:
+            planned_due += intake * int((due & in_cohort).sum()) / size
+    planned = int(round(planned_due))
     people = [p for p in ledger.participants.values() if p.intake_period <= as_of]
     by_status = Counter(p.status for p in people)
     by_cohort = Counter(p.cohort for p in people)
@@ -44,7 +54,8 @@ def status(ledger: Ledger, as_of: int, *, min_count: int = 5) -> dict[str, Any]:
         "as_of_period": as_of,
         "enrolment": {
             "planned_to_date": planned,
-            "planned_total": int(terms.prep.offsets.shape[0]),
+            "planned_total": int(sum(version.planned_intake)),
+            "terms_version": version.number,
             "enrolled": len(people),
             "by_cohort": {k: suppress(v, min_count) for k, v in sorted(by_cohort.items())},
         },
