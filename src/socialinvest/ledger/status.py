@@ -42,7 +42,7 @@ def status(ledger: Ledger, as_of: int, *, min_count: int = 5) -> dict[str, Any]:
         size = int(in_cohort.sum())
         if size:
             planned_due += intake * int((due & in_cohort).sum()) / size
-    planned = int(round(planned_due))
+    planned = round(planned_due)
     people = [p for p in ledger.participants.values() if p.intake_period <= as_of]
     by_status = Counter(p.status for p in people)
     by_cohort = Counter(p.cohort for p in people)
