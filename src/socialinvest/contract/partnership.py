@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from socialinvest.case.contract import PERIODS_PER_YEAR, Contract
+from socialinvest.case.contract import PERIODS_PER_YEAR, Contract, Metric
 from socialinvest.case.contract_checks import default_success_metric, payer_shares
 from socialinvest.case.load import LoadedCase
 from socialinvest.case.models import point
@@ -40,6 +40,7 @@ from socialinvest.contract.payments import (
     cap_in_time_order,
     indexation_factors,
     settle,
+    threshold_gain,
     threshold_value,
 )
 from socialinvest.contract.returns import contract_dates
@@ -399,6 +400,17 @@ def _horizon(prep: PreparedContract, names: list[str]) -> int:
     return max(1, min(span, need))
 
 
+def threshold_assessment_period(metric: Metric, offset: int, n: int) -> int | None:
+    """The period (0-based) in which a threshold line assesses the cohort whose intake is period
+    ``offset`` (0-based): the end of its measurement, ``window.last`` (or ``at``) periods after
+    intake, or the contract's last period when the metric has neither; ``None`` when that falls
+    after maturity (the cohort is not assessed). The ledger assesses a running partnership's
+    cohorts with the same function."""
+    last = metric.window.last if metric.window else (metric.at or n)
+    paid_at = int(offset) + last - 1
+    return None if paid_at > n - 1 else paid_at
+
+
 def _cohort_counts(ev: Events, cohort_of: IntArray, cohort_offsets: IntArray, n: int) -> FloatArray:
     """Outcomes summed over each cohort's people, in contract periods [b, C, T]: what falls
     after the contract's last period is dropped. The people of a cohort are consecutive."""
@@ -612,9 +624,11 @@ def _units_for_chunk(
             continue
         # threshold: per cohort, paid at the end of the cohort's measurement
         metric = contract.metrics[pay.metric]
-        last = metric.window.last if metric.window else (metric.at or n)
         units = np.zeros((n_draws, n))
         for j, off in enumerate(prep.cohort_offsets):
+            paid_at = threshold_assessment_period(metric, int(off), n)
+            if paid_at is None:
+                continue  # the cohort's measurement ends after maturity: it is not assessed
             treated_c = c[:, j].sum(axis=1)
             if cf.kind == "baseline":
                 assert cf.rate is not None
@@ -623,12 +637,7 @@ def _units_for_chunk(
                 assert prep.comparison_cohort is not None
                 in_c = prep.comparison_cohort == j
                 base = cmp_counts[pay.metric][:, j].sum(axis=1) * sizes[j] / max(int(in_c.sum()), 1)
-            gain = treated_c - base if pay.direction == "more" else base - treated_c
-            met = gain >= pay.threshold * base - 1e-9
-            paid_at = int(off) + last - 1
-            if paid_at > n - 1:
-                continue  # the cohort's measurement ends after maturity: it is not assessed
-            units[:, paid_at] += np.where(met & (gain > 0), gain, 0.0)
+            units[:, paid_at] += threshold_gain(treated_c, base, pay.threshold, pay.direction)
         level[i] = units
     return person, level, success_share, totals, settled
 

@@ -136,6 +136,26 @@ def threshold_value(
     return out
 
 
+def threshold_gain(
+    successes: FloatArray | float,
+    baseline: FloatArray | float,
+    threshold: float,
+    direction: str = "more",
+) -> FloatArray:
+    """One cohort's assessment against its counterfactual: the improvement paid for.
+
+    gain = S − B (``direction`` "more") or B − S ("fewer", e.g. reconvictions); the whole gain is
+    paid for (the "slope") when gain ≥ ``threshold`` × B and gain > 0, else nothing. successes
+    and baseline: [D] (or scalars). The design stage and the ledger both assess with it.
+    """
+    s = np.asarray(successes, dtype=np.float64)
+    b = np.asarray(baseline, dtype=np.float64)
+    gain = s - b if direction == "more" else b - s
+    met = gain >= threshold * b - 1e-9
+    out: FloatArray = np.where(met & (gain > 0), gain, 0.0)
+    return out
+
+
 def savings_share_value(savings: FloatArray, share: float | FloatArray) -> FloatArray:
     """A share of the payer's measured savings (budget gains) per period, floored at 0.
 

@@ -33,7 +33,7 @@ from socialinvest.ledger.records import (
     Sample,
 )
 from socialinvest.ledger.sampling import RejectionRate
-from socialinvest.ledger.settlement import Amounts, Units, compute_amounts
+from socialinvest.ledger.settlement import Amounts, CohortAssessment, Units, compute_amounts
 from socialinvest.ledger.statements import Statement, StatementLine
 from socialinvest.ledger.terms import ONCE, Amendment, Terms
 
@@ -641,7 +641,9 @@ class Ledger:
             index = tuple(np.array(cells, dtype=np.int64).T)
             np.add.at(units, index, np.array(paid_units))
             np.add.at(sampled, index, np.array(sampled_units))
-        return compute_amounts(self.terms, people, units, sampled), paid_records, accepted
+        intake = np.array([self.participants[p].intake_period for p in people], dtype=np.int64)
+        a = compute_amounts(self.terms, people, units, sampled, intake)
+        return a, paid_records, accepted
 
     def statement(self, index: int) -> Statement:
         """The draft statement of settlement period ``index`` (every earlier one approved)."""
@@ -698,10 +700,14 @@ class Ledger:
         names = [pay.name for pay in self.terms.contract.payments]
         version = self.terms.in_force(index)  # every payment of this span is priced by it
         lines: list[StatementLine] = []
+        cohort_lines = set(self.terms.threshold_lines)  # shown per cohort assessment, below
         regular = [
             (int(n), int(line))
             for n, line in zip(*np.nonzero((units > 0) | (amount != 0)), strict=True)
+            if int(line) not in cohort_lines
         ]
+        assessed = [x for x in a.cohorts if first <= x.payment_period <= last]
+        members = self._cohort_members(a, assessed, paid_records)
         paid_in_span = (a.units > 0) & in_span  # [N, L, T]
         details = {}
         for n, line in regular:
@@ -741,9 +747,49 @@ class Ledger:
                         sampled=float(sampled_units[n, line]),
                     )
                 )
+            for x, pid, n, counted, records_m in members:
+                t = x.period - 1
+                lines.append(
+                    self._line(
+                        payer,
+                        share,
+                        pid,
+                        names[x.line],
+                        "regular",
+                        accepted,
+                        outcome_periods=(x.period,),
+                        payment_periods=(x.payment_period,),
+                        records=records_m,
+                        units=counted,
+                        price=x.price,
+                        value=float(a.value[n, x.line, t]),
+                        person_cut=0.0,
+                        contract_cut=float(a.after_person[n, x.line, t] - a.amount[n, x.line, t]),
+                        amount=float(a.amount[n, x.line, t]),
+                        sampled=float(a.sampled[n, x.line, : x.period].sum()),
+                        terms_version=version.number,
+                        cohort=x.to_dict(),
+                    )
+                )
             for n, line, pp in adjust:
                 pid = a.people[n]
                 periods = [int(t) + 1 for t in np.flatnonzero(a.payment_period == pp)]
+                records = self._records_paid_in(pid, line, pp)
+                adjusted_units = float(a.units[n, line, [t - 1 for t in periods]].sum())
+                cohort: CohortAssessment | None = None
+                if line in cohort_lines:  # a cohort assessed again after a correction
+                    cohort = next(
+                        (
+                            x
+                            for x in a.cohorts
+                            if x.line == line and x.payment_period == pp and pid in x.members
+                        ),
+                        None,
+                    )
+                    counted = [] if cohort is None else paid_records.get((pid, line), [])
+                    limit = 0 if cohort is None else cohort.period
+                    records = tuple(rid for rid, period in counted if period <= limit)
+                    adjusted_units = float(a.units[n, line, :limit].sum())
                 lines.append(
                     self._line(
                         payer,
@@ -752,10 +798,10 @@ class Ledger:
                         names[line],
                         "adjustment",
                         accepted,
-                        outcome_periods=tuple(periods),
+                        outcome_periods=tuple(periods) if cohort is None else (cohort.period,),
                         payment_periods=(pp,),
-                        records=self._records_paid_in(pid, line, pp),
-                        units=float(a.units[n, line, [t - 1 for t in periods]].sum()),
+                        records=records,
+                        units=adjusted_units,
                         price=self.terms.in_force(self.terms.settlement_of(pp)).prices[line],
                         terms_version=self.terms.in_force(self.terms.settlement_of(pp)).number,
                         value=0.0,
@@ -763,11 +809,35 @@ class Ledger:
                         contract_cut=0.0,
                         amount=float(diff[n, line, pp - 1]),
                         sampled=0.0,
+                        cohort=None if cohort is None else cohort.to_dict(),
                     )
                 )
-        st = Statement(index, first, last, lines, keyed)
+        st = Statement(index, first, last, lines, keyed, cohorts=[x.to_dict() for x in assessed])
         self.statements[index] = st
         return st
+
+    @staticmethod
+    def _cohort_members(
+        a: Amounts,
+        assessed: list[CohortAssessment],
+        paid_records: dict[tuple[int, int], list[tuple[int, int]]],
+    ) -> list[tuple[CohortAssessment, int, int, float, tuple[int, ...]]]:
+        """Each assessed cohort's members with a line on the statement: (assessment, participant
+        id, row, the units it counts in S, the records counted). A member is shown when it has
+        units counted or a share of the amount."""
+        row = {pid: i for i, pid in enumerate(a.people)}
+        out: list[tuple[CohortAssessment, int, int, float, tuple[int, ...]]] = []
+        for x in assessed:
+            for pid in x.members:
+                n = row[pid]
+                counted = float(a.units[n, x.line, : x.period].sum())
+                if counted <= 0 and a.amount[n, x.line, x.period - 1] == 0:
+                    continue
+                records = tuple(
+                    rid for rid, period in paid_records.get((pid, x.line), []) if period <= x.period
+                )
+                out.append((x, pid, n, counted, records))
+        return out
 
     def _records_paid_in(self, pid: int, line: int, payment_period: int) -> tuple[int, ...]:
         """Every record (whatever its status now) of a participant and payment line whose
@@ -798,6 +868,7 @@ class Ledger:
         amount: float,
         sampled: float,
         terms_version: int = 0,
+        cohort: dict[str, Any] | None = None,
     ) -> StatementLine:
         p = self.participants[pid]
         sample = None
@@ -825,6 +896,7 @@ class Ledger:
             amount=share * amount,
             amount_ore=ore(share * amount),
             terms_version=terms_version,
+            cohort=cohort,
         )
 
     def approve(self, actor: Actor, index: int, *, at: dt.datetime | None = None) -> Statement:

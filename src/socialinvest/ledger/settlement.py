@@ -13,6 +13,12 @@ For every participant n, payment line l and outcome period t the ledger knows th
 5. the lag: paid L periods later; what would fall after maturity is paid at maturity (as
    ``partnership.settle_outcomes`` does).
 
+A ``threshold`` line (against a baseline) is a cohort amount: :func:`assess_cohorts` maps each
+participant to its design cohort by intake period and assesses every cohort once, with the design
+stage's ``threshold_assessment_period`` and ``threshold_gain``; the amount (indexed, not
+person-capped, under the contract cap, after the lag) is shared equally among the cohort's
+participants' rows, and each assessment is kept (:class:`CohortAssessment`) for the statement.
+
 The engine settles totals; a statement needs each person's share of a cut, so two allocation
 rules are added, both documented on the statement: a person-cap cut in a period is shared among
 that person's lines in proportion to their value, and a contract-cap cut in a period among all
@@ -23,11 +29,14 @@ or the settlement is refused — so there is one implementation of the rules.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from socialinvest.contract.partnership import threshold_assessment_period
 from socialinvest.contract.payments import (
     apply_lag,
     cap_in_time_order,
@@ -35,6 +44,7 @@ from socialinvest.contract.payments import (
     indexation_factors,
     rate_card_value,
     settle,
+    threshold_gain,
 )
 from socialinvest.ledger.terms import Terms
 
@@ -92,6 +102,9 @@ class Amounts:
     after_person: FloatArray  # after the per-person cap
     amount: FloatArray  # after both caps
     payment_period: npt.NDArray[np.int64]  # [T] the 1-based payment period of each outcome period
+    # the threshold lines' cohort assessments (their amounts are in the members' rows, shared
+    # equally: ``value``, ``after_person`` and ``amount`` of a threshold line)
+    cohorts: tuple[CohortAssessment, ...] = ()
 
     def by_payment_period(self, x: FloatArray) -> FloatArray:
         """[N, L, T] by outcome period → [N, L, T] by payment period."""
@@ -102,15 +115,132 @@ class Amounts:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class CohortAssessment:
+    """One threshold line's assessment of one design cohort against its baseline, with the
+    design stage's rule (``contract.payments.threshold_gain``): a cohort amount."""
+
+    line: int
+    name: str  # the payment line's name
+    cohort: int  # the design cohort (1-based)
+    intake_period: int  # the cohort's intake period in the design (1-based)
+    period: int  # the assessment period: the outcome period of its value (1-based)
+    payment_period: int  # 1-based, after the lag
+    members: tuple[int, ...]  # participant ids mapped to the cohort (its size)
+    successes: float  # S: the members' paid units of the metric through ``period``
+    baseline: float  # B = rate × size
+    threshold: float
+    direction: str  # "more" or "fewer"
+    gain: float  # S − B ("more") or B − S ("fewer")
+    paid_gain: float  # the gain when gain ≥ threshold × B and gain > 0, else 0
+    price: float
+    index: float  # the indexation factor of ``period``
+    value: float  # price × paid_gain × index, before the contract cap
+    contract_cap_cut: float
+    amount: float  # value − contract_cap_cut, shared equally among the members
+
+    @property
+    def met(self) -> bool:
+        return self.paid_gain > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__slots__}
+        out["members"] = len(self.members)
+        out["rate"] = self.baseline / len(self.members)
+        out["met"] = self.met
+        return out
+
+
+def design_cohorts(terms: Terms, intake: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each participant's design cohort (0-based) from its intake period (1-based): the last
+    cohort whose intake period is at or before it (the first cohort for an earlier one)."""
+    offsets = terms.prep.cohort_offsets  # 0-based intake periods of the design's cohorts
+    j = np.searchsorted(offsets, np.asarray(intake, dtype=np.int64) - 1, side="right") - 1
+    out: npt.NDArray[np.int64] = np.maximum(j, 0).astype(np.int64)
+    return out
+
+
+def assess_cohorts(
+    terms: Terms,
+    people: tuple[int, ...],
+    units: FloatArray,
+    intake: npt.NDArray[np.int64] | None,
+) -> tuple[FloatArray, list[CohortAssessment]]:
+    """The threshold lines' values [N, L, T] (a cohort's price × paid gain, not indexed, at its
+    assessment period, shared equally among its members' rows) and each assessment (without
+    the contract cap, added by :func:`compute_amounts`). Every enrolled participant must be a
+    row: the baseline is rate × the cohort's enrolled participants."""
+    c = terms.contract
+    t_n = terms.n_periods
+    value = np.zeros_like(units)
+    out: list[CohortAssessment] = []
+    lines = [i for i, p in enumerate(c.payments) if p.mechanism == "threshold"]
+    if not lines:
+        return value, out
+    if intake is None or len(intake) != len(people):
+        raise ValueError("threshold lines need the intake period of every row")
+    cf = c.counterfactual
+    assert cf.kind == "baseline" and cf.rate is not None  # Terms refuses anything else
+    cohort = design_cohorts(terms, intake)
+    offsets = terms.prep.cohort_offsets
+    index = indexation_factors(t_n, c.indexation, terms.prep.periods_per_year)
+    versions = terms.version_of_periods()  # the terms pricing each outcome period
+    for line in lines:
+        pay = c.payments[line]
+        assert pay.metric is not None
+        metric = terms.metric(pay.metric)
+        for j, off in enumerate(offsets):
+            rows = np.flatnonzero(cohort == j)
+            at = threshold_assessment_period(metric, int(off), t_n)
+            if rows.size == 0 or at is None:
+                continue  # no one enrolled in it, or its measurement ends after maturity
+            s_j = float(units[rows, line, : at + 1].sum())
+            b_j = float(cf.rate * rows.size)
+            gain = s_j - b_j if pay.direction == "more" else b_j - s_j
+            paid = float(threshold_gain(s_j, b_j, pay.threshold, pay.direction))
+            price = versions[at].prices[line]
+            v = price * paid
+            value[rows, line, at] = v / rows.size
+            out.append(
+                CohortAssessment(
+                    line=line,
+                    name=pay.name,
+                    cohort=j + 1,
+                    intake_period=int(off) + 1,
+                    period=at + 1,
+                    payment_period=min(at + 1 + c.lag_periods, t_n),
+                    members=tuple(people[r] for r in rows),
+                    successes=s_j,
+                    baseline=b_j,
+                    threshold=float(pay.threshold),
+                    direction=pay.direction,
+                    gain=gain,
+                    paid_gain=paid,
+                    price=price,
+                    index=float(index[at]),
+                    value=v * float(index[at]),
+                    contract_cap_cut=0.0,
+                    amount=v * float(index[at]),
+                )
+            )
+    return value, out
+
+
 def compute_amounts(
-    terms: Terms, people: tuple[int, ...], units: FloatArray, sampled: FloatArray
+    terms: Terms,
+    people: tuple[int, ...],
+    units: FloatArray,
+    sampled: FloatArray,
+    intake: npt.NDArray[np.int64] | None = None,
 ) -> Amounts:
     """Price units [N, L, T] (rows: ``people``) by the contract's rules, checked against the
-    engine's ``payments.settle``. With dated amendments each run of outcome periods is priced
-    by the terms in force (``Terms.segments``; see :func:`_amended`)."""
+    engine's ``payments.settle``. ``intake``: each row's intake period (1-based), needed when
+    the contract has a threshold line (then every enrolled participant must be a row). With
+    dated amendments each run of outcome periods is priced by the terms in force
+    (``Terms.segments``; see :func:`_amended`)."""
     u = np.asarray(units, dtype=np.float64)
     if terms.amendments:
-        return _amended(terms, people, u, np.asarray(sampled, dtype=np.float64))
+        return _amended(terms, people, u, np.asarray(sampled, dtype=np.float64), intake)
     t_n = terms.n_periods
     c = terms.contract
     value = np.zeros_like(u)
@@ -119,23 +249,36 @@ def compute_amounts(
             value[:, line, :] = rate_card_value(
                 u[None, :, line : line + 1, :], np.array([terms.prices[line]])
             )[0]
-        else:  # per_unit
+        elif pay.mechanism == "per_unit":
             value[:, line, :] = duration_value(u[None, :, line, :], terms.prices[line])[0]
+    cohort_value, assessments = assess_cohorts(terms, people, u, intake)
     index = indexation_factors(t_n, c.indexation, terms.prep.periods_per_year)
-    indexed = value * index  # [N, L, T]
+    indexed = value * index  # [N, L, T], the per-person lines (the threshold lines are 0)
     person = indexed.sum(axis=1)  # [N, T]
     capped = person if c.person_cap is None else cap_in_time_order(person, c.person_cap)
     line_share = np.divide(
         indexed, person[:, None, :], out=np.zeros_like(indexed), where=person[:, None, :] > 0
     )
     after_person = capped[:, None, :] * line_share  # [N, L, T]
-    total = capped.sum(axis=0)  # [T]
+    rows = value.sum(axis=1)  # [N, T] for the engine: each person's per-person lines
+    if assessments:  # a threshold line's cohort amount is not person-capped (as in the design)
+        cohort_indexed = cohort_value * index
+        value += cohort_value
+        indexed += cohort_indexed
+        after_person += cohort_indexed
+    total = after_person.sum(axis=(0, 1))  # [T]
     after_contract = total if c.contract_cap is None else cap_in_time_order(total, c.contract_cap)
     factor = np.divide(after_contract, total, out=np.ones_like(total), where=total > 0)
     amount = after_person * factor
 
     # one implementation: the engine's settlement of the same values must give the same totals
-    engine = settle(value.sum(axis=1)[None, :, :], terms.engine_terms()).paid[0]
+    # (a cohort's value is one more row: a counterfactual excludes a per-person cap)
+    if assessments:
+        cohort_rows = np.zeros((len(assessments), t_n))
+        for k, x in enumerate(assessments):
+            cohort_rows[k, x.period - 1] = x.price * x.paid_gain
+        rows = np.concatenate([rows, cohort_rows])
+    engine = settle(rows[None, :, :], terms.engine_terms()).paid[0]
     mine = apply_lag(amount.sum(axis=(0, 1)), c.lag_periods)
     for paid in (engine, mine):
         if paid.shape[0] > t_n:
@@ -143,8 +286,32 @@ def compute_amounts(
     if not np.allclose(engine[:t_n], mine[:t_n], rtol=0.0, atol=TOLERANCE):
         raise EngineMismatch("the statement's items differ from contract.payments.settle")
     pp = np.minimum(np.arange(1, t_n + 1) + c.lag_periods, t_n).astype(np.int64)
+    cohorts = _capped_cohorts(assessments, factor)
     return Amounts(
-        people, u, np.asarray(sampled, dtype=np.float64), index, indexed, after_person, amount, pp
+        people,
+        u,
+        np.asarray(sampled, dtype=np.float64),
+        index,
+        indexed,
+        after_person,
+        amount,
+        pp,
+        cohorts,
+    )
+
+
+def _capped_cohorts(
+    assessments: list[CohortAssessment], factor: FloatArray
+) -> tuple[CohortAssessment, ...]:
+    """The assessments with the contract cap's cut: ``factor`` [T] is what the cap leaves of
+    each outcome period's value."""
+    return tuple(
+        dataclasses.replace(
+            x,
+            contract_cap_cut=x.value * (1.0 - float(factor[x.period - 1])),
+            amount=x.value * float(factor[x.period - 1]),
+        )
+        for x in assessments
     )
 
 
@@ -157,12 +324,20 @@ def _headroom(cap: float | None, paid: FloatArray) -> FloatArray | None:
     return out
 
 
-def _amended(terms: Terms, people: tuple[int, ...], u: FloatArray, sampled: FloatArray) -> Amounts:
+def _amended(
+    terms: Terms,
+    people: tuple[int, ...],
+    u: FloatArray,
+    sampled: FloatArray,
+    intake: npt.NDArray[np.int64] | None,
+) -> Amounts:
     """Price units when amendments apply: each run of outcome periods with the version in force
     for its payments (prices, caps). The caps stay cumulative over the whole contract: a run's
     person and contract caps apply to what is paid in the run plus everything before it (the
     engine's ``cap_in_time_order`` on the run, with the headroom the earlier runs left). With
-    one run this is exactly the unamended computation."""
+    one run this is exactly the unamended computation. A threshold line's cohort amount is
+    priced by the version in force at its assessment period and, not person-capped, counts
+    under the run's contract cap."""
     t_n = terms.n_periods
     c = terms.contract
     value = np.zeros_like(u)
@@ -171,6 +346,8 @@ def _amended(terms: Terms, people: tuple[int, ...], u: FloatArray, sampled: Floa
     amount = np.zeros_like(u)
     paid_person = np.zeros(u.shape[0])
     paid_total = 0.0
+    cohort_value, assessments = assess_cohorts(terms, people, u, intake)
+    factors = np.ones(t_n)
     for a, b, version in terms.segments():
         for line, pay in enumerate(c.payments):
             price = version.prices[line]
@@ -178,7 +355,7 @@ def _amended(terms: Terms, people: tuple[int, ...], u: FloatArray, sampled: Floa
                 value[:, line, a:b] = rate_card_value(
                     u[None, :, line : line + 1, a:b], np.array([price])
                 )[0]
-            else:  # per_unit
+            elif pay.mechanism == "per_unit":
                 value[:, line, a:b] = duration_value(u[None, :, line, a:b], price)[0]
         indexed = value[:, :, a:b] * index[a:b]
         person = indexed.sum(axis=1)  # [N, run]
@@ -189,14 +366,30 @@ def _amended(terms: Terms, people: tuple[int, ...], u: FloatArray, sampled: Floa
         )
         after_person[:, :, a:b] = capped[:, None, :] * share
         total = capped.sum(axis=0)
+        if assessments:  # the cohort amounts: not person-capped
+            run = cohort_value[:, :, a:b] * index[a:b]
+            after_person[:, :, a:b] += run
+            total = total + run.sum(axis=(0, 1))
         room_c = _headroom(version.contract_cap, np.array(paid_total))
         after_contract = total if room_c is None else cap_in_time_order(total, room_c)
         factor = np.divide(after_contract, total, out=np.ones_like(total), where=total > 0)
         amount[:, :, a:b] = after_person[:, :, a:b] * factor
+        factors[a:b] = factor
         paid_person += capped.sum(axis=1)
         paid_total += float(after_contract.sum())
     pp = np.minimum(np.arange(1, t_n + 1) + c.lag_periods, t_n).astype(np.int64)
-    return Amounts(people, u, sampled, index, value * index, after_person, amount, pp)
+    value += cohort_value
+    return Amounts(
+        people,
+        u,
+        sampled,
+        index,
+        value * index,
+        after_person,
+        amount,
+        pp,
+        _capped_cohorts(assessments, factors),
+    )
 
 
 def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:

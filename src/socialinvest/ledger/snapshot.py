@@ -101,6 +101,7 @@ def dump(ledger: Ledger) -> dict[str, Any]:
                 "setoff": dict(st.setoff),
                 "keyed": [[p, line, pp, amount] for (p, line, pp), amount in st.keyed.items()],
                 "lines": [x.to_dict() for x in st.lines],
+                "cohorts": list(st.cohorts),
             }
             for st in ledger.statements.values()
             if st.status == "approved"  # a draft is recomputed, never stored
@@ -211,6 +212,7 @@ def load(
             approved_at=d["approved_at"],
             audit_head=None if head is None else Head(head["count"], head["hash"]),
             setoff=dict(d["setoff"]),
+            cohorts=list(d.get("cohorts", [])),
         )
     ledger.delivery_costs = {int(p): float(a) for p, a in data["delivery_costs"]}
     ledger.journal = Journal([Posting(**p) for p in data["postings"]])

@@ -29,6 +29,9 @@ class StatementLine:
     amount: float  # the payer's share, after the caps (adjustment: the difference)
     amount_ore: int
     terms_version: int = 0  # the terms that priced it: 0 the original, k amendment k
+    # a threshold line: the cohort's assessment (all payers together; size, S, B, threshold,
+    # gain, price, amount), of which this line is the participant's equal share
+    cohort: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -47,6 +50,8 @@ class Statement:
     approved_at: str | None = None
     audit_head: Head | None = None  # the chain's head when approved (keep it elsewhere too)
     setoff: dict[str, int] = field(default_factory=dict)  # payer → clawback carried on (øre)
+    # the threshold lines' cohort assessments paid in this statement (all payers together)
+    cohorts: list[dict[str, Any]] = field(default_factory=list)
 
     def total_ore(self, payer: str | None = None) -> int:
         return sum(x.amount_ore for x in self.lines if payer is None or x.payer == payer)
@@ -65,6 +70,7 @@ class Statement:
             "approved_by": self.approved_by,
             "approved_at": self.approved_at,
             "setoff": {payer: amount / 100 for payer, amount in self.setoff.items()},
+            "cohorts": list(self.cohorts),
             "payers": {
                 name: {
                     "total": sum(x.amount_ore for x in lines) / 100,

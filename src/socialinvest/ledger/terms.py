@@ -6,9 +6,11 @@ was created from (its dates, periods, payers' shares, capital stack, delivery co
 price of every payment line (a price the designer solves — ``price: solve`` — must be agreed and
 given when the partnership is created, since a running contract pays a fixed price).
 
-The ledger settles payment lines paid per participant: ``rate_card`` (a price per outcome) and
-``per_unit`` (a price per unit of duration), without a comparison group. Threshold lines
-(assessed per cohort against a counterfactual) and shares of savings are refused at creation.
+The ledger settles payment lines paid per participant, ``rate_card`` (a price per outcome) and
+``per_unit`` (a price per unit of duration), and ``threshold`` lines against a ``baseline``
+counterfactual (each design cohort assessed once, with the design stage's rule:
+``settlement.assess_cohorts``). Refused at creation: a comparison group (its outcomes are data
+the ledger does not hold) and shares of savings (the payer's measured savings, likewise).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from socialinvest.knowledge import KnowledgeBase
 from socialinvest.ledger.errors import LedgerError
 
 PER_PERSON = ("rate_card", "per_unit")
+SETTLED = (*PER_PERSON, "threshold")  # a threshold line needs a baseline (contract checks)
 ONCE = ("entry", "sustained", "state_at")  # a person achieves these at most once
 
 
@@ -111,11 +114,11 @@ class Terms:
         if prep is None:
             prep = prepare_contract(loaded, kb)
         contract = prep.contract
-        for pay in contract.payments:
-            if pay.mechanism not in PER_PERSON:
-                raise LedgerError("unsupported_mechanism", line=pay.name, mechanism=pay.mechanism)
         if contract.counterfactual.kind == "comparison_group":
             raise LedgerError("unsupported_comparison_group")
+        for pay in contract.payments:
+            if pay.mechanism not in SETTLED:
+                raise LedgerError("unsupported_mechanism", line=pay.name, mechanism=pay.mechanism)
         given = dict(prices or {})
         unknown = set(given) - {p.name for p in contract.payments if p.price == "solve"}
         if unknown:
@@ -270,6 +273,11 @@ class Terms:
     # ------------------------------------------------------------------ the rules
     def metric(self, name: str) -> Metric:
         return self.contract.metrics[name]
+
+    @property
+    def threshold_lines(self) -> tuple[int, ...]:
+        """The payment lines assessed per design cohort (a cohort amount)."""
+        return tuple(i for i, p in enumerate(self.contract.payments) if p.mechanism == "threshold")
 
     @property
     def paid_metrics(self) -> set[str]:
