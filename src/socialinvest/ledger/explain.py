@@ -1,6 +1,10 @@
-"""A statement line in words, Danish or English: which rule, which records, which cap."""
+"""A statement line in words, Danish or English: which rule, which records, which cap; for a
+threshold line, the cohort's assessment (outcomes, baseline, threshold, improvement) of which
+the line is a participant's equal share."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from socialinvest.ledger.statements import StatementLine
 from socialinvest.output.messages import text
@@ -29,10 +33,90 @@ def _sentence(words: str) -> str:
     return words if words.endswith(".") else words + "."
 
 
+def explain_cohort(c: dict[str, Any], lang: str = "en") -> str:
+    """A threshold line's assessment of one cohort (``CohortAssessment.to_dict``) in words:
+    outcomes against the baseline, the improvement against the threshold, the value, the
+    contract cap's cut and the cohort's amount (all payers together)."""
+    how = text(lang, "th_more" if c["direction"] == "more" else "th_fewer")
+    words = text(
+        lang,
+        "th_assessment",
+        line=c["name"],
+        cohort=c["cohort"],
+        intake=c["intake_period"],
+        size=c["members"],
+        period=c["period"],
+        successes=number(c["successes"], lang, 2),
+        baseline=number(c["baseline"], lang, 2),
+        rate=number(c["rate"], lang, 2),
+        gain=number(c["gain"], lang, 2),
+        how=how,
+        threshold=percent(c["threshold"], lang),
+        needed=number(c["threshold"] * c["baseline"], lang, 2),
+    )
+    if c["met"]:
+        verdict = text(
+            lang,
+            "th_met",
+            gain=number(c["paid_gain"], lang, 2),
+            price=money(c["price"], lang, 2),
+            index=number(c["index"], lang, 4),
+            value=money(c["value"], lang, 2),
+        )
+    else:
+        verdict = text(lang, "th_not_met")
+    parts = [_sentence(f"{words}: {verdict}")]
+    if c["contract_cap_cut"] > 0.005:
+        parts.append(text(lang, "th_cohort_cap", cut=money(c["contract_cap_cut"], lang, 2)))
+    parts.append(
+        _sentence(
+            text(
+                lang,
+                "th_cohort_amount",
+                amount=money(c["amount"], lang, 2),
+                payment_period=c["payment_period"],
+            )
+        )
+    )
+    return " ".join(parts)
+
+
+def _explain_share(line: StatementLine, lang: str) -> str:
+    """A threshold line: the cohort's assessment, then this participant's share."""
+    c = line.cohort
+    assert c is not None
+    records = _periods(line.records)
+    parts = [explain_cohort(c, lang)]
+    if records:
+        parts.append(
+            text(
+                lang,
+                "th_share",
+                size=c["members"],
+                value=money(line.value, lang, 2),
+                records=records,
+                units=number(line.units, lang, 2),
+            )
+        )
+    else:
+        parts.append(
+            text(lang, "th_share_no_records", size=c["members"], value=money(line.value, lang, 2))
+        )
+    if line.contract_cap_cut > 0.005:
+        parts.append(
+            text(lang, "ledger_explain_contract_cap", cut=money(line.contract_cap_cut, lang, 2))
+        )
+    parts.append(_sentence(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2))))
+    return " ".join(parts)
+
+
 def explain(line: StatementLine, lang: str = "en") -> str:
     """One paragraph: the rule (price × units in which periods), the records, each cap's cut,
-    the sample's rate with its interval, and the amount."""
+    the sample's rate with its interval, and the amount (a threshold line: the cohort's
+    assessment and the participant's share)."""
     records = _periods(line.records)
+    if line.kind == "regular" and line.cohort is not None:
+        return _explain_share(line, lang)
     if line.kind == "adjustment":
         words = _sentence(
             text(

@@ -786,9 +786,9 @@ class Ledger:
                         ),
                         None,
                     )
-                    counted = [] if cohort is None else paid_records.get((pid, line), [])
+                    recs = [] if cohort is None else paid_records.get((pid, line), [])
                     limit = 0 if cohort is None else cohort.period
-                    records = tuple(rid for rid, period in counted if period <= limit)
+                    records = tuple(rid for rid, period in recs if period <= limit)
                     adjusted_units = float(a.units[n, line, :limit].sum())
                 lines.append(
                     self._line(

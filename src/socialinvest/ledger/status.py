@@ -87,8 +87,9 @@ def statement_for(actor: Actor, statement: Statement) -> dict[str, Any]:
     full = statement.to_dict()
     if may_see_rows(actor):
         return full
+    # (the cohort assessments count a cohort's participants and outcomes: not for investors)
     return {
-        **{k: v for k, v in full.items() if k != "payers"},
+        **{k: v for k, v in full.items() if k not in ("payers", "cohorts")},
         "payers": {name: {"total": p["total"]} for name, p in full["payers"].items()},
     }
 

@@ -213,12 +213,42 @@ def statement_html(
             f'<td class="num">{escape(money(block["total"], lang, 2))}</td><td></td></tr>'
             "</tfoot></table>"
         )
+        parts.append(_cohorts_html(view.get("cohorts", []), lang))
     if not payers:
         parts.append(f"<h1>{t('lr_title', index=view['index'])}</h1>")
         parts.append(f"<p>{escape(partnership)} · {period_text}</p>")
         parts.append(f"<p>{escape(approval_text(view, lang))}</p><p>{t('lr_no_lines')}</p>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _cohorts_html(cohorts: list[dict[str, Any]], lang: str) -> str:
+    """The threshold lines' cohort assessments (all payers together): a row per cohort with its
+    assessment period, participants, outcomes, baseline, whether the threshold was met, the
+    amount and the assessment in words."""
+    if not cohorts:
+        return ""
+
+    def t(key: str, **kw: Any) -> str:
+        return escape(text(lang, key, **kw))
+
+    rows = [
+        f"<h2>{t('th_heading')}</h2>",
+        '<table class="lines"><thead><tr>'
+        f"<th>{t('th_col_line')}</th><th>{t('th_col_cohort')}</th>"
+        f"<th>{t('th_col_period')}</th><th>{t('th_col_met')}</th>"
+        f'<th class="num">{t("th_col_amount")}</th><th>{t("th_col_explained")}</th>'
+        "</tr></thead><tbody>",
+    ]
+    for c in cohorts:
+        rows.append(
+            f"<tr><td>{escape(str(c['name']))}</td><td>{c['cohort']}</td>"
+            f"<td>{c['period']}</td><td>{t('th_yes' if c['met'] else 'th_no')}</td>"
+            f'<td class="num">{escape(money(c["amount"], lang, 2))}</td>'
+            f'<td class="explained">{escape(str(c.get("explained", "")))}</td></tr>'
+        )
+    rows.append("</tbody></table>")
+    return "".join(rows)
 
 
 def statement_pdf(view: dict[str, Any], **kwargs: Any) -> bytes:

@@ -541,7 +541,7 @@ def record_delivery_costs(
 def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]:
     """Settlement ``index`` (approved, or drafted now) as the actor may see it; every line
     explained in words for the roles that see lines."""
-    from socialinvest.ledger.explain import explain
+    from socialinvest.ledger.explain import explain, explain_cohort
     from socialinvest.ledger.status import may_see_rows, statement_for
     from socialinvest.output.numbers import LOCALES
 
@@ -556,6 +556,8 @@ def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]
         for name, lines in st.by_payer().items():  # the same lines, in the same order
             for shown, line in zip(view["payers"][name]["lines"], lines, strict=True):
                 shown["explained"] = explain(line, lang)
+        for cohort in view.get("cohorts", []):  # threshold lines: one per cohort assessment
+            cohort["explained"] = explain_cohort(cohort, lang)
     return view
 
 
@@ -964,6 +966,48 @@ def statement_xlsx(view: dict[str, Any], partnership: str, lang: str = "da") -> 
                     line.get("explained", ""),
                 ]
             )
+        _cohort_rows(ws, view.get("cohorts", []), lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _cohort_rows(ws: Any, cohorts: list[dict[str, Any]], lang: str) -> None:
+    """The threshold lines' cohort assessments under a payer's lines (all payers together):
+    a row per cohort with its outcomes, baseline, threshold, improvement and amount."""
+    if not cohorts:
+        return
+    from openpyxl.styles import Font
+
+    from socialinvest.output.messages import text
+
+    ws.append([])
+    ws.append([text(lang, "th_heading")])
+    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    keys = (
+        "line", "cohort", "intake", "period", "payment", "size", "successes", "baseline",
+        "threshold", "gain", "met", "value", "cap", "amount", "explained",
+    )  # fmt: skip
+    ws.append([text(lang, f"th_col_{k}") for k in keys])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for c in cohorts:
+        ws.append(
+            [
+                c["name"],
+                c["cohort"],
+                c["intake_period"],
+                c["period"],
+                c["payment_period"],
+                c["members"],
+                c["successes"],
+                c["baseline"],
+                c["threshold"],
+                c["gain"],
+                text(lang, "th_yes" if c["met"] else "th_no"),
+                round(c["value"], 2),
+                round(c["contract_cap_cut"], 2),
+                round(c["amount"], 2),
+                c.get("explained", ""),
+            ]
+        )
