@@ -337,3 +337,29 @@ def test_explained_in_both_languages_and_in_the_documents(fixture_kb):
     cohort = rows[head + 1]
     assert cohort[:11] == ["jobs above baseline", 1, 1, 2, 3, 4, 3, 1, 1, 2, "ja"]
     assert cohort[13] == 20_000
+
+
+def test_an_amended_price_prices_the_later_cohort(fixture_kb):
+    # cap 45,000. Cohort 1 is paid 20,000 under the original price (settlement 2, approved);
+    # an amendment from settlement 3 raises the price to 12,000: cohort 2 (4 jobs, gain 3,
+    # paid in quarter 7, settlement 4) earns 3 × 12,000 = 36,000, of which the cap leaves
+    # 45,000 − 20,000 = 25,000 (11,000 cut): 6,250 for each of the four
+    ledger, _one, two = _two_cohorts(fixture_kb, jobs2=4, contract_cap=45_000)
+    ledger.approve(PAYER, 1)
+    assert ledger.approve(PAYER, 2).total_ore() == 20_000 * 100
+    ledger.amend(
+        PAYER,
+        3,
+        reference="Allonge 1",
+        agreed_by=["Provider", "Bank", "Fund"],
+        prices={"jobs above baseline": 12_000},
+    )
+    ledger.approve(PAYER, 3)
+    s4 = ledger.statement(4)
+    (c2,) = s4.cohorts
+    assert c2["price"] == 12_000 and c2["value"] == pytest.approx(36_000)
+    assert c2["contract_cap_cut"] == pytest.approx(11_000) and c2["amount"] == pytest.approx(25_000)
+    assert s4.total_ore() == 25_000 * 100
+    line = next(x for x in s4.lines if x.participant == two[0])
+    assert line.amount == pytest.approx(6_250) and line.terms_version == 1
+    assert "amendment 1" in explain(line, "en")

@@ -107,6 +107,8 @@ def _explain_share(line: StatementLine, lang: str) -> str:
             text(lang, "ledger_explain_contract_cap", cut=money(line.contract_cap_cut, lang, 2))
         )
     parts.append(_sentence(text(lang, "ledger_explain_amount", amount=money(line.amount, lang, 2))))
+    if line.terms_version > 0:
+        parts.append(text(lang, "amend_explain_version", version=line.terms_version))
     return " ".join(parts)
 
 
