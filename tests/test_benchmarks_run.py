@@ -125,3 +125,18 @@ def test_amendment_benchmark_runs():
     assert "original terms, 1 run(s) of periods" in result.stdout
     assert "total DKK 52,551,200" in result.stdout
     assert "total DKK 54,111,200" in result.stdout
+
+
+def test_threshold_benchmark_runs():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_threshold.py", "--repeat", "1", "--participants", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    # five cohorts of 40, 16 jobs each against a baseline of 0.3 × 40 = 12: a gain of 4 ≥ 10 %
+    # of 12, 4 × 50,000 kr. a cohort; as a rate card every job: 80 × 50,000 kr.
+    assert "(5 cohort(s) assessed)" in result.stdout
+    assert "total DKK 1,000,000" in result.stdout and "total DKK 4,000,000" in result.stdout
