@@ -363,3 +363,20 @@ def test_an_amended_price_prices_the_later_cohort(fixture_kb):
     line = next(x for x in s4.lines if x.participant == two[0])
     assert line.amount == pytest.approx(6_250) and line.terms_version == 1
     assert "amendment 1" in explain(line, "en")
+
+
+def test_a_backup_keeps_the_cohort_assessments(fixture_kb):
+    from socialinvest.ledger import snapshot
+    from socialinvest.ledger.integrity import verify_state
+
+    ledger, one, _two = _two_cohorts(fixture_kb, jobs2=2)
+    _settle_all(ledger)
+    assert verify_state(ledger).ok
+    back = snapshot.load(snapshot.dump(ledger), ledger.terms, KEYRING)
+    assert verify_state(back).ok
+    # settlement 2: cohort 1 (20,000); settlement 4: cohort 2 (S = 2, gain 1: 10,000)
+    assert [c["amount"] for c in back.statements[2].cohorts] == pytest.approx([20_000])
+    assert [c["amount"] for c in back.statements[4].cohorts] == pytest.approx([10_000])
+    line = next(x for x in back.statements[2].lines if x.participant == one[0])
+    assert line.cohort is not None and line.cohort["successes"] == 3
+    assert back.statement(4).total_ore() == 10_000 * 100  # approved: as stored

@@ -393,7 +393,9 @@ def _amended(
 
 
 def compute_items(terms: Terms, units: dict[tuple[int, int, int], Units]) -> list[Item]:
-    """Every item for units keyed (participant id, line index, outcome period 1-based)."""
+    """Every item for units keyed (participant id, line index, outcome period 1-based), for
+    contracts paid per participant (a threshold line needs every enrolled participant's intake
+    period: :func:`compute_amounts` with ``intake``, as the ledger's statements do)."""
     if not units:
         return []
     people = tuple(sorted({k[0] for k in units}))
