@@ -819,6 +819,9 @@ register_ledger_commands(app)  # ledger create | enrol | import | … (running p
 
 def main() -> None:
     """Entry point of the `socialinvest` command."""
+    from socialinvest.threads import pin_environment
+
+    pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)
     try:
         app()
     except InputError as error:  # pragma: no cover - commands catch their own

@@ -366,9 +366,13 @@ def prepare_model(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedModel:
 def local_chunks(
     prepared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
 ) -> Iterator[Any]:
-    """Run the chunks one after the other in this process, in order."""
-    for size, seed in zip(sizes, seeds, strict=True):
-        yield run_any_chunk(prepared, size, seed)
+    """Run the chunks one after the other in this process, in order, with one BLAS thread
+    (``socialinvest.threads``: the products over the draw axis are short and memory-bound)."""
+    from socialinvest.threads import one_blas_thread
+
+    with one_blas_thread():
+        for size, seed in zip(sizes, seeds, strict=True):
+            yield run_any_chunk(prepared, size, seed)
 
 
 def appraise(

@@ -1,0 +1,105 @@
+"""BLAS threads: one per process for the Monte Carlo loops, unless the user chose otherwise.
+
+numpy's OpenBLAS starts a thread per core when it is loaded, and those threads spin while they
+wait for work. The products the engine does (means over the draw axis, [year, draw] by [draw]
+and the like) are memory-bound and short, so on a small or shared machine the extra threads
+burn CPU time without shortening the run: on the 2-core benchmark machine impact60-uncertain at
+1,000,000 draws took 3.1 s of CPU with OpenBLAS's default threads and 2.3 s with one
+(benchmarks/bench_speed.py). Two ways to get one thread:
+
+* ``pin_environment()``, called by the command line before numpy is imported, sets
+  ``OPENBLAS_NUM_THREADS=1`` (also saving the pool's start-up, about 40 ms of a command);
+* ``one_blas_thread()``, a context manager for code that runs in a process where numpy is
+  already loaded (the Python API), sets OpenBLAS's thread count through its C function for the
+  duration and restores it afterwards.
+
+Both leave everything as it is when the user has set ``OPENBLAS_NUM_THREADS`` (or
+``OMP_NUM_THREADS``) themselves, and ``one_blas_thread`` does nothing when no OpenBLAS library
+with a known setter is loaded (another BLAS, another platform).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_CHOSEN_BY_USER = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+# (setter, getter) names of the OpenBLAS builds numpy and scipy ship (their symbols carry a
+# prefix and, for the 64-bit integer build, a suffix) and of a plain OpenBLAS
+_SYMBOLS = (
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+
+
+def user_chose() -> bool:
+    """Whether the user set the BLAS thread count in the environment."""
+    return any(name in os.environ for name in _CHOSEN_BY_USER)
+
+
+def pin_environment() -> None:
+    """One OpenBLAS thread for this process and its children, unless the user chose a number;
+    effective only before numpy is imported."""
+    if not user_chose():
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
+_controls: list[tuple[object, object]] | None = None
+
+
+def _loaded_openblas() -> list[tuple[object, object]]:
+    """(set, get) C functions of every OpenBLAS library loaded in this process (Linux: read
+    from /proc/self/maps; elsewhere none)."""
+    global _controls
+    if _controls is not None:
+        return _controls
+    found: list[tuple[object, object]] = []
+    paths: set[str] = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rsplit(" ", 1)[-1].strip()
+                if "openblas" in os.path.basename(path).lower() and ".so" in path:
+                    paths.add(path)
+    except OSError:
+        paths = set()
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for set_name, get_name in _SYMBOLS:
+            setter = getattr(library, set_name, None)
+            getter = getattr(library, get_name, None)
+            if setter is not None and getter is not None:
+                getter.restype = ctypes.c_int
+                setter.argtypes = [ctypes.c_int]
+                setter.restype = None
+                found.append((setter, getter))
+                break
+    if found:  # numpy is loaded by now; remember the functions
+        _controls = found
+    return found
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the body with one OpenBLAS thread in every loaded OpenBLAS, then restore the
+    previous counts. Does nothing when the user set the thread count or none is found."""
+    if user_chose():
+        yield
+        return
+    controls = _loaded_openblas()
+    before = [int(get()) for _, get in controls]  # type: ignore[operator]
+    for setter, _ in controls:
+        setter(1)  # type: ignore[operator]
+    try:
+        yield
+    finally:
+        for (setter, _), n in zip(controls, before, strict=True):
+            setter(n)  # type: ignore[operator]

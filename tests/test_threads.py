@@ -1,0 +1,56 @@
+"""BLAS threads pinned for the Monte Carlo loops (socialinvest.threads)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from socialinvest import threads
+
+
+def _counts() -> list[int]:
+    return [int(get()) for _, get in threads._loaded_openblas()]  # type: ignore[operator]
+
+
+def test_one_thread_inside_and_the_count_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    np.ones((4, 4)) @ np.ones(4)  # numpy's OpenBLAS is loaded
+    if not threads._loaded_openblas():
+        pytest.skip("no OpenBLAS with a known setter in this process")
+    for setter, _ in threads._loaded_openblas():
+        setter(2)  # type: ignore[operator]
+    with threads.one_blas_thread():
+        assert _counts() == [1] * len(_counts())
+    assert _counts() == [2] * len(_counts())
+
+
+def test_the_users_choice_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    before = _counts()
+    with threads.one_blas_thread():
+        assert _counts() == before
+    threads.pin_environment()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_pinned_before_numpy_loads_one_thread() -> None:
+    """What the command line does first (cli.main): numpy's pool then has one thread."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+    }
+    code = (
+        "import json, os; from socialinvest import threads; threads.pin_environment();"
+        "import numpy; np_ok = numpy.ones(2) @ numpy.ones(2);"
+        "print(json.dumps([os.environ['OPENBLAS_NUM_THREADS'],"
+        " [int(g()) for _, g in threads._loaded_openblas()]]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    variable, counts = json.loads(out.stdout)
+    assert variable == "1"
+    assert counts and set(counts) == {1}
