@@ -166,14 +166,56 @@ def uncertain(repeat: int, draws: int) -> None:
 # ------------------------------------------------------------------------------- hip PSA
 
 
+def plain_numpy(repeat: int) -> tuple[dict[str, list[float]], dict[str, dict]]:
+    """The hip PSA written directly in numpy (benchmarks/plain_numpy_hip.py): seconds per run
+    and per-arm means and standard errors at each size in DRAWS."""
+    import numpy as np
+    import plain_numpy_hip as plain
+
+    plain.check_point_values()  # the same model: Briggs's published figures at 61 cycles
+    rng = np.random.default_rng(1)
+    plain.hip_psa(100, rng)  # warm-up
+    seconds: dict[str, list[float]] = {}
+    stats: dict[str, dict] = {}
+    for n in (1000, 10000):
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            cost, qaly = plain.hip_psa(n, rng)
+            times.append(time.perf_counter() - start)
+        seconds[str(n)] = times
+        stats[str(n)] = {
+            name: (v.mean(axis=1), v.std(axis=1, ddof=1) / np.sqrt(n))
+            for name, v in (("cost", cost), ("qaly", qaly))
+        }
+    return seconds, stats
+
+
 def hip(repeat: int, skip_peer: bool) -> None:
     import bench_state_transition as thr
 
-    si_seconds, _, _ = thr.time_socialinvest(repeat, 1)
+    si_seconds, si_stats, _ = thr.time_socialinvest(repeat, 1)
+    plain_seconds, plain_stats = plain_numpy(repeat)
+    # the same model: per-arm means within 4 Monte Carlo standard errors of each other
+    worst = 0.0
+    for name in ("cost", "qaly"):
+        mean, se = plain_stats["10000"][name]
+        si = si_stats["10000"][name]
+        si_se = [s / (si_stats["10000"]["n"] ** 0.5) for s in si["sd"]]
+        for k in range(2):
+            z = abs(si["mean"][k] - mean[k]) / (se[k] ** 2 + si_se[k] ** 2) ** 0.5
+            worst = max(worst, z)
+    print(f"\nhip PSA, socialinvest against plain numpy: means agree within {worst:.1f} SE")
+    for n in (10000, 1000):
+        si = median(si_seconds[str(n)])
+        pn = median(plain_seconds[str(n)])
+        row(
+            f"hip-replacement PSA, {n:,} draws, vs plain numpy",
+            f"{si:.4f} s vs {pn:.4f} s: {si / pn:.2f}×",
+            "≤ 1.3× plain numpy",
+            si / pn <= 1.3,
+        )
     if skip_peer:
-        for n in thr.DRAWS:
-            t = median(si_seconds[str(n)])
-            row(f"hip-replacement PSA, {n:,} draws", f"{t:.4f} s", "(peer skipped)", True)
         return
     peer = thr.run_peer(["--draws", *map(str, thr.DRAWS), "--repeat", str(repeat), "--seed", "1"])
     version = peer.get("heormodel_version", "?")
