@@ -116,6 +116,7 @@ class _Evaluator:
         self.prep = prep
         self.outcomes = outcomes.subset(mask)
         self.investors = investor_names(prep)
+        self.needed = {*self.investors, *prep.payer_shares}  # the flows an evaluation uses
         self.line = [p.name for p in prep.contract.payments].index(
             prep.contract.designer.payment if prep.contract.designer else ""
         )
@@ -127,7 +128,7 @@ class _Evaluator:
 
     def __call__(self, price: float) -> Evaluation:
         payments = settle_outcomes(self.prep, self.outcomes, self.prices(price))
-        pf = party_flows(self.prep, payments)
+        pf = party_flows(self.prep, payments, only=self.needed)
         sel = sum((pf.flows[name] for name in self.investors), np.zeros_like(payments))
         pv = {
             name: float(-(pf.flows[name] @ self.prep.discount).mean())
@@ -314,7 +315,7 @@ def tradeoff_table(
     for f in factors:
         price = centre * f
         payments = settle_outcomes(prep, outcomes, ev.prices(price))
-        pf = party_flows(prep, payments)
+        pf = party_flows(prep, payments, only=ev.needed)
         inv = sum((pf.flows[n] for n in ev.investors), np.zeros_like(payments))
         for a, b in bands:
             if share.shape[0] == 1:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -927,10 +927,18 @@ def _share_funding(
     return out
 
 
-def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
-    """The waterfall and each party's flows for outcome payments [D, T]."""
+def party_flows(
+    prep: PreparedContract, payments: FloatArray, only: Collection[str] | None = None
+) -> PartyFlows:
+    """The waterfall and each party's flows for outcome payments [D, T]; with ``only``, the
+    flows of those parties alone (the designer's evaluations need the investors and payers: the
+    others' [D, T] arrays are not made). A party's flows are the same either way."""
     contract = prep.contract
     n = prep.n_periods
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     fee = contract.provider.performance_share
     other_total = sum(prep.other_costs.values(), np.zeros(n))
     costs = prep.delivery_costs + other_total
@@ -940,37 +948,45 @@ def party_flows(prep: PreparedContract, payments: FloatArray) -> PartyFlows:
     surplus_part: FloatArray = np.zeros_like(wf.provider)
     if contract.finance.surplus_to == "provider":
         surplus_part[:, -1] = wf.surplus
-    funded = wf.provider - surplus_part
-    # what the vehicle paid, shared among the cost recipients in proportion to what each was
-    # owed that period (its cost, plus, with deferred costs, what it is still owed)
-    recipients = {"": prep.delivery_costs, **prep.other_costs}
-    received = _share_funding(funded, recipients, contract.finance.unfunded_costs == "deferred")
+    providers = [p.name for p in contract.parties if p.role == "provider"]
+    received: dict[str, FloatArray] = {}
+    if any(wanted(name) for name in [*providers, *prep.other_costs]):
+        funded = wf.provider - surplus_part
+        # what the vehicle paid, shared among the cost recipients in proportion to what each
+        # was owed that period (its cost, plus, with deferred costs, what it is still owed)
+        recipients = {"": prep.delivery_costs, **prep.other_costs}
+        received = _share_funding(funded, recipients, contract.finance.unfunded_costs == "deferred")
     flows: dict[str, FloatArray] = {}
     for p in contract.parties:
-        flows[p.name] = np.zeros_like(payments)
+        if wanted(p.name):
+            flows[p.name] = np.zeros_like(payments)
     for name, share in prep.payer_shares.items():
-        flows[name] = (
-            flows[name]
-            + share * (wf.payer - payments * fee)
-            - share * (sum(prep.payer_costs.values(), np.zeros(n)))
-        )
+        if wanted(name):
+            flows[name] = (
+                flows[name]
+                + share * (wf.payer - payments * fee)
+                - share * (sum(prep.payer_costs.values(), np.zeros(n)))
+            )
     investors: dict[str, list[int]] = {}
     for k, t in enumerate(contract.finance.tranches):
         investors.setdefault(t.investor, []).append(k)
     for name, ks in investors.items():
-        flows[name] = flows[name] + wf.investors[:, ks, :].sum(axis=1)
-    if contract.finance.guarantee is not None:
-        flows[contract.finance.guarantee.guarantor] += wf.guarantor
-    providers = [p.name for p in contract.parties if p.role == "provider"]
-    delivery_share = received[""]
+        if wanted(name):
+            flows[name] = flows[name] + wf.investors[:, ks, :].sum(axis=1)
+    guarantee = contract.finance.guarantee
+    if guarantee is not None and wanted(guarantee.guarantor):
+        flows[guarantee.guarantor] += wf.guarantor
     for name in providers:
-        flows[name] = flows[name] + (delivery_share + payments * fee + surplus_part) / len(
-            providers
-        )
+        if wanted(name):
+            flows[name] = flows[name] + (received[""] + payments * fee + surplus_part) / len(
+                providers
+            )
     for name in prep.other_costs:
-        flows[name] = flows[name] + received[name]
+        if wanted(name):
+            flows[name] = flows[name] + received[name]
     for name, cost in prep.payer_costs.items():
-        flows[name] = flows[name] + cost
+        if wanted(name):
+            flows[name] = flows[name] + cost
     return PartyFlows(
         flows=flows,
         payments=payments,
