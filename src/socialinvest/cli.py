@@ -819,9 +819,10 @@ register_ledger_commands(app)  # ledger create | enrol | import | … (running p
 
 def main() -> None:
     """Entry point of the `socialinvest` command."""
-    from socialinvest.threads import pin_environment
+    from socialinvest.process import keep_freed_memory, pin_environment
 
     pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)
+    keep_freed_memory()  # large arrays reuse freed memory instead of fresh pages
     try:
         app()
     except InputError as error:  # pragma: no cover - commands catch their own

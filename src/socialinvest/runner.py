@@ -367,8 +367,8 @@ def local_chunks(
     prepared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
 ) -> Iterator[Any]:
     """Run the chunks one after the other in this process, in order, with one BLAS thread
-    (``socialinvest.threads``: the products over the draw axis are short and memory-bound)."""
-    from socialinvest.threads import one_blas_thread
+    (``socialinvest.process``: the products over the draw axis are short and memory-bound)."""
+    from socialinvest.process import one_blas_thread
 
     with one_blas_thread():
         for size, seed in zip(sizes, seeds, strict=True):

@@ -1,4 +1,6 @@
-"""BLAS threads: one per process for the Monte Carlo loops, unless the user chose otherwise.
+"""Settings of the command's own process: BLAS threads and glibc's allocator.
+
+BLAS threads: one per process for the Monte Carlo loops, unless the user chose otherwise.
 
 numpy's OpenBLAS starts a thread per core when it is loaded, and those threads spin while they
 wait for work. The products the engine does (means over the draw axis, [year, draw] by [draw]
@@ -16,6 +18,15 @@ burn CPU time without shortening the run: on the 2-core benchmark machine impact
 Both leave everything as it is when the user has set ``OPENBLAS_NUM_THREADS`` (or
 ``OMP_NUM_THREADS``) themselves, and ``one_blas_thread`` does nothing when no OpenBLAS library
 with a known setter is loaded (another BLAS, another platform).
+
+glibc's allocator (``keep_freed_memory``, called by the command line): a Monte Carlo run makes
+and frees many arrays of a few to some tens of MB. glibc serves each from a fresh mapping (or
+gives the top of its heap back after a free), so every new array is page-faulted in again: the
+contract examples at 10,000 draws took 150,000–240,000 page faults, 0.6–0.9 s of system time.
+Serving arrays up to 64 MiB from the heap and keeping up to 256 MiB of freed memory for reuse
+cuts the faults to 30,000–50,000 and the system time to 0.1–0.5 s; the peak memory stays the
+same (the memory is reused, not added). Skipped when the user set glibc's MALLOC_* variables,
+and on other C libraries.
 """
 
 from __future__ import annotations
@@ -103,3 +114,24 @@ def one_blas_thread() -> Iterator[None]:
     finally:
         for (setter, _), n in zip(controls, before, strict=True):
             setter(n)  # type: ignore[operator]
+
+
+# mallopt parameters (glibc's malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc reuse freed memory for large arrays instead of mapping fresh pages each time
+    (see the module docstring); whether it was done."""
+    if any(name.startswith("MALLOC_") for name in os.environ):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    ok = mallopt(_M_MMAP_THRESHOLD, 64 << 20) == 1
+    return bool(mallopt(_M_TRIM_THRESHOLD, 256 << 20) == 1) and ok

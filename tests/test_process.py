@@ -1,4 +1,4 @@
-"""BLAS threads pinned for the Monte Carlo loops (socialinvest.threads)."""
+"""BLAS threads pinned for the Monte Carlo loops (socialinvest.process)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from socialinvest import threads
+from socialinvest import process as threads
 
 
 def _counts() -> list[int]:
@@ -45,7 +45,7 @@ def test_pinned_before_numpy_loads_one_thread() -> None:
         k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
     }
     code = (
-        "import json, os; from socialinvest import threads; threads.pin_environment();"
+        "import json, os; from socialinvest import process as threads; threads.pin_environment();"
         "import numpy; np_ok = numpy.ones(2) @ numpy.ones(2);"
         "print(json.dumps([os.environ['OPENBLAS_NUM_THREADS'],"
         " [int(g()) for _, g in threads._loaded_openblas()]]))"
@@ -54,3 +54,31 @@ def test_pinned_before_numpy_loads_one_thread() -> None:
     variable, counts = json.loads(out.stdout)
     assert variable == "1"
     assert counts and set(counts) == {1}
+
+
+def test_the_allocator_setting_is_left_to_a_user_who_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    assert threads.keep_freed_memory() is False
+
+
+def test_freed_memory_is_reused_without_new_page_faults() -> None:
+    """Three 16 MiB arrays made and freed 20 times: glibc alone gives the freed top of its heap
+    back each time, so pages are faulted in again every round (about 30,000 faults here);
+    with the setting they are reused (about 1,500)."""
+    code = (
+        "import resource, sys, numpy as np; from socialinvest import process;"
+        "on = sys.argv[1] == '1'; on and process.keep_freed_memory();"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt;"
+        "[sum(a.sum() for a in [np.ones(2 << 20) for _ in range(3)]) for _ in range(20)];"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    faults = {}
+    for on in ("0", "1"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, on], env=env, capture_output=True, text=True, check=True
+        )
+        faults[on] = int(out.stdout)
+    assert faults["0"] > 8 * faults["1"]
