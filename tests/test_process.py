@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,3 +83,24 @@ def test_freed_memory_is_reused_without_new_page_faults() -> None:
         )
         faults[on] = int(out.stdout)
     assert faults["0"] > 8 * faults["1"]
+
+
+def test_the_command_line_runs_a_command_of_its_own_from_a_small_copy() -> None:
+    """cli.main builds only the command asked for (typer reads every command's signature);
+    the output is the full application's."""
+    from typer.testing import CliRunner
+
+    from socialinvest import cli
+
+    case = str(Path(__file__).parents[1] / "examples" / "impact60-job-education.yaml")
+    small = cli._app_for(["socialinvest", "run", case])
+    assert small is not cli.app and len(small.registered_commands) == 1
+    assert cli._app_for(["socialinvest", "ledger", "create"]) is cli.app
+    assert cli._app_for(["socialinvest", "--help"]) is cli.app
+    runner = CliRunner()
+    args = ["run", case, "--format", "json"]
+    full, part = runner.invoke(cli.app, args), runner.invoke(small, args)
+    assert full.exit_code == part.exit_code == 0
+    assert part.output == full.output
+    helps = runner.invoke(cli.app, ["run", "--help"]), runner.invoke(small, ["run", "--help"])
+    assert helps[0].output == helps[1].output
