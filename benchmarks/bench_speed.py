@@ -11,14 +11,21 @@ Rows
       in a fresh process each time: wall time and the child's peak memory (ru_maxrss);
   impact60-uncertain, 1,000,000 draws, one process: appraise + to_dict in this process;
   hip-replacement PSA, 1,000 and 10,000 draws, in-process, against heormodel in the same run
-      (benchmarks/bench_state_transition.py's peer environment, benchmarks/.peer-venv);
+      (benchmarks/bench_state_transition.py's peer environment, benchmarks/.peer-venv), and
+      against the same model written directly in numpy (benchmarks/plain_numpy_hip.py: checked
+      against Briggs's published point values; means compared in Monte Carlo standard errors);
   Dask, 2 local workers, 1,000,000 draws: against one process as it runs by default (BLAS may
       use several threads) and against one worker with the same threading (a child process with
       OMP/OPENBLAS/MKL_NUM_THREADS=1); the cluster's start-up and first run excluded;
   `socialinvest run` on a deterministic example (impact60-job-education.yaml), whole process.
 
-The machine is shared (see the first line printed): medians and ratios of runs interleaved in
-time are what to compare; a loaded machine lowers every figure, the ratios less so.
+The machine is shared (see the first line printed and the load average): medians and ratios
+of runs interleaved in time are what to compare; a loaded machine lowers every figure, the
+ratios less so. The whole-command rows also print CPU seconds (user + system of the child),
+which the load inflates much less than the wall time: on a machine with a load average of
+4–8 on 2 cores, compare those with the targets. The command line runs with one OpenBLAS
+thread and glibc keeping freed memory (socialinvest/process.py; docs/architecture.md, "Speed,
+third pass"); the in-process rows pin OpenBLAS to one thread during the Monte Carlo run.
 """
 
 from __future__ import annotations
