@@ -177,6 +177,7 @@ def plain_numpy(repeat: int) -> tuple[dict[str, list[float]], dict[str, dict]]:
     """The hip PSA written directly in numpy (benchmarks/plain_numpy_hip.py): seconds per run
     and per-arm means and standard errors at each size in DRAWS."""
     import numpy as np
+
     import plain_numpy_hip as plain
 
     plain.check_point_values()  # the same model: Briggs's published figures at 61 cycles
