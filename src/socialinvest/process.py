@@ -60,15 +60,9 @@ def pin_environment() -> None:
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
-_controls: list[tuple[object, object]] | None = None
-
-
 def _loaded_openblas() -> list[tuple[object, object]]:
     """(set, get) C functions of every OpenBLAS library loaded in this process (Linux: read
-    from /proc/self/maps; elsewhere none)."""
-    global _controls
-    if _controls is not None:
-        return _controls
+    from /proc/self/maps, each time: scipy may have loaded its own since; elsewhere none)."""
     found: list[tuple[object, object]] = []
     paths: set[str] = set()
     try:
@@ -93,8 +87,6 @@ def _loaded_openblas() -> list[tuple[object, object]]:
                 setter.restype = None
                 found.append((setter, getter))
                 break
-    if found:  # numpy is loaded by now; remember the functions
-        _controls = found
     return found
 
 
