@@ -28,6 +28,7 @@ LAYER_OF = {
     "socialinvest.safe_input": "leaves",  # reading untrusted files within limits
     "socialinvest.limits": "leaves",
     "socialinvest.finite": "leaves",
+    "socialinvest.process": "leaves",  # the process: BLAS threads, glibc allocator (no model)
     "socialinvest.output.messages": "leaves",  # the message catalogues (errors use them)
     "socialinvest.output.numbers": "leaves",  # number formats by language (Babel), no model
     VERSION: "leaves",
