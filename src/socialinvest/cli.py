@@ -844,7 +844,8 @@ def main() -> None:
     from socialinvest.process import keep_freed_memory, pin_environment
 
     pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)
-    keep_freed_memory()  # large arrays reuse freed memory instead of fresh pages
+    if sys.argv[1:2] != ["serve"]:  # a command that computes and exits, not the web server
+        keep_freed_memory()  # large arrays reuse freed memory instead of fresh pages
     try:
         _app_for(sys.argv)()
     except InputError as error:  # pragma: no cover - commands catch their own

@@ -25,8 +25,9 @@ gives the top of its heap back after a free), so every new array is page-faulted
 contract examples at 10,000 draws took 150,000–240,000 page faults, 0.6–0.9 s of system time.
 Serving arrays up to 64 MiB from the heap and keeping up to 256 MiB of freed memory for reuse
 cuts the faults to 30,000–50,000 and the system time to 0.1–0.5 s; the peak memory stays the
-same (the memory is reused, not added). Skipped when the user set glibc's MALLOC_* variables,
-and on other C libraries.
+same (the memory is reused, not added). Not for `socialinvest serve` (a long-running process
+should give memory back); skipped when the user set glibc's MALLOC_* variables, and on other
+C libraries.
 """
 
 from __future__ import annotations
