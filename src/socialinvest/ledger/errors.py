@@ -40,3 +40,8 @@ class LedgerError(InputError):
     def message_in(self, lang: str) -> str:
         """The same sentence in ``lang`` (da or en)."""
         return text(lang, "ledger_" + self.key, **self.values)
+
+    def render(self, lang: str) -> str:
+        """The one-sentence message in ``lang``, framed as any other mistake (the command line
+        and the API render every error this way)."""
+        return InputError("", statement=self.message_in(lang)).render(lang)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from socialinvest.errors import InputError
+from socialinvest.errors import Alternatives, InputError, msg
 from socialinvest.service.partnerships import Context, current_period, statement_view
 
 #: The formats of a statement document.
@@ -28,7 +28,9 @@ def statement_format(fmt: str) -> str:
     """``fmt`` as pdf or xlsx (case and spaces ignored), else an :class:`InputError`."""
     chosen = fmt.strip().lower()
     if chosen not in STATEMENT_FORMATS:
-        raise InputError("pdf or xlsx", field="format", value=fmt)
+        raise InputError(
+            msg("cc_e_either", choices=Alternatives(("pdf", "xlsx"))), field="format", value=fmt
+        )
     return chosen
 
 

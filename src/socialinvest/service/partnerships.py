@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from socialinvest.errors import InputError
+from socialinvest.errors import Alternatives, InputError, Joined, msg
 from socialinvest.ledger import snapshot
 from socialinvest.ledger.audit import Head
 from socialinvest.ledger.cpr import Keyring
@@ -224,27 +224,25 @@ def create(
     )
     where = f"case {case.id} version {version_number}"
     if version is None:
-        raise InputError("a version of the case", field="version", value=version_number)
+        raise InputError(msg("cc_e_case_version"), field="version", value=version_number)
     if version.approved_at is None:
         raise InputError(
-            "an approved case version (a partnership is pinned to approved terms)",
+            msg("cc_e_approved_version"),
             field="version",
             value=version_number,
         )
     if min_count not in range(1, 11):
-        raise InputError("a number from 1 to 10", field="min_count", value=min_count)
+        raise InputError(msg("cc_e_min_count"), field="min_count", value=min_count)
     if not key.strip() or len(key) > 100:
-        raise InputError("a short name of 1 to 100 characters", field="key", value=key)
+        raise InputError(msg("cc_e_key_form"), field="key", value=key)
     if store.by_key(db, key) is not None:
-        raise InputError("a partnership key not used before", field="key", value=key)
+        raise InputError(msg("cc_e_key_unused"), field="key", value=key)
     roles = [(org.id, role) for org, role in parties]
     for _, role in roles:
         if role not in store.PARTY_ROLES:
             raise InputError(", ".join(store.PARTY_ROLES), field="role", value=role)
     if (user.organisation_id, "payer") not in roles:
-        raise InputError(
-            "the creating user's organisation among the payers", field="parties", has_value=False
-        )
+        raise InputError(msg("cc_e_creator_payer"), field="parties", has_value=False)
     prices = dict(prices or {})
     terms, terms_json = _check_terms(version, where, prices, eligibility, settle_every)
     org = _org(db, user)
@@ -347,14 +345,14 @@ def restore(db: Session, user: User, data: dict[str, Any], *, replace: bool = Fa
     from socialinvest.ledger.integrity import verify_state
 
     if data.get("kind") != "socialinvest partnership backup" or data.get("format") != 1:
-        raise InputError("a partnership backup (format 1)", field="kind", value=data.get("kind"))
+        raise InputError(msg("cc_e_backup_kind"), field="kind", value=data.get("kind"))
     p = data["partnership"]
     version = (
         db.query(CaseVersion).filter(CaseVersion.digest == data["case_version"]["digest"]).first()
     )
     if version is None:
         raise InputError(
-            "a database holding the partnership's case version (same SHA-256)",
+            msg("cc_e_backup_version"),
             field="case_version",
             value=data["case_version"]["digest"][:12],
         )
@@ -362,23 +360,21 @@ def restore(db: Session, user: User, data: dict[str, Any], *, replace: bool = Fa
     for org_name, role in data["parties"]:
         org = db.query(Organisation).filter(Organisation.name == org_name).first()
         if org is None:
-            raise InputError("an organisation of this database", field="parties", value=org_name)
+            raise InputError(msg("cc_e_org_of_db"), field="parties", value=org_name)
         orgs.append((org.id, role))
     if (user.organisation_id, "payer") not in orgs:
-        raise InputError("a user of the payer's organisation", field="user", value=user.username)
+        raise InputError(msg("cc_e_payer_user"), field="user", value=user.username)
     row0 = {"id": 0, "version_id": version.id, "case_id": version.case_id, "terms": p["terms"]}
     ledger = snapshot.load(data["state"], terms_of(db, row0), keyring())
     head = Head(int(p["audit_count"]), str(p["audit_hash"]))
     check = verify_state(ledger, head)
     if not check.ok:
-        raise InputError(
-            "a backup that matches its own audit chain", field=check.entity, value=check.problem
-        )
+        raise InputError(msg("cc_e_backup_chain"), field=check.entity, value=check.problem)
     try:
         old = store.by_key(db, p["key"])
         if old is not None:
             if not replace:
-                raise InputError("a partnership not in this database", field="key", value=p["key"])
+                raise InputError(msg("cc_e_key_not_in_db"), field="key", value=p["key"])
             store.delete_partnership(db, old["id"])
         new_id = store.insert(
             db,
@@ -490,7 +486,11 @@ def decide(
     """The evaluator verifies or rejects records (or a payer/evaluator disputes them): all of
     them or, if one is refused, none."""
     if decision not in ("verify", "reject", "dispute"):
-        raise InputError("verify, reject or dispute", field="decision", value=decision)
+        raise InputError(
+            msg("cc_e_either", choices=Joined(("verify", "reject", "dispute"), "or")),
+            field="decision",
+            value=decision,
+        )
 
     def op(ctx: Context) -> list[dict[str, Any]]:
         out = []
@@ -546,7 +546,11 @@ def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]
     from socialinvest.output.numbers import LOCALES
 
     if lang not in LOCALES:  # before anything is drafted; a KeyError deep in formatting else
-        raise InputError(" or ".join(sorted(LOCALES)), field="lang", value=lang)
+        raise InputError(
+            msg("cc_e_either", choices=Alternatives(tuple(sorted(LOCALES)))),
+            field="lang",
+            value=lang,
+        )
     st = ctx.ledger.statement(index)
     view = statement_for(ctx.actor, st)
     if may_see_rows(ctx.actor):
@@ -676,13 +680,9 @@ def enrol_many(
                     # participant number is given to somebody else later, so name the row
                     first = ids.index(known) + 1
                     raise InputError(
-                        "",
-                        statement=f"Row {i}: the same citizen as row {first} (each citizen "
-                        "once per file). Nobody was enrolled.",
+                        statement=msg("cc_e_enrol_same_citizen", row=i, first=first)
                     ) from None
-                raise InputError(
-                    "", statement=f"Row {i}: {error.message} Nobody was enrolled."
-                ) from None
+                raise InputError(statement=msg("cc_e_enrol_row", row=i, error=error)) from None
         return ids
 
     return write(db, partnership_id, user, op, role=role, prefer=("payer", "provider"))
@@ -699,14 +699,12 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("a UTF-8 CSV file", file=name, has_value=False) from None
+        raise InputError(msg("cc_e_utf8_csv"), file=name, has_value=False) from None
     dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=dialect)
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:3] != ["cpr", "enrolled", "cohort"]:
-        raise InputError("a header row: cpr, enrolled, cohort", file=name, line=1, has_value=False)
-    from socialinvest.errors import msg
-
+        raise InputError(msg("cc_e_enrol_header"), file=name, line=1, has_value=False)
     for column, head in enumerate(header[3:], start=4):
         if head:  # a column nobody reads must not look as if it counted (e.g. eligibility)
             raise InputError(
@@ -724,14 +722,12 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
                 file=name, line=line, statement=msg("lr_enrol_extra_cell", column=extra)
             )
         if len(cells) < 3:
-            raise InputError(
-                "three columns: cpr, enrolled, cohort", file=name, line=line, has_value=False
-            )
+            raise InputError(msg("cc_e_enrol_columns"), file=name, line=line, has_value=False)
         try:
             day = dt.date.fromisoformat(cells[1].strip())
         except ValueError:
             raise InputError(
-                "a date as YYYY-MM-DD",
+                msg("cc_e_date"),
                 file=name,
                 line=line,
                 field="enrolled",
@@ -816,7 +812,7 @@ def renegotiate(
     changes: dict[str, Any] = {}
     if price is not None:
         if price < 0:
-            raise InputError("a price of 0 kr. or more", field="price", value=price)
+            raise InputError(msg("cc_e_price"), field="price", value=price)
         changes["price"] = {
             "line": first["name"],
             "before": now.prices[0],
@@ -828,26 +824,22 @@ def renegotiate(
             first["price"] = price
     if contract_cap is not None:
         if contract_cap <= 0:
-            raise InputError("a cap above 0 kr.", field="contract_cap", value=contract_cap)
+            raise InputError(msg("cc_e_cap"), field="contract_cap", value=contract_cap)
         changes["contract_cap"] = {"before": c.get("contract_cap"), "after": contract_cap}
         c["contract_cap"] = contract_cap
     if intake is not None:
         if not intake or any(n < 0 for n in intake):
-            raise InputError(
-                "participants per contract year, e.g. 40,40,40", field="intake", value=list(intake)
-            )
+            raise InputError(msg("cc_e_intake"), field="intake", value=list(intake))
         changes["intake"] = {"before": list(now.planned_intake), "after": list(intake)}
         c["participants"] = {"cohorts": list(intake)}
     if periods is not None:
         as_of = current_period(ctx)
         if periods < max(1, as_of):
-            raise InputError(
-                f"at least the {as_of} periods already run", field="periods", value=periods
-            )
+            raise InputError(msg("cc_e_periods_run", n=as_of), field="periods", value=periods)
         changes["periods"] = {"before": c["periods"], "after": periods}
         c["periods"] = periods
     if not changes:
-        raise InputError("at least one change (price, cap, intake or duration)", has_value=False)
+        raise InputError(msg("cc_e_one_change"), has_value=False)
     new_terms = Terms.from_case(
         load_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "renegotiation"),
         prices=prices,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 
 ENV_URL = "SOCIALINVEST_DATABASE_URL"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -52,8 +52,7 @@ def check_url(url: str, option: str = "--database") -> str:
         "postgresql+psycopg",
     ):
         raise InputError(
-            "a database URL such as sqlite:///path/to/file.db or "
-            "postgresql+psycopg://user@host:5432/name",
+            msg("cc_e_database_url"),
             field=option,
             value=_shown(url),
         )
@@ -136,7 +135,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     except OperationalError as exc:  # cannot open or reach it: one sentence, not a traceback
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "no reason"
         raise InputError(
-            f"a database this program can open and write ({reason.rstrip('.')})",
+            msg("cc_e_database_open", reason=reason.rstrip(".")),
             field="--database",
             value=_shown(url),
         ) from None

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.store import audit
 from socialinvest.store.models import Organisation, Role, User
 
@@ -21,9 +21,9 @@ def organisation(db: Session, name: str, *, create: bool = False) -> Organisatio
     if found is not None:
         return found
     if not create:
-        raise InputError("the name of an existing organisation", field="organisation", value=name)
+        raise InputError(msg("cc_e_existing_org"), field="organisation", value=name)
     if not name or len(name) > 200:
-        raise InputError("a name of 1 to 200 characters", field="organisation", value=name)
+        raise InputError(msg("cc_e_org_name"), field="organisation", value=name)
     found = Organisation(name=name)
     db.add(found)
     db.flush()
@@ -37,7 +37,7 @@ def organisations(db: Session) -> list[Organisation]:
 def check_username(username: str) -> str:
     if not _USERNAME.match(username):
         raise InputError(
-            "2 to 100 letters, digits or . _ @ -, starting with a letter or digit",
+            msg("cc_e_username_form"),
             field="username",
             value=username,
         )
@@ -49,7 +49,7 @@ def check_role(role: str) -> Role:
         return Role(role)
     except ValueError:
         raise InputError(
-            "one of " + ", ".join(r.value for r in Role), field="role", value=role
+            msg("cc_e_one_of", choices=", ".join(r.value for r in Role)), field="role", value=role
         ) from None
 
 
@@ -67,7 +67,7 @@ def create_user(
     check_username(username)
     checked = check_role(role)
     if by_username(db, username) is not None:
-        raise InputError("a user name nobody has yet", field="username", value=username)
+        raise InputError(msg("cc_e_username_free"), field="username", value=username)
     user = User(
         organisation_id=organisation.id,
         username=username,

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
+from socialinvest.web.command_text import Lang, LangOpt, fail, say
 
 DatabaseOpt = Annotated[
     str | None,
@@ -28,11 +29,6 @@ DatabaseOpt = Annotated[
 db_app = typer.Typer(help="The case library's database.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo organisation.", no_args_is_help=True)
-
-
-def _fail(error: InputError) -> None:
-    typer.echo(f"error: {error.message}", err=True)
-    raise typer.Exit(code=2)
 
 
 def _url(database: str | None) -> str:
@@ -67,6 +63,7 @@ def serve(
             help="Server processes (e.g. one per core); jobs are shared through the database.",
         ),
     ] = 1,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Start the web application (http://127.0.0.1:8000 by default)."""
     try:
@@ -87,16 +84,11 @@ def serve(
         engine.dispose()
         app = create_app(settings.but(migrate_on_start=False)) if workers == 1 else None
     except InputError as error:
-        _fail(error)
-        return
-    typer.echo(f"socialinvest: database {_shown(settings.database_url)}", err=True)
+        fail(error, lang)
+    typer.echo(say(lang, "cc_serve_database", url=_shown(settings.database_url)), err=True)
     if nobody:
-        typer.echo(
-            "socialinvest: no users yet; create the first with "
-            "'socialinvest users create --admin --organisation NAME USERNAME'",
-            err=True,
-        )
-    typer.echo(f"socialinvest: open http://{host}:{port}/", err=True)
+        typer.echo(say(lang, "cc_serve_no_users"), err=True)
+    typer.echo(say(lang, "cc_serve_open", url=f"http://{host}:{port}/"), err=True)
     if app is not None:
         uvicorn.run(
             app,
@@ -129,7 +121,7 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(database: DatabaseOpt = None) -> None:
+def db_upgrade(database: DatabaseOpt = None, lang: LangOpt = Lang.da) -> None:
     """Create the database or apply new migrations to it."""
     try:
         from socialinvest.store.db import upgrade
@@ -137,34 +129,25 @@ def db_upgrade(database: DatabaseOpt = None) -> None:
         url = _url(database)
         upgrade(url)
     except InputError as error:
-        _fail(error)
-        return
-    typer.echo(f"database {_shown(url)} is up to date")
+        fail(error, lang)
+    typer.echo(say(lang, "cc_db_up_to_date", url=_shown(url)))
 
 
-def _password(from_env: str | None) -> str:
+def _password(from_env: str | None, lang: str) -> str:
     if from_env:
         value = os.environ.get(from_env)
         if not value:
-            raise InputError(
-                "the name of an environment variable that holds the password",
-                field="--password-env",
-                value=from_env,
-            )
+            raise InputError(msg("cc_e_password_env"), field="--password-env", value=from_env)
         return value
     if not sys.stdin.isatty():
         line = sys.stdin.readline().rstrip("\n")
         if line:
             return line
-        raise InputError(
-            "a password on standard input (or --password-env NAME)",
-            field="password",
-            has_value=False,
-        )
-    first = typer.prompt("Password", hide_input=True)
-    second = typer.prompt("Password again", hide_input=True)
+        raise InputError(msg("cc_e_password_stdin"), field="password", has_value=False)
+    first = typer.prompt(say(lang, "cc_prompt_password"), hide_input=True)
+    second = typer.prompt(say(lang, "cc_prompt_password_again"), hide_input=True)
     if first != second:
-        raise InputError("the same password twice", field="password", has_value=False)
+        raise InputError(msg("cc_e_password_twice"), field="password", has_value=False)
     return str(first)
 
 
@@ -185,6 +168,7 @@ def users_create(
         ),
     ] = None,
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Create a user (the first one with --admin). There is no default password."""
     try:
@@ -196,7 +180,7 @@ def users_create(
         user_store.check_username(username)
         chosen = "admin" if admin else role
         user_store.check_role(chosen)
-        hashed = hash_password(_password(password_env))
+        hashed = hash_password(_password(password_env, lang))
         upgrade(url)
         engine = make_engine(url)
         with session_factory(engine)() as db:
@@ -205,9 +189,10 @@ def users_create(
             db.commit()
         engine.dispose()
     except InputError as error:
-        _fail(error)
-        return
-    typer.echo(f"user {username} ({chosen}) created in {organisation}")
+        fail(error, lang)
+    typer.echo(
+        say(lang, "cc_user_created", username=username, role=chosen, organisation=organisation)
+    )
 
 
 PasswordEnvOpt = Annotated[
@@ -226,6 +211,7 @@ def users_password(
     username: Annotated[str, typer.Argument(help="Whose password to set.")],
     password_env: PasswordEnvOpt = None,
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Set a user's password (e.g. a forgotten one); their sessions end."""
     try:
@@ -243,8 +229,8 @@ def users_password(
         with session_factory(engine)() as db:
             user = user_store.by_username(db, username)
             if user is None:
-                raise InputError("the name of an existing user", field="username", value=username)
-            user.password_hash = hash_password(_password(password_env))
+                raise InputError(msg("cc_e_existing_user"), field="username", value=username)
+            user.password_hash = hash_password(_password(password_env, lang))
             db.execute(delete(WebSession).where(WebSession.user_id == user.id))
             audit.record(
                 db, "user.password", organisation_id=user.organisation_id, username=user.username
@@ -252,13 +238,12 @@ def users_password(
             db.commit()
         engine.dispose()
     except InputError as error:
-        _fail(error)
-        return
-    typer.echo(f"password of {username} set")
+        fail(error, lang)
+    typer.echo(say(lang, "cc_password_set", username=username))
 
 
 @users_app.command("list")
-def users_list(database: DatabaseOpt = None) -> None:
+def users_list(database: DatabaseOpt = None, lang: LangOpt = Lang.da) -> None:
     """Every user: organisation, user name, role, name."""
     try:
         from sqlalchemy import select
@@ -277,8 +262,7 @@ def users_list(database: DatabaseOpt = None) -> None:
             ).all()
         engine.dispose()
     except InputError as error:
-        _fail(error)
-        return
+        fail(error, lang)
     for row in rows:
         typer.echo("\t".join(str(v) for v in row))
 
@@ -294,6 +278,7 @@ def demo_load(
             "of the demo organisation, who must exist unless you give this)."
         ),
     ] = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Add the demo organisation's cases: the bundled examples (run again: nothing doubled)."""
     try:
@@ -302,13 +287,10 @@ def demo_load(
         url = _url(database)
         added, skipped, needs_files = load_demo(url, owner=owner, organisation=organisation)
     except InputError as error:
-        _fail(error)
-        return
-    typer.echo(f"demo: {added} case(s) added, {skipped} already there")
+        fail(error, lang)
+    typer.echo(say(lang, "cc_demo_cases", added=added, skipped=skipped))
     if needs_files:
-        typer.echo(
-            "demo: left out (they need files beside them): " + ", ".join(needs_files), err=True
-        )
+        typer.echo(say(lang, "cc_demo_left_out", names=", ".join(needs_files)), err=True)
 
 
 def register(app: typer.Typer) -> None:

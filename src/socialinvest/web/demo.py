@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 
 DEMO_ORGANISATION = "Demo kommune"
 
@@ -57,7 +57,7 @@ def load_demo(
     )
     if not files:
         raise InputError(
-            "the bundled examples directory (run this in the source tree)",
+            msg("cc_e_examples_dir"),
             field="examples",
             has_value=False,
         )
@@ -71,7 +71,11 @@ def load_demo(
             if owner is not None:
                 user = user_store.by_username(db, owner)
                 if user is None or user.organisation_id != org.id:
-                    raise InputError(f"a user of {organisation}", field="--owner", value=owner)
+                    raise InputError(
+                        msg("cc_e_user_of_org", organisation=organisation),
+                        field="--owner",
+                        value=owner,
+                    )
             else:
                 candidates = [
                     u
@@ -83,11 +87,7 @@ def load_demo(
                     raise InputError(
                         "",
                         field="--owner",
-                        statement=(
-                            f"{organisation} has no admin or analyst to own the demo cases; "
-                            "create one first: socialinvest users create --admin "
-                            f"--organisation '{organisation}' USERNAME"
-                        ),
+                        statement=msg("cc_e_demo_owner", organisation=organisation),
                     )
                 user = candidates[0]
             have = set(

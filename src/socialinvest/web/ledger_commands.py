@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
+from socialinvest.web.command_text import Lang, LangOpt, decimal, fail, kroner, say
 from socialinvest.web.commands import DatabaseOpt
 
 ledger_app = typer.Typer(help="Running partnerships: the ledger.", no_args_is_help=True)
@@ -36,18 +37,18 @@ def _url(database: str | None) -> str:
     return check_url(database or default_url())
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
+def _check_format(fmt: str | None) -> None:
+    if fmt is not None and fmt not in ("text", "json"):
+        raise InputError(msg("cc_e_text_or_json"), field="--format", value=fmt)
 
 
 def _out(value: Any, fmt: str, text: str) -> None:
+    """JSON (language-neutral keys) or the text already in the user's language."""
+    _check_format(fmt)
     if fmt == "json":
         typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-    elif fmt == "text":
-        typer.echo(text)
     else:
-        _fail(f"--format: '{fmt}' is not a format; expected text or json.")
+        typer.echo(text)
 
 
 class _Run:
@@ -70,9 +71,7 @@ class _Run:
             user = user_store.by_username(self.db, self.username)
             if user is None or not user.active:
                 self.__exit__(None, None, None)
-                raise InputError(
-                    "an active user of this database", field="--user", value=self.username
-                )
+                raise InputError(msg("cc_e_active_user"), field="--user", value=self.username)
         return self.db, user
 
     def __exit__(self, *exc: object) -> None:
@@ -80,19 +79,25 @@ class _Run:
         self.engine.dispose()
 
 
-def _guard(fn: Any) -> Any:
-    """Run a command body; InputError, and a partnership the user may not see, are one sentence."""
+def _guard(fn: Any, lang: str, fmt: str | None = None) -> Any:
+    """Run a command body (after checking ``--format``, so that nothing is done for a format
+    that cannot be shown); InputError, and a partnership the user may not see, are one sentence
+    in ``lang``."""
     from socialinvest.service.partnerships import NotFound
 
     try:
+        _check_format(fmt)
         return fn()
     except NotFound as missing:
-        _fail(
-            f"--partnership: no partnership {missing.args[0]} that your organisation is a party to."
+        fail(
+            InputError(
+                field="--partnership",
+                statement=msg("cc_e_no_partnership", id=str(missing.args[0])),
+            ),
+            lang,
         )
     except InputError as error:
-        _fail(error.message)
-    return None
+        fail(error, lang)
 
 
 # for the ledger's other command modules (web/ledger_report_commands.py)
@@ -104,14 +109,14 @@ def _read_bytes(file: Path, field: str) -> bytes:
     try:
         return file.read_bytes()
     except OSError:
-        raise InputError("a readable file", field=field, value=str(file)) from None
+        raise InputError(msg("cc_e_readable_file"), field=field, value=str(file)) from None
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     out = []
     for v in values:
         if "=" not in v:
-            raise InputError("NAME=VALUE", field=option, value=v)
+            raise InputError(msg("cc_e_name_value"), field=option, value=v)
         a, b = v.split("=", 1)
         out.append((a.strip(), b.strip()))
     return out
@@ -147,6 +152,7 @@ def create(
     min_count: Annotated[int, typer.Option("--min-count", help="Suppress counts below this.")] = 5,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Create a partnership from an approved case version with a contract section."""
 
@@ -158,22 +164,20 @@ def create(
         with _Run(database, user) as (db, u):
             c = db.get(Case, case)
             if c is None or c.organisation_id != u.organisation_id:
-                raise InputError("a case of your organisation", field="--case", value=case)
+                raise InputError(msg("cc_e_case_of_org"), field="--case", value=case)
             parties = []
             for org_name, role in _pairs(party, "--party"):
                 org = user_store.organisations(db)
                 match = next((o for o in org if o.name == org_name), None)
                 if match is None:
-                    raise InputError(
-                        "an organisation of this database", field="--party", value=org_name
-                    )
+                    raise InputError(msg("cc_e_org_of_db"), field="--party", value=org_name)
                 parties.append((match, role))
             prices = {}
             for line, value in _pairs(price or [], "--price"):
                 try:
                     prices[line] = float(value)
                 except ValueError:
-                    raise InputError("a number of kroner", field="--price", value=value) from None
+                    raise InputError(msg("cc_e_kroner"), field="--price", value=value) from None
             new_id = ps.create(
                 db,
                 u,
@@ -188,9 +192,13 @@ def create(
                 data_processors=data_processor or [],
                 min_count=min_count,
             )
-        _out({"partnership": new_id, "key": key}, fmt, f"partnership {new_id} ({key}) created")
+        _out(
+            {"partnership": new_id, "key": key},
+            fmt,
+            say(lang, "cc_partnership_created", id=str(new_id), key=key),
+        )
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("enrol")
@@ -208,6 +216,7 @@ def enrol(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Enrol citizens from a file: all of them or none."""
 
@@ -219,10 +228,12 @@ def enrol(
         with _Run(database, user) as (db, u):
             ids = ps.enrol_many(db, partnership, u, rows, role=role)
         _out(
-            {"enrolled": len(ids), "participants": ids}, fmt, f"{len(ids)} participant(s) enrolled"
+            {"enrolled": len(ids), "participants": ids},
+            fmt,
+            say(lang, "cc_enrolled", n=len(ids)),
         )
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("import")
@@ -233,6 +244,7 @@ def import_(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Import outcome records: all or nothing; the same file twice changes nothing."""
 
@@ -243,15 +255,20 @@ def import_(
         with _Run(database, user) as (db, u):
             out = ps.import_outcomes(db, partnership, u, file.name, data, role=role)
         text = (
-            f"{file.name}: already imported, nothing changed"
+            say(lang, "cc_import_again", file=file.name)
             if out.get("already_imported")
-            else f"{file.name}: {out['created']} record(s) created, "
-            f"{len(out['flagged_for_evaluator'])} flagged for the evaluator, "
-            f"{out.get('unchanged', 0)} unchanged"
+            else say(
+                lang,
+                "cc_import_done",
+                file=file.name,
+                created=int(out["created"]),
+                flagged=len(out["flagged_for_evaluator"]),
+                unchanged=int(out.get("unchanged", 0)),
+            )
         )
         _out(out, fmt, text)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("verify-outcomes")
@@ -273,6 +290,7 @@ def verify_outcomes(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """The evaluator verifies or rejects records, or draws a sample to verify."""
 
@@ -282,21 +300,33 @@ def verify_outcomes(
         with _Run(database, user) as (db, u):
             if sample is not None:
                 out: Any = ps.draw_sample(db, partnership, u, sample, seed, through, role=role)
-                text = (
-                    f"sample {out['sample']}: {len(out['sampled'])} of "
-                    f"{out['population']} record(s): " + ", ".join(str(x) for x in out["sampled"])
+                text = say(
+                    lang,
+                    "cc_sample",
+                    sample=str(out["sample"]),
+                    n=len(out["sampled"]),
+                    population=int(out["population"]),
+                    records=", ".join(str(x) for x in out["sampled"]),
                 )
             else:
                 if not record:
                     raise InputError(
-                        "--record ID (one or more) or --sample N", field="--record", has_value=False
+                        msg("cc_e_record_or_sample"), field="--record", has_value=False
                     )
                 decision = "reject" if reject else "verify"
                 out = ps.decide(db, partnership, u, record, decision, reason, role=role)
-                text = "\n".join(f"record {x['record']}: {x['status']}" for x in out)
+                text = "\n".join(
+                    say(
+                        lang,
+                        "cc_record_status",
+                        record=str(x["record"]),
+                        status=_word(lang, "lw_rstatus_", x["status"]),
+                    )
+                    for x in out
+                )
         _out(out, fmt, text)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("settle")
@@ -307,10 +337,10 @@ def settle(
     approve: Annotated[
         bool, typer.Option("--approve", help="Approve and lock it (payer).")
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help="da or en, for the explanations.")] = "en",
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Show a settlement's statement (drafted from the verified outcomes), or approve it."""
 
@@ -320,19 +350,40 @@ def settle(
         with _Run(database, user) as (db, u):
             if approve:
                 out = ps.approve(db, partnership, u, period, role=role)
-                text = f"settlement {period} approved: " + ", ".join(
-                    f"{k} pays DKK {v:,.2f}" for k, v in out["totals"].items()
+                text = say(
+                    lang,
+                    "cc_settlement_approved",
+                    period=period,
+                    totals=", ".join(
+                        say(lang, "cc_pays", payer=k, amount=kroner(v, lang))
+                        for k, v in out["totals"].items()
+                    ),
                 )
             else:
                 ctx = ps.read(db, partnership, u, role, prefer=("payer", "evaluator"))
                 out = ps.statement_view(ctx, period, lang)
-                lines = [f"settlement {period} ({out.get('status')})"]
-                lines += [f"{k}: DKK {v['total']:,.2f}" for k, v in out["payers"].items()]
+                status = str(out.get("status"))
+                shown = {
+                    "draft": "cc_settlement_draft",
+                    "approved": "cc_settlement_approved_status",
+                }
+                lines = [
+                    say(
+                        lang,
+                        "cc_settlement_heading",
+                        period=period,
+                        status=say(lang, shown[status]) if status in shown else status,
+                    )
+                ]
+                lines += [
+                    say(lang, "cc_payer_total", payer=k, amount=kroner(v["total"], lang))
+                    for k, v in out["payers"].items()
+                ]
                 lines += [x["text"] for x in out.get("explained", [])]
                 text = "\n".join(lines)
         _out(out, fmt, text)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("status")
@@ -343,6 +394,7 @@ def status(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Enrolment against plan, outcomes, payments and balances (counts suppressed when small)."""
 
@@ -350,23 +402,32 @@ def status(
         from socialinvest.service import partnerships as ps
 
         if as_of is not None and as_of < 1:
-            raise InputError(
-                "a contract period of 1 or more (the default: the current period)",
-                field="--as-of",
-                value=as_of,
-            )
+            raise InputError(msg("cc_e_as_of"), field="--as-of", value=as_of)
         with _Run(database, user) as (db, u):
             out = ps.status_view(ps.read(db, partnership, u, role), as_of)
         e = out["enrolment"]
-        text = (
-            f"{out['partnership']['name']} at period {out['as_of_period']}: "
-            f"{e['enrolled']} enrolled of {e['planned_to_date']} planned to date "
-            f"({e['planned_total']} in all); records {out['records']}; paid "
-            + ", ".join(f"{k} DKK {v:,.2f}" for k, v in out["payments"]["paid"].items())
+        records = ", ".join(
+            say(lang, "cc_status_count", status=_word(lang, "lw_rstatus_", k), n=int(n))
+            for k, n in out["records"].items()
+        )
+        paid = ", ".join(
+            say(lang, "cc_paid_by", payer=k, amount=kroner(v, lang))
+            for k, v in out["payments"]["paid"].items()
+        )
+        text = say(
+            lang,
+            "cc_status",
+            name=out["partnership"]["name"],
+            period=int(out["as_of_period"]),
+            enrolled=int(e["enrolled"]),
+            planned=int(e["planned_to_date"]),
+            total=int(e["planned_total"]),
+            records=records or say(lang, "cc_none"),
+            paid=paid or say(lang, "cc_none"),
         )
         _out(out, fmt, text)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("forecast")
@@ -381,6 +442,7 @@ def forecast(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Re-forecast from what has been observed: P(target), payments, every party's position."""
 
@@ -393,17 +455,20 @@ def forecast(
             )
         rate = out["success_rate"]
         pay = out["outcome_payments"]
-        text = (
-            f"success rate: design {rate['prior']['mean']:.3f}, "
-            f"updated {rate['updated']['mean']:.3f}; "
-            f"expected payments: design DKK {pay['design']['mean']:,.0f}, "
-            f"forecast DKK {pay['forecast']['mean']:,.0f}"
+        text = say(
+            lang,
+            "cc_forecast",
+            prior=decimal(rate["prior"]["mean"], lang, 3),
+            updated=decimal(rate["updated"]["mean"], lang, 3),
+            design=kroner(pay["design"]["mean"], lang, 0),
+            forecast=kroner(pay["forecast"]["mean"], lang, 0),
         )
         if "prob_target" in out:
-            text += f"; P(target) {out['prob_target']['forecast']:.2f}"
+            p = decimal(out["prob_target"]["forecast"], lang, 2)
+            text += say(lang, "cc_forecast_target", p=p)
         _out(out, fmt, text)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("verify")
@@ -411,6 +476,7 @@ def verify(
     partnership: PartnershipOpt,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Check the audit chain and every row against it; names the first that does not fit."""
 
@@ -419,11 +485,12 @@ def verify(
 
         with _Run(database, None) as (db, _):
             ok, entity, sentence = ps.verify_integrity(db, partnership)
-        _out({"ok": ok, "entity": entity, "message": sentence}, fmt, sentence)
+        shown = say(lang, "cc_integrity_ok") if ok else sentence
+        _out({"ok": ok, "entity": entity, "message": sentence}, fmt, shown)
         if not ok:
             raise typer.Exit(code=1)
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 @ledger_app.command("backup")
@@ -431,6 +498,7 @@ def backup(
     partnership: PartnershipOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help="The backup file (JSON).")],
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Write a whole partnership to a JSON file (no CPR number, no key)."""
 
@@ -446,11 +514,11 @@ def backup(
         except OSError:  # a folder, a missing folder, no permission: one sentence
             tmp.unlink(missing_ok=True)
             raise InputError(
-                "a file that can be written", field="--output", value=str(output)
+                msg("cc_e_writable_file"), field="--output", value=str(output)
             ) from None
-        typer.echo(f"partnership {partnership} written to {output}")
+        typer.echo(say(lang, "cc_backup_written", id=str(partnership), file=output))
 
-    _guard(body)
+    _guard(body, lang)
 
 
 @ledger_app.command("restore")
@@ -461,6 +529,7 @@ def restore(
         bool, typer.Option("--replace", help="Replace a partnership with the same key.")
     ] = False,
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Read a partnership back from a backup (checked against its own audit chain first)."""
 
@@ -470,12 +539,12 @@ def restore(
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise InputError("a readable JSON backup file", field="FILE", value=str(file)) from None
+            raise InputError(msg("cc_e_backup_file"), field="FILE", value=str(file)) from None
         with _Run(database, user) as (db, u):
             new_id = ps.restore(db, u, data, replace=replace)
-        typer.echo(f"partnership {new_id} restored from {file}")
+        typer.echo(say(lang, "cc_restored", id=str(new_id), file=file))
 
-    _guard(body)
+    _guard(body, lang)
 
 
 @ledger_app.command("demo")
@@ -490,6 +559,7 @@ def demo(
             "investor, investor2) the password in this environment variable.",
         ),
     ] = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Load the synthetic IMPACT60-shaped partnership halfway through its term (demo data:
     synthetic CPR numbers only), with its parties as organisations and users."""
@@ -505,9 +575,7 @@ def demo(
             value = os.environ.get(password_env)
             if not value:
                 raise InputError(
-                    "the name of an environment variable that holds the password",
-                    field="--password-env",
-                    value=password_env,
+                    msg("cc_e_password_env"), field="--password-env", value=password_env
                 )
             hashed = hash_password(value)
         with _Run(database, None) as (db, _):
@@ -515,13 +583,9 @@ def demo(
                 new_id, created = load_demo_partnership(db)
             else:
                 new_id, created = load_demo_partnership(db, hashed)
-        typer.echo(
-            f"demo partnership {new_id} loaded (synthetic data)"
-            if created
-            else f"demo partnership {new_id} is there already"
-        )
+        typer.echo(say(lang, "cc_demo_loaded" if created else "cc_demo_there", id=str(new_id)))
 
-    _guard(body)
+    _guard(body, lang)
 
 
 @ledger_app.command("amend")
@@ -563,6 +627,7 @@ def amend(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """The payer enters an agreed, dated amendment of the terms; settlements from --from on
     are priced by it, approved ones never change."""
@@ -575,17 +640,13 @@ def amend(
             try:
                 prices[line] = float(value)
             except ValueError:
-                raise InputError("a number of kroner", field="--price", value=value) from None
+                raise InputError(msg("cc_e_kroner"), field="--price", value=value) from None
         planned = None
         if intake is not None:
             try:
                 planned = [int(x) for x in intake.split(",")]
             except ValueError:
-                raise InputError(
-                    "whole numbers separated by commas, e.g. 40,40,40",
-                    field="--intake",
-                    value=intake,
-                ) from None
+                raise InputError(msg("cc_e_intake_list"), field="--intake", value=intake) from None
         with _Run(database, user) as (db, u):
             out = amend_service.amend(
                 db,
@@ -604,10 +665,15 @@ def amend(
         _out(
             out,
             fmt,
-            f"amendment {out['amendment']} in force from settlement period {out['effective']}",
+            say(
+                lang,
+                "cc_amended",
+                amendment=str(out["amendment"]),
+                period=int(out["effective"]),
+            ),
         )
 
-    _guard(body)
+    _guard(body, lang, fmt)
 
 
 def _participant_command(action: str, doc: str) -> None:
@@ -622,6 +688,7 @@ def _participant_command(action: str, doc: str) -> None:
         role: RoleOpt = None,
         fmt: FormatOpt = "text",
         database: DatabaseOpt = None,
+        lang: LangOpt = Lang.da,
     ) -> None:
         def body() -> None:
             import datetime as dt
@@ -634,7 +701,7 @@ def _participant_command(action: str, doc: str) -> None:
                     day = dt.date.fromisoformat(date)
                 except ValueError:
                     raise InputError(
-                        "a date as YYYY-MM-DD", field="--date", value=_scrubbed(date)
+                        msg("cc_e_date"), field="--date", value=_scrubbed(date)
                     ) from None
             with _Run(database, user) as (db, u):
                 out = amend_service.change_participant(
@@ -643,14 +710,26 @@ def _participant_command(action: str, doc: str) -> None:
             _out(
                 out,
                 fmt,
-                f"participant {participant}: {out['status']}"
-                + (" (anonymised)" if out.get("anonymised") else ""),
+                say(
+                    lang,
+                    "cc_participant_anonymised" if out.get("anonymised") else "cc_participant",
+                    id=str(participant),
+                    status=_word(lang, "cc_pstatus_", str(out["status"])),
+                ),
             )
 
-        _guard(body)
+        _guard(body, lang, fmt)
 
     command.__doc__ = doc
     ledger_app.command(action)(command)
+
+
+def _word(lang: str, prefix: str, value: str) -> str:
+    """A status word in ``lang`` from the catalogue (``prefix + value``); the value itself
+    when the catalogue has no word for it."""
+    from socialinvest.output.messages import has_text
+
+    return say(lang, prefix + value) if value and has_text(lang, prefix + value) else value
 
 
 def _scrubbed(value: str) -> object:

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
+from socialinvest.web.command_text import Lang, LangOpt, say
 from socialinvest.web.commands import DatabaseOpt
 from socialinvest.web.ledger_commands import (
     PartnershipOpt,
@@ -32,7 +33,7 @@ def _write(path: Path, data: bytes) -> None:
     try:
         write_atomically(path, data)
     except OSError:
-        raise InputError("a file that can be written", field="--out", value=str(path)) from None
+        raise InputError(msg("cc_e_writable_file"), field="--out", value=str(path)) from None
 
 
 @ledger_app.command("statement")
@@ -45,9 +46,9 @@ def statement(
         str | None,
         typer.Option("--format", help="pdf or xlsx (default: the suffix of --out, else pdf)."),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     role: RoleOpt = None,
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Write a settlement's statement as PDF (A4) or XLSX; investors get the totals only."""
 
@@ -58,20 +59,14 @@ def statement(
         suffix = out.suffix.lower().lstrip(".")
         chosen = pr.statement_format(fmt if fmt is not None else (suffix or "pdf"))
         if suffix and suffix != chosen:
-            raise InputError(
-                f"a file name ending in .{chosen} for --format {chosen}",
-                field="--out",
-                value=str(out),
-            )
-        if lang not in ("da", "en"):
-            raise InputError("da or en", field="--lang", value=lang)
+            raise InputError(msg("cc_e_out_suffix", format=chosen), field="--out", value=str(out))
         with Run(database, user) as (db, u):
             ctx = ps.read(db, partnership, u, role, prefer=("payer", "evaluator"))
             data = pr.statement_document(ctx, period, chosen, lang)
         _write(out, data)
-        typer.echo(f"settlement {period} written to {out}")
+        typer.echo(say(lang, "cc_statement_written", period=period, file=out))
 
-    guard(body)
+    guard(body, lang)
 
 
 @ledger_app.command("indigo")
@@ -83,6 +78,7 @@ def indigo(
     seed: Annotated[int, typer.Option("--seed", help="The design stage's seed.")] = 1,
     role: RoleOpt = None,
     database: DatabaseOpt = None,
+    lang: LangOpt = Lang.da,
 ) -> None:
     """Write the INDIGO project document with the realised figures beside the design stage's."""
 
@@ -91,10 +87,10 @@ def indigo(
         from socialinvest.service import partnerships as ps
 
         if not 2 <= draws <= 20000:
-            raise InputError("a number of draws from 2 to 20000", field="--draws", value=draws)
+            raise InputError(msg("cc_e_draws"), field="--draws", value=draws)
         with Run(database, user) as (db, u):
             doc = pr.realised_indigo(ps.read(db, partnership, u, role), draws=draws, seed=seed)
         _write(out, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        typer.echo(f"INDIGO document written to {out}")
+        typer.echo(say(lang, "cc_indigo_written", file=out))
 
-    guard(body)
+    guard(body, lang)

@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.store.models import LoginAttempt, User, WebSession, now
 
 if TYPE_CHECKING:
@@ -74,9 +74,7 @@ def hash_password(password: str) -> str:
 
 def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD:
-        raise InputError(
-            f"a password of at least {MIN_PASSWORD} characters", field=field, has_value=False
-        )
+        raise InputError(msg("cc_e_password_length", n=MIN_PASSWORD), field=field, has_value=False)
 
 
 _DUMMY: list[str] = []
