@@ -81,7 +81,16 @@ def test_first_start_creates_sqlite_in_the_data_directory_and_users(tmp_path: Pa
         stdin="a long enough password\n",
     )
     assert again.returncode == 2
-    assert again.stderr == (
+    assert again.stderr == (  # Danish by default, as the main commands
+        "fejl: Feltet 'username' har 'admin'; forventet: et brugernavn, som ingen har endnu.\n"
+    )
+    english = _run(
+        ["users", "create", "--organisation", "Demo kommune", "admin", "--lang", "en"],
+        tmp_path,
+        stdin="a long enough password\n",
+    )
+    assert english.returncode == 2
+    assert english.stderr == (
         "error: Field 'username' has 'admin'; expected a user name nobody has yet.\n"
     )
     listed = _run(["users", "list"], tmp_path)
@@ -94,10 +103,12 @@ def test_first_start_creates_sqlite_in_the_data_directory_and_users(tmp_path: Pa
         user = db.scalars(select(User)).one()
         assert verify_password(user, "another long password")
         assert not verify_password(user, "a long enough password")
-    nobody = _run(["users", "password", "nobody"], tmp_path, stdin="another long password\n")
+    nobody = _run(
+        ["users", "password", "nobody", "--lang", "en"], tmp_path, stdin="another long password\n"
+    )
     assert nobody.returncode == 2 and "an existing user" in nobody.stderr
     short = _run(["users", "create", "--organisation", "X", "bo"], tmp_path, stdin="short\n")
-    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    assert short.returncode == 2 and "en adgangskode på mindst 10 tegn" in short.stderr
     bad = _run(["db", "upgrade", "--database", "mysql://u:secret@h/db"], tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "secret" not in bad.stderr and "--database" in bad.stderr
@@ -122,7 +133,9 @@ def test_first_start_creates_sqlite_in_the_data_directory_and_users(tmp_path: Pa
         assert messages == sorted(f"example {name}" for name in alone)
         assert all(c.organisation.name == "Demo kommune" and c.head == 1 for c in cases)
     twice = _run(["demo", "load"], tmp_path)
-    assert twice.stdout.strip() == f"demo: 0 case(s) added, {len(alone)} already there"
+    assert twice.stdout.strip() == f"demo: 0 sag(er) tilføjet, {len(alone)} fandtes i forvejen"
+    english = _run(["demo", "load", "--lang", "en"], tmp_path)
+    assert english.stdout.strip() == f"demo: 0 case(s) added, {len(alone)} already there"
 
 
 def test_demo_load_needs_an_owner(tmp_path: Path) -> None:
@@ -140,7 +153,7 @@ def test_a_database_that_cannot_be_opened_is_one_sentence_not_a_traceback(tmp_pa
         ["users", "list"],
         ["ledger", "status", "-p", "1", "--user", "a"],
     ):
-        answer = _run([*args, "--database", url], tmp_path)
+        answer = _run([*args, "--database", url, "--lang", "en"], tmp_path)
         assert answer.returncode == 2, args
         assert "Traceback" not in answer.stderr
         assert "Field '--database' has 'sqlite:///" in answer.stderr

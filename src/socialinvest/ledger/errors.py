@@ -38,10 +38,46 @@ class LedgerError(InputError):
         super().__init__("", statement=text("en", "ledger_" + key, **self.values))
 
     def message_in(self, lang: str) -> str:
-        """The same sentence in ``lang`` (da or en)."""
-        return text(lang, "ledger_" + self.key, **self.values)
+        """The same sentence in ``lang`` (da or en); the ledger's words for roles, actions and
+        statuses in it are the language's words too."""
+        values = self.values if lang == "en" else _in_words(self.key, self.values, lang)
+        return text(lang, "ledger_" + self.key, **values)
 
     def render(self, lang: str) -> str:
         """The one-sentence message in ``lang``, framed as any other mistake (the command line
         and the API render every error this way)."""
         return InputError("", statement=self.message_in(lang)).render(lang)
+
+
+# the catalogue's word for a value of a LedgerError, by the placeholder's name
+_WORDS = {
+    "role": "lw_role_",
+    "action": "cc_action_",
+    "status": "cc_pstatus_",
+}
+_RECORD_WORDS = {"status": "lw_rstatus_", "action": "lw_rstatus_"}
+
+
+def _word(lang: str, prefix: str, value: object) -> object:
+    from socialinvest.output.messages import has_text
+
+    if not isinstance(value, str):
+        return value
+    key = prefix + value.replace(" ", "_")
+    return text(lang, key) if has_text(lang, key) else value
+
+
+def _in_words(key: str, values: dict[str, object], lang: str) -> dict[str, object]:
+    """``values`` with the ledger's English words (payer, approve a settlement, verified)
+    replaced by ``lang``'s words from the catalogues; names and numbers unchanged."""
+    from socialinvest.errors import Joined
+
+    words = _RECORD_WORDS if key == "record_status" else _WORDS
+    out = {k: _word(lang, words[k], v) if k in words else v for k, v in values.items()}
+    roles = values.get("roles")
+    if isinstance(roles, str):
+        names = [r for r in re.split(r",\s*|\s+or\s+", roles) if r]
+        out["roles"] = Joined(tuple(str(_word(lang, "lw_role_", r)) for r in names), "or").render(
+            lang
+        )
+    return out

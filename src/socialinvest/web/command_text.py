@@ -6,23 +6,31 @@ clicommands.yaml`` and the errors' own catalogues), numbers in the language's fo
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from socialinvest.errors import InputError, Msg
+from socialinvest.errors import Alternatives, InputError, Msg, msg
+
+LANGS = ("da", "en")
 
 
-class Lang(StrEnum):
-    da = "da"
-    en = "en"
+def _checked(value: str) -> str:
+    """``--lang``: da or en; anything else is one sentence (in Danish, the default) and exit
+    code 2, as any other mistake, not a usage message."""
+    if value not in LANGS:
+        expected = msg("cc_e_either", choices=Alternatives(LANGS))
+        fail(InputError(expected, field="--lang", value=value), "da")
+    return value
 
 
 LangOpt = Annotated[
-    Lang,
+    str,
     typer.Option(
-        "--lang", help="Language of messages and text output, and number format: da or en."
+        "--lang",
+        metavar="da|en",
+        callback=_checked,
+        help="Language of messages and text output, and number format: da or en.",
     ),
 ]
 

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from socialinvest.errors import InputError, msg
-from socialinvest.web.command_text import Lang, LangOpt, fail, say
+from socialinvest.web.command_text import LangOpt, fail, say
 
 DatabaseOpt = Annotated[
     str | None,
@@ -63,7 +63,7 @@ def serve(
             help="Server processes (e.g. one per core); jobs are shared through the database.",
         ),
     ] = 1,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Start the web application (http://127.0.0.1:8000 by default)."""
     try:
@@ -121,7 +121,7 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(database: DatabaseOpt = None, lang: LangOpt = Lang.da) -> None:
+def db_upgrade(database: DatabaseOpt = None, lang: LangOpt = "da") -> None:
     """Create the database or apply new migrations to it."""
     try:
         from socialinvest.store.db import upgrade
@@ -168,7 +168,7 @@ def users_create(
         ),
     ] = None,
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Create a user (the first one with --admin). There is no default password."""
     try:
@@ -211,7 +211,7 @@ def users_password(
     username: Annotated[str, typer.Argument(help="Whose password to set.")],
     password_env: PasswordEnvOpt = None,
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Set a user's password (e.g. a forgotten one); their sessions end."""
     try:
@@ -243,7 +243,7 @@ def users_password(
 
 
 @users_app.command("list")
-def users_list(database: DatabaseOpt = None, lang: LangOpt = Lang.da) -> None:
+def users_list(database: DatabaseOpt = None, lang: LangOpt = "da") -> None:
     """Every user: organisation, user name, role, name."""
     try:
         from sqlalchemy import select
@@ -278,7 +278,7 @@ def demo_load(
             "of the demo organisation, who must exist unless you give this)."
         ),
     ] = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Add the demo organisation's cases: the bundled examples (run again: nothing doubled)."""
     try:

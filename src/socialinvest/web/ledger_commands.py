@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from socialinvest.errors import InputError, msg
-from socialinvest.web.command_text import Lang, LangOpt, decimal, fail, kroner, say
+from socialinvest.web.command_text import LangOpt, decimal, fail, kroner, say
 from socialinvest.web.commands import DatabaseOpt
 
 ledger_app = typer.Typer(help="Running partnerships: the ledger.", no_args_is_help=True)
@@ -152,7 +152,7 @@ def create(
     min_count: Annotated[int, typer.Option("--min-count", help="Suppress counts below this.")] = 5,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Create a partnership from an approved case version with a contract section."""
 
@@ -216,7 +216,7 @@ def enrol(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Enrol citizens from a file: all of them or none."""
 
@@ -244,7 +244,7 @@ def import_(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Import outcome records: all or nothing; the same file twice changes nothing."""
 
@@ -290,7 +290,7 @@ def verify_outcomes(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """The evaluator verifies or rejects records, or draws a sample to verify."""
 
@@ -340,7 +340,7 @@ def settle(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Show a settlement's statement (drafted from the verified outcomes), or approve it."""
 
@@ -394,7 +394,7 @@ def status(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Enrolment against plan, outcomes, payments and balances (counts suppressed when small)."""
 
@@ -442,7 +442,7 @@ def forecast(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Re-forecast from what has been observed: P(target), payments, every party's position."""
 
@@ -476,7 +476,7 @@ def verify(
     partnership: PartnershipOpt,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Check the audit chain and every row against it; names the first that does not fit."""
 
@@ -498,7 +498,7 @@ def backup(
     partnership: PartnershipOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help="The backup file (JSON).")],
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Write a whole partnership to a JSON file (no CPR number, no key)."""
 
@@ -529,7 +529,7 @@ def restore(
         bool, typer.Option("--replace", help="Replace a partnership with the same key.")
     ] = False,
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Read a partnership back from a backup (checked against its own audit chain first)."""
 
@@ -559,7 +559,7 @@ def demo(
             "investor, investor2) the password in this environment variable.",
         ),
     ] = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Load the synthetic IMPACT60-shaped partnership halfway through its term (demo data:
     synthetic CPR numbers only), with its parties as organisations and users."""
@@ -627,7 +627,7 @@ def amend(
     role: RoleOpt = None,
     fmt: FormatOpt = "text",
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """The payer enters an agreed, dated amendment of the terms; settlements from --from on
     are priced by it, approved ones never change."""
@@ -688,7 +688,7 @@ def _participant_command(action: str, doc: str) -> None:
         role: RoleOpt = None,
         fmt: FormatOpt = "text",
         database: DatabaseOpt = None,
-        lang: LangOpt = Lang.da,
+        lang: LangOpt = "da",
     ) -> None:
         def body() -> None:
             import datetime as dt

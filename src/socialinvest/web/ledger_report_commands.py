@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from socialinvest.errors import InputError, msg
-from socialinvest.web.command_text import Lang, LangOpt, say
+from socialinvest.web.command_text import LangOpt, say
 from socialinvest.web.commands import DatabaseOpt
 from socialinvest.web.ledger_commands import (
     PartnershipOpt,
@@ -48,7 +48,7 @@ def statement(
     ] = None,
     role: RoleOpt = None,
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Write a settlement's statement as PDF (A4) or XLSX; investors get the totals only."""
 
@@ -78,7 +78,7 @@ def indigo(
     seed: Annotated[int, typer.Option("--seed", help="The design stage's seed.")] = 1,
     role: RoleOpt = None,
     database: DatabaseOpt = None,
-    lang: LangOpt = Lang.da,
+    lang: LangOpt = "da",
 ) -> None:
     """Write the INDIGO project document with the realised figures beside the design stage's."""
 
