@@ -164,11 +164,14 @@ def test_the_commands(db_url: str, db: Session, deal: Deal, tmp_path: Path) -> N
     assert ledger(db_url, tmp_path, "enrol", *p, "--user", "pia", "--file", str(f)).returncode == 0
     agreed = ["--agreed-by", "Provider", "--agreed-by", "Fund", "--agreed-by", "Bank"]
     amend = ["amend", *p, "--from", "2", "--reference", "Allonge 1", "--price", "job found=6000"]
-    ran = ledger(db_url, tmp_path, *amend, "--user", "ivan", *agreed)
+    en = ("--lang", "en")
+    ran = ledger(db_url, tmp_path, *amend, "--user", "ivan", *agreed)  # Danish by default
+    assert ran.returncode == 2 and "må ikke godkende et tillæg; det må kun betaler" in ran.stderr
+    ran = ledger(db_url, tmp_path, *amend, "--user", "ivan", *agreed, *en)
     assert ran.returncode == 2 and "only the payer" in ran.stderr
     ran = ledger(db_url, tmp_path, *amend, "--user", "pia", "--agreed-by", "Provider")
     assert ran.returncode == 2 and "Fund, Bank" in ran.stderr and ran.stderr.count("\n") == 1
-    ran = ledger(db_url, tmp_path, *amend, "--user", "pia", *agreed, "--periods", "12")
+    ran = ledger(db_url, tmp_path, *amend, "--user", "pia", *agreed, "--periods", "12", *en)
     assert ran.returncode == 2 and "duration" in ran.stderr
     ran = ledger(db_url, tmp_path, *amend, "--user", "pia", *agreed, "--intake", "x,4")
     assert ran.returncode == 2 and "--intake" in ran.stderr
@@ -187,7 +190,9 @@ def test_the_commands(db_url: str, db: Session, deal: Deal, tmp_path: Path) -> N
     again = as_json(ledger(db_url, tmp_path, *second, "--user", "pia", *agreed, "--format", "json"))
     assert again["amendment"] == 2  # amendment 1 came back with the restore
     # exit / withdraw / anonymise
-    ran = ledger(db_url, tmp_path, "withdraw", "1", *p, "--user", "ivan", "--date", "2024-03-01")
+    ran = ledger(
+        db_url, tmp_path, "withdraw", "1", *p, "--user", "ivan", "--date", "2024-03-01", *en
+    )
     assert ran.returncode == 2 and "only the payer" in ran.stderr
     out = as_json(
         ledger(
@@ -216,9 +221,9 @@ def test_the_commands(db_url: str, db: Session, deal: Deal, tmp_path: Path) -> N
     ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--as-of", "-5")
     assert ran.returncode == 2 and "--as-of" in ran.stderr and "-5" in ran.stderr
     ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--as-of", "99")
-    assert ran.returncode == 2 and "1 to 8" in ran.stderr
-    ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--role", "wizard")
+    assert ran.returncode == 2 and "en kontraktperiode fra 1 til 8" in ran.stderr
+    ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--role", "wizard", *en)
     assert ran.returncode == 2
     assert "payer, provider, investor, evaluator and auditor" in ran.stderr
-    ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--role", "investor")
+    ran = ledger(db_url, tmp_path, "status", *p, "--user", "pia", "--role", "investor", *en)
     assert ran.returncode == 2 and "holds: payer" in ran.stderr

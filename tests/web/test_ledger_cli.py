@@ -85,7 +85,8 @@ def test_the_commands_and_what_they_refuse(
     )
     assert draft["status"] == "draft" and draft["payers"]["Kommune"]["total"] == 6950.0
     ran = ledger(db_url, tmp_path, "settle", *p, "--user", "ivan", "--period", "1", "--approve")
-    assert ran.returncode == 2 and ran.stderr.startswith("error: ")
+    assert ran.returncode == 2 and ran.stderr.startswith("fejl: ")  # Danish by default
+    assert "må ikke godkende en afregning; det må kun betaler" in ran.stderr
     done = as_json(
         ledger(
             db_url,
@@ -103,7 +104,7 @@ def test_the_commands_and_what_they_refuse(
     )
     assert done["totals"] == {"Kommune": 6950.0}
     ran = ledger(db_url, tmp_path, "settle", *p, "--user", "pia", "--period", "1", "--approve")
-    assert ran.returncode == 2 and "approved" in ran.stderr
+    assert ran.returncode == 2 and "er allerede godkendt og låst" in ran.stderr
     status = as_json(ledger(db_url, tmp_path, "status", *p, "--user", "ivan", "--format", "json"))
     assert status["payments"]["paid"] == {"Kommune": 6950.0} and status["balances_sum"] == 0
     fc = as_json(
@@ -124,7 +125,7 @@ def test_the_commands_and_what_they_refuse(
     )
     assert fc["draws"] == 200 and 0 <= fc["prob_target"]["forecast"] <= 1
     ran = ledger(db_url, tmp_path, "status", "-p", str(deal.id), "--user", "otto")
-    assert ran.returncode == 2 and "no partnership" in ran.stderr
+    assert ran.returncode == 2 and "intet partnerskab" in ran.stderr
     ran = ledger(db_url, tmp_path, "status", *p, "--user", "nobody")
     assert ran.returncode == 2 and "nobody" in ran.stderr
     assert as_json(ledger(db_url, tmp_path, "verify", *p, "--format", "json"))["ok"] is True
@@ -176,7 +177,7 @@ def test_no_cpr_number_in_clear_anywhere(
         + "".join(f"{n},in_work,1,14,Jobcenter,{n}\n" for n in numbers[:50])
     )
     ran = ledger(db_url, tmp_path, "import", str(h), *p, "--user", "paul")
-    assert ran.returncode == 2 and "50 bad row(s)" in ran.stderr
+    assert ran.returncode == 2 and "50 fejlbehæftede række(r)" in ran.stderr
     seen += [ran.stdout, ran.stderr]
     # exports: status, statement, forecast, backup, participants
     for args in (
@@ -231,7 +232,7 @@ def test_a_language_not_offered_is_one_sentence(
     p = ["-p", str(deal.id)]
     ran = ledger(db_url, tmp_path, "settle", *p, "--user", "pia", "--period", "1", "--lang", "fr")
     assert ran.returncode == 2 and "Traceback" not in ran.stderr
-    assert ran.stderr.strip() == "error: Field 'lang' has 'fr'; expected da or en."
+    assert ran.stderr.strip() == "fejl: Feltet '--lang' har 'fr'; forventet: da eller en."
 
 
 def test_a_backup_onto_a_folder_is_one_sentence(
@@ -239,7 +240,7 @@ def test_a_backup_onto_a_folder_is_one_sentence(
 ) -> None:
     folder = tmp_path / "a-folder"
     folder.mkdir()
-    ran = ledger(db_url, tmp_path, "backup", "-p", str(deal.id), "-o", str(folder))
+    ran = ledger(db_url, tmp_path, "backup", "-p", str(deal.id), "-o", str(folder), "--lang", "en")
     assert ran.returncode == 2 and "Traceback" not in ran.stderr
     assert "Field '--output'" in ran.stderr and "expected a file that can be written" in ran.stderr
     assert folder.is_dir() and not (tmp_path / "a-folder.part").exists()
@@ -254,7 +255,15 @@ def test_a_citizen_twice_in_one_file_names_the_rows_not_a_rolled_back_participan
         f"cpr,enrolled,cohort\n{a},2024-01-15,2024\n{b},2024-01-15,2024\n{a},2024-01-15,2024\n",
         encoding="utf-8",
     )
-    ran = ledger(db_url, tmp_path, "enrol", "-p", str(deal.id), "--user", "pia", "--file", str(f))
+    args = ["enrol", "-p", str(deal.id), "--user", "pia", "--file", str(f)]
+    ran = ledger(db_url, tmp_path, *args)
+    assert ran.returncode == 2
+    assert ran.stderr == (
+        "fejl: Række 3: samme borger som række 1 (hver borger én gang pr. fil). "
+        "Ingen blev indskrevet.\n"
+    )
+    assert a not in ran.stderr and b not in ran.stderr
+    ran = ledger(db_url, tmp_path, *args, "--lang", "en")
     assert ran.returncode == 2
     assert ran.stderr == (
         "error: Row 3: the same citizen as row 1 (each citizen once per file). "

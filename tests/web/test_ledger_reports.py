@@ -350,6 +350,8 @@ def test_an_enrolment_file_with_a_fourth_column_is_refused(
             str(people),
             "--database",
             db_url,
+            "--lang",
+            "en",
         ],
         tmp_path,
     )
