@@ -133,12 +133,16 @@ def test_the_commands_and_what_they_refuse(
     db.execute(text("UPDATE ledger_records SET status = 'verified', value = 0 WHERE id = 2"))
     db.commit()
     ran = ledger(db_url, tmp_path, "verify", *p)
-    assert ran.returncode == 1 and ran.stdout.startswith("record:2:")
+    assert ran.returncode == 1 and ran.stdout == "record:2: afviger fra sin seneste revisionspost\n"
+    ran = ledger(db_url, tmp_path, "verify", *p, "--lang", "en")
+    assert ran.returncode == 1 and ran.stdout == "record:2: differs from its last audit record\n"
     db.execute(text("UPDATE ledger_records SET value = 13 WHERE id = 2"))
     db.execute(text("DELETE FROM ledger_audit WHERE seq = 2"))
     db.commit()
     ran = ledger(db_url, tmp_path, "verify", *p, "--format", "json")
     assert ran.returncode == 1 and json.loads(ran.stdout)["entity"] == "audit record 2"
+    ran = ledger(db_url, tmp_path, "verify", *p)
+    assert ran.returncode == 1 and ran.stdout.startswith("revisionspost 2: post 2 "), ran.stdout
 
 
 def test_no_cpr_number_in_clear_anywhere(

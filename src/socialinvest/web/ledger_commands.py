@@ -9,6 +9,7 @@ service's (``service.partnerships``), each one transaction. Output is text or JS
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -485,7 +486,7 @@ def verify(
 
         with _Run(database, None) as (db, _):
             ok, entity, sentence = ps.verify_integrity(db, partnership)
-        shown = say(lang, "cc_integrity_ok") if ok else sentence
+        shown = say(lang, "cc_integrity_ok") if ok else _integrity(lang, entity, sentence)
         _out({"ok": ok, "entity": entity, "message": sentence}, fmt, shown)
         if not ok:
             raise typer.Exit(code=1)
@@ -730,6 +731,44 @@ def _word(lang: str, prefix: str, value: str) -> str:
     from socialinvest.output.messages import has_text
 
     return say(lang, prefix + value) if value and has_text(lang, prefix + value) else value
+
+
+# ledger verify's sentences (ledger/integrity.py, ledger/audit.py): "ENTITY: PROBLEM"
+_INTEGRITY = {
+    "is not in the audit trail": "cc_int_not_in_trail",
+    "differs from its last audit record": "cc_int_differs_last",
+    "is missing (created by an import)": "cc_int_missing_import",
+    "is missing": "cc_int_missing",
+    "is approved but its approval is not in the audit trail": "cc_int_approval_missing",
+    "differs from the totals its approval recorded": "cc_int_totals_differ",
+    "differs from its audit record": "cc_int_differs",
+}
+_CHAIN = (
+    (
+        re.compile(r"records after (\d+) are missing \(the chain ends early\)"),
+        "cc_int_chain_truncated",
+    ),
+    (re.compile(r"record (\d+) is missing"), "cc_int_chain_missing"),
+    (re.compile(r"record (\d+) was altered"), "cc_int_chain_altered"),
+    (re.compile(r"record (\d+) was reordered"), "cc_int_chain_reordered"),
+)
+
+
+def _integrity(lang: str, entity: str | None, sentence: str) -> str:
+    """``ledger verify``'s finding in ``lang``: the entity as the ledger names it (record:2),
+    what is wrong from the catalogue; a sentence the catalogue does not know stays as it is."""
+    if lang == "en" or entity is None or not sentence.startswith(entity + ": "):
+        return sentence
+    problem = sentence[len(entity) + 2 :]
+    audit = re.fullmatch(r"audit record (\d+)", entity)
+    shown = say(lang, "cc_int_audit_record", n=audit.group(1)) if audit else entity
+    if problem in _INTEGRITY:
+        return f"{shown}: {say(lang, _INTEGRITY[problem])}"
+    for pattern, key in _CHAIN:
+        found = pattern.fullmatch(problem)
+        if found:
+            return f"{shown}: {say(lang, key, n=found.group(1))}"
+    return sentence
 
 
 def _scrubbed(value: str) -> object:
