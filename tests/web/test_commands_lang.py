@@ -240,3 +240,25 @@ def test_the_first_admin_is_created_on_a_terminal_asking_the_password_twice(
     assert shown.rstrip().endswith("error: Field 'password': expected the same password twice."), (
         shown
     )
+
+
+def test_every_action_the_ledger_refuses_has_a_danish_word() -> None:
+    """A role's refusal names the action (``_allow(actor, "approve a settlement", …)``); each
+    one the ledger and the service use has its Danish words in the catalogue."""
+    import socialinvest
+    from socialinvest.output.messages import messages
+
+    root = Path(socialinvest.__file__).parent
+    source = "".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("ledger", "service")
+        for path in (root / folder).glob("*.py")
+    )
+    actions = set(re.findall(r'(?:_allow|_may_enrol)\(\s*actor,\s*"([^"]+)"', source))
+    actions |= set(re.findall(r'action="([^"]+)"', source))
+    assert {"approve a settlement", "enrol", "see participants"} <= actions  # the scan works
+    da, en = messages("da"), messages("en")
+    for action in actions:
+        key = "cc_action_" + action.replace(" ", "_")
+        assert key in da and en[key] == action, action
+        assert da[key] != action, (action, da[key])
