@@ -5,6 +5,7 @@ Danish sentence without ``--lang`` (exit code 2, no traceback) and one English s
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -262,3 +263,33 @@ def test_every_action_the_ledger_refuses_has_a_danish_word() -> None:
         key = "cc_action_" + action.replace(" ", "_")
         assert key in da and en[key] == action, action
         assert da[key] != action, (action, da[key])
+
+
+def test_status_in_danish_names_the_records_and_payments(
+    db_url: str, db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    from .ledger_web_support import outcomes_csv
+
+    p = ["-p", str(deal.id)]
+    d = ["--database", db_url]
+    people = tmp_path / "people.csv"
+    people.write_text(f"cpr,enrolled,cohort\n{deal.numbers[0]},2024-01-15,2024\n", "utf-8")
+    assert _cli(["ledger", "enrol", *p, "--user", "pia", "--file", str(people), *d], tmp_path)
+    q = tmp_path / "q1.csv"
+    q.write_bytes(outcomes_csv([(1, "job", 1, 1), (1, "in_work", 1, 13)]))
+    _cli(["ledger", "import", str(q), *p, "--user", "paul", *d], tmp_path)
+    _cli(["ledger", "verify-outcomes", *p, "--user", "eva", "--record", "1", *d], tmp_path)
+    approve = ["ledger", "settle", *p, "--user", "pia", "--period", "1", "--approve"]
+    paid = json.loads(_cli([*approve, "--format", "json", *d], tmp_path).stdout)["totals"][
+        "Kommune"
+    ]
+    assert paid >= 1000  # so that the thousands separator shows
+    ran = _cli(["ledger", "status", *p, "--user", "pia", *d], tmp_path)
+    # one record verified, one still waiting; settlement 1 paid, written the Danish way
+    whole, cents = f"{paid:.2f}".split(".")
+    danish = f"{int(whole):,}".replace(",", ".") + "," + cents + " kr."
+    assert "registreringer: afventer verifikation 1, verificeret 1, afvist 0" in ran.stdout
+    assert ran.stdout.rstrip().endswith(f"betalt: Kommune {danish}"), (ran.stdout, danish)
+    en = _cli(["ledger", "status", *p, "--user", "pia", *d, "--lang", "en"], tmp_path)
+    assert "records: awaiting verification 1, verified 1, rejected 0" in en.stdout
+    assert en.stdout.rstrip().endswith(f"paid: Kommune DKK {paid:,.2f}"), en.stdout
