@@ -125,13 +125,13 @@ def test_a_failure_after_the_rows_are_written_leaves_nothing(
     u = deal.users
     ps.enrol_many(db, deal.id, u["pia"], [(deal.numbers[0], JAN, "2024")])
     before = count(db, store.audit)
-    real = store.write_changes
+    real = store.set_head  # an import's last write (the chain's head)
 
     def then_fail(*args: Any, **kwargs: Any) -> Any:
         real(*args, **kwargs)
         raise KeyboardInterrupt  # as if the process were stopped before the commit
 
-    monkeypatch.setattr(store, "write_changes", then_fail)
+    monkeypatch.setattr(store, "set_head", then_fail)
     with pytest.raises(KeyboardInterrupt):
         ps.import_outcomes(db, deal.id, u["paul"], "q.csv", outcomes_csv([(1, "in_work", 1, 13)]))
     assert count(db, store.records) == 0 and count(db, store.imports) == 0
@@ -144,11 +144,11 @@ from socialinvest.service import partnerships as ps
 from socialinvest.store import partnerships as store
 from socialinvest.store.db import make_engine, session_factory
 from socialinvest.store.models import User
-real = store.write_changes
+real = store.set_head  # an import's last write
 def die(*a, **k):
     real(*a, **k)
     os._exit(9)  # killed after writing the rows, before the commit
-store.write_changes = die
+store.set_head = die
 db = session_factory(make_engine(sys.argv[1]))()
 paul = db.query(User).filter(User.username == "paul").one()
 ps.import_outcomes(db, int(sys.argv[2]), paul, "q.csv", open(sys.argv[3], "rb").read())

@@ -6,26 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from socialinvest.ledger.statements import StatementLine
 from socialinvest.output.messages import text
 from socialinvest.output.numbers import money, number, percent
 
 
 def _periods(values: tuple[int, ...]) -> str:
-    """1, 2, 3, 5 → "1–3, 5"."""
-    out: list[str] = []
-    start = prev = None
-    for v in sorted(values):
-        if start is None:
-            start = prev = v
-        elif prev is not None and v == prev + 1:
-            prev = v
-        else:
-            out.append(f"{start}–{prev}" if start != prev else f"{start}")
-            start = prev = v
-    if start is not None:
-        out.append(f"{start}–{prev}" if start != prev else f"{start}")
-    return ", ".join(out)
+    """1, 2, 3, 5 → "1–3, 5" (runs found by NumPy: a line may list hundreds of records)."""
+    if not values:
+        return ""
+    v = np.unique(np.asarray(values, dtype=np.int64))
+    cuts = np.flatnonzero(np.diff(v) != 1) + 1
+    starts = v[np.r_[0, cuts]].tolist()
+    ends = v[np.r_[cuts - 1, len(v) - 1]].tolist()
+    return ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in zip(starts, ends, strict=True))
 
 
 def _sentence(words: str) -> str:

@@ -32,6 +32,8 @@ participant's, with the updated rate); the intake is assumed to follow the plan.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,21 +242,44 @@ def observe(ledger: Ledger, as_of: int) -> tuple[list[Observation], FloatArray]:
     success = terms.prep.success_metric
     first: dict[int, int] = {}
     for r in ledger.records.values():
-        if r.status not in ("entered", "verified") or r.value <= 0 or r.period > as_of:
+        if r.status not in SUCCESS_STATUSES or r.value <= 0 or r.period > as_of:
             continue
         if success is not None and r.metric != success:
             continue
         first[r.participant] = min(first.get(r.participant, r.period), r.period)
+    people = [(p.id, p.intake_period, p.withdrawn) for p in ledger.participants.values()]
+    payments = [
+        (posting.period, posting.amount)
+        for posting in ledger.journal.postings
+        if posting.kind == "payment"
+    ]
+    return observe_from(terms, people, first, payments, as_of)
+
+
+SUCCESS_STATUSES = ("entered", "verified")  # a success counts unless rejected, disputed, …
+
+
+def observe_from(
+    terms: Terms,
+    people: Iterable[tuple[int, int, dt.date | None]],
+    first: dict[int, int],
+    payments: Iterable[tuple[int, int]],
+    as_of: int,
+) -> tuple[list[Observation], FloatArray]:
+    """:func:`observe` from what a store can sum: the participants (id, intake period,
+    withdrawal date), each one's first success period (records in ``SUCCESS_STATUSES`` with a
+    positive value, up to ``as_of``, in the success metric if the contract has one) and the
+    payment postings (period, øre)."""
     observed = []
-    for p in ledger.participants.values():
-        if p.intake_period > as_of:
+    for pid, intake, withdrawn in people:
+        if intake > as_of:
             continue
         through = as_of
-        if p.withdrawn is not None:
-            through = min(through, terms.period_of(p.withdrawn))
-        observed.append(Observation(p.intake_period, through, first.get(p.id)))
+        if withdrawn is not None:
+            through = min(through, terms.period_of(withdrawn))
+        observed.append(Observation(intake, through, first.get(pid)))
     realised = np.zeros(terms.n_periods)
-    for posting in ledger.journal.postings:
-        if posting.kind == "payment" and posting.period <= as_of:
-            realised[posting.period - 1] += posting.amount / 100
+    for period, amount in payments:
+        if period <= as_of:
+            realised[period - 1] += amount / 100
     return observed, realised

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,8 @@ from socialinvest.contract.partnership import capital_stack
 from socialinvest.ledger import sampling
 from socialinvest.ledger.audit import AuditChain, AuditRecord, ChainCheck, Head, verify_chain
 from socialinvest.ledger.cpr import Keyring, short
+from socialinvest.ledger.draft import ADJUSTMENT_THRESHOLD as ADJUSTMENT_THRESHOLD
+from socialinvest.ledger.draft import build
 from socialinvest.ledger.errors import HIDDEN, LedgerError, scrub
 from socialinvest.ledger.postings import Journal, ore, waterfall_postings
 from socialinvest.ledger.records import (
@@ -38,7 +40,6 @@ from socialinvest.ledger.statements import Statement, StatementLine
 from socialinvest.ledger.terms import ONCE, Amendment, Terms
 
 ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
-ADJUSTMENT_THRESHOLD = 0.005  # kr.: smaller differences are rounding, not corrections
 
 
 def now_utc() -> dt.datetime:
@@ -518,18 +519,21 @@ class Ledger:
         *,
         through_period: int | None = None,
         at: dt.datetime | None = None,
+        awaiting: Iterable[int] | None = None,
     ) -> Sample:
         """Draw ``size`` of the records awaiting verification (outcome periods up to
-        ``through_period``) that belong to no earlier sample."""
+        ``through_period``) that belong to no earlier sample. ``awaiting``: the ids of the
+        records entered (not yet decided) of those periods, from a store that does not load
+        its records; the sample's population is those in no earlier sample."""
         self._allow(actor, "draw a sample", "evaluator")
         taken = self._in_a_sample()
-        population = sorted(
-            r.id
-            for r in self.records.values()
-            if r.status == "entered"
-            and r.id not in taken
-            and (through_period is None or r.period <= through_period)
-        )
+        if awaiting is None:
+            awaiting = (
+                r.id
+                for r in self.records.values()
+                if r.status == "entered" and (through_period is None or r.period <= through_period)
+            )
+        population = sorted(rid for rid in awaiting if rid not in taken)
         if size < 1 or not population:
             raise LedgerError("sample_empty", size=size, available=len(population))
         sid = len(self.samples) + 1
@@ -649,178 +653,30 @@ class Ledger:
         """The draft statement of settlement period ``index`` (every earlier one approved)."""
         if index in self.statements and self.statements[index].status == "approved":
             return self.statements[index]
-        first, last = self.terms.settlement_span(index)
+        first, last = self.span_in_order(index)
+        a, paid_records, accepted = self._unit_arrays(through_period=last)
+        pp_of = a.payment_period.tolist()  # by outcome period (0-based)
+        in_span = {
+            key: tuple(rid for rid, period in recs if first <= pp_of[period - 1] <= last)
+            for key, recs in paid_records.items()
+        }
+        st = build(self, index, a, in_span, accepted, self._records_paid_in, paid_records)
+        self.statements[index] = st
+        return st
+
+    def span_in_order(self, index: int) -> tuple[int, int]:
+        """The periods of settlement ``index``, if every earlier one is approved."""
+        span = self.terms.settlement_span(index)
         for j in range(1, index):
             if self.statements.get(j) is None or self.statements[j].status != "approved":
                 raise LedgerError("settle_in_order", index=index, earlier=j)
-        a, paid_records, accepted = self._unit_arrays(through_period=last)
-        row = {pid: i for i, pid in enumerate(a.people)}
-        by_pp = a.by_payment_period(a.amount)  # [N, L, T] by payment period
-        approved = np.zeros_like(by_pp)
-        for j in range(1, index):
-            for (pid, line, pp), earlier in self.statements[j].keyed.items():
-                approved[row[pid], line, pp - 1] += earlier
-        keyed: dict[tuple[int, int, int], float] = {}
-        in_span_pp = by_pp[:, :, first - 1 : last]
-        cells = np.nonzero(in_span_pp)
-        people = np.array(a.people, dtype=np.int64)
-        keyed.update(
-            zip(
-                zip(
-                    people[cells[0]].tolist(),
-                    cells[1].tolist(),
-                    (cells[2] + first).tolist(),
-                    strict=True,
-                ),
-                in_span_pp[cells].tolist(),
-                strict=True,
-            )
-        )
-        diff = by_pp[:, :, : first - 1] - approved[:, :, : first - 1]
-        adjust = [
-            (n, line, t + 1)
-            for n, line, t in zip(
-                *(x.tolist() for x in np.nonzero(np.abs(diff) >= ADJUSTMENT_THRESHOLD)),
-                strict=True,
-            )
-        ]
-        for n, line, pp in adjust:
-            keyed[(a.people[n], line, pp)] = float(diff[n, line, pp - 1])
-        # regular lines: every participant and line with units paid in this statement's span
-        in_span = (a.payment_period >= first) & (a.payment_period <= last)  # [T]
-
-        def in_this(x: np.ndarray) -> np.ndarray:
-            return np.asarray((x * in_span).sum(axis=2))  # [N, L] over this span's periods
-
-        units, amount, value = in_this(a.units), in_this(a.amount), in_this(a.value)
-        person_cut = in_this(a.value - a.after_person)
-        contract_cut = in_this(a.after_person - a.amount)
-        sampled_units = in_this(a.sampled)
-        pp_of = a.payment_period.tolist()  # by outcome period (0-based)
-        names = [pay.name for pay in self.terms.contract.payments]
-        version = self.terms.in_force(index)  # every payment of this span is priced by it
-        lines: list[StatementLine] = []
-        cohort_lines = set(self.terms.threshold_lines)  # shown per cohort assessment, below
-        regular = [
-            (int(n), int(line))
-            for n, line in zip(*np.nonzero((units > 0) | (amount != 0)), strict=True)
-            if int(line) not in cohort_lines
-        ]
-        assessed = [x for x in a.cohorts if first <= x.payment_period <= last]
-        members = self._cohort_members(a, assessed, paid_records)
-        paid_in_span = (a.units > 0) & in_span  # [N, L, T]
-        details = {}
-        for n, line in regular:
-            pid = a.people[n]
-            periods = (np.flatnonzero(paid_in_span[n, line]) + 1).tolist()
-            records = tuple(
-                rid
-                for rid, period in paid_records.get((pid, line), [])
-                if first <= pp_of[period - 1] <= last
-            )
-            details[(n, line)] = (
-                tuple(periods),
-                tuple(sorted({pp_of[t - 1] for t in periods})),
-                records,
-            )
-        for payer, share in self.terms.payers.items():
-            for n, line in regular:
-                periods_t, payment_t, records_t = details[(n, line)]
-                lines.append(
-                    self._line(
-                        payer,
-                        share,
-                        a.people[n],
-                        names[line],
-                        "regular",
-                        accepted,
-                        outcome_periods=periods_t,
-                        payment_periods=payment_t,
-                        records=records_t,
-                        units=float(units[n, line]),
-                        price=version.prices[line],
-                        terms_version=version.number,
-                        value=float(value[n, line]),
-                        person_cut=float(person_cut[n, line]),
-                        contract_cut=float(contract_cut[n, line]),
-                        amount=float(amount[n, line]),
-                        sampled=float(sampled_units[n, line]),
-                    )
-                )
-            for x, pid, n, counted, records_m in members:
-                t = x.period - 1
-                lines.append(
-                    self._line(
-                        payer,
-                        share,
-                        pid,
-                        names[x.line],
-                        "regular",
-                        accepted,
-                        outcome_periods=(x.period,),
-                        payment_periods=(x.payment_period,),
-                        records=records_m,
-                        units=counted,
-                        price=x.price,
-                        value=float(a.value[n, x.line, t]),
-                        person_cut=0.0,
-                        contract_cut=float(a.after_person[n, x.line, t] - a.amount[n, x.line, t]),
-                        amount=float(a.amount[n, x.line, t]),
-                        sampled=float(a.sampled[n, x.line, : x.period].sum()),
-                        terms_version=version.number,
-                        cohort=x.to_dict(),
-                    )
-                )
-            for n, line, pp in adjust:
-                pid = a.people[n]
-                periods = [int(t) + 1 for t in np.flatnonzero(a.payment_period == pp)]
-                records = self._records_paid_in(pid, line, pp)
-                adjusted_units = float(a.units[n, line, [t - 1 for t in periods]].sum())
-                cohort: CohortAssessment | None = None
-                if line in cohort_lines:  # a cohort assessed again after a correction
-                    cohort = next(
-                        (
-                            x
-                            for x in a.cohorts
-                            if x.line == line and x.payment_period == pp and pid in x.members
-                        ),
-                        None,
-                    )
-                    recs = [] if cohort is None else paid_records.get((pid, line), [])
-                    limit = 0 if cohort is None else cohort.period
-                    records = tuple(rid for rid, period in recs if period <= limit)
-                    adjusted_units = float(a.units[n, line, :limit].sum())
-                lines.append(
-                    self._line(
-                        payer,
-                        share,
-                        pid,
-                        names[line],
-                        "adjustment",
-                        accepted,
-                        outcome_periods=tuple(periods) if cohort is None else (cohort.period,),
-                        payment_periods=(pp,),
-                        records=records,
-                        units=adjusted_units,
-                        price=self.terms.in_force(self.terms.settlement_of(pp)).prices[line],
-                        terms_version=self.terms.in_force(self.terms.settlement_of(pp)).number,
-                        value=0.0,
-                        person_cut=0.0,
-                        contract_cut=0.0,
-                        amount=float(diff[n, line, pp - 1]),
-                        sampled=0.0,
-                        cohort=None if cohort is None else cohort.to_dict(),
-                    )
-                )
-        st = Statement(index, first, last, lines, keyed, cohorts=[x.to_dict() for x in assessed])
-        self.statements[index] = st
-        return st
+        return span
 
     @staticmethod
     def _cohort_members(
         a: Amounts,
         assessed: list[CohortAssessment],
-        paid_records: dict[tuple[int, int], list[tuple[int, int]]],
+        paid_records: Mapping[tuple[int, int], list[tuple[int, int]]],
     ) -> list[tuple[CohortAssessment, int, int, float, tuple[int, ...]]]:
         """Each assessed cohort's members with a line on the statement: (assessment, participant
         id, row, the units it counts in S, the records counted). A member is shown when it has
@@ -855,7 +711,7 @@ class Ledger:
         pid: int,
         line: str,
         kind: str,
-        accepted: dict[int, tuple[int, RejectionRate]],
+        accepted: Mapping[int, tuple[int, RejectionRate]],
         *,
         outcome_periods: tuple[int, ...],
         payment_periods: tuple[int, ...],
@@ -899,14 +755,24 @@ class Ledger:
             cohort=cohort,
         )
 
-    def approve(self, actor: Actor, index: int, *, at: dt.datetime | None = None) -> Statement:
+    def approve(
+        self,
+        actor: Actor,
+        index: int,
+        *,
+        at: dt.datetime | None = None,
+        draft: Callable[[int], Statement] | None = None,
+    ) -> Statement:
         """The payer approves a settlement: it is locked, its payments are posted, and the
         waterfall (drawdowns, delivery funding, at maturity the distributions) is posted up to
-        the end of its period. Later corrections become adjustment lines of the next one."""
+        the end of its period. Later corrections become adjustment lines of the next one.
+        ``draft``: drafts the statement in place of :meth:`statement` (a store that does not
+        load its records: ``draft.statement_from_arrays``)."""
         self._allow(actor, "approve a settlement", "payer")
         if index in self.statements and self.statements[index].status == "approved":
             raise LedgerError("already_approved", index=index)
-        st = self.statement(index)
+        st = self.statement(index) if draft is None else draft(index)
+        self.statements[index] = st
         stamp = self._stamp(at)
         st.status, st.approved_by, st.approved_at = "approved", str(actor), stamp
         self._post_settlement(st)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -33,12 +32,16 @@ from socialinvest.ledger.errors import LedgerError as LedgerError  # re-exported
 from socialinvest.ledger.errors import scrub as scrub  # for the web: never echo a CPR number
 from socialinvest.ledger.ledger import Ledger
 from socialinvest.ledger.records import Actor
+from socialinvest.ledger.statements import Statement
 from socialinvest.ledger.terms import Terms
 from socialinvest.service.cases import load_text
 from socialinvest.store import partnerships as store
 from socialinvest.store.models import Case, CaseVersion, Organisation, User
 
 T = TypeVar("T")
+#: Which records an operation needs: (the partnership's row, its samples) → a condition on the
+#: records table, or None for none.
+Selection = Callable[[dict[str, Any], list[dict[str, Any]]], Any]
 #: The core's refusals that are about who may do something (the web answers 403 for these).
 ROLE_KEYS = frozenset({"role", "enrol_role", "own_record", "role_not_held"})
 DEFAULT_MIN_COUNT = 5
@@ -48,14 +51,56 @@ class NotFound(Exception):
     """No such partnership, or the user's organisation is not a party to it."""
 
 
-@dataclass(frozen=True)
 class Context:
-    """A partnership as one user sees it: its row, the ledger, the user's actor."""
+    """A partnership as one user sees it: its row, the user's actor and roles, and the ledger —
+    read from the database the first time ``ledger`` is asked for (a page that needs only
+    aggregates, a statement or a re-forecast never reads every record; see ``partial``)."""
 
-    row: dict[str, Any]
-    ledger: Ledger
-    actor: Actor
-    roles: tuple[str, ...]
+    def __init__(
+        self,
+        row: dict[str, Any],
+        actor: Actor,
+        roles: tuple[str, ...],
+        *,
+        ledger: Ledger | None = None,
+        db: Session | None = None,
+    ) -> None:
+        self.row, self.actor, self.roles, self.db = row, actor, roles, db
+        self._ledger = ledger
+
+    @property
+    def loaded(self) -> bool:
+        return self._ledger is not None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            assert self.db is not None
+            data = store.load_state(self.db, self.row)
+            self._ledger = snapshot.load(data, terms_of(self.db, self.row), keyring())
+        return self._ledger
+
+    @property
+    def terms(self) -> Terms:
+        """The terms with their dated amendments (as ``snapshot.load`` gives them)."""
+        if self._ledger is not None or self.db is None:
+            return self.ledger.terms
+        from socialinvest.ledger.terms import Amendment
+
+        found = store.rows_of(self.db, self.row["id"], "amendments")
+        terms = terms_of(self.db, self.row)
+        if not found:
+            return terms
+        return terms.with_amendments(tuple(Amendment.from_dict(d) for d in found))
+
+    def partial(self, records: Selection) -> Ledger:
+        """A ledger holding the participants, samples, approved statements, delivery costs and
+        postings but, of the records, only those ``records`` selects (``partial_state``; the
+        whole ledger once it is loaded)."""
+        if self._ledger is not None or self.db is None:
+            return self.ledger
+        state = partial_state(self.db, self.row, records)
+        return snapshot.load(state, self.terms, keyring())
 
 
 def keyring() -> Keyring:
@@ -121,9 +166,10 @@ def _context(
     state: dict[str, Any] | None = None,
 ) -> Context:
     actor, roles = actor_for(db, row, user, role, prefer)
-    data = store.load_state(db, row) if state is None else state
-    ledger = snapshot.load(data, terms_of(db, row), keyring())
-    return Context(row, ledger, actor, roles)
+    if state is None:  # read when first needed
+        return Context(row, actor, roles, db=db)
+    ledger = snapshot.load(state, terms_of(db, row), keyring())
+    return Context(row, actor, roles, ledger=ledger, db=db)
 
 
 def read(
@@ -148,17 +194,55 @@ def write(
     *,
     role: str | None = None,
     prefer: Sequence[str] = (),
+    records: Selection | None = None,
 ) -> T:
-    """Run one operation of the core on the partnership and persist it, in one transaction."""
+    """Run one operation of the core on the partnership and persist it, in one transaction.
+    ``records``: for an operation that changes only some records and creates none (deciding
+    records, drawing a sample, approving), a function of the row and the samples giving the
+    condition on the records table that selects them (None: no record); the ledger then holds
+    only those records (``partial_state``)."""
+
+    def run(row: dict[str, Any]) -> T:
+        # read once: the core's input and the diff's base
+        before = store.load_state(db, row) if records is None else partial_state(db, row, records)
+        ctx = _context(db, row, user, role, prefer, before)
+        result = operation(ctx)
+        store.write_changes(db, row, before, snapshot.dump(ctx.ledger))
+        return result
+
+    return _transaction(db, partnership_id, run)
+
+
+def partial_state(db: Session, row: dict[str, Any], records: Selection) -> dict[str, Any]:
+    """The partnership's state with every list but the records and the audit trail, the records
+    that ``records(row, samples)`` selects (none if it gives None), and the audit trail's last
+    record (so new audit records continue the chain). Anything else is read whole
+    (participants, samples, statements, postings: small beside the records)."""
+    pid = row["id"]
+    state = store.state_head(row)
+    for kind in store.KINDS:
+        if kind.name == "records":
+            continue
+        if kind.name == "audit":
+            last = store.last_audit(db, pid)
+            state["audit"] = [] if last is None else [last]
+        else:
+            state[kind.name] = store.rows_of(db, pid, kind.name)
+    condition = records(row, state["samples"])
+    found = [] if condition is None else store.rows_of(db, pid, "records", condition)
+    state["records"] = found
+    return state
+
+
+def _transaction(db: Session, partnership_id: int, run: Callable[[dict[str, Any]], T]) -> T:
+    """``run(the partnership's row, locked)`` in one transaction, committed if it returns; a
+    write that loses a race on a unique key is tried once more (and then sees the other's)."""
     for attempt in (1, 2):
         try:
             row = store.lock(db, partnership_id)
             if row is None:
                 raise NotFound(partnership_id)
-            before = store.load_state(db, row)  # read once: the core's input and the diff's base
-            ctx = _context(db, row, user, role, prefer, before)
-            result = operation(ctx)
-            store.write_changes(db, row, before, snapshot.dump(ctx.ledger))
+            result = run(row)
             db.commit()
             return result
         except IntegrityError:
@@ -294,9 +378,13 @@ def create(
 def current_period(ctx: Context, today: dt.date | None = None) -> int:
     """The period the partnership is in: today's, or the period a demo stands at (a demo lives
     in its own time)."""
-    terms = ctx.ledger.terms
-    if ctx.row.get("as_of") is not None:
-        return int(ctx.row["as_of"])
+    return period_now(ctx.row, ctx.terms, today)
+
+
+def period_now(row: dict[str, Any], terms: Terms, today: dt.date | None = None) -> int:
+    """:func:`current_period` from the partnership's row and terms."""
+    if row.get("as_of") is not None:
+        return int(row["as_of"])
     day = today or dt.date.today()
     return max(0, min(terms.n_periods, terms.period_of(day)))
 
@@ -462,16 +550,163 @@ def import_outcomes(
     data: bytes,
     role: str | None = None,
 ) -> dict[str, Any]:
-    """Import a CSV or XLSX file of outcomes: all or nothing, idempotent (by its SHA-256)."""
+    """Import a CSV or XLSX file of outcomes: all or nothing, idempotent (by its SHA-256).
+
+    Set-based (``ledger.bulk`` and ``store.ledger_sets``): the rows are checked by the core's
+    rules as arrays, met with the stored records in SQL and written with one statement; no
+    record already stored is read into Python (docs/partnerships.md, "At scale")."""
+
+    def op(row: dict[str, Any]) -> dict[str, Any]:
+        actor, _ = actor_for(db, row, user, role, ("provider", "payer"))
+        return _import(db, row, actor, name, data)
+
+    return _transaction(db, partnership_id, op)
+
+
+def _import(
+    db: Session, row: dict[str, Any], actor: Actor, name: str, data: bytes
+) -> dict[str, Any]:
+    import hashlib
     from pathlib import Path
 
-    from socialinvest.ledger.importer import import_outcomes as run_import
+    import numpy as np
 
-    def op(ctx: Context) -> dict[str, Any]:
-        result = run_import(ctx.ledger, ctx.actor, Path(name), data=data, as_of=current_period(ctx))
-        return {**result.to_dict(), "records": list(result.created)}
+    from socialinvest.ledger import bulk
+    from socialinvest.ledger.audit import AuditChain, AuditRecord
+    from socialinvest.ledger.importer import ImportResult, row_error
+    from socialinvest.ledger.ledger import now_utc
+    from socialinvest.store import ledger_sets as sets
 
-    return write(db, partnership_id, user, op, role=role, prefer=("provider", "payer"))
+    pid = row["id"]
+    digest = hashlib.sha256(data).hexdigest()
+    sets.claim(db, pid)
+    done = sets.import_of(db, pid, digest)
+    if done is not None:  # as the core: the same file again changes nothing
+        again = ImportResult(digest, name, done["rows"], (), (), done["rows"], True)
+        return {**again.to_dict(), "records": []}
+    Ledger._allow(actor, "import outcomes", "provider", "payer")
+    terms = terms_of(db, row)
+    as_of = period_now(row, terms)
+    known = sets.people(db, pid)
+    never = bulk.NONE
+    people = bulk.People(
+        np.array([k[0] for k in known], dtype=np.int64),
+        np.array([k[1] for k in known], dtype=np.int64),
+        np.array(
+            [
+                never if k[2] is None else terms.period_of(dt.date.fromisoformat(k[2]))
+                for k in known
+            ],
+            dtype=np.int64,
+        ),
+    )
+
+    def participants() -> Ledger:
+        state = store.state_head(row)
+        state.update({k.name: [] for k in store.KINDS})
+        state["participants"] = store.rows_of(db, pid, "participants")
+        return snapshot.load(state, terms, keyring())
+
+    rows, errors = bulk.check_file(terms, people, participants, Path(name), data, as_of=as_of)
+    try:
+        sets.stage(
+            db,
+            [
+                rows.line.tolist(),
+                rows.participant.tolist(),
+                rows.metric,
+                rows.period.tolist(),
+                rows.value.tolist(),
+                rows.source,
+                rows.reference,
+                rows.once.astype(int).tolist(),
+            ],
+        )
+        at_line = {line: i for i, line in enumerate(rows.line.tolist())}
+        once_errors = []
+        for line, other in sets.once_elsewhere(db, pid):
+            i = at_line[line]
+            once_errors.append(
+                row_error(
+                    line,
+                    LedgerError(
+                        "once",
+                        participant=int(rows.participant[i]),
+                        metric=rows.metric[i],
+                        period=other,
+                    ),
+                )
+            )
+        if once_errors:
+            rows = rows.take(~np.isin(rows.line, [e.line for e in once_errors]))
+        file_errors, repeat = bulk.in_file_rules(rows)
+        bulk.refuse(name, errors, once_errors, file_errors)
+
+        # new, unchanged, or a conflict with the value in force (Ledger.check_outcome's end)
+        in_force = sets.current(db, pid)
+        open_conflicts = sets.open_conflicts(db, pid) if in_force else set()
+        skip: list[int] = []
+        conflicts: list[tuple[int, int]] = []
+        write = np.zeros(len(rows.line), dtype=bool)
+        conflict_of: list[int | None] = []
+        unchanged = int(repeat.sum())
+        if not in_force and not unchanged:  # the usual case: every row is a new record
+            write[:] = True
+            conflict_of = [None] * len(rows.line)
+        checked = zip(rows.line.tolist(), repeat.tolist(), rows.value.tolist(), strict=True)
+        for i, (line, again, value) in enumerate(checked if in_force or unchanged else ()):
+            if again:
+                skip.append(line)
+                continue
+            found = in_force.get(line)
+            if found is not None and (found[1] == value or (found[0], value) in open_conflicts):
+                skip.append(line)
+                unchanged += 1
+                continue
+            write[i] = True
+            conflict_of.append(None if found is None else found[0])
+            if found is not None:
+                conflicts.append((line, found[0]))
+        sets.mark(db, skip, conflicts)
+        first = sets.last_record_id(db, pid) + 1
+        new = rows.take(write)
+        ids = np.arange(first, first + len(new.line), dtype=np.int64)
+        status = ["entered" if c is None else "conflict" for c in conflict_of]
+        stamp = now_utc().astimezone(dt.UTC).isoformat(timespec="seconds")
+        written = sets.insert_staged(
+            db, pid, first - 1, import_id=digest, entered_by=actor.user, who=str(actor), at=stamp
+        )
+        assert written in (len(ids), -1), (written, len(ids))
+    finally:
+        sets.unstage(db)
+    created = ids.tolist()
+    flagged = [int(r) for r, c in zip(created, conflict_of, strict=True) if c is not None]
+    made = bulk.created_digest(new, ids, status, conflict_of, actor.user, digest)
+    after = bulk.import_audit(digest, name, rows.total, created, flagged, unchanged, made)
+    head = store.last_audit(db, pid)
+    chain = AuditChain([] if head is None else [AuditRecord.from_dict(head)])
+    record = chain.append(stamp, str(actor), "import", f"import:{digest[:16]}", None, after)
+    store.append(
+        db,
+        pid,
+        "imports",
+        [
+            {
+                "sha256": digest,
+                "file": name,
+                "rows": rows.total,
+                "created": created,
+                "flagged": flagged,
+                "unchanged": unchanged,
+                "by": str(actor),
+                "at": stamp,
+            }
+        ],
+    )
+    store.append(db, pid, "audit", [record.to_dict()])
+    store.set_head(db, pid, record.seq, record.hash)
+    result = ImportResult(digest, name, rows.total, tuple(created), tuple(flagged), unchanged)
+    return {**result.to_dict(), "records": created}
 
 
 def decide(
@@ -504,8 +739,15 @@ def decide(
             out.append({"record": r.id, "status": r.status})
         return out
 
+    def these(row: dict[str, Any], samples: list[dict[str, Any]]) -> Any:
+        """The records decided, and those they contradict (a verified one supersedes it)."""
+        named = store.records.c.id.in_(list(records))
+        found = store.rows_of(db, row["id"], "records", named)
+        earlier = [r["conflicts_with"] for r in found if r["conflicts_with"] is not None]
+        return named | store.records.c.id.in_(earlier) if earlier else named
+
     prefer = ("evaluator",) if decision != "dispute" else ("payer", "evaluator")
-    return write(db, partnership_id, user, op, role=role, prefer=prefer)
+    return write(db, partnership_id, user, op, role=role, prefer=prefer, records=these)
 
 
 def draw_sample(
@@ -517,11 +759,26 @@ def draw_sample(
     through_period: int | None = None,
     role: str | None = None,
 ) -> dict[str, Any]:
+    from socialinvest.store import ledger_sets as sets
+
     def op(ctx: Context) -> dict[str, Any]:
-        s = ctx.ledger.draw_sample(ctx.actor, size, seed, through_period=through_period)
+        through = ctx.terms.n_periods if through_period is None else through_period
+        awaiting = sets.awaiting(db, partnership_id, through)
+        s = ctx.ledger.draw_sample(
+            ctx.actor, size, seed, through_period=through_period, awaiting=awaiting
+        )
         return {"sample": s.id, "population": len(s.population), "sampled": list(s.sampled)}
 
-    return write(db, partnership_id, user, op, role=role, prefer=("evaluator",))
+    # the records awaiting verification are read as ids; none is loaded
+    return write(
+        db,
+        partnership_id,
+        user,
+        op,
+        role=role,
+        prefer=("evaluator",),
+        records=lambda row, samples: None,
+    )
 
 
 def record_delivery_costs(
@@ -551,18 +808,74 @@ def statement_view(ctx: Context, index: int, lang: str = "en") -> dict[str, Any]
             field="lang",
             value=lang,
         )
-    st = ctx.ledger.statement(index)
+    st = statement(ctx, index, keyed=False)
     view = statement_for(ctx.actor, st)
     if may_see_rows(ctx.actor):
-        view["explained"] = [
-            {"payer": line.payer, "text": explain(line, lang)} for line in st.lines
-        ]
+        said = {id(line): explain(line, lang) for line in st.lines}  # once a line
+        view["explained"] = [{"payer": line.payer, "text": said[id(line)]} for line in st.lines]
         for name, lines in st.by_payer().items():  # the same lines, in the same order
             for shown, line in zip(view["payers"][name]["lines"], lines, strict=True):
-                shown["explained"] = explain(line, lang)
+                shown["explained"] = said[id(line)]
         for cohort in view.get("cohorts", []):  # threshold lines: one per cohort assessment
             cohort["explained"] = explain_cohort(cohort, lang)
     return view
+
+
+def statement(ctx: Context, index: int, *, keyed: bool = True) -> Statement:
+    """Settlement ``index``: the approved statement, or a draft. Unless the ledger is loaded
+    already, drafted from arrays of the records that may be paid, read with one query
+    (``ledger.draft.statement_from_arrays``: the core's units, pricing and lines).
+    ``keyed=False``: without the amounts a later statement compares with (a draft shown)."""
+    if ctx.loaded or ctx.db is None:
+        return ctx.ledger.statement(index)
+    ledger = ctx.partial(_sampled)
+    return _drafter(ctx.db, ctx.row, ledger, keyed=keyed)(index)
+
+
+def _sampled(row: dict[str, Any], samples: list[dict[str, Any]]) -> Any:
+    """The records in a sample's draw (what a sample's rate needs)."""
+    sampled = sorted({r for s in samples for r in s["sampled"]})
+    return store.records.c.id.in_(sampled) if sampled else None
+
+
+def _drafter(
+    db: Session, row: dict[str, Any], ledger: Ledger, *, keyed: bool = True
+) -> Callable[[int], Statement]:
+    """Drafts a statement of ``ledger`` (holding the sampled records, not the others) from the
+    records that may be paid, read as arrays."""
+    from socialinvest.ledger.draft import PaidRecords, statement_from_arrays
+    from socialinvest.store import ledger_sets as sets
+
+    pid, terms = row["id"], ledger.terms
+    lines = [pay.metric or "" for pay in terms.contract.payments]
+
+    def paid_in(participant: int, line: int, payment_period: int) -> tuple[int, ...]:
+        return sets.records_paid_in(
+            db,
+            pid,
+            participant,
+            lines[line],
+            terms.contract.lag_periods,
+            terms.n_periods,
+            payment_period,
+        )
+
+    def draft(index: int) -> Statement:
+        if index in ledger.statements and ledger.statements[index].status == "approved":
+            return ledger.statements[index]
+        _, last = ledger.span_in_order(index)
+        cols = sets.paid_arrays(db, pid, list(terms.contract.metrics), last)
+        paid = PaidRecords(
+            cols["id"],
+            cols["participant"],
+            cols["metric"],
+            cols["period"],
+            cols["value"],
+            cols["verified"] == 1,
+        )
+        return statement_from_arrays(ledger, index, paid, paid_in, keyed=keyed)
+
+    return draft
 
 
 def approve(
@@ -571,14 +884,24 @@ def approve(
     """The payer approves settlement ``index``: it is locked and its money posted."""
 
     def op(ctx: Context) -> dict[str, Any]:
-        st = ctx.ledger.approve(ctx.actor, index)
+        draft = _drafter(db, ctx.row, ctx.ledger)
+        st = ctx.ledger.approve(ctx.actor, index, draft=draft)
         return {
             "settlement": st.index,
             "status": st.status,
             "totals": {payer: st.total_ore(payer) / 100 for payer in ctx.ledger.terms.payers},
         }
 
-    return write(db, partnership_id, user, op, role=role, prefer=("payer",))
+    # the ledger holds the sampled records only; the statement is drafted from arrays
+    return write(
+        db,
+        partnership_id,
+        user,
+        op,
+        role=role,
+        prefer=("payer",),
+        records=_sampled,
+    )
 
 
 def status_view(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
@@ -612,21 +935,47 @@ def forecast_view(
     ctx: Context, *, draws: int = 1000, seed: int = 1, target_rate: float | None = None
 ) -> dict[str, Any]:
     """The re-forecast conditioned on what has been observed (``ledger.forecast``)."""
-    from socialinvest.ledger.forecast import observe, reforecast
+    from socialinvest.ledger.forecast import reforecast
 
     as_of = current_period(ctx)
-    observed, realised = observe(ctx.ledger, as_of)
+    observed, realised = observations(ctx, as_of)
     fc = reforecast(
         _terms_now(ctx),
         observed,
         realised,
         as_of=as_of,
-        paid_through=ctx.ledger.posted_through,
+        paid_through=posted_through(ctx),
         draws=draws,
         seed=seed,
         target_rate=target_rate,
     )
     return fc.to_dict()
+
+
+def posted_through(ctx: Context) -> int:
+    """The waterfall is posted for periods 1 … this."""
+    return ctx.ledger.posted_through if ctx.loaded else int(ctx.row["posted_through"])
+
+
+def observations(ctx: Context, as_of: int) -> tuple[list[Any], Any]:
+    """The re-forecast's observations and realised payments (``ledger.forecast.observe``); read
+    with two queries and a ``GROUP BY`` unless the ledger is loaded already."""
+    from socialinvest.ledger.forecast import SUCCESS_STATUSES, observe, observe_from
+    from socialinvest.store import ledger_sets as sets
+
+    if ctx.loaded or ctx.db is None:
+        return observe(ctx.ledger, as_of)
+    db, pid, terms = ctx.db, ctx.row["id"], ctx.terms
+    people = [
+        (n, intake, None if withdrawn is None else dt.date.fromisoformat(withdrawn))
+        for n, intake, withdrawn in sets.people(db, pid)
+    ]
+    first = sets.first_successes(db, pid, as_of, SUCCESS_STATUSES, terms.prep.success_metric)
+    payments = [
+        (int(p["period"]), int(p["amount"]))
+        for p in store.rows_of(db, pid, "postings", store.postings.c.kind == "payment")
+    ]
+    return observe_from(terms, people, first, payments, as_of)
 
 
 def participant_rows(ctx: Context) -> list[dict[str, Any]]:
@@ -743,8 +1092,11 @@ def read_enrolments(name: str, data: bytes) -> list[tuple[str, dt.date, str]]:
 def _terms_now(ctx: Context) -> Terms:
     """The terms in force for what is still to come (the latest dated amendment's prices and
     caps from the first settlement not approved yet), for the re-forecast."""
-    locked = [i for i, st in ctx.ledger.statements.items() if st.status == "approved"]
-    terms = ctx.ledger.terms
+    if ctx.loaded or ctx.db is None:
+        locked = [i for i, st in ctx.ledger.statements.items() if st.status == "approved"]
+    else:  # the stored statements are the approved ones
+        locked = store.statement_indexes(ctx.db, ctx.row["id"])
+    terms = ctx.terms
     return terms.current(min(max(locked, default=0) + 1, terms.n_settlements))
 
 
@@ -788,7 +1140,7 @@ def renegotiate(
     import numpy as np
     import yaml
 
-    from socialinvest.ledger.forecast import observe, reforecast
+    from socialinvest.ledger.forecast import reforecast
 
     version = db.get(CaseVersion, ctx.row["version_id"])
     assert version is not None
@@ -847,8 +1199,8 @@ def renegotiate(
         settle_every=agreed["settle_every"],
     )
     as_of = current_period(ctx)
-    observed, realised = observe(ctx.ledger, as_of)
-    through = ctx.ledger.posted_through
+    observed, realised = observations(ctx, as_of)
+    through = posted_through(ctx)
     before = reforecast(
         now,
         observed,

@@ -95,6 +95,9 @@ participants = _rows_table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("pseudonym", sa.String(100), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+    # what a set-based import checks rows against (docs/partnerships.md, "At scale")
+    sa.Column("intake_period", sa.Integer, nullable=True),
+    sa.Column("withdrawn", sa.String(10), nullable=True),  # ISO date
 )
 records = _rows_table(
     "ledger_records",
@@ -104,6 +107,13 @@ records = _rows_table(
     sa.Column("period", sa.Integer, nullable=False),
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+)
+sa.Index(
+    "ix_ledger_records_key",
+    records.c.partnership_id,
+    records.c.participant,
+    records.c.metric,
+    records.c.period,
 )
 samples = _rows_table(
     "ledger_samples", sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
@@ -151,7 +161,13 @@ class Kind:
 
 
 KINDS = (
-    Kind("participants", participants, "id", ("pseudonym", "status"), False),
+    Kind(
+        "participants",
+        participants,
+        "id",
+        ("pseudonym", "status", "intake_period", "withdrawn"),
+        False,
+    ),
     Kind("records", records, "id", ("participant", "metric", "period", "value", "status"), False),
     Kind("samples", samples, "id", (), True),
     Kind("imports", imports, "sha256", (), True),
@@ -250,8 +266,15 @@ def visible_to(db: Session, organisation_id: int) -> list[dict[str, Any]]:
 
 def load_state(db: Session, row: dict[str, Any]) -> dict[str, Any]:
     """The partnership's state in the shape of ``ledger.snapshot.dump`` (format 1)."""
-    pid = row["id"]
-    state: dict[str, Any] = {
+    state = state_head(row)
+    for kind in KINDS:
+        state[kind.name] = rows_of(db, row["id"], kind.name)
+    return state
+
+
+def state_head(row: dict[str, Any]) -> dict[str, Any]:
+    """The scalars of a partnership's state (``load_state`` without the lists)."""
+    return {
         "format": 1,
         "partnership": row["key"],
         "terms_version": row["version_digest"],
@@ -260,20 +283,69 @@ def load_state(db: Session, row: dict[str, Any]) -> dict[str, Any]:
         "posted_through": int(row["posted_through"]),
         "setoff": json.loads(row["setoff"]),
     }
-    for kind in KINDS:
-        t = kind.table
-        keycol = t.c[kind.key]
-        rows = db.execute(sa.select(t).where(t.c.partnership_id == pid).order_by(keycol)).all()
-        items = []
-        for r in rows:
-            m = r._mapping
-            d = json.loads(m["data"])
-            d[kind.key] = m[kind.key]
-            for c in kind.columns:  # the columns are what counts (a query reads them)
-                d[c] = m[c]
-            items.append(_as_item(kind, d))
-        state[kind.name] = items
-    return state
+
+
+def kind_of(name: str) -> Kind:
+    return next(k for k in KINDS if k.name == name)
+
+
+def rows_of(db: Session, partnership_id: int, name: str, where: Any = None) -> list[dict[str, Any]]:
+    """The rows of one list of the state (optionally only those ``where`` selects), in key
+    order, as ``load_state`` gives them."""
+    kind = kind_of(name)
+    t = kind.table
+    query = sa.select(t).where(t.c.partnership_id == partnership_id)
+    if where is not None:
+        query = query.where(where)
+    items = []
+    for r in db.execute(query.order_by(t.c[kind.key])).all():
+        m = r._mapping
+        d = json.loads(m["data"])
+        d[kind.key] = m[kind.key]
+        for c in kind.columns:  # the columns are what counts (a query reads them)
+            d[c] = m[c]
+        items.append(_as_item(kind, d))
+    return items
+
+
+def _values(kind: Kind, partnership_id: int, d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "partnership_id": partnership_id,
+        kind.key: d[kind.key],
+        **{c: d[c] for c in kind.columns},
+        "data": _encode({f: v for f, v in d.items() if f not in kind.columns}),
+    }
+
+
+def append(db: Session, partnership_id: int, name: str, items: list[Any]) -> None:
+    """Insert new rows of one list of the state (as ``write_changes`` writes them)."""
+    kind = kind_of(name)
+    if items:
+        db.execute(
+            sa.insert(kind.table), [_values(kind, partnership_id, _as_dict(kind, x)) for x in items]
+        )
+
+
+def last_audit(db: Session, partnership_id: int) -> dict[str, Any] | None:
+    """The last audit record (the chain's head), as ``load_state`` gives it."""
+    top = sa.select(sa.func.max(audit.c.seq)).where(audit.c.partnership_id == partnership_id)
+    found = rows_of(db, partnership_id, "audit", audit.c.seq == top.scalar_subquery())
+    return found[0] if found else None
+
+
+def statement_indexes(db: Session, partnership_id: int) -> list[int]:
+    """The indexes of the stored (approved) statements."""
+    t = statements
+    rows = db.execute(sa.select(t.c.index).where(t.c.partnership_id == partnership_id)).scalars()
+    return [int(i) for i in rows]
+
+
+def set_head(db: Session, partnership_id: int, count: int, head: str) -> None:
+    db.execute(
+        sa.update(partnerships)
+        .where(partnerships.c.id == partnership_id)
+        .values(audit_count=count, audit_hash=head)
+    )
 
 
 def write_changes(
@@ -293,12 +365,7 @@ def write_changes(
         inserts: list[dict[str, Any]] = []
         n = 0
         for k, d in new.items():
-            values = {
-                "partnership_id": pid,
-                kind.key: d[kind.key],
-                **{c: d[c] for c in kind.columns},
-                "data": _encode({f: v for f, v in d.items() if f not in kind.columns}),
-            }
+            values = _values(kind, pid, d)
             if k not in old:
                 inserts.append(values)
             elif old[k] != d:
@@ -322,7 +389,7 @@ def write_changes(
             data_processors=_encode(after["data_processors"]),
             posted_through=int(after["posted_through"]),
             setoff=_encode(after["setoff"]),
-            audit_count=len(audit_rows),
+            audit_count=audit_rows[-1]["seq"] if audit_rows else 0,
             audit_hash=audit_rows[-1]["hash"] if audit_rows else "",
         )
     )
