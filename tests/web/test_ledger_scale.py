@@ -249,3 +249,30 @@ def test_a_statement_from_stored_sums_is_the_core_statement(db: Session, deal: D
     ]
     assert [t + 1 for t in range(8) if realised[t]] == [2, 4]
     assert ps.forecast_view(ctx, draws=200)["as_of_period"] == 8 and not ctx.loaded
+
+
+def test_a_threshold_line_is_settled_from_stored_sums_as_in_the_core(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from . import ledger_web_support
+    from .test_ledger_threshold_pages import threshold_text
+
+    use_key(monkeypatch)
+    monkeypatch.setattr(ledger_web_support, "small_text", threshold_text)
+    deal = make_deal(db, key="threshold")
+    u = deal.users
+    # one cohort of four (January 2024): jobs for three of them in quarters 1, 2 and 2
+    ps.enrol_many(db, deal.id, u["pia"], [(deal.numbers[i], JAN, "2024") for i in range(4)])
+    rows = [(1, "job", 1, 1), (2, "job", 2, 1), (3, "job", 2, 1)]
+    body = "\n".join(f"{p},{m},{t},{v},Jobcenter,R-{p}" for p, m, t, v in rows)
+    data = ("participant,metric,period,value,source,reference\n" + body + "\n").encode()
+    out = ps.import_outcomes(db, deal.id, u["paul"], "jobs.csv", data)
+    ps.decide(db, deal.id, u["eva"], out["records"], "verify")
+    mine, core = both_ways(db, deal, 1)
+    assert mine == core
+    ps.approve(db, deal.id, u["pia"], 1)
+    mine, core = both_ways(db, deal, 2)
+    assert mine == core and mine.cohorts == core.cohorts
+    # by hand: S = 3 jobs, baseline B = 4 × 0.25 = 1, gain 2 ≥ the threshold (100 % of B):
+    # 2 × 10,000 kr. for the cohort
+    assert sum(line.amount_ore for line in mine.lines) == 2_000_000
