@@ -254,51 +254,99 @@ print(" ".join(map(str, times)))
 """
 
 
-def one_process(draws: int, repeat: int, pinned: bool) -> list[float]:
+def one_process(draws: int, repeat: int, pinned: bool) -> tuple[list[float], float]:
+    """Wall seconds of each run in a fresh process, and that process's CPU seconds (user +
+    system, all threads, its import and warm-up included) divided by its runs + 1."""
     command = [sys.executable, "-c", _ONE_PROCESS, str(UNCERTAIN), str(draws), str(repeat)]
-    out = subprocess.run(
+    proc = subprocess.Popen(
         command,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
         env={**os.environ, **(PIN if pinned else {})},
     )
-    return [float(x) for x in out.stdout.split()]
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        assert proc.stderr is not None
+        raise RuntimeError(proc.stderr.read()[-500:])
+    return [float(x) for x in out.split()], usage.ru_utime + usage.ru_stime
+
+
+def _cpu(chunks: object) -> float:
+    """CPU seconds used so far by this process and every worker of the cluster."""
+    workers = chunks.client.run(time.process_time)  # type: ignore[attr-defined]
+    return time.process_time() + sum(workers.values())
+
+
+def _on_cluster(case: object, draws: int, chunks: object) -> tuple[float, float]:
+    from socialinvest import appraise
+
+    cpu = _cpu(chunks)
+    start = time.perf_counter()
+    appraise(case, draws=draws, seed=1, map_chunks=chunks)  # type: ignore[arg-type]
+    return time.perf_counter() - start, _cpu(chunks) - cpu
 
 
 def dask(repeat: int, draws: int) -> None:
+    """Two workers against one worker with the same threading (a one-worker cluster, and one
+    process with BLAS pinned to one thread), and against one process as it runs by default;
+    runs interleaved; each cluster started and warmed up before the timed runs."""
     from socialinvest import appraise, load_case, scale
 
     case = load_case(UNCERTAIN)
-    default_runs, pinned_runs, cluster_runs = [], [], []
-    with scale.dask_mapper(workers=2) as chunks:
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("default", "pinned", "w1", "w2")}
+    load = [os.getloadavg()[0]]
+    with scale.dask_mapper(workers=1) as one, scale.dask_mapper(workers=2) as two:
         start = time.perf_counter()
-        chunks.client  # start the local cluster now  # noqa: B018
+        two.client  # start the local cluster now  # noqa: B018
         started = time.perf_counter() - start
-        appraise(case, draws=draws, seed=1, map_chunks=chunks)  # first run: workers import
-        for _ in range(repeat):  # interleaved, so that the machine's load hits all alike
-            default_runs += one_process(draws, 1, pinned=False)
-            pinned_runs += one_process(draws, 1, pinned=True)
-            start = time.perf_counter()
+        one.client  # noqa: B018
+        for chunks in (one, two):  # first run: the workers import and receive the case
             appraise(case, draws=draws, seed=1, map_chunks=chunks)
-            cluster_runs.append(time.perf_counter() - start)
-    d, p, c = median(default_runs), median(pinned_runs), median(cluster_runs)
+        for _ in range(repeat):  # interleaved, so that the machine's load hits all alike
+            for key, pinned in (("default", False), ("pinned", True)):
+                times, cpu = one_process(draws, 1, pinned=pinned)
+                runs[key].append((times[0], cpu / 2))
+            runs["w1"].append(_on_cluster(case, draws, one))
+            runs["w2"].append(_on_cluster(case, draws, two))
+            load.append(os.getloadavg()[0])
+    wall = {k: median([r[0] for r in v]) for k, v in runs.items()}
+    cpu = {k: median([r[1] for r in v]) for k, v in runs.items()}
     print(
-        f"\nDask, {draws:,} draws: one process {d:.2f} s, one process with one BLAS thread "
-        f"{p:.2f} s, local cluster of 2 workers {c:.2f} s (cluster start {started:.2f} s, "
-        "excluded)"
+        f"\nDask, {draws:,} draws, wall (CPU of all processes; a fresh process's CPU is halved: "
+        "import + warm-up + one run):"
+    )
+    for key, label in (
+        ("default", "one process, BLAS as by default"),
+        ("pinned", "one process, one BLAS thread"),
+        ("w1", "local cluster, 1 worker"),
+        ("w2", "local cluster, 2 workers"),
+    ):
+        print(f"  {label:34} {wall[key]:6.2f} s ({cpu[key]:5.2f} s CPU)")
+    print(
+        f"  cluster start {started:.2f} s (excluded); load average during the runs "
+        f"{min(load):.1f}–{max(load):.1f} on {os.cpu_count()} cores"
+    )
+    w1, w2, d, p = wall["w1"], wall["w2"], wall["default"], wall["pinned"]
+    row(
+        f"Dask, 2 local workers, {draws:,} draws, vs 1 worker",
+        f"{w1 / w2:.2f}× ({w2:.2f} s vs {w1:.2f} s)",
+        "≥ 1.7×",
+        w1 / w2 >= 1.7,
     )
     row(
-        f"Dask, 2 local workers, {draws:,} draws, vs one worker",
-        f"{p / c:.2f}× the throughput",
+        f"Dask, 2 local workers, {draws:,} draws, vs pinned process",
+        f"{p / w2:.2f}× ({w2:.2f} s vs {p:.2f} s)",
         "≥ 1.7×",
-        p / c >= 1.7,
+        p / w2 >= 1.7,
     )
     row(
         f"Dask, 2 local workers, {draws:,} draws, vs one process",
-        f"{d / c:.2f}× ({c:.2f} s vs {d:.2f} s)",
+        f"{d / w2:.2f}× ({w2:.2f} s vs {d:.2f} s)",
         "never slower (≥ 1×)",
-        d / c >= 1.0,
+        d / w2 >= 1.0,
     )
 
 
