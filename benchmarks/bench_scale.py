@@ -72,7 +72,7 @@ def main() -> None:
     from socialinvest.runner import appraise, prepare, run_chunk
 
     if args.dask_malloc:  # leave Dask's pre-spawn environment as it is
-        scale.TRIM_SETTING = "distributed.nanny.pre-spawn-environ.SOCIALINVEST_UNUSED"
+        scale.WORKER_MALLOC = {}
 
     print(machine())
     print(f"load average before: {os.getloadavg()[0]:.2f}")

@@ -28,7 +28,14 @@ CONNECT_TIMEOUT = 10.0
 #: How many chunks may wait on the cluster, per worker thread, beyond those being computed.
 #: Submitting a bounded number keeps finished summaries from piling up on the workers.
 QUEUED_PER_THREAD = 2
-TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: glibc's allocator in the workers of a local cluster: as the command line sets it for itself
+#: (socialinvest.process.keep_freed_memory), through the environment glibc reads at start-up.
+#: A worker runs its chunks in a thread, whose glibc arena maps every array above the mmap
+#: threshold afresh; with these the arrays of a chunk come from freed memory, as in one process.
+WORKER_MALLOC: dict[str, int] = {
+    "MALLOC_MMAP_THRESHOLD_": 64 << 20,
+    "MALLOC_TRIM_THRESHOLD_": 256 << 20,
+}
 
 #: A local cluster is started only for runs of at least this many chunks per worker: below it,
 #: starting the cluster (about a second, plus the workers' imports) costs more than the second
@@ -152,11 +159,13 @@ class DaskChunks:
         import dask
 
         distributed = _import_distributed()
-        # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive mmap
-        # threshold: every large temporary array of a chunk is then mapped and unmapped again,
-        # and chunks run about a third slower than in this process.
-        environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in PINNED_THREADS.items()}
-        with dask.config.set({TRIM_SETTING: None, **environ}):
+        # Dask sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which turns off glibc's adaptive
+        # mmap threshold: every large temporary array of a chunk is then mapped and unmapped
+        # again, and chunks run about a third slower than in this process. The workers get the
+        # command line's own allocator settings instead (WORKER_MALLOC).
+        prefix = "distributed.nanny.pre-spawn-environ."
+        environ = {prefix + k: v for k, v in {**PINNED_THREADS, **WORKER_MALLOC}.items()}
+        with dask.config.set(environ):
             self._cluster = distributed.LocalCluster(
                 n_workers=self._workers,
                 threads_per_worker=1,
