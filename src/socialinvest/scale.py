@@ -176,7 +176,10 @@ class DaskChunks:
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             )
         try:
-            self._client = distributed.Client(self._cluster, timeout=self._wait)
+            # the summaries come straight from the workers, not relayed by the scheduler
+            self._client = distributed.Client(
+                self._cluster, timeout=self._wait, direct_to_workers=True
+            )
         except BaseException:
             self._cluster.close()
             self._cluster = None
