@@ -14,10 +14,13 @@ Rows
       (benchmarks/bench_state_transition.py's peer environment, benchmarks/.peer-venv), and
       against the same model written directly in numpy (benchmarks/plain_numpy_hip.py: checked
       against Briggs's published point values; means compared in Monte Carlo standard errors);
-  Dask, 2 local workers, 1,000,000 draws: against one process as it runs by default (BLAS may
-      use several threads) and against one worker with the same threading (a child process with
-      OMP/OPENBLAS/MKL_NUM_THREADS=1); the cluster's start-up and first run excluded;
-  `socialinvest run` on a deterministic example (impact60-job-education.yaml), whole process.
+  Dask, 2 local workers, 1,000,000 draws: against a local cluster of one worker (the same
+      threading and task path), against one process with OMP/OPENBLAS/MKL_NUM_THREADS=1, and
+      against one process as it runs by default (BLAS may use several threads); both clusters'
+      start-up and first run excluded; with the CPU seconds of every process and of the
+      critical path (calling process + busiest worker: the wall time on otherwise idle cores);
+  `socialinvest run` on a deterministic example (impact60-job-education.yaml), whole process,
+      with the package's bytecode compiled first (as an installed package has it).
 
 The machine is shared (see the first line printed and the load average): medians and ratios
 of runs interleaved in time are what to compare; a loaded machine lowers every figure, the
