@@ -104,37 +104,3 @@ def test_the_command_line_runs_a_command_of_its_own_from_a_small_copy() -> None:
     assert part.output == full.output
     helps = runner.invoke(cli.app, ["run", "--help"]), runner.invoke(small, ["run", "--help"])
     assert helps[0].output == helps[1].output
-
-
-_PLUGINS_AFTER_RUN = """
-import sys
-sys.argv = ["socialinvest", "run", sys.argv[1], "--format", "json"]
-from socialinvest.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-import pydantic.plugin._loader as loader
-print("scanned" if loader._plugins is not None else "not scanned", file=sys.stderr)
-"""
-
-
-@pytest.mark.parametrize(("users_value", "expected"), [(None, "not scanned"), ("", "scanned")])
-def test_the_command_line_skips_pydantics_plugin_scan_unless_the_user_chose(
-    users_value: str | None, expected: str
-) -> None:
-    # pydantic reads every installed package's entry points the first time it builds a model,
-    # unless PYDANTIC_DISABLE_PLUGINS says there are none; a value the user set is kept
-    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-    if users_value is not None:
-        env["PYDANTIC_DISABLE_PLUGINS"] = users_value
-    example = Path(__file__).parents[1] / "examples" / "impact60-job-education.yaml"
-    result = subprocess.run(
-        [sys.executable, "-c", _PLUGINS_AFTER_RUN, str(example)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert json.loads(result.stdout)  # the run itself worked
-    assert result.stderr.strip().splitlines()[-1] == expected

@@ -841,12 +841,11 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Entry point of the `socialinvest` command."""
-    from socialinvest.process import keep_freed_memory, no_pydantic_plugins, pin_environment
+    from socialinvest.process import keep_freed_memory, pin_environment
 
     pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)
     if sys.argv[1:2] != ["serve"]:  # a command that computes and exits, not the web server
         keep_freed_memory()  # large arrays reuse freed memory instead of fresh pages
-        no_pydantic_plugins()  # no scan of every installed package's entry points
     try:
         _app_for(sys.argv)()
     except InputError as error:  # pragma: no cover - commands catch their own

@@ -28,13 +28,6 @@ cuts the faults to 30,000–50,000 and the system time to 0.1–0.5 s; the peak 
 same (the memory is reused, not added). Not for `socialinvest serve` (a long-running process
 should give memory back); skipped when the user set glibc's MALLOC_* variables, and on other
 C libraries.
-
-pydantic's plugins (``no_pydantic_plugins``, called by the command line): pydantic looks for
-plugins the first time it builds a model, by reading the entry points of every installed
-package (about 25 ms of a command on the benchmark machine with ~110 packages). The command
-line only validates its own case files, so it tells pydantic there are none, unless the user
-set ``PYDANTIC_DISABLE_PLUGINS`` themselves; not for `socialinvest serve` (a server may want an
-observability plugin) nor for the Python API.
 """
 
 from __future__ import annotations
@@ -66,12 +59,6 @@ def pin_environment() -> None:
     effective only before numpy is imported."""
     if not user_chose():
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
-
-def no_pydantic_plugins() -> None:
-    """Tell pydantic not to look for plugins, unless the user set ``PYDANTIC_DISABLE_PLUGINS``
-    (read by pydantic when it builds its first model: call before the case models' import)."""
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 def _loaded_openblas() -> list[tuple[object, object]]:
