@@ -29,6 +29,7 @@ LAYER_OF = {
     "socialinvest.limits": "leaves",
     "socialinvest.finite": "leaves",
     "socialinvest.process": "leaves",  # the process: BLAS threads, glibc allocator (no model)
+    "socialinvest.bundled": "leaves",  # where the bundled example files are (no model)
     "socialinvest.output.messages": "leaves",  # the message catalogues (errors use them)
     "socialinvest.output.numbers": "leaves",  # number formats by language (Babel), no model
     VERSION: "leaves",

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from socialinvest.bundled import example
 from socialinvest.case.load import LoadedCase, load_case
 from socialinvest.contract.designer import design
 from socialinvest.contract.partnership import prepare_contract, simulate_outcomes
@@ -40,7 +41,7 @@ from socialinvest.ledger.records import Actor
 from socialinvest.ledger.terms import Terms
 
 DEMO_LABEL = "SYNTHETIC DEMO DATA: no real person, no real outcome"
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "contracts" / "aalborg-impact60.yaml"
+EXAMPLE = example("contracts/aalborg-impact60.yaml")
 ELIGIBILITY = (
     "psykisk sårbar",
     "på kontanthjælp",

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from socialinvest.bundled import examples_dir
 from socialinvest.errors import InputError, msg
 
 DEMO_ORGANISATION = "Demo kommune"
-
-
-def examples_dir() -> Path | None:
-    """Where the bundled example case files are: installed with the package
-    (``<prefix>/share/socialinvest/examples``), else the source tree's ``examples``."""
-    for candidate in (
-        Path(sys.prefix) / "share" / "socialinvest" / "examples",
-        Path(__file__).resolve().parents[3] / "examples",
-        Path.cwd() / "examples",
-    ):
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 def example_files() -> list[Path]:
