@@ -369,3 +369,81 @@ def test_indigo_with_odd_draws_on_the_command_line(
     folder.mkdir()
     _one_sentence(ledger(db_url, tmp_path, *p[:-1], str(folder)))
     assert json.loads(json.dumps([])) == []
+
+
+# ------------------------------------------------------------------------------ the pages
+
+
+@pytest.fixture
+def page_site(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from fastapi.testclient import TestClient
+
+    from socialinvest.store.db import make_engine, session_factory
+
+    from .conftest import make_app
+
+    use_key(monkeypatch)
+    engine = make_engine(sqlite_url)
+    db: Session = session_factory(engine)()
+    deal = make_deal(db)
+    app = make_app(sqlite_url)
+    with TestClient(app) as api:
+        _setup(api, db, deal)
+    db.close()
+    engine.dispose()
+    return app, deal
+
+
+AMEND_FORM = {"confirm": "1", "reference": "Allonge 1", "effective": "3", "price": "6000"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("effective", "nan"),
+        ("effective", "inf"),
+        ("effective", "x"),
+        ("effective", "2.5"),
+        ("effective", "-1"),
+        ("effective", "1e308"),
+        ("price", "nan"),
+        ("price", "-inf"),
+        ("price", "1e400"),
+        ("price", "0101901234x"),
+        ("contract_cap", "nan"),
+        ("intake", "x,1"),
+        ("intake", "0101901234x"),
+        ("periods", "nan"),
+    ],
+)
+def test_a_bad_amendment_on_the_page_is_a_danish_422(
+    page_site: Any, field: str, value: str
+) -> None:
+    from .test_pages import client_for, csrf
+
+    app, deal = page_site
+    with client_for(app, "pia") as pia:
+        token = csrf(pia.get(f"/partnerships/{deal.id}/renegotiate?price=6000").text)
+        got = pia.post(
+            f"/partnerships/{deal.id}/amend",
+            data={**AMEND_FORM, field: value, "csrf_token": token},
+        )
+        assert got.status_code == 422, (field, value, got.status_code, got.text[-500:])
+        assert "0101901234" not in got.text
+        for english in ("a number, e.g.", "whole number", "separated by commas", "expected"):
+            assert english not in got.text, (english, got.text[-1500:])
+
+
+@pytest.mark.parametrize("day", ["2024-02-30", "x", "0101901234"])
+def test_a_bad_date_on_the_participants_page_is_a_danish_422(page_site: Any, day: str) -> None:
+    from .test_pages import client_for, csrf
+
+    app, deal = page_site
+    with client_for(app, "pia") as pia:
+        token = csrf(pia.get(f"/partnerships/{deal.id}/participants").text)
+        got = pia.post(
+            f"/partnerships/{deal.id}/participants/1/exit",
+            data={"confirm": "1", "date": day, "csrf_token": token},
+        )
+        assert got.status_code == 422, (day, got.status_code)
+        assert "0101901234" not in got.text and "YYYY" not in got.text, got.text[-1500:]
