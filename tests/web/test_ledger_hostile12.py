@@ -447,3 +447,19 @@ def test_a_bad_date_on_the_participants_page_is_a_danish_422(page_site: Any, day
         )
         assert got.status_code == 422, (day, got.status_code)
         assert "0101901234" not in got.text and "YYYY" not in got.text, got.text[-1500:]
+
+
+def test_the_participants_page_writes_dates_as_the_language_does(page_site: Any) -> None:
+    """The enrolment date in the participants' table: 15. jan. 2024 in Danish, 15 Jan 2024 in
+    English (it was the ISO 2024-01-15, broken over two lines)."""
+    from .test_pages import client_for
+
+    app, deal = page_site
+    with client_for(app, "pia") as pia:
+        page = pia.get(f"/partnerships/{deal.id}/participants").text
+        row = page.split('id="participant-1"')[1].split("</tr>")[0]
+        assert "15. jan. 2024" in row and "2024-01-15" not in row, row[:400]
+        english = pia.get(f"/partnerships/{deal.id}/participants?lang=en").text
+        if "Enrolled" in english:
+            row = english.split('id="participant-1"')[1].split("</tr>")[0]
+            assert "15 Jan 2024" in row, row[:400]
