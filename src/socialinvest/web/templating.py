@@ -71,10 +71,11 @@ def day(value: Any, lang: str) -> str:
     from socialinvest.output.numbers import LOCALES
 
     if isinstance(value, str) and value:
+        raw: str = value
         try:
-            value = dt.date.fromisoformat(value)
+            value = dt.date.fromisoformat(raw)
         except ValueError:
-            return value
+            return raw
     if not isinstance(value, dt.date):
         return "" if value is None else str(value)
     return format_date(value, "d. MMM y" if lang == "da" else "d MMM y", locale=LOCALES[lang])
