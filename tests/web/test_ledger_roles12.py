@@ -24,13 +24,33 @@ from .test_pages import client_for, csrf
 @pytest.fixture
 def deal(db: Session, monkeypatch: pytest.MonkeyPatch) -> Deal:
     use_key(monkeypatch)
-    return make_deal(db)
+    return with_auditor(db, make_deal(db))
 
 
-USERS = ("pia", "paul", "eva", "ivan", "bank", "otto")
-ALL = dict.fromkeys(("pia", "paul", "eva", "ivan", "bank"), 200) | {"otto": 404}
-PAYER_ONLY = {"pia": 201, "paul": 403, "eva": 403, "ivan": 403, "bank": 403, "otto": 404}
-ENROLLERS = {"pia": 200, "paul": 200, "eva": 403, "ivan": 403, "bank": 403, "otto": 404}
+def with_auditor(db: Session, deal: Deal) -> Deal:
+    """An auditing organisation made a party (role auditor), with its user "aud"."""
+    from socialinvest.store import partnerships as store
+    from socialinvest.store import users as user_store
+
+    from .conftest import password_hash
+
+    org = user_store.organisation(db, "Revisor", create=True)
+    db.execute(
+        store.parties.insert().values(
+            partnership_id=deal.id, organisation_id=org.id, role="auditor"
+        )
+    )
+    deal.users["aud"] = user_store.create_user(db, org, "aud", password_hash(), role="analyst")
+    db.commit()
+    return deal
+
+
+USERS = ("pia", "paul", "eva", "ivan", "bank", "aud", "otto")
+ALL = dict.fromkeys(("pia", "paul", "eva", "ivan", "bank", "aud"), 200) | {"otto": 404}
+PAYER_ONLY = {"pia": 201, "otto": 404} | dict.fromkeys(("paul", "eva", "ivan", "bank", "aud"), 403)
+ENROLLERS = {"pia": 200, "paul": 200, "otto": 404} | dict.fromkeys(
+    ("eva", "ivan", "bank", "aud"), 403
+)
 NOT_AN_AMENDMENT = {
     "effective": 3,
     "reference": "Allonge 9",
@@ -89,7 +109,7 @@ def test_every_new_route_by_every_role_through_the_api(
     secrets = _pseudonyms(db)
     investor_saw: list[str] = []
     # the writes go in the order of the table, so the payer's (allowed) write comes last
-    order = ("otto", "ivan", "bank", "eva", "paul", "pia")
+    order = ("otto", "ivan", "bank", "aud", "eva", "paul", "pia")
     for method, path, body, expected in API_TABLE:
         done_by_someone = False
         for name in order:
@@ -122,7 +142,7 @@ def test_every_new_page_by_every_role(sqlite_url: str, monkeypatch: pytest.Monke
     use_key(monkeypatch)
     engine = make_engine(sqlite_url)
     db: Session = session_factory(engine)()
-    deal = make_deal(db)
+    deal = with_auditor(db, make_deal(db))
     app = make_app(sqlite_url)
     with TestClient(app) as api:
         base, h = _setup(api, db, deal)
