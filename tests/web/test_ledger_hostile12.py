@@ -459,6 +459,8 @@ def test_the_participants_page_writes_dates_as_the_language_does(page_site: Any)
         page = pia.get(f"/partnerships/{deal.id}/participants").text
         row = page.split('id="participant-1"')[1].split("</tr>")[0]
         assert "15. jan. 2024" in row and "2024-01-15" not in row, row[:400]
+        # one participant is "Aktiv" (the overview's count of them is "Aktive")
+        assert "<td>Aktiv</td>" in row and "Aktive" not in row, row[:400]
         english = pia.get(f"/partnerships/{deal.id}/participants?lang=en").text
         if "Enrolled" in english:
             row = english.split('id="participant-1"')[1].split("</tr>")[0]
