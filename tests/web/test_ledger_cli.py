@@ -190,6 +190,7 @@ def test_no_cpr_number_in_clear_anywhere(
         ["forecast", *p, "--user", "pia", "--draws", "50", "--format", "json"],
     ):
         seen.append(as_json_text(ledger(db_url, tmp_path, *args)))
+    seen += _the_newer_exports(db_url, tmp_path, deal, numbers)
     backup = tmp_path / "backup.json"
     ran = ledger(db_url, tmp_path, "backup", *p, "-o", str(backup))
     assert ran.returncode == 0, ran.stderr
@@ -220,9 +221,92 @@ def test_no_cpr_number_in_clear_anywhere(
     assert len(blobs[0]) > 10_000
     everything = "\n".join(seen) + "\n" + "\n".join(b.decode("latin-1") for b in blobs)
     pattern = re.compile("|".join([*numbers, *(f"{n[:6]}-{n[6:]}" for n in numbers)]))
-    assert pattern.search(everything) is None
+    hit = pattern.search(everything)
+    assert hit is None, everything[max(0, hit.start() - 300) : hit.end() + 100]
     # the check itself finds a number where there is one
     assert pattern.search(f"x{numbers[999]}x") is not None
+
+
+def _the_newer_exports(db_url: str, tmp: Path, deal: Deal, numbers: list[str]) -> list[str]:
+    """What amend / exit / withdraw / anonymise / statement / indigo print, write and refuse
+    (each refusal given a CPR number where a person would type one), the amendment records,
+    and the status report and statement pages: all of it, as text, for the search."""
+    from openpyxl import load_workbook
+
+    from .conftest import make_app
+    from .test_pages import client_for
+
+    p = ["-p", str(deal.id)]
+    seen: list[str] = []
+    agreed = ["--agreed-by", "Provider", "--agreed-by", "Fund", "--agreed-by", "Bank"]
+    amend = ["amend", *p, "--user", "pia", "--from", "2", *agreed]
+    for lang in ("da", "en"):
+        for args in (
+            [*amend, "--reference", f"Allonge {numbers[1]}", "--price", "job found=6000"],
+            [*amend, "--reference", "Allonge 1", "--price", f"{numbers[2]}=6000"],
+            [*amend, "--reference", "Allonge 1", "--price", f"job found={numbers[3]}x"],
+            [*amend, "--reference", "Allonge 1", "--agreed-by", numbers[4]],
+            ["exit", "1", *p, "--user", "pia", "--reason", f"moved, cpr {numbers[0]}"],
+            ["exit", "1", *p, "--user", "pia", "--date", numbers[6]],
+            ["withdraw", "2", *p, "--user", "ivan"],
+            ["statement", *p, "--user", "ivan", "--period", "99", "-o", str(tmp / "x.pdf")],
+            ["indigo", *p, "--user", "otto", "--draws", "1", "-o", str(tmp / "x.json")],
+        ):
+            ran = ledger(db_url, tmp, *args, "--lang", lang)
+            assert ran.returncode == 2, (args, ran.stdout, ran.stderr)
+            seen += [ran.stdout, ran.stderr]
+    for args in (
+        [*amend, "--reference", "Allonge 1", "--price", "job found=6000", "--format", "json"],
+        [*amend, "--reference", "Allonge 2", "--person-cap", "12000"],
+        ["exit", "1", *p, "--user", "pia", "--date", "2024-05-01", "--reason", "moved"],
+        ["withdraw", "2", *p, "--user", "paul", "--date", "2024-05-01", "--format", "json"],
+        ["anonymise", "3", *p, "--user", "pia", "--format", "json"],
+        ["anonymise", "4", *p, "--user", "pia", "--lang", "en"],
+        ["statement", *p, "--user", "pia", "--period", "1", "-o", str(tmp / "s.pdf")],
+        ["statement", *p, "--user", "pia", "--period", "1", "-o", str(tmp / "s.xlsx")],
+        ["indigo", *p, "--user", "pia", "--draws", "20", "-o", str(tmp / "i.json")],
+    ):
+        ran = ledger(db_url, tmp, *args)
+        assert ran.returncode == 0, (args, ran.stderr)
+        seen += [ran.stdout, ran.stderr]
+    ran = ledger(db_url, tmp, "anonymise", "3", *p, "--user", "pia")  # twice: refused
+    assert ran.returncode == 2
+    seen += [ran.stdout, ran.stderr]
+    pdf = (tmp / "s.pdf").read_bytes()
+    shown = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    assert "Afregning" in shown.stdout.decode("utf-8")
+    seen += [shown.stdout.decode("utf-8"), pdf.decode("latin-1")]
+    book = load_workbook(tmp / "s.xlsx")
+    seen += [str(list(ws.iter_rows(values_only=True))) for ws in book.worksheets]
+    indigo = (tmp / "i.json").read_text(encoding="utf-8")
+    assert json.loads(indigo)
+    seen.append(indigo)
+    # the amendment records, and the pages: status report (HTML, PDF), statements, INDIGO
+    seen.append(
+        as_json_text(ledger(db_url, tmp, "status", *p, "--user", "pia", "--format", "json"))
+    )
+    from fastapi.testclient import TestClient
+
+    with TestClient(make_app(db_url)):
+        pass
+    with client_for(make_app(db_url), "pia") as pia:
+        base = f"/partnerships/{deal.id}"
+        for path in (
+            "/report",
+            "/report?format=pdf",
+            "/participants",
+            "/settlements/1",
+            "/settlements/1/statement.xlsx",
+            "/indigo.json",
+            "/renegotiate?price=6000",
+        ):
+            got = pia.get(base + path)
+            assert got.status_code == 200, (path, got.status_code)
+            seen.append(got.content.decode("latin-1"))
+        amendments = pia.get(f"/api/v1/partnerships/{deal.id}/amendments")
+        if amendments.status_code == 200:
+            seen.append(amendments.text)
+    return seen
 
 
 def as_json_text(ran: Ran) -> str:

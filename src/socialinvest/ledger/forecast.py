@@ -50,6 +50,7 @@ from socialinvest.contract.partnership import (
 from socialinvest.contract.result import ContractResult, stats
 from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.ledger import Ledger
+from socialinvest.ledger.sampling import check_seed
 from socialinvest.ledger.terms import Terms
 
 FloatArray = npt.NDArray[np.float64]
@@ -197,6 +198,7 @@ def reforecast(
         raise LedgerError("forecast_state_transition")
     if draws < 2:
         raise LedgerError("forecast_draws", n=2)
+    check_seed(seed)
     outcomes = simulate_outcomes(prep, draws, seed)
     prices = list(terms.prices)
     design_paid = settle_outcomes(prep, outcomes, prices)

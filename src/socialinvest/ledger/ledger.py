@@ -40,6 +40,8 @@ from socialinvest.ledger.statements import Statement, StatementLine
 from socialinvest.ledger.terms import ONCE, Amendment, Terms
 
 ACTIVE: tuple[RecordStatus, ...] = ("entered", "verified", "disputed")
+MAX_MONEY = 1e13  # kr.: an amended price or cap, as a case's amounts (case/contract.py Money)
+MAX_INTAKE = 10_000_000  # an amended planned intake per cohort, as a run's simulated persons
 
 
 def now_utc() -> dt.datetime:
@@ -222,12 +224,24 @@ class Ledger:
         p = self._participant(pid)
         if p.status != "active":
             raise LedgerError("not_active", participant=pid, status=p.status)
-        if day < p.enrolled:
-            raise LedgerError("exit_before_enrol", participant=pid, date=day.isoformat())
+        self._within_the_contract(p, day)
         before = p.audit_view()
         p.status, p.exit_date, p.exit_reason = "exited", day, reason
         self._log(self._stamp(at), actor, "exit", f"participant:{pid}", before, p.audit_view())
         return p
+
+    def _within_the_contract(self, p: Participant, day: dt.date) -> None:
+        """An exit or withdrawal is dated on or after the enrolment and before the contract's
+        end (a date far in the future would silently stop every later outcome)."""
+        if day < p.enrolled:
+            raise LedgerError("exit_before_enrol", participant=p.id, date=day.isoformat())
+        if day >= self.terms.end:
+            raise LedgerError(
+                "date_after_contract",
+                participant=p.id,
+                date=day.isoformat(),
+                end=(self.terms.end - dt.timedelta(days=1)).isoformat(),
+            )
 
     def withdraw(
         self, actor: Actor, pid: int, day: dt.date, *, at: dt.datetime | None = None
@@ -237,6 +251,7 @@ class Ledger:
         p = self._participant(pid)
         if p.status == "withdrawn":
             raise LedgerError("not_active", participant=pid, status=p.status)
+        self._within_the_contract(p, day)
         before = p.audit_view()
         p.status, p.withdrawn = "withdrawn", day
         self._log(self._stamp(at), actor, "withdraw", f"participant:{pid}", before, p.audit_view())
@@ -836,21 +851,25 @@ class Ledger:
         for name, price in (prices or {}).items():
             if name not in names:
                 raise LedgerError("amend_line", line=name, lines=", ".join(names))
-            if not isinstance(price, int | float) or not np.isfinite(price) or price < 0:
+            if (
+                not isinstance(price, int | float)
+                or not np.isfinite(price)
+                or not 0 <= price <= MAX_MONEY
+            ):
                 raise LedgerError("amend_price", line=name, value=price)
             new_prices[names.index(name)] = float(price)
         caps = {"person_cap": base.person_cap, "contract_cap": base.contract_cap}
         for field_name, cap in (("person_cap", person_cap), ("contract_cap", contract_cap)):
             if cap is None:
                 continue
-            if not isinstance(cap, int | float) or not np.isfinite(cap) or cap <= 0:
+            if not isinstance(cap, int | float) or not np.isfinite(cap) or not 0 < cap <= MAX_MONEY:
                 raise LedgerError("amend_cap", field=field_name, value=cap)
             caps[field_name] = float(cap)
         intake = base.planned_intake
         if planned_intake is not None:
             given = tuple(planned_intake)
             if len(given) != len(base.planned_intake) or any(
-                not isinstance(x, int) or x < 0 for x in given
+                not isinstance(x, int) or not 0 <= x <= MAX_INTAKE for x in given
             ):
                 raise LedgerError(
                     "amend_intake",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialinvest.ledger.errors import LedgerError
+
 
 def clopper_pearson(rejected: int, sampled: int, confidence: float = 0.95) -> tuple[float, float]:
     """The exact two-sided interval of a binomial proportion k / n."""
@@ -62,8 +64,18 @@ def rejection_rate(rejected: int, sampled: int, confidence: float = 0.95) -> Rej
     return RejectionRate(sampled, rejected, confidence, lo, hi)
 
 
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: int) -> None:
+    """A seed is a whole number from 0 to 2**63 - 1 (numpy refuses a negative one)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise LedgerError("seed", value=seed, max=MAX_SEED)
+
+
 def draw(population: list[int], size: int, seed: int) -> list[int]:
     """``size`` record ids drawn without replacement (sorted), reproducible from ``seed``."""
+    check_seed(seed)
     size = max(0, min(size, len(population)))
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(population), size=size, replace=False)

@@ -27,11 +27,14 @@ from socialinvest.store.models import Organisation, User
 AGREEING_ROLES = ("provider", "investor")
 
 
-def agreeing_parties(db: Session, partnership_id: int) -> list[str]:
-    """The organisations (names) whose agreement an amendment of the partnership records."""
+def agreeing_parties(
+    db: Session, partnership_id: int, roles: Sequence[str] = AGREEING_ROLES
+) -> list[str]:
+    """The organisations (names) whose agreement an amendment of the partnership records
+    (``roles``: of the parties holding these roles)."""
     names = []
     for organisation_id, role in store.party_list(db, partnership_id):
-        if role in AGREEING_ROLES:
+        if role in roles:
             org = db.get(Organisation, organisation_id)
             if org is not None and org.name not in names:
                 names.append(org.name)
@@ -93,12 +96,21 @@ def amend(
     if periods is not None:
         raise LedgerError("amend_duration")
     needed = agreeing_parties(db, partnership_id)
+    parties = agreeing_parties(
+        db, partnership_id, ("payer", *AGREEING_ROLES, "evaluator", "auditor")
+    )
     agreed = list(needed) if agreed_by is None else [a.strip() for a in agreed_by if a.strip()]
 
     def op(ctx: Context) -> dict[str, Any]:
         # the role first (an investor is told it may not, not which agreement is missing)
         if ctx.actor.role != "payer":
             ctx.ledger.amend(ctx.actor, effective, reference=reference, agreed_by=agreed)
+        # an organisation that is no party (a typing error, an outsider) never signs it
+        strangers = [name for name in agreed if name not in parties]
+        if strangers:
+            raise LedgerError(
+                "amend_agreed_unknown", names=", ".join(strangers), parties=", ".join(parties)
+            )
         missing = [name for name in needed if name not in agreed]
         if missing:
             raise LedgerError("amend_agreement_missing", missing=", ".join(missing))

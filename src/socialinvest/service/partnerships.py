@@ -1311,6 +1311,18 @@ def statement_xlsx(view: dict[str, Any], partnership: str, lang: str = "da") -> 
                 ]
             )
         _cohort_rows(ws, view.get("cohorts", []), lang)
+    if first:  # nothing to pay in this settlement: say so (not an empty sheet)
+        ws = wb.active
+        assert ws is not None
+        a, b = view["periods"]
+        title = "Afregning" if da else "Settlement"
+        ws.append([f"{partnership}: {title} {view['index']} ({a}–{b}), {view['status']}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append(["I alt" if da else "Total", 0.0])
+        ws.append([])
+        ws.append(
+            ["Ingen betalinger i denne afregning." if da else "No payments in this settlement."]
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -98,7 +98,10 @@ def _guard(fn: Any, lang: str, fmt: str | None = None) -> Any:
             lang,
         )
     except InputError as error:
-        fail(error, lang)
+        # the whole sentence scrubbed: a value a user typed (a price, an intake, a name) may
+        # hold a CPR number, and a ledger command never echoes one
+        typer.echo(str(_scrubbed(say(lang, "err_prefix") + error.render(lang))), err=True)
+        raise typer.Exit(code=2) from None
 
 
 # for the ledger's other command modules (web/ledger_report_commands.py)

@@ -61,6 +61,26 @@ def _svg(svg: str) -> Markup:
     return safe_svg(svg)
 
 
+def day(value: Any, lang: str) -> str:
+    """A date as the language writes it (15. jan. 2024, 15 Jan 2024), not as ISO; a date or an
+    ISO string; anything else (None, empty) as given."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    from socialinvest.output.numbers import LOCALES
+
+    if isinstance(value, str) and value:
+        raw: str = value
+        try:
+            value = dt.date.fromisoformat(raw)
+        except ValueError:
+            return raw
+    if not isinstance(value, dt.date):
+        return "" if value is None else str(value)
+    return format_date(value, "d. MMM y" if lang == "da" else "d MMM y", locale=LOCALES[lang])
+
+
 def context_for(request: Request, context: dict[str, Any]) -> dict[str, Any]:
     lang = context.get("lang") or request_lang(request)
     csrf_field, csrf_token = _csrf(request)
@@ -73,6 +93,7 @@ def context_for(request: Request, context: dict[str, Any]) -> dict[str, Any]:
         "money": lambda v, d=2: money(v, lang, d),
         "number": lambda v, d=0: number(v, lang, d),
         "percent": lambda v, d=1: percent(v, lang, d),
+        "day": lambda v: day(v, lang),
         "svg": _svg,
         "csrf_field": csrf_field,
         "csrf_token": csrf_token,

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.service import amendments as amend_service
+from socialinvest.service.partnerships import scrub
 from socialinvest.store.models import User
 from socialinvest.web.deps import ItemId, get_db, writing_user
 from socialinvest.web.pages.common import lang_of, see_other
@@ -62,14 +63,16 @@ async def agree_as_amendment(
         effective = _number(form.get("effective", ""), "effective")
         if effective is None or effective != int(effective):
             raise InputError(
-                "a settlement period (a whole number)",
-                field="effective",
-                value=form.get("effective", ""),
+                msg("pg_e_period"), field="effective", value=scrub(form.get("effective", ""))
             )
         price = _number(form.get("price", ""), "price")
         line = ctx.ledger.terms.contract.payments[0].name
         intake = form.get("intake", "")
         periods = _number(form.get("periods", ""), "periods")
+        if periods is not None and periods != int(periods):
+            raise InputError(
+                msg("pg_e_period"), field="periods", value=scrub(form.get("periods", ""))
+            )
         out = amend_service.amend(
             db,
             partnership_id,
@@ -102,15 +105,13 @@ async def change_participant(
     form = {k: str(v) for k, v in (await request.form()).items()}
 
     def act() -> Response:
-        from socialinvest.service.partnerships import scrub
-
         raw = form.get("date", "").strip()
         day = None
         if raw:
             try:
                 day = dt.date.fromisoformat(raw)
             except ValueError:
-                raise InputError("a date as YYYY-MM-DD", field="date", value=scrub(raw)) from None
+                raise InputError(msg("cc_e_date"), field="date", value=scrub(raw)) from None
         if form.get("confirm") != "1":
             # the role first: an investor is refused before being asked to confirm anything
             from socialinvest.service import partnerships as ps

@@ -9,6 +9,7 @@ and lets the service and the ledger core decide what the organisation's role may
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, msg
 from socialinvest.service import partnerships as ps
 from socialinvest.store import partnerships as store
 from socialinvest.store.models import User
@@ -42,8 +43,8 @@ def _guard(request: Request, fn: Callable[[], T]) -> T | Response:
     except ps.LedgerError as error:
         status = 403 if error.key in ps.ROLE_KEYS else 422
         return _error_page(request, error.message_in(lang_of(request)), status)
-    except InputError as error:
-        return _error_page(request, error.message, 422)
+    except InputError as error:  # in the page's language (the catalogue's words where it has them)
+        return _error_page(request, error.render(lang_of(request)), 422)
 
 
 def _error_page(request: Request, message: str, status: int) -> Response:
@@ -267,8 +268,8 @@ async def import_file(
 
     try:
         name, data = await read_upload(request, file)
-    except InputError as error:
-        return _error_page(request, error.message, 422)
+    except InputError as error:  # in the page's language (the catalogue's words where it has them)
+        return _error_page(request, error.render(lang_of(request)), 422)
 
     def act() -> Response:
         out = ps.import_outcomes(db, partnership_id, user, name, data)
@@ -340,25 +341,29 @@ def approve(
 
 
 def _numbers(raw: str, field: str) -> list[int]:
+    """Whole numbers separated by commas (a form field); a mistake is one sentence in the
+    page's language that never shows a CPR number typed into it."""
     try:
         return [int(x) for x in raw.replace(";", ",").split(",") if x.strip()]
     except ValueError:
-        raise InputError(
-            "whole numbers separated by commas, e.g. 40,40,40", field=field, value=raw
-        ) from None
+        raise InputError(msg("pg_e_whole_numbers"), field=field, value=ps.scrub(raw)) from None
 
 
 def _number(raw: str, field: str) -> float | None:
+    """A finite number of a form field (1.234,5 or 1234.5), or None when left empty."""
     if not raw.strip():
         return None
     try:
-        return (
+        value = (
             float(raw.replace(" ", "").replace(".", "").replace(",", "."))
             if "," in raw
             else float(raw)
         )
     except ValueError:
-        raise InputError("a number, e.g. 5053", field=field, value=raw) from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(msg("pg_e_number"), field=field, value=ps.scrub(raw))
+    return value
 
 
 @router.get("/partnerships/{partnership_id}/renegotiate", response_class=HTMLResponse)
