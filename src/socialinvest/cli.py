@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -846,11 +846,143 @@ def main() -> None:
     pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)
     if sys.argv[1:2] != ["serve"]:  # a command that computes and exits, not the web server
         keep_freed_memory()  # large arrays reuse freed memory instead of fresh pages
+    click = _click_errors()
     try:
-        _app_for(sys.argv)()
+        code = _app_for(sys.argv)(
+            args=sys.argv[1:], prog_name="socialinvest", standalone_mode=False
+        )
     except InputError as error:  # pragma: no cover - commands catch their own
         typer.echo(f"error: {error.message}", err=True)
         raise SystemExit(2) from None
+    except click.NoArgsIsHelpError as error:  # a group named without a command: its help
+        error.show()
+        raise SystemExit(error.exit_code) from None
+    except click.UsageError as error:  # the parser's, before a command runs
+        lang = _lang_of(sys.argv[1:])
+        from socialinvest.output.messages import text
+
+        typer.echo(text(lang, "err_prefix") + _usage_sentence(error, sys.argv[1:], lang), err=True)
+        raise SystemExit(2) from None
+    except click.ClickException as error:  # pragma: no cover - e.g. a file error
+        error.show()
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:  # Ctrl-C or the end of input at a prompt
+        from socialinvest.output.messages import text
+
+        typer.echo(text(_lang_of(sys.argv[1:]), "us_aborted"), err=True)
+        raise SystemExit(1) from None
+    # without the parser's standalone mode, an exit code comes back as the return value
+    if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+        raise SystemExit(code)
+
+
+def _click_errors() -> Any:
+    """The parser's exception classes: typer 0.29 and later carry their own copy of click."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - an older typer uses click itself
+        from click import exceptions
+    return exceptions
+
+
+def _lang_of(args: list[str]) -> str:
+    """The language the command line asked for (``--lang en`` or ``--lang=en``), else Danish."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return "en" if args[i + 1] == "en" else "da"
+        if arg.startswith("--lang="):
+            return "en" if arg.split("=", 1)[1] == "en" else "da"
+    return "da"
+
+
+def _given(args: list[str], opts: list[str]) -> str | None:
+    """The value given on the command line to an option named ``opts`` (the last one given)."""
+    found = None
+    for i, arg in enumerate(args):
+        for opt in opts:
+            if arg == opt and i + 1 < len(args):
+                found = args[i + 1]
+            elif opt.startswith("--") and arg.startswith(opt + "="):
+                found = arg.split("=", 1)[1]
+    return found
+
+
+def _expected(annotation: Any, command: str) -> Any:
+    """What an option of this Python type expects, in words of the catalogues."""
+    import enum
+    import types
+    import typing
+
+    from socialinvest.errors import Joined
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = args[0] if len(args) == 1 else annotation
+    elif typing.get_origin(annotation) is list and args:
+        annotation = args[0]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return msg("t_one_of", expected=Joined(tuple(str(m.value) for m in annotation), "or"))
+    if annotation is int:
+        return msg("t_whole_number")
+    if annotation is float:
+        return msg("t_number")
+    return msg("us_valid_value", command=command)
+
+
+def _command_of(args: list[str]) -> tuple[str, Any]:
+    """The (sub)command the arguments name ("ledger status") and its parser object."""
+    import typer.main
+
+    node: Any = typer.main.get_command(app)
+    path: list[str] = []
+    for arg in args:
+        commands = getattr(node, "commands", None)
+        if not commands or arg not in commands:
+            break
+        node = commands[arg]
+        path.append(arg)
+    return " ".join(path), (node if path else None)
+
+
+def _usage_sentence(error: Any, args: list[str], lang: str) -> str:
+    """A usage mistake the parser found (a value of the wrong type, an unknown option, a missing
+    argument) as one sentence in ``lang`` naming the option, the value given (never a CPR-like
+    number) and what is expected, instead of the parser's usage block."""
+    import re
+
+    from socialinvest.service.partnerships import scrub
+
+    click = _click_errors()
+    command, found = _command_of(args)
+    param = getattr(error, "param", None)
+    if param is None and isinstance(error, click.BadOptionUsage) and found is not None:
+        param = next((p for p in found.params if error.option_name in p.opts), None)
+    is_option = param is not None and any(o.startswith("-") for o in param.opts)
+    field = "?"
+    if param is not None:
+        field = param.opts[0] if is_option else str(param.metavar or param.name).upper()
+    if isinstance(error, click.NoSuchOption):
+        return msg("us_no_such_option", option=scrub(error.option_name), command=command).render(
+            lang
+        )
+    if isinstance(error, click.MissingParameter):
+        return msg("us_missing", field=field, command=command).render(lang)
+    descriptor = getattr(param, "type_descriptor", None)
+    expected = _expected(getattr(descriptor, "annotation", None), command)
+    if isinstance(error, click.BadOptionUsage):  # an option without its value
+        return InputError(expected, field=error.option_name, has_value=False).render(lang)
+    if isinstance(error, click.BadParameter) and param is not None:
+        value = _given(args, list(param.opts) + list(param.secondary_opts)) if is_option else None
+        if value is None:
+            return InputError(expected, field=field, has_value=False).render(lang)
+        return InputError(expected, field=field, value=scrub(value)).render(lang)
+    extra = re.match(r"Got unexpected extra arguments? \((.*)\)", error.message)
+    if extra:
+        return msg("us_extra", value=scrub(extra.group(1)), command=command).render(lang)
+    unknown = re.match(r"No such command '(.*)'", error.message)
+    if unknown:
+        return msg("us_no_such_command", value=scrub(unknown.group(1))).render(lang)
+    return msg("us_usage", problem=scrub(error.message), command=command).render(lang)
 
 
 if __name__ == "__main__":
