@@ -4,7 +4,7 @@ or a re-forecast needs, asked of the tables with SQL instead of reading every re
 An import's checked rows go into a temporary staging table (PostgreSQL: ``COPY``; SQLite: one
 ``executemany``), are met with the records already there by SQL joins (on the index of records
 by participant, metric and period), and the new ones are written with one ``INSERT … SELECT``
-that numbers them and builds each row's JSON in the database. Everything runs inside the
+that numbers them, narrow (``data`` NULL: see ``partnerships.records``). Everything runs inside the
 caller's transaction, so a refusal or a killed process leaves nothing.
 
 This module knows tables and plain values, not the ledger's objects (the store may not import
@@ -23,7 +23,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from socialinvest.store.partnerships import imports, participants
+from socialinvest.store.partnerships import entries, imports, participants
 
 ACTIVE = ("entered", "verified", "disputed")
 STAGE = "ledger_stage"
@@ -170,12 +170,14 @@ def open_conflicts(db: Session, partnership_id: int) -> set[tuple[int, float]]:
     """(the record contradicted, the value) of every record in conflict, not yet decided."""
     rows = db.execute(
         sa.text(
-            "SELECT value, data FROM ledger_records WHERE partnership_id = :p "
+            "SELECT value, conflicts_with, data FROM ledger_records WHERE partnership_id = :p "
             "AND status = 'conflict'"
         ),
         {"p": partnership_id},
     ).all()
-    return {(int(json.loads(d)["conflicts_with"]), float(v)) for v, d in rows}
+    return {
+        (int(c if d is None else json.loads(d)["conflicts_with"]), float(v)) for v, c, d in rows
+    }
 
 
 def last_record_id(db: Session, partnership_id: int) -> int:
@@ -212,38 +214,36 @@ def insert_staged(
     who: str,
     at: str,
 ) -> int:
-    """Write the staged rows not skipped as records ``after`` + 1, + 2, … in line order (each
-    row's JSON — evidence, history, import — built by the database); how many."""
-    quote = "to_json(CAST({} AS TEXT))::text" if is_postgres(db) else "json_quote({})"
-    data = (  # the JSON write_changes would write, as text (concatenated: no JSON objects)
-        "'{\"conflicts_with\":' || COALESCE(CAST(x.conflicts_with AS TEXT), 'null') || "
-        '\',"evidence":{"entered_by":\' || :entered_by || \',"reference":\' || '
-        f"{quote.format('x.reference')} || ',\"source\":' || {quote.format('x.source')} || "
-        '\'},"history":[{"action":"entered","at":\' || :at || '
-        '\',"reason"\\:null,"status":"\' || x.status || \'","who":\' || :who || '
-        "'}],\"id\":' || CAST(x.rid AS TEXT) || ',\"import_id\":' || :import_id || '}'"
+    """Write the staged rows not skipped as records ``after`` + 1, + 2, … in line order, narrow
+    (evidence and the record contradicted as columns, ``data`` NULL; what they share — the
+    import, who entered them, when — once in ``ledger_entries``); how many."""
+    entry = int(
+        db.execute(
+            sa.text(
+                "SELECT COALESCE(MAX(entry), 0) + 1 FROM ledger_entries WHERE partnership_id = :p"
+            ),
+            {"p": partnership_id},
+        ).scalar_one()
+    )
+    db.execute(
+        sa.insert(entries).values(
+            partnership_id=partnership_id,
+            entry=entry,
+            import_id=import_id,
+            entered_by=entered_by,
+            who=who,
+            at=at,
+        )
     )
     done = db.execute(
         sa.text(
             "INSERT INTO ledger_records (partnership_id, id, participant, metric, period, value, "
-            f"status, data) SELECT :p, x.rid, x.participant, x.metric, x.period, x.value, "
-            f"x.status, {data} FROM (SELECT s.*, :after + ROW_NUMBER() OVER (ORDER BY s.line) "
-            f"AS rid, CASE WHEN s.conflicts_with IS NULL THEN 'entered' ELSE 'conflict' END "
-            f"AS status FROM {STAGE} s WHERE s.skip = 0) x"
+            "status, source, reference, conflicts_with, entry, data) SELECT :p, :after + "
+            "ROW_NUMBER() OVER (ORDER BY s.line), s.participant, s.metric, s.period, s.value, "
+            "CASE WHEN s.conflicts_with IS NULL THEN 'entered' ELSE 'conflict' END, s.source, "
+            f"s.reference, s.conflicts_with, :entry, NULL FROM {STAGE} s WHERE s.skip = 0"
         ),
-        {
-            "p": partnership_id,
-            "after": after,
-            **{  # bound as JSON text (each one quoted and escaped by json.dumps)
-                k: json.dumps(v, ensure_ascii=False)
-                for k, v in (
-                    ("entered_by", entered_by),
-                    ("at", at),
-                    ("who", who),
-                    ("import_id", import_id),
-                )
-            },
-        },
+        {"p": partnership_id, "after": after, "entry": entry},
     )
     return int(getattr(done, "rowcount", 0))
 

@@ -74,7 +74,9 @@ parties = sa.Table(
 )
 
 
-def _rows_table(name: str, key: sa.Column[Any], *extra: sa.Column[Any]) -> sa.Table:
+def _rows_table(
+    name: str, key: sa.Column[Any], *extra: sa.Column[Any], data_null: bool = False
+) -> sa.Table:
     return sa.Table(
         name,
         md,
@@ -86,7 +88,7 @@ def _rows_table(name: str, key: sa.Column[Any], *extra: sa.Column[Any]) -> sa.Ta
         ),
         key,
         *extra,
-        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("data", sa.Text, nullable=data_null),
     )
 
 
@@ -107,6 +109,31 @@ records = _rows_table(
     sa.Column("period", sa.Integer, nullable=False),
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+    # a record as its import entered it (never changed since) is kept narrow: its evidence and
+    # the contradicted record as columns, what it shares with its import's other records in
+    # ``ledger_entries``, and ``data`` NULL (rebuilt by ``rows_of``); the first change writes
+    # ``data`` whole (docs/architecture.md, "Narrow records")
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("reference", sa.Text, nullable=True),
+    sa.Column("conflicts_with", sa.Integer, nullable=True),
+    sa.Column("entry", sa.Integer, nullable=True),
+    data_null=True,
+)
+# what every record an import entered shares: the import, who entered them, when
+entries = sa.Table(
+    "ledger_entries",
+    md,
+    sa.Column(
+        "partnership_id",
+        sa.Integer,
+        sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("entry", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("import_id", sa.String(64), nullable=False),
+    sa.Column("entered_by", sa.Text, nullable=False),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
 )
 sa.Index(
     "ix_ledger_records_key",
@@ -294,18 +321,49 @@ def rows_of(db: Session, partnership_id: int, name: str, where: Any = None) -> l
     order, as ``load_state`` gives them."""
     kind = kind_of(name)
     t = kind.table
-    query = sa.select(t).where(t.c.partnership_id == partnership_id)
+    if kind.name == "records":
+        e = entries
+        query = sa.select(t, e.c.import_id, e.c.entered_by, e.c.who, e.c.at).select_from(
+            t.outerjoin(e, (e.c.partnership_id == t.c.partnership_id) & (e.c.entry == t.c.entry))
+        )
+    else:
+        query = sa.select(t)
+    query = query.where(t.c.partnership_id == partnership_id)
     if where is not None:
         query = query.where(where)
     items = []
     for r in db.execute(query.order_by(t.c[kind.key])).all():
         m = r._mapping
-        d = json.loads(m["data"])
+        d = json.loads(m["data"]) if m["data"] is not None else _as_entered(m)
         d[kind.key] = m[kind.key]
         for c in kind.columns:  # the columns are what counts (a query reads them)
             d[c] = m[c]
         items.append(_as_item(kind, d))
     return items
+
+
+def _as_entered(m: Any) -> dict[str, Any]:
+    """A narrow record's dict (``data`` NULL: as its import entered it), as the JSON the import
+    would have written."""
+    return {
+        "conflicts_with": m["conflicts_with"],
+        "evidence": {
+            "entered_by": m["entered_by"],
+            "reference": m["reference"],
+            "source": m["source"],
+        },
+        "history": [
+            {
+                "action": "entered",
+                "at": m["at"],
+                "reason": None,
+                "status": m["status"],
+                "who": m["who"],
+            }
+        ],
+        "id": m["id"],
+        "import_id": m["import_id"],
+    }
 
 
 def _values(kind: Kind, partnership_id: int, d: dict[str, Any]) -> dict[str, Any]:
@@ -400,5 +458,6 @@ def delete_partnership(db: Session, partnership_id: int) -> None:
     """Remove a partnership and all its rows (only for a restore over it, never in normal use)."""
     for kind in KINDS:
         db.execute(sa.delete(kind.table).where(kind.table.c.partnership_id == partnership_id))
+    db.execute(sa.delete(entries).where(entries.c.partnership_id == partnership_id))
     db.execute(sa.delete(parties).where(parties.c.partnership_id == partnership_id))
     db.execute(sa.delete(partnerships).where(partnerships.c.id == partnership_id))
