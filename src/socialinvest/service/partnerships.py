@@ -587,19 +587,12 @@ def _import(
     Ledger._allow(actor, "import outcomes", "provider", "payer")
     terms = terms_of(db, row)
     as_of = period_now(row, terms)
-    known = sets.people(db, pid)
-    never = bulk.NONE
-    people = bulk.People(
-        np.array([k[0] for k in known], dtype=np.int64),
-        np.array([k[1] for k in known], dtype=np.int64),
-        np.array(
-            [
-                never if k[2] is None else terms.period_of(dt.date.fromisoformat(k[2]))
-                for k in known
-            ],
-            dtype=np.int64,
-        ),
-    )
+    ids, intake, gone = sets.people_arrays(db, pid)
+    left = np.full(len(ids), bulk.NONE, dtype=np.int64)
+    if gone:
+        at = np.searchsorted(ids, list(gone))
+        left[at] = [terms.period_of(dt.date.fromisoformat(w)) for w in gone.values()]
+    people = bulk.People(ids, intake, left)
 
     def participants() -> Ledger:
         state = store.state_head(row)

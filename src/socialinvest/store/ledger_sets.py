@@ -72,11 +72,42 @@ def people(db: Session, partnership_id: int) -> list[tuple[int, int, str | None]
     return [(int(r[0]), int(r[1]), r[2]) for r in rows]
 
 
+def people_arrays(
+    db: Session, partnership_id: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[int, str]]:
+    """:func:`people` as arrays (id, intake period; by id) and the withdrawal date of each
+    participant who withdrew (PostgreSQL: each column as one array in binary form)."""
+    c = participants.c
+    gone = {
+        int(n): str(w)
+        for n, w in db.execute(
+            sa.select(c.id, c.withdrawn).where(
+                c.partnership_id == partnership_id, c.withdrawn.is_not(None)
+            )
+        ).all()
+    }
+    if not is_postgres(db):
+        known = people(db, partnership_id)
+        ids = np.array([k[0] for k in known], dtype=np.int64)
+        return ids, np.array([k[1] for k in known], dtype=np.int64), gone
+    sent = db.execute(
+        sa.text(
+            "SELECT array_send(array_agg(id ORDER BY id)), "
+            "array_send(array_agg(intake_period ORDER BY id)) FROM ledger_participants "
+            "WHERE partnership_id = :p"
+        ),
+        {"p": partnership_id},
+    ).one()
+    n, i = (_array(None if x is None else bytes(x), ">i4").astype(np.int64) for x in sent)
+    return n, i, gone
+
+
 def stage(db: Session, columns: Sequence[Sequence[Any]]) -> None:
     """A temporary table of an import's rows (``STAGE_COLUMNS``, one sequence per column), gone
     at the end of the transaction (PostgreSQL) or dropped by :func:`unstage` (SQLite)."""
-    rows = list(zip(*columns, strict=True)) if columns and len(columns[0]) else []
     text = _copy_text(columns) if is_postgres(db) else None
+    # a tuple per row only where it is needed (SQLite, or a cell COPY must escape)
+    rows = list(zip(*columns, strict=True)) if text is None and columns and len(columns[0]) else []
     cols = (
         "line INTEGER PRIMARY KEY, participant INTEGER NOT NULL, metric TEXT NOT NULL, "
         "period INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, source TEXT NOT NULL, "
