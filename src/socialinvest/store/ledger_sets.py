@@ -3,7 +3,7 @@ or a re-forecast needs, asked of the tables with SQL instead of reading every re
 
 An import's checked rows go into a temporary staging table (PostgreSQL: ``COPY``; SQLite: one
 ``executemany``), are met with the records already there by SQL joins (on the index of records
-by participant, metric and period), and the new ones are written with one ``INSERT … SELECT``
+by metric, period and participant), and the new ones are written with one ``INSERT … SELECT``
 that numbers them, narrow (``data`` NULL: see ``partnerships.records``). Everything runs inside the
 caller's transaction, so a refusal or a killed process leaves nothing.
 
@@ -160,16 +160,31 @@ def _in(values: Sequence[str]) -> str:
 def once_elsewhere(db: Session, partnership_id: int) -> list[tuple[int, int]]:
     """(line, period) for each staged once-only outcome whose participant already has one
     recorded in another period (entered, verified, disputed or in conflict; the first by id)."""
-    rows = db.execute(
-        sa.text(
+    status = f"r.status IN ({_in((*ACTIVE, 'conflict'))})"
+    params: dict[str, Any] = {"p": partnership_id}
+    if is_postgres(db):  # the once-only metrics' records (few), read once, met in one join
+        once = db.execute(sa.text(f"SELECT DISTINCT metric FROM {STAGE} WHERE once = 1"))
+        metrics = [str(m) for m in once.scalars()]
+        if not metrics:
+            return []
+        params.update({f"m{i}": m for i, m in enumerate(metrics)})
+        named = ", ".join(f":m{i}" for i in range(len(metrics)))
+        query = (
+            "WITH o AS MATERIALIZED (SELECT r.id, r.participant, r.metric, r.period FROM "
+            f"ledger_records r WHERE r.partnership_id = :p AND {status} AND r.metric IN "
+            f"({named})) SELECT DISTINCT ON (s.line) s.line, o.period FROM {STAGE} s JOIN o ON "
+            "o.participant = s.participant AND o.metric = s.metric AND o.period <> s.period "
+            "WHERE s.once = 1 ORDER BY s.line, o.id"
+        )
+    else:
+        query = (
             f"SELECT line, other FROM (SELECT s.line AS line, (SELECT r.period FROM "
             f"ledger_records r WHERE r.partnership_id = :p AND r.participant = s.participant "
-            f"AND r.metric = s.metric AND r.period <> s.period AND r.status IN "
-            f"({_in((*ACTIVE, 'conflict'))}) ORDER BY r.id LIMIT 1) AS other "
+            f"AND r.metric = s.metric AND r.period <> s.period AND {status} "
+            f"ORDER BY r.id LIMIT 1) AS other "
             f"FROM {STAGE} s WHERE s.once = 1) x WHERE other IS NOT NULL ORDER BY line"
-        ),
-        {"p": partnership_id},
-    ).all()
+        )
+    rows = db.execute(sa.text(query), params).all()
     return [(int(r[0]), int(r[1])) for r in rows]
 
 
@@ -352,10 +367,12 @@ def records_paid_in(
     rows = db.execute(
         sa.text(
             "SELECT id FROM ledger_records WHERE partnership_id = :p AND participant = :n "
-            "AND metric = :m AND (CASE WHEN period + :lag < :t THEN period + :lag ELSE :t END)"
-            " = :pp ORDER BY id"
+            "AND metric = :m AND period BETWEEN :lo AND :hi "  # the index's range
+            "AND (CASE WHEN period + :lag < :t THEN period + :lag ELSE :t END) = :pp ORDER BY id"
         ),
         {
+            "lo": payment_period - lag,
+            "hi": payment_period - lag if payment_period < periods else 2**31 - 1,
             "p": partnership_id,
             "n": participant,
             "m": metric,

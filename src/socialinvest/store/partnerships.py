@@ -135,12 +135,14 @@ entries = sa.Table(
     sa.Column("who", sa.Text, nullable=False),
     sa.Column("at", sa.String(40), nullable=False),
 )
+# the records of a metric and period together: an import's rows (one period, one metric a
+# file, usually) are inserted and looked up in one place of the index, not across all of it
 sa.Index(
-    "ix_ledger_records_key",
+    "ix_ledger_records_period",
     records.c.partnership_id,
-    records.c.participant,
     records.c.metric,
     records.c.period,
+    records.c.participant,
 )
 samples = _rows_table(
     "ledger_samples", sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)

@@ -3,6 +3,8 @@ evidence and the record it contradicts as columns, what it shares with the impor
 records once in ``ledger_entries``, and ``data`` NULL (the store rebuilds the same dict); a
 record changed after entry keeps ``data`` whole, as every record did before. Existing rows keep
 their ``data`` (still valid: a row with ``data`` is read from it), so nothing is rewritten.
+The records' index is by metric and period first (an import's rows, one period of one metric,
+are inserted and looked up in one place of it instead of across all of it).
 
 Revision ID: 0006_narrow_records
 Revises: 0005_ledger_scale
@@ -42,6 +44,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("conflicts_with", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("entry", sa.Integer(), nullable=True))
         batch.alter_column("data", existing_type=sa.Text(), nullable=True)
+    # by metric and period first (an import's rows sit together in the index)
+    op.drop_index("ix_ledger_records_key", table_name="ledger_records")
+    op.create_index(
+        "ix_ledger_records_period",
+        "ledger_records",
+        ["partnership_id", "metric", "period", "participant"],
+    )
 
 
 def downgrade() -> None:
@@ -71,6 +80,12 @@ def downgrade() -> None:
             sa.text("UPDATE ledger_records SET data = :d WHERE partnership_id = :p AND id = :i"),
             {"d": text, "p": p, "i": rid},
         )
+    op.drop_index("ix_ledger_records_period", table_name="ledger_records")
+    op.create_index(
+        "ix_ledger_records_key",
+        "ledger_records",
+        ["partnership_id", "participant", "metric", "period"],
+    )
     with op.batch_alter_table("ledger_records") as batch:
         batch.alter_column("data", existing_type=sa.Text(), nullable=False)
         batch.drop_column("entry")
