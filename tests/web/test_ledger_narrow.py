@@ -120,10 +120,34 @@ def test_migration_0006_down_and_up_keeps_every_record(
         ps.import_outcomes(
             db, deal.id, deal.users["paul"], "q2.csv", outcomes_csv([(2, "in_work", 3, 5)])
         )
-        assert db.execute(
-            text("SELECT data IS NULL FROM ledger_records WHERE id = 4")
-        ).scalar_one()
+        assert db.execute(text("SELECT data IS NULL FROM ledger_records WHERE id = 4")).scalar_one()
         assert ps.verify_integrity(db, deal.id)[0]
     finally:
         db.close()
         engine.dispose()
+
+
+def test_the_payable_records_are_read_as_arrays_whichever_way_they_are_sent(
+    db: Session, deal: Deal
+) -> None:
+    from socialinvest.store import ledger_sets as sets
+
+    imported(db, deal)
+    # by hand: record 1 (participant 1, job, period 1, 1) verified; 2 (1, in_work, 1, 13) and
+    # 3 (2, in_work, 2, 4) entered; metric numbers as listed here
+    expected = {
+        "id": [1, 2, 3],
+        "participant": [1, 1, 2],
+        "metric": [0, 1, 1],
+        "period": [1, 1, 2],
+        "value": [1.0, 13.0, 4.0],
+        "verified": [1, 0, 0],
+    }
+    packed = sets.paid_arrays(db, deal.id, ["job", "in_work"], 10)
+    # more metrics than the packed form holds: the columns are sent one array each
+    many = ["job", "in_work", *(f"m{i}" for i in range(300))]
+    plain = sets.paid_arrays(db, deal.id, many, 10)
+    for got in (packed, plain):
+        assert {k: v.tolist() for k, v in got.items()} == expected
+    # only outcome periods up to the one asked for
+    assert sets.paid_arrays(db, deal.id, ["job", "in_work"], 1)["id"].tolist() == [1, 2]
