@@ -67,6 +67,8 @@ def test_agree_as_amendment_on_the_renegotiation_page(site: Any) -> None:
         table = done.text.split('id="versions"')[1]
         assert "5.000,00" in table and "6.000,00" in table and "30.000" in table
         assert "Bank, Fund, Provider" in table
+        # the approver's role in the page's language (it read "(Kommune, payer)" on a Danish page)
+        assert ", betaler)" in table and "payer" not in table
 
 
 def test_participant_buttons(site: Any) -> None:

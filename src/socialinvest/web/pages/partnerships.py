@@ -380,6 +380,7 @@ def renegotiate(
     """Change price, cap, intake or duration and see every party's position before and after."""
 
     def page() -> Response:
+        from socialinvest.report.statement import actor_text
         from socialinvest.service import amendments as amend_service
 
         ctx = ps.read(db, partnership_id, user)
@@ -413,7 +414,10 @@ def renegotiate(
                     "intake": ",".join(str(x) for x in now.planned_intake),
                     "periods": terms.n_periods,
                 },
-                "versions": amend_service.versions_view(ctx),
+                "versions": [  # who approved, with the role in the page's language
+                    {**v, "approved_by": actor_text(v["approved_by"], lang_of(request))}
+                    for v in amend_service.versions_view(ctx)
+                ],
                 "first_open": first_open,
                 "amended": request.query_params.get("amended", ""),
                 "form": {
