@@ -121,6 +121,15 @@ def test_enrol_import_verify_settle_approve_and_the_fan_chart(
     approver.wait_for_selector("text=godkendt af afdelingschef")
     shot(approver, "ledger-5-payer-approved")
     assert approver.locator("#approve").count() == 0
+    approver.click("a[hreflang=en]")  # the same pages in English, as an English reader sees them
+    assert approver.url.endswith("/settlements/6")
+    assert "approved by afdelingschef" in approver.inner_text("#settlement-status")
+    shot(approver, "ledger-5-payer-approved-en")
+    approver.goto(base + "/participants")
+    assert "Active" in approver.inner_text("#participants")
+    shot(approver, "ledger-5-payer-participants-en")
+    approver.goto(base + "/renegotiate")
+    shot(approver, "ledger-5-payer-renegotiate-en")
     # the investor: the overview with the fan chart and the realised path; no rows
     investor = as_user(browser, server, "investor")
     investor.goto(base)
