@@ -434,6 +434,26 @@ def renegotiate(
     return _guard(request, page)
 
 
+def _statement_file(
+    request: Request, db: Session, partnership_id: ItemId, index: int, user: User, fmt: str
+) -> Response:
+    """The statement as a file of ``fmt`` in the page's language (the service's document)."""
+
+    def download() -> Response:
+        from socialinvest.service import partnership_reports as pr
+        from socialinvest.web.pages.common import disposition
+
+        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
+        data = pr.statement_document(ctx, index, fmt, lang_of(request))
+        return Response(
+            data,
+            media_type=pr.MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": disposition(pr.statement_file_name(ctx, index, fmt))},
+        )
+
+    return _guard(request, download)
+
+
 @router.get("/partnerships/{partnership_id}/settlements/{index}/statement.xlsx")
 def settlement_xlsx(
     partnership_id: ItemId,
@@ -443,23 +463,7 @@ def settlement_xlsx(
     user: User = Depends(current_user),
 ) -> Response:
     """The statement as a workbook (lines only for the roles that see them)."""
-
-    def download() -> Response:
-        from socialinvest.web.pages.common import disposition
-
-        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
-        lang = lang_of(request)
-        view = ps.statement_view(ctx, index, lang)
-        data = ps.statement_xlsx(view, str(ctx.row["name"]), lang)
-        return Response(
-            data,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={
-                "Content-Disposition": disposition(f"{ctx.row['key']}-settlement-{index}.xlsx")
-            },
-        )
-
-    return _guard(request, download)
+    return _statement_file(request, db, partnership_id, index, user, "xlsx")
 
 
 @router.get("/partnerships/{partnership_id}/settlements/{index}/statement.pdf")
@@ -471,20 +475,7 @@ def settlement_pdf(
     user: User = Depends(current_user),
 ) -> Response:
     """The statement as PDF (A4, the page's language; lines only for the roles that see them)."""
-
-    def download() -> Response:
-        from socialinvest.service import partnership_reports as pr
-        from socialinvest.web.pages.common import disposition
-
-        ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
-        data = pr.statement_document(ctx, index, "pdf", lang_of(request))
-        return Response(
-            data,
-            media_type=pr.MEDIA_TYPES["pdf"],
-            headers={"Content-Disposition": disposition(pr.statement_file_name(ctx, index, "pdf"))},
-        )
-
-    return _guard(request, download)
+    return _statement_file(request, db, partnership_id, index, user, "pdf")
 
 
 @router.get("/partnerships/{partnership_id}/indigo.json")
