@@ -67,7 +67,8 @@ def approval_text(view: dict[str, Any], lang: str) -> str:
     )
 
 
-def _day(day: dt.date, lang: str) -> str:
+def day_text(day: dt.date, lang: str) -> str:
+    """A date as the language writes it: "15. jan. 2024" / "15 Jan 2024" (the pages' too)."""
     from babel.dates import format_date
 
     return format_date(day, "d. MMM y" if lang == "da" else "d MMM y", locale=LOCALES[lang])
@@ -132,7 +133,7 @@ def statement_html(
     made = created or dt.date.today()
     css = _CSS % {
         "footer": text(
-            lang, "lr_footer", partnership=partnership.replace('"', "'"), date=_day(made, lang)
+            lang, "lr_footer", partnership=partnership.replace('"', "'"), date=day_text(made, lang)
         ).replace('"', "'"),
         "page": text(lang, "lr_page"),
         "of": text(lang, "lr_of"),
@@ -141,7 +142,9 @@ def statement_html(
     period_text = t("lr_periods", first=first, last=last)
     if period_dates is not None:
         period_text += (
-            " (" + escape(f"{_day(period_dates[0], lang)} – {_day(period_dates[1], lang)}") + ")"
+            " ("
+            + escape(f"{day_text(period_dates[0], lang)} – {day_text(period_dates[1], lang)}")
+            + ")"
         )
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',

@@ -66,9 +66,7 @@ def day(value: Any, lang: str) -> str:
     ISO string; anything else (None, empty) as given."""
     import datetime as dt
 
-    from babel.dates import format_date
-
-    from socialinvest.output.numbers import LOCALES
+    from socialinvest.report.statement import day_text
 
     if isinstance(value, str) and value:
         raw: str = value
@@ -78,7 +76,7 @@ def day(value: Any, lang: str) -> str:
             return raw
     if not isinstance(value, dt.date):
         return "" if value is None else str(value)
-    return format_date(value, "d. MMM y" if lang == "da" else "d MMM y", locale=LOCALES[lang])
+    return day_text(value, lang)
 
 
 def context_for(request: Request, context: dict[str, Any]) -> dict[str, Any]:
