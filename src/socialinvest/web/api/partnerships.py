@@ -336,6 +336,7 @@ def settlement_statement(
 ) -> Response:
     """A settlement's statement as a PDF (A4) or XLSX file; investors get the totals only."""
     from socialinvest.service import partnership_reports as pr
+    from socialinvest.web.pages.common import disposition
 
     def run() -> Response:
         ctx = ps.read(db, partnership_id, user, prefer=("payer", "evaluator"))
@@ -344,7 +345,7 @@ def settlement_statement(
         return Response(
             data,
             media_type=pr.MEDIA_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": disposition(name)},  # any name, ASCII-safe
         )
 
     return guarded(run)
