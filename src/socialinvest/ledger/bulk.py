@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from socialinvest.ledger.errors import LedgerError
+from socialinvest.ledger.errors import HIDDEN, LedgerError, scrub
 from socialinvest.ledger.importer import (
     ImportRefused,
     RowError,
@@ -99,6 +99,14 @@ def _factor(values: list[str]) -> tuple[list[str], IntArray]:
         return [], np.zeros(0, dtype=np.int64)
     codes, distinct = pd.factorize(np.array(values, dtype=object))
     return [str(v) for v in distinct], np.asarray(codes, dtype=np.int64)
+
+
+def _like_cpr(cells: list[str]) -> npt.NDArray[np.bool_]:
+    """The cells ``errors.scrub`` would hide a number in (the core refuses such evidence): one
+    search over the whole column, a search per cell only when it finds one."""
+    if HIDDEN not in str(scrub("\n".join(cells))):
+        return np.zeros(len(cells), dtype=bool)
+    return np.array([HIDDEN in str(scrub(c)) for c in cells], dtype=bool)
 
 
 def check_file(
@@ -201,6 +209,8 @@ def check_file(
             | (once & (value != 1))
             | ((kind == "entries") & ((value < 0) | (value != np.floor(value))))
             | np.array([not s or not r for s, r in zip(sources, references, strict=True)])
+            | _like_cpr(sources)
+            | _like_cpr(references)
         )
     for r in np.flatnonzero(suspect & ok):
         try:

@@ -373,6 +373,8 @@ class Ledger:
             raise LedgerError("value_count", value=f"{value:g}", metric=metric)
         if not source.strip() or not reference.strip():
             raise LedgerError("evidence")
+        if HIDDEN in str(scrub(source)) or HIDDEN in str(scrub(reference)):
+            raise LedgerError("evidence_like_cpr")  # stored and shown as it is: never a number
         if m.kind in ONCE:
             other = next(
                 (
