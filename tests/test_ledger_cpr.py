@@ -187,3 +187,19 @@ def test_a_cpr_number_in_a_reason_is_refused_not_stored(fixture_kb):
             act(actor, rid, f"wrong person: {number}")
         assert number not in str(refused.value)
     assert number not in repr(ledger.audit.records)
+
+
+def test_a_cpr_number_in_an_exit_reason_or_the_evidence_is_refused_not_stored(fixture_kb):
+    ledger = small_ledger(fixture_kb, person_cap=None, contract_cap=None, lag_periods=0)
+    (number,) = synthetic_numbers(1, seed=13)
+    pid = ledger.enrol(PAYER, number, dt.date(2024, 1, 5), "2024", ELIGIBLE).id
+    dashed = f"{number[:6]}-{number[6:]}"
+    for source, reference in (("Jobcenter", f"sag {number}"), (f"Jobcenter {dashed}", "d")):
+        with pytest.raises(LedgerError, match="looks like a CPR number") as refused:
+            ledger.enter_outcome(PROVIDER, pid, "in_work", 1, 13, source, reference)
+        assert number not in str(refused.value) and dashed not in str(refused.value)
+    with pytest.raises(LedgerError, match="looks like a CPR number") as refused:
+        ledger.exit(PAYER, pid, dt.date(2024, 6, 30), f"moved, {dashed}")
+    assert dashed not in str(refused.value)
+    assert not ledger.records and ledger.participants[pid].status == "active"
+    assert number not in repr(ledger.audit.records) and dashed not in repr(ledger.audit.records)

@@ -221,6 +221,8 @@ class Ledger:
         self, actor: Actor, pid: int, day: dt.date, reason: str, *, at: dt.datetime | None = None
     ) -> Participant:
         self._may_enrol(actor, "exit")
+        if HIDDEN in str(scrub(reason)):  # free text is stored and shown: never a CPR number
+            raise LedgerError("reason_like_cpr")
         p = self._participant(pid)
         if p.status != "active":
             raise LedgerError("not_active", participant=pid, status=p.status)
