@@ -126,6 +126,17 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     return out
 
 
+def _prices(values: list[str] | None) -> dict[str, float]:
+    """``--price LINE=KRONER`` options as {line: kroner}."""
+    prices = {}
+    for line, value in _pairs(values or [], "--price"):
+        try:
+            prices[line] = float(value)
+        except ValueError:
+            raise InputError(msg("cc_e_kroner"), field="--price", value=value) from None
+    return prices
+
+
 @ledger_app.command("create")
 def create(
     user: UserOpt,
@@ -176,12 +187,7 @@ def create(
                 if match is None:
                     raise InputError(msg("cc_e_org_of_db"), field="--party", value=org_name)
                 parties.append((match, role))
-            prices = {}
-            for line, value in _pairs(price or [], "--price"):
-                try:
-                    prices[line] = float(value)
-                except ValueError:
-                    raise InputError(msg("cc_e_kroner"), field="--price", value=value) from None
+            prices = _prices(price)
             new_id = ps.create(
                 db,
                 u,
@@ -639,12 +645,7 @@ def amend(
     def body() -> None:
         from socialinvest.service import amendments as amend_service
 
-        prices = {}
-        for line, value in _pairs(price or [], "--price"):
-            try:
-                prices[line] = float(value)
-            except ValueError:
-                raise InputError(msg("cc_e_kroner"), field="--price", value=value) from None
+        prices = _prices(price)
         planned = None
         if intake is not None:
             try:
