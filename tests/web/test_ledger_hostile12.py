@@ -342,6 +342,18 @@ def test_a_statement_onto_a_folder_an_input_or_the_wrong_format(
     _one_sentence(ledger(db_url, tmp_path, *p, "-o", str(missing)))
 
 
+def test_a_statements_unknown_format_names_the_option_it_came_from(
+    client: Any, db_url: str, db: Session, deal: Deal, tmp_path: Path
+) -> None:
+    _setup(client, db, deal)
+    p = ["statement", "-p", str(deal.id), "--user", "pia", "--period", "1"]
+    given = ledger(db_url, tmp_path, *p, "-o", str(tmp_path / "s.pdf"), "--format", "docx")
+    _one_sentence(given, "'--format'", "'docx'")
+    suffix = tmp_path / "s.txt"  # no --format: the format is read from the file name
+    _one_sentence(ledger(db_url, tmp_path, *p, "-o", str(suffix)), "'--out'")
+    assert not (tmp_path / "s.pdf").exists() and not suffix.exists()
+
+
 def test_a_statement_over_the_sqlite_database_is_refused(
     client: Any, db_url: str, db: Session, deal: Deal, tmp_path: Path
 ) -> None:

@@ -57,7 +57,14 @@ def statement(
         from socialinvest.service import partnerships as ps
 
         suffix = out.suffix.lower().lstrip(".")
-        chosen = pr.statement_format(fmt if fmt is not None else (suffix or "pdf"))
+        try:
+            chosen = pr.statement_format(fmt if fmt is not None else (suffix or "pdf"))
+        except InputError as error:  # the service names its own field: here the option's
+            if fmt is None:  # read from the file name's suffix
+                error.field, error.value = "--out", str(out)
+            else:
+                error.field = "--format"
+            raise
         if suffix and suffix != chosen:
             raise InputError(msg("cc_e_out_suffix", format=chosen), field="--out", value=str(out))
         with Run(database, user) as (db, u):
