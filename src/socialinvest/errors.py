@@ -17,6 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_VALUE_CHARS = 60
+# ten digits, with or without the hyphen, or nine (a number that lost its leading zero)
+_LIKE_CPR = re.compile(r"(?<!\d)(\d{6}-\d{4}|\d{9,10})(?!\d)")
+HIDDEN = "[number not shown]"
+
+
+def scrub(value: object) -> object:
+    """A value safe to put in a message: anything that could be a CPR number is replaced."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int | str):
+        text_value = str(value)
+        if _LIKE_CPR.search(text_value):
+            return _LIKE_CPR.sub(HIDDEN, text_value)
+    return value
+
+
 _PLAIN_KEY = re.compile(r"^[^\W\d][\w\- ]*$")
 _PATH_FIRST = re.compile(r"^[^\s,:]*[/.][^\s,:]*[,:]")  # "priser.xlsx, ..." or "dir/x.yaml: ..."
 

@@ -9,23 +9,10 @@ from __future__ import annotations
 
 import re
 
+from socialinvest.errors import HIDDEN as HIDDEN  # the command line scrubs without the ledger
 from socialinvest.errors import InputError
+from socialinvest.errors import scrub as scrub
 from socialinvest.output.messages import text
-
-# ten digits, with or without the hyphen, or nine (a number that lost its leading zero)
-_LIKE_CPR = re.compile(r"(?<!\d)(\d{6}-\d{4}|\d{9,10})(?!\d)")
-HIDDEN = "[number not shown]"
-
-
-def scrub(value: object) -> object:
-    """A value safe to put in a message: anything that could be a CPR number is replaced."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int | str):
-        text_value = str(value)
-        if _LIKE_CPR.search(text_value):
-            return _LIKE_CPR.sub(HIDDEN, text_value)
-    return value
 
 
 class LedgerError(InputError):
