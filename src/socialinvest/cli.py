@@ -18,6 +18,7 @@ import typer
 from socialinvest.errors import InputError, msg
 from socialinvest.web.commands import register as register_web_commands
 from socialinvest.web.ledger_commands import register as register_ledger_commands
+from socialinvest.web.ledger_report_commands import statement as _ledger_statement  # noqa: F401
 
 if TYPE_CHECKING:
     from socialinvest.service import DaskChunks

@@ -794,7 +794,4 @@ _participant_command(
 
 
 def register(app: typer.Typer) -> None:
-    # ledger statement and ledger indigo live in their own module, on this group
-    from socialinvest.web import ledger_report_commands  # noqa: F401
-
     app.add_typer(ledger_app, name="ledger")
