@@ -188,3 +188,38 @@ def test_the_local_workers_pin_blas_to_one_thread(cluster):
     assert len(per_worker) == 2
     for settings in per_worker.values():
         assert settings == {name: "1" for name in scale.PINNED_THREADS}
+
+
+def _dask_settings() -> dict[str, object]:
+    import dask
+
+    return {name: dask.config.get(name) for name in scale.QUIET_LOCAL_CLUSTER}
+
+
+def test_the_local_workers_run_without_the_dashboards_background_work(cluster):
+    # the workers' statistical profiler and GIL monitor are off (no dashboard shows them)
+    for settings in cluster.client.run(_dask_settings).values():
+        assert settings["distributed.worker.profile.enabled"] is False
+        assert settings["distributed.admin.system-monitor.gil.enabled"] is False
+
+
+@pytest.mark.parametrize(
+    ("chunks", "threads", "expected"),
+    [
+        # a million draws of impact60-uncertain: 30 chunks of 33,333 and one of 10; two workers
+        # take three tasks each, the longer batches first: 6+5+5+5+5+5 chunks
+        (31, 2, [6, 5, 5, 5, 5, 5]),
+        # fewer chunks than tasks: one chunk per task
+        (5, 2, [1, 1, 1, 1, 1]),
+        # one worker: three tasks would be 11 chunks each, above the cap of 8 -> four tasks
+        (31, 1, [8, 8, 8, 7]),
+        # 300 chunks on two workers: at least 38 tasks of at most 8, rounded up to 38 (even)
+        (300, 2, [8] * 34 + [7] * 4),
+        # 7 chunks on 4 threads: 12 tasks wanted, capped by the 7 chunks
+        (7, 4, [1] * 7),
+    ],
+)
+def test_chunks_go_to_the_cluster_in_batches(chunks, threads, expected):
+    counts = scale.batches([100] * chunks, threads)
+    assert counts == expected
+    assert sum(counts) == chunks
