@@ -19,6 +19,7 @@ Rows
       against one process as it runs by default (BLAS may use several threads); both clusters'
       start-up and first run excluded; with the CPU seconds of every process and of the
       critical path (calling process + busiest worker: the wall time on otherwise idle cores);
+      the calling process and the one-process runs keep freed memory as the command line does;
   `socialinvest run` on a deterministic example (impact60-job-education.yaml), whole process,
       with the package's bytecode compiled first (as an installed package has it).
 
@@ -245,6 +246,8 @@ def hip(repeat: int, skip_peer: bool) -> None:
 
 _ONE_PROCESS = """
 import sys, time
+from socialinvest.process import keep_freed_memory
+keep_freed_memory()  # as the command line does (socialinvest/process.py)
 from socialinvest import appraise, load_case
 case = load_case(sys.argv[1])
 appraise(case, draws=1000, seed=1)
@@ -297,7 +300,14 @@ def dask(repeat: int, draws: int) -> None:
     process with BLAS pinned to one thread), and against one process as it runs by default;
     runs interleaved; each cluster started and warmed up before the timed runs."""
     from socialinvest import appraise, load_case, scale
+    from socialinvest.process import keep_freed_memory
 
+    # As `socialinvest run --workers N` has it: the command line keeps freed memory for reuse
+    # (socialinvest/process.py), so the calling process's arrays (receiving the chunks'
+    # summaries, concatenating them: 100 MB a million draws) do not come from fresh pages; the
+    # one-process runs below do the same. Without it the concatenation alone takes 0.03–0.25 s
+    # a run, depending on the kernel's huge-page compaction.
+    keep_freed_memory()
     case = load_case(UNCERTAIN)
     runs: dict[str, list[tuple[float, ...]]] = {k: [] for k in ("default", "pinned", "w1", "w2")}
     load = [os.getloadavg()[0]]
