@@ -33,6 +33,16 @@ def scrub(value: object) -> object:
     return value
 
 
+def hidden_in(text_value: str, lang: str) -> str:
+    """``text_value`` with the marker :func:`scrub` left for a hidden number in ``lang``'s
+    words ("[nummer ikke vist]" in Danish)."""
+    if HIDDEN not in text_value:
+        return text_value
+    from socialinvest.output.messages import text
+
+    return text_value.replace(HIDDEN, text(lang, "v_hidden_number"))
+
+
 _PLAIN_KEY = re.compile(r"^[^\W\d][\w\- ]*$")
 _PATH_FIRST = re.compile(r"^[^\s,:]*[/.][^\s,:]*[,:]")  # "priser.xlsx, ..." or "dir/x.yaml: ..."
 
@@ -272,7 +282,7 @@ class InputError(Exception):
             message = f"{where}: {body}" if where else body
         else:
             message = body[0].upper() + body[1:]
-        return plain_text(message)
+        return plain_text(hidden_in(message, lang))
 
     def located(self, file: str | None = None, line: int | None = None) -> InputError:
         """The same error with a file (and line) filled in where it was missing."""

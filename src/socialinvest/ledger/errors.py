@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from socialinvest.errors import HIDDEN as HIDDEN  # the command line scrubs without the ledger
-from socialinvest.errors import InputError
+from socialinvest.errors import InputError, hidden_in
 from socialinvest.errors import scrub as scrub
 from socialinvest.output.messages import text
 
@@ -28,7 +28,7 @@ class LedgerError(InputError):
         """The same sentence in ``lang`` (da or en); the ledger's words for roles, actions and
         statuses in it are the language's words too."""
         values = self.values if lang == "en" else _in_words(self.key, self.values, lang)
-        return text(lang, "ledger_" + self.key, **values)
+        return hidden_in(text(lang, "ledger_" + self.key, **values), lang)
 
     def render(self, lang: str) -> str:
         """The one-sentence message in ``lang``, framed as any other mistake (the command line
