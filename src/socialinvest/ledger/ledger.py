@@ -118,6 +118,17 @@ class Ledger:
         if actor.role != "payer":
             raise LedgerError("enrol_role", user=actor.user, action=action)
 
+    def may_change_participants(self, actor: Actor, action: str) -> None:
+        """Refuse, in the core's words, an ``actor`` who may not enrol participants or change
+        them (``action``: "exit", "withdraw", "anonymise"): only the payer, or a provider that is
+        its data processor. For callers that ask before anything is entered."""
+        self._may_enrol(actor, action)
+
+    def may_amend(self, actor: Actor) -> None:
+        """Refuse, in the core's words, an ``actor`` who may not approve an amendment (only the
+        payer may). For callers that ask before anything is entered."""
+        self._allow(actor, "approve an amendment", "payer")
+
     @classmethod
     def create(
         cls,
@@ -831,7 +842,7 @@ class Ledger:
         (locked) statements are never re-priced, so ``effective`` must be after the last
         approved one. ``None``: that term is unchanged. The duration is not amendable here (the
         ledger's calendar, lag to maturity and waterfall are pinned to the contract's)."""
-        self._allow(actor, "approve an amendment", "payer")
+        self.may_amend(actor)
         n = self.terms.n_settlements
         if not isinstance(effective, int) or not 1 <= effective <= n:
             raise LedgerError("amend_effective", value=effective, n=n)

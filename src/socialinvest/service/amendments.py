@@ -103,8 +103,7 @@ def amend(
 
     def op(ctx: Context) -> dict[str, Any]:
         # the role first (an investor is told it may not, not which agreement is missing)
-        if ctx.actor.role != "payer":
-            ctx.ledger.amend(ctx.actor, effective, reference=reference, agreed_by=agreed)
+        ctx.ledger.may_amend(ctx.actor)
         # an organisation that is no party (a typing error, an outsider) never signs it
         strangers = [name for name in agreed if name not in parties]
         if strangers:

@@ -53,10 +53,7 @@ async def agree_as_amendment(
         from socialinvest.service import partnerships as ps
 
         ctx = ps.read(db, partnership_id, user, prefer=("payer",))
-        if ctx.actor.role != "payer":  # the core says so in its own words (a 403 page)
-            amend_service.amend(
-                db, partnership_id, user, effective=1, reference="-", role=ctx.actor.role
-            )
+        ctx.ledger.may_amend(ctx.actor)  # the core says so in its own words (a 403 page)
         refused = _confirmed(request, form)
         if refused is not None:
             return refused
@@ -117,10 +114,9 @@ async def change_participant(
             from socialinvest.service import partnerships as ps
 
             ctx = ps.read(db, partnership_id, user, prefer=("payer", "provider"))
-            if ctx.actor.role not in ("payer", "provider"):
-                amend_service.change_participant(
-                    db, partnership_id, user, participant, action, day=day
-                )
+            if action not in ("exit", "withdraw", "anonymise"):  # refused before any write
+                amend_service.change_participant(db, partnership_id, user, participant, action)
+            ctx.ledger.may_change_participants(ctx.actor, action)
             refused = _confirmed(request, form)
             assert refused is not None
             return refused
