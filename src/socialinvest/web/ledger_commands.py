@@ -52,7 +52,7 @@ def _out(value: Any, fmt: str, text: str) -> None:
         typer.echo(text)
 
 
-class _Run:
+class Run:
     """A database session and the acting user, with errors turned into one sentence."""
 
     def __init__(self, database: str | None, username: str | None) -> None:
@@ -80,7 +80,7 @@ class _Run:
         self.engine.dispose()
 
 
-def _guard(fn: Any, lang: str, fmt: str | None = None) -> Any:
+def guard(fn: Any, lang: str, fmt: str | None = None) -> Any:
     """Run a command body (after checking ``--format``, so that nothing is done for a format
     that cannot be shown); InputError, and a partnership the user may not see, are one sentence
     in ``lang``."""
@@ -102,11 +102,6 @@ def _guard(fn: Any, lang: str, fmt: str | None = None) -> Any:
         # hold a CPR number, and a ledger command never echoes one
         typer.echo(str(_scrubbed(say(lang, "err_prefix") + error.render(lang))), err=True)
         raise typer.Exit(code=2) from None
-
-
-# for the ledger's other command modules (web/ledger_report_commands.py)
-Run = _Run
-guard = _guard
 
 
 def _read_bytes(file: Path, field: str) -> bytes:
@@ -176,7 +171,7 @@ def create(
         from socialinvest.store import users as user_store
         from socialinvest.store.models import Case
 
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             c = db.get(Case, case)
             if c is None or c.organisation_id != u.organisation_id:
                 raise InputError(msg("cc_e_case_of_org"), field="--case", value=case)
@@ -208,7 +203,7 @@ def create(
             say(lang, "cc_partnership_created", id=str(new_id), key=key),
         )
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("enrol")
@@ -235,7 +230,7 @@ def enrol(
 
         data = _read_bytes(file, "--file")
         rows = ps.read_enrolments(str(file), data)
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             ids = ps.enrol_many(db, partnership, u, rows, role=role)
         _out(
             {"enrolled": len(ids), "participants": ids},
@@ -243,7 +238,7 @@ def enrol(
             say(lang, "cc_enrolled", n=len(ids)),
         )
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("import")
@@ -262,7 +257,7 @@ def import_(
         from socialinvest.service import partnerships as ps
 
         data = _read_bytes(file, "FILE")
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             out = ps.import_outcomes(db, partnership, u, file.name, data, role=role)
         text = (
             say(lang, "cc_import_again", file=file.name)
@@ -278,7 +273,7 @@ def import_(
         )
         _out(out, fmt, text)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("verify-outcomes")
@@ -307,7 +302,7 @@ def verify_outcomes(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             if sample is not None:
                 out: Any = ps.draw_sample(db, partnership, u, sample, seed, through, role=role)
                 text = say(
@@ -336,7 +331,7 @@ def verify_outcomes(
                 )
         _out(out, fmt, text)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("settle")
@@ -357,7 +352,7 @@ def settle(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             if approve:
                 out = ps.approve(db, partnership, u, period, role=role)
                 text = say(
@@ -393,7 +388,7 @@ def settle(
                 text = "\n".join(lines)
         _out(out, fmt, text)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("status")
@@ -413,7 +408,7 @@ def status(
 
         if as_of is not None and as_of < 1:
             raise InputError(msg("cc_e_as_of"), field="--as-of", value=as_of)
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             out = ps.status_view(ps.read(db, partnership, u, role), as_of)
         e = out["enrolment"]
         records = ", ".join(
@@ -437,7 +432,7 @@ def status(
         )
         _out(out, fmt, text)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("forecast")
@@ -459,7 +454,7 @@ def forecast(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             out = ps.forecast_view(
                 ps.read(db, partnership, u, role), draws=draws, seed=seed, target_rate=target
             )
@@ -478,7 +473,7 @@ def forecast(
             text += say(lang, "cc_forecast_target", p=p)
         _out(out, fmt, text)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("verify")
@@ -493,14 +488,14 @@ def verify(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        with _Run(database, None) as (db, _):
+        with Run(database, None) as (db, _):
             ok, entity, sentence = ps.verify_integrity(db, partnership)
         shown = say(lang, "cc_integrity_ok") if ok else _integrity(lang, entity, sentence)
         _out({"ok": ok, "entity": entity, "message": sentence}, fmt, shown)
         if not ok:
             raise typer.Exit(code=1)
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 @ledger_app.command("backup")
@@ -515,7 +510,7 @@ def backup(
     def body() -> None:
         from socialinvest.service import partnerships as ps
 
-        with _Run(database, None) as (db, _):
+        with Run(database, None) as (db, _):
             data = ps.backup(db, partnership)
         tmp = output.with_name(output.name + ".part")
         try:
@@ -528,7 +523,7 @@ def backup(
             ) from None
         typer.echo(say(lang, "cc_backup_written", id=str(partnership), file=output))
 
-    _guard(body, lang)
+    guard(body, lang)
 
 
 @ledger_app.command("restore")
@@ -550,11 +545,11 @@ def restore(
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise InputError(msg("cc_e_backup_file"), field="FILE", value=str(file)) from None
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             new_id = ps.restore(db, u, data, replace=replace)
         typer.echo(say(lang, "cc_restored", id=str(new_id), file=file))
 
-    _guard(body, lang)
+    guard(body, lang)
 
 
 @ledger_app.command("demo")
@@ -588,14 +583,14 @@ def demo(
                     msg("cc_e_password_env"), field="--password-env", value=password_env
                 )
             hashed = hash_password(value)
-        with _Run(database, None) as (db, _):
+        with Run(database, None) as (db, _):
             if hashed is None:
                 new_id, created = load_demo_partnership(db)
             else:
                 new_id, created = load_demo_partnership(db, hashed)
         typer.echo(say(lang, "cc_demo_loaded" if created else "cc_demo_there", id=str(new_id)))
 
-    _guard(body, lang)
+    guard(body, lang)
 
 
 @ledger_app.command("amend")
@@ -652,7 +647,7 @@ def amend(
                 planned = [int(x) for x in intake.split(",")]
             except ValueError:
                 raise InputError(msg("cc_e_intake_list"), field="--intake", value=intake) from None
-        with _Run(database, user) as (db, u):
+        with Run(database, user) as (db, u):
             out = amend_service.amend(
                 db,
                 partnership,
@@ -678,7 +673,7 @@ def amend(
             ),
         )
 
-    _guard(body, lang, fmt)
+    guard(body, lang, fmt)
 
 
 def _participant_command(action: str, doc: str) -> None:
@@ -708,7 +703,7 @@ def _participant_command(action: str, doc: str) -> None:
                     raise InputError(
                         msg("cc_e_date"), field="--date", value=_scrubbed(date)
                     ) from None
-            with _Run(database, user) as (db, u):
+            with Run(database, user) as (db, u):
                 out = amend_service.change_participant(
                     db, partnership, u, participant, action, day=day, reason=reason, role=role
                 )
@@ -723,7 +718,7 @@ def _participant_command(action: str, doc: str) -> None:
                 ),
             )
 
-        _guard(body, lang, fmt)
+        guard(body, lang, fmt)
 
     command.__doc__ = doc
     ledger_app.command(action)(command)
