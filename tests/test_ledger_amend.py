@@ -15,7 +15,7 @@ from socialinvest.ledger.errors import LedgerError
 from socialinvest.ledger.integrity import verify_state
 from socialinvest.ledger.settlement import compute_amounts
 
-from .ledger_support import EVALUATOR, INVESTOR, KEYRING, PAYER, PROVIDER
+from .ledger_support import EVALUATOR, INVESTOR, KEYRING, PAYER, PROVIDER, small_terms
 from .test_ledger_settlement import _by, _enter, _scenario
 
 AGREED = ("Provider", "Bank", "Fund")
@@ -246,3 +246,39 @@ def test_an_amended_intake_plan_is_the_plan_of_the_status(fixture_kb):
     assert after["planned_total"] == 6 and after["terms_version"] == 1
     assert after["planned_to_date"] == 2 * before["planned_to_date"]
     assert status(ledger, 2)["enrolment"]["planned_total"] == 3  # settlement 1: the original
+
+
+def test_the_reforecast_simulates_an_amended_intake_plan(fixture_kb):
+    # The re-forecast after an amendment of the intake (3 -> 6 participants in the one cohort),
+    # with nothing observed and nothing realised, is the design stage of the same contract
+    # written with 6 participants from the start (a case file of its own): the participants'
+    # intake periods and the simulated payments, draw for draw, at the same seed.
+    from socialinvest.contract.partnership import settle_outcomes, simulate_outcomes
+    from socialinvest.ledger.forecast import reforecast
+
+    ledger, *_ = _scenario(fixture_kb)
+    terms = ledger.terms
+    assert terms.planned_intake == (3,)
+    _amend(ledger, effective=2, prices={}, planned_intake=[6])
+    now = ledger.terms.current(2)
+    assert now.prep.n_participants == 6 and now.planned_intake == (6,)
+    six = small_terms(fixture_kb, participants={"cohorts": [6]}).prep  # from a case file
+    assert now.prep.offsets.tolist() == six.offsets.tolist()
+    assert now.prep.cohort.tolist() == [0] * 6
+    assert ledger.terms.current(1).prep.n_participants == 3  # settlement 1: the original plan
+    expected = settle_outcomes(six, simulate_outcomes(six, 50, 7), list(terms.prices))
+    three = settle_outcomes(terms.prep, simulate_outcomes(terms.prep, 50, 7), list(terms.prices))
+    fc = reforecast(now, [], None, draws=50, seed=7)
+    assert np.array_equal(fc.design.flows.payments, expected)
+    assert np.array_equal(fc.result.flows.payments, expected)  # nothing observed: the design
+    assert not np.array_equal(expected, three)  # the plan changes what is forecast
+
+
+def test_an_amended_plan_without_participants_is_refused_by_the_forecast(fixture_kb):
+    ledger, *_ = _scenario(fixture_kb)
+    _amend(ledger, effective=2, prices={}, planned_intake=[0])
+    with pytest.raises(LedgerError) as refused:
+        ledger.terms.current(2)
+    assert refused.value.message_in("en") == (
+        "Amendment 1 plans no participants in any cohort; the re-forecast has no one to simulate."
+    )

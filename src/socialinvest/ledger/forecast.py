@@ -26,7 +26,8 @@ design stage's for the same seed.
 
 Limits: success-rate cases only (a state-transition case is refused); the individual paths of
 the draws are the design stage's (an observed participant's own future is simulated as any
-participant's, with the updated rate); the intake is assumed to follow the plan.
+participant's, with the updated rate); the intake is assumed to follow the plan in force
+(the case's, or a dated amendment's: ``Terms.current``).
 """
 
 from __future__ import annotations

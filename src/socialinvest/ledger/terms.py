@@ -21,6 +21,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from socialinvest.case.contract import Contract, Metric
 from socialinvest.case.load import LoadedCase
 from socialinvest.contract.partnership import PreparedContract, prepare_contract, prices_of
@@ -220,12 +222,24 @@ class Terms:
         return chosen
 
     def current(self, settlement: int) -> Terms:
-        """These terms as they stand in settlement period ``settlement``: the prices and caps in
-        force then, as if the contract had been written so (no amendments), for a re-forecast
-        of what is still to come. The original terms themselves when no amendment applies."""
+        """These terms as they stand in settlement period ``settlement``: the prices, caps and
+        planned intake in force then, as if the contract had been written so (no amendments),
+        for a re-forecast of what is still to come. The original terms themselves when no
+        amendment applies. An amended intake plan changes the participants the forecast
+        simulates: each cohort's size, entering at its cohort's intake period as planned."""
         v = self.in_force(settlement)
         if v.number == 0:
             return self
+        prep = self.prep
+        if v.planned_intake != self.planned_intake:
+            if sum(v.planned_intake) == 0:
+                raise LedgerError("forecast_no_intake", version=v.number)
+            sizes = np.array(v.planned_intake, dtype=np.int64)
+            prep = dataclasses.replace(
+                prep,
+                offsets=np.repeat(prep.cohort_offsets, sizes),
+                cohort=np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes),
+            )
         payments = [
             pay if pay.price == "solve" else pay.model_copy(update={"price": price})
             for pay, price in zip(self.contract.payments, v.prices, strict=True)
@@ -239,7 +253,7 @@ class Terms:
         )
         return dataclasses.replace(
             self,
-            prep=dataclasses.replace(self.prep, contract=contract),
+            prep=dataclasses.replace(prep, contract=contract),
             prices=v.prices,
             planned_intake=v.planned_intake,
             amendments=(),
