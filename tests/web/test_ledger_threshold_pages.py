@@ -78,3 +78,45 @@ def test_cohort_assessments_on_the_page(site: Any) -> None:
         page = ivan.get(base)
         assert page.status_code == 200 and "20.000,00" in page.text
         assert "Kohortevurderinger" not in page.text and "k1:" not in page.text
+
+
+def test_cohort_assessments_on_the_overview_and_in_the_status(
+    site: Any, sqlite_url: str, tmp_path: Any
+) -> None:
+    from socialinvest.store.db import make_engine, session_factory
+
+    from .test_api import _cli
+
+    app, deal = site
+    engine = make_engine(sqlite_url)
+    db: Session = session_factory(engine)()
+    ps.approve(db, deal.id, deal.users["pia"], 2)
+    view = ps.status_view(ps.read(db, deal.id, deal.users["eva"]))
+    db.close()
+    engine.dispose()
+    # cohort 1: S = 3 jobs against B = 4 × 0.25 = 1; gain 2 ≥ 100 % of B: 2 × 10,000 kr.
+    (c,) = view["threshold_cohorts"]
+    assert (c["settlement"], c["name"], c["cohort"], c["members"]) == (
+        2,
+        "jobs above baseline",
+        1,
+        4,
+    )
+    assert (c["successes"], c["baseline"], c["met"], c["amount"]) == (3, 1, True, 20000)
+    with client_for(app, "pia") as pia:
+        page = pia.get(f"/partnerships/{deal.id}")
+        assert page.status_code == 200 and 'id="threshold-cohorts"' in page.text
+        assert "Kohortevurderinger (tærskellinjer)" in page.text and "20.000,00" in page.text
+    with client_for(app, "ivan") as ivan:  # an investor: aggregates only
+        page = ivan.get(f"/partnerships/{deal.id}")
+        assert page.status_code == 200 and 'id="threshold-cohorts"' not in page.text
+    p = ["ledger", "status", "-p", str(deal.id), "--database", sqlite_url]
+    ran = _cli([*p, "--user", "eva"], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "Kohortevurderinger i godkendte afregninger:" in ran.stdout
+    assert (
+        "jobs above baseline, kohorte 1, vurderet i periode 2: 3 udfald mod en baseline på 1,00; "
+        "nået; 20.000,00 kr. (afregning 2)." in ran.stdout
+    )
+    ran = _cli([*p, "--user", "ivan", "--format", "json"], tmp_path)
+    assert ran.returncode == 0 and "threshold_cohorts" not in ran.stdout

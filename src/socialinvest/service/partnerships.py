@@ -902,7 +902,9 @@ def approve(
 
 def status_view(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
     """Enrolment against plan, participants, records and payments (small counts suppressed
-    below the partnership's threshold, for every role), with the journal's balances."""
+    below the partnership's threshold, for every role), with the journal's balances; for the
+    roles that see participants, the threshold lines' cohort assessments of the approved
+    settlements (``threshold_cohorts``, in settlement order)."""
     from socialinvest.ledger.status import status
 
     if as_of is not None and not 1 <= as_of <= ctx.ledger.terms.n_periods:
@@ -921,6 +923,15 @@ def status_view(ctx: Context, as_of: int | None = None) -> dict[str, Any]:
         "periods": ctx.ledger.terms.n_periods,
         "posted_through": ctx.ledger.posted_through,
     }
+    from socialinvest.ledger.status import may_see_rows
+
+    if may_see_rows(ctx.actor):  # they count a cohort's participants: not for investors
+        out["threshold_cohorts"] = [
+            {"settlement": i, **c}
+            for i, st in sorted(ctx.ledger.statements.items())
+            if st.status == "approved"
+            for c in st.cohorts
+        ]
     balances = ctx.ledger.journal.balances()
     out["balances"] = {k: v / 100 for k, v in sorted(balances.items())}
     out["balances_sum"] = sum(balances.values()) / 100

@@ -430,6 +430,24 @@ def status(
             records=records or say(lang, "cc_none"),
             paid=paid or say(lang, "cc_none"),
         )
+        cohorts = out.get("threshold_cohorts") or []
+        if cohorts:
+            text += "\n" + say(lang, "th_status_heading")
+        for c in cohorts:
+            text += "\n  " + say(
+                lang,
+                "th_status",
+                line=c["name"],
+                cohort=int(c["cohort"]),
+                period=int(c["period"]),
+                successes=decimal(
+                    c["successes"], lang, 0 if c["successes"] == int(c["successes"]) else 2
+                ),
+                baseline=decimal(c["baseline"], lang, 2),
+                met=say(lang, "th_met_short" if c["met"] else "th_not_met_short"),
+                amount=kroner(c["amount"], lang),
+                settlement=int(c["settlement"]),
+            )
         _out(out, fmt, text)
 
     guard(body, lang, fmt)
