@@ -107,9 +107,14 @@ def test_cohort_assessments_on_the_overview_and_in_the_status(
         page = pia.get(f"/partnerships/{deal.id}")
         assert page.status_code == 200 and 'id="threshold-cohorts"' in page.text
         assert "Kohortevurderinger (tærskellinjer)" in page.text and "20.000,00" in page.text
+        report = pia.get(f"/partnerships/{deal.id}/report")  # the status report (HTML)
+        assert report.status_code == 200 and 'id="threshold-cohorts"' in report.text
+        assert "20.000,00" in report.text and "100 %" in report.text
     with client_for(app, "ivan") as ivan:  # an investor: aggregates only
         page = ivan.get(f"/partnerships/{deal.id}")
         assert page.status_code == 200 and 'id="threshold-cohorts"' not in page.text
+        report = ivan.get(f"/partnerships/{deal.id}/report")
+        assert report.status_code == 200 and 'id="threshold-cohorts"' not in report.text
     p = ["ledger", "status", "-p", str(deal.id), "--database", sqlite_url]
     ran = _cli([*p, "--user", "eva"], tmp_path)
     assert ran.returncode == 0, ran.stderr
