@@ -177,6 +177,13 @@ def run(
     elif fmt is Format.csv:
         content = to_csv(results, lang.value)
     else:
+        plain = _plain_tables(cases, results, lang.value, hints=out is None)
+        if plain is not None and out is None:
+            sys.stdout.write(plain)
+            return
+        if plain is not None:
+            _deliver(plain, out, lang.value, list(cases))
+            return
         import io
 
         from socialinvest.output.table import render
@@ -199,6 +206,29 @@ def run(
             console.print()
         content = buffer.getvalue()
     _deliver(content, out, lang.value, list(cases))
+
+
+def _plain_tables(cases: list[Path], results: list[Any], lang: str, hints: bool) -> str | None:
+    """`run`'s tables as plain text, the characters Rich prints when the output is not a
+    terminal (a pipe or ``--out``), without importing Rich; None when Rich must print them (a
+    terminal, or a text whose width output/plain.py does not know)."""
+    from socialinvest.output.plain import Line, plain_console, write
+    from socialinvest.output.table import blocks
+
+    if not plain_console(sys.stdout if hints else None):
+        return None
+    shown = []
+    for path, result in zip(cases, results, strict=True):
+        parts = blocks(result, lang)
+        if hints and result.case.contract is not None:
+            from socialinvest.output.messages import text
+
+            parts.append(Line(text(lang, "contract_hint", file=path), style="dim"))
+        content = write(parts, 120)
+        if content is None:
+            return None
+        shown.append(content + "\n")
+    return "".join(shown)
 
 
 def _deliver(

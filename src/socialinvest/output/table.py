@@ -1,24 +1,28 @@
-"""The readable terminal view of a Result (rich tables, Danish or English number formats)."""
+"""The readable view of a Result: tables in Danish or English number formats.
+
+:func:`blocks` lays the view out (lines and tables, `output/plain.py`'s types, no Rich);
+:func:`render` makes Rich renderables of it for a terminal, :func:`plain` the same characters
+without Rich for a pipe or a file (docs/architecture.md, "Speed, fifth pass").
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-
 from socialinvest.output.messages import actor_labels, text
 from socialinvest.output.numbers import entry_value, money, number, percent, thousands
+from socialinvest.output.plain import Block, Column, Grid, Line, Span, write
 from socialinvest.vocabulary import ACTORS
 
 if TYPE_CHECKING:
+    from rich.console import Console, Group
+
     from socialinvest.result import Result
 
 
-def _status(lang: str, status: str) -> Text:
+def _status(lang: str, status: str) -> tuple[Span, ...]:
     label = text(lang, f"status_{status}")
-    return Text(label, style="bold red" if status == "assumption" else "")
+    return (Span(label, "bold red" if status == "assumption" else ""),)
 
 
 def _rate_text(value: float | None, lang: str) -> str:
@@ -30,15 +34,53 @@ def _rate_text(value: float | None, lang: str) -> str:
 
 
 def render(result: Result, lang: str = "da") -> Group:
+    """The view as Rich renderables (for a terminal)."""
+    return to_rich(blocks(result, lang))
+
+
+def plain(result: Result, lang: str = "da", width: int = 120) -> str | None:
+    """The characters Rich prints for :func:`render` on a console of ``width`` columns that is
+    not a terminal, or None when a text holds characters `output/plain.py` cannot measure."""
+    return write(blocks(result, lang), width)
+
+
+def to_rich(parts: list[Block]) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: str | tuple[Span, ...]) -> object:
+        if isinstance(value, str):
+            return value
+        return Text.assemble(*((span.text, span.style) for span in value))
+
+    shown: list[object] = []
+    for part in parts:
+        if isinstance(part, Line):
+            shown.append(Text(part.text, style=part.style))
+            continue
+        table = Table(title=part.title, title_justify="left")
+        for column in part.columns:
+            table.add_column(
+                column.header, justify=column.justify, style=column.style, overflow=column.overflow
+            )
+        for row in part.rows:
+            table.add_row(*(cell(value) for value in row))
+        shown.append(table)
+    return Group(*shown)  # type: ignore[arg-type]
+
+
+def blocks(result: Result, lang: str = "da") -> list[Block]:
+    """The view: lines and tables."""
     case = result.case
     actor_names = actor_labels(lang)
-    parts: list[object] = []
+    parts: list[Block] = []
 
-    head = [Text(text(lang, "title", name=case.name), style="bold")]
+    head = [Line(text(lang, "title", name=case.name), style="bold")]
     if case.municipality:
-        head.append(Text(text(lang, "municipality", name=case.municipality)))
+        head.append(Line(text(lang, "municipality", name=case.municipality)))
     head.append(
-        Text(
+        Line(
             text(
                 lang,
                 "settings",
@@ -52,7 +94,7 @@ def render(result: Result, lang: str = "da") -> Group:
     methods = {disc["costs"], disc["gains"]}
     method = ", ".join(sorted(methods))
     head.append(
-        Text(
+        Line(
             text(
                 lang,
                 "discounting",
@@ -65,22 +107,23 @@ def render(result: Result, lang: str = "da") -> Group:
         items = ", ".join(
             text(lang, f"adj_{k}", value=percent(v, lang, 0)) for k, v in result.adjustments.items()
         )
-        head.append(Text(text(lang, "adjustments", items=items), style="yellow"))
+        head.append(Line(text(lang, "adjustments", items=items), style="yellow"))
     parts.extend(head)
 
     # yearly table: years as rows, actors as columns
     yearly = result.yearly_by_actor()
     cum = result.cumulative_total()
     disc_total = yearly["discounted_net"].sum(axis=0)
-    table = Table(
-        title=text(lang, "yearly_title", price_year=case.price_year), title_justify="left"
+    table = Grid(
+        text(lang, "yearly_title", price_year=case.price_year),
+        [
+            Column(text(lang, "year")),
+            *(Column(actor_names[a], justify="right") for a in ACTORS),
+            Column(text(lang, "total"), justify="right", style="bold"),
+            Column(text(lang, "discounted_total"), justify="right"),
+            Column(text(lang, "cumulative"), justify="right"),
+        ],
     )
-    table.add_column(text(lang, "year"))
-    for a in ACTORS:
-        table.add_column(actor_names[a], justify="right")
-    table.add_column(text(lang, "total"), justify="right", style="bold")
-    table.add_column(text(lang, "discounted_total"), justify="right")
-    table.add_column(text(lang, "cumulative"), justify="right")
     net = yearly["net"]
     for y, year in enumerate(result.years):
         table.add_row(
@@ -93,11 +136,14 @@ def render(result: Result, lang: str = "da") -> Group:
     parts.append(table)
 
     # key figures
-    key = Table(title=text(lang, "key_figures"), title_justify="left", show_header=True)
-    key.add_column("")
-    key.add_column(text(lang, "total"), justify="right", style="bold")
-    for a in ACTORS:
-        key.add_column(actor_names[a], justify="right")
+    key = Grid(
+        text(lang, "key_figures"),
+        [
+            Column(""),
+            Column(text(lang, "total"), justify="right", style="bold"),
+            *(Column(actor_names[a], justify="right") for a in ACTORS),
+        ],
+    )
     npv = result.npv_by_actor()
     gains = result.discounted_gains_by_actor()
     costs = result.discounted_costs_by_actor()
@@ -161,11 +207,15 @@ def render(result: Result, lang: str = "da") -> Group:
 
     outcome_table = result.outcome_table()
     if outcome_table is not None:
-        ot = Table(title=text(lang, "outcomes_title"), title_justify="left")
-        ot.add_column("")
-        ot.add_column(text(lang, "arm_comparator"), justify="right")
-        ot.add_column(outcome_table["arms"]["intervention"], justify="right")
-        ot.add_column(text(lang, "difference"), justify="right")
+        ot = Grid(
+            text(lang, "outcomes_title"),
+            [
+                Column(""),
+                Column(text(lang, "arm_comparator"), justify="right"),
+                Column(outcome_table["arms"]["intervention"], justify="right"),
+                Column(text(lang, "difference"), justify="right"),
+            ],
+        )
         for name, row in outcome_table["outcomes"].items():
             ot.add_row(
                 name,
@@ -182,18 +232,21 @@ def render(result: Result, lang: str = "da") -> Group:
 
     uncertainty = result.uncertainty()
     if uncertainty is not None:
-        ut = Table(
-            title=text(
+        ut = Grid(
+            text(
                 lang,
                 "uncertainty_title",
                 draws=number(uncertainty["draws"], lang),
                 seed=uncertainty["seed"],
             ),
-            title_justify="left",
+            [
+                Column(""),
+                *(
+                    Column(text(lang, f"u_{column}"), justify="right")
+                    for column in ("mean", "p05", "p50", "p95", "prob_positive")
+                ),
+            ],
         )
-        ut.add_column("")
-        for column in ("mean", "p05", "p50", "p95", "prob_positive"):
-            ut.add_column(text(lang, f"u_{column}"), justify="right")
         rows = [(text(lang, "total"), uncertainty["total"])] + [
             (actor_names[a], uncertainty["by_actor"][a])
             for k, a in enumerate(ACTORS)
@@ -211,15 +264,18 @@ def render(result: Result, lang: str = "da") -> Group:
             f"{text(lang, 'none_short') if year == 'none' else year}: {percent(share, lang, 0)}"
             for year, share in dist.items()
         )
-        parts.append(Text(text(lang, "break_even_distribution", items=shown)))
+        parts.append(Line(text(lang, "break_even_distribution", items=shown)))
 
     committees = result.by_committee()
     if committees:
-        ct = Table(title=text(lang, "committees_title"), title_justify="left")
-        ct.add_column(text(lang, "committee"))
-        ct.add_column(text(lang, "total"), justify="right", style="bold")
-        for a in ACTORS:
-            ct.add_column(actor_names[a], justify="right")
+        ct = Grid(
+            text(lang, "committees_title"),
+            [
+                Column(text(lang, "committee")),
+                Column(text(lang, "total"), justify="right", style="bold"),
+                *(Column(actor_names[a], justify="right") for a in ACTORS),
+            ],
+        )
         for row in committees:
             name = row["committee"] or text(lang, "not_mapped")
             ct.add_row(
@@ -230,15 +286,16 @@ def render(result: Result, lang: str = "da") -> Group:
         parts.append(ct)
 
     # sources: every knowledge-base value and own price, assumptions marked
-    st = Table(
-        title=text(lang, "sources_title", version=result.knowledge_base_version),
-        title_justify="left",
+    st = Grid(
+        text(lang, "sources_title", version=result.knowledge_base_version),
+        [
+            Column(text(lang, "entry"), overflow="fold"),
+            Column(text(lang, "value"), justify="right"),
+            Column(text(lang, "in_price_year", price_year=case.price_year), justify="right"),
+            Column(text(lang, "status")),
+            Column(text(lang, "source"), overflow="fold"),
+        ],
     )
-    st.add_column(text(lang, "entry"), overflow="fold")
-    st.add_column(text(lang, "value"), justify="right")
-    st.add_column(text(lang, "in_price_year", price_year=case.price_year), justify="right")
-    st.add_column(text(lang, "status"))
-    st.add_column(text(lang, "source"), overflow="fold")
     assumptions = 0
     for rec in result.provenance_entries:
         value = rec["value"]
@@ -283,15 +340,15 @@ def render(result: Result, lang: str = "da") -> Group:
             assumptions += 1
     parts.append(st)
     if assumptions:
-        parts.append(Text(text(lang, "assumption_note", count=assumptions), style="bold red"))
-    return Group(*parts)  # type: ignore[arg-type]
+        parts.append(Line(text(lang, "assumption_note", count=assumptions), style="bold red"))
+    return parts
 
 
 def print_result(result: Result, lang: str, console: Console) -> None:
     console.print(render(result, lang))
 
 
-def _with_dim(first: str, second: str) -> Text:
+def _with_dim(first: str, second: str) -> tuple[Span, ...]:
     """Two lines, the second dimmed; both plain text (a user's label is never read as Rich
     markup: "[link=…]" or "[bold]" in a case's name is shown as written)."""
-    return Text.assemble(first, "\n", (second, "dim"))
+    return (Span(first), Span("\n"), Span(second, "dim"))
