@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialinvest.case.contract_checks import check_contract
 from socialinvest.case.models import (
     Adjustments,
     Dist,
@@ -79,7 +78,10 @@ def check_case(loaded: LoadedCase) -> None:
 
     if case.state_transition is not None:
         check_state_transition(loaded)
-    check_contract(loaded)
+    if case.contract is not None:  # the contract's models are imported only for one
+        from socialinvest.case.contract_checks import check_contract
+
+        check_contract(loaded)
     timing = case.success.timing if case.success is not None else None
     if isinstance(timing, Dist):
         if timing.dist != "dirichlet":

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from socialinvest.case.checks import check_case
-from socialinvest.case.models import Case
+from socialinvest.case.models import Case, Deferred
 from socialinvest.errors import (
     InputError,
     KeyedValueError,
@@ -171,6 +171,9 @@ def _model_and_field(path: Path_, data: Any) -> tuple[type[BaseModel] | None, Fi
         parent = model
         info = model.model_fields[part]
         annotation = info.annotation
+        deferred = [m for m in info.metadata if isinstance(m, Deferred)]
+        if deferred:  # a model imported when first used (the contract): the error is inside it
+            annotation = deferred[0].model() | None
         current = current.get(part) if isinstance(current, dict) else None
         model = _unwrap(annotation, current)
         if typing.get_origin(annotation) in (typing.Union, types.UnionType):

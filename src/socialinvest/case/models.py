@@ -8,8 +8,9 @@ fields (a cohort outside the horizon, a horizon shorter than the intervention) a
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -22,9 +23,8 @@ from pydantic import (
     Tag,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
-from socialinvest.case.contract import Contract
 from socialinvest.engine.distributions import (
     Distribution,
     DistributionError,
@@ -36,6 +36,44 @@ from socialinvest.errors import Joined, Msg, invalid, msg
 from socialinvest.vocabulary import ActivityUnit, Actor, Area, Direction, PriceUnit, Status
 
 Year = Annotated[int, Field(ge=1900, le=2200, description="A calendar year, e.g. 2025.")]
+
+
+class Deferred:
+    """Annotation metadata of a field holding a model (or None) that is imported and built only
+    when a case gives a value for it: the outcome contract's ~40 models cost every `run` of a
+    case without a contract ~15 ms to build. The value is validated by the model itself, and
+    pydantic places the model's errors under the field (``contract.parties.0.role``), as when the
+    model is the field's type; the JSON schema is the model's, or null (``socialinvest schema``
+    is unchanged); ``case.load`` finds the model through :meth:`model` for its messages."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def model(self) -> type[BaseModel]:
+        model: type[BaseModel] = getattr(importlib.import_module(self.module), self.name)
+        return model
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        if value is None:
+            return None
+        return self.model().model_validate(value, context=info.context)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(
+            self._validate, ref=f"deferred:{self.module}.{self.name}"
+        )
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        return handler(core_schema.nullable_schema(self.model().__pydantic_core_schema__))
+
+
+if TYPE_CHECKING:
+    from socialinvest.case.contract import Contract
+
+    OptionalContract = Contract | None
+else:
+    OptionalContract = Annotated[Any, Deferred("socialinvest.case.contract", "Contract")]
 
 
 def distribution_msg(exc: DistributionError) -> Msg | None:
@@ -705,7 +743,7 @@ class Case(_Strict):
             "(docs/knowledge-base.md, 'Local prices')."
         ),
     )
-    contract: Contract | None = Field(
+    contract: OptionalContract = Field(
         default=None,
         description="An outcome contract on this case (docs/contract-format.md).",
     )
