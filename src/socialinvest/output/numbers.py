@@ -25,7 +25,7 @@ def _decimal(value: float, lang: str, decimals: int, scale: int = 0, suffix: str
     rounded = abs(amount).normalize().quantize(decimal.Decimal(10) ** -decimals)
     whole, _, fraction = f"{rounded:f}".partition(".")
     group, point = _SIGNS[lang]
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -256,7 +256,7 @@ def _grid(grid: Grid, width: int) -> list[str] | None:
         if w < 3 and not (w == 2 and not any(column)):  # no room inside the padding
             return None
     table_width = sum(widths) + extra
-    out = []
+    out: list[str] = []
     if grid.title:  # Rich shows no empty title
         out.extend(line[:width] for line in _wrap(grid.title, table_width, "left", "fold"))
     out.append("┏" + "┳".join("━" * w for w in widths) + "┓")

@@ -49,7 +49,7 @@ def to_rich(parts: list[Block]) -> Group:
     from rich.table import Table
     from rich.text import Text
 
-    def cell(value: str | tuple[Span, ...]) -> object:
+    def cell(value: str | tuple[Span, ...]) -> str | Text:
         if isinstance(value, str):
             return value
         return Text.assemble(*((span.text, span.style) for span in value))

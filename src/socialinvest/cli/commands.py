@@ -1,5 +1,6 @@
-"""The command line: `socialinvest run CASE`, `report`, `validate`, `new`, `schema`,
-`knowledge list|show`, `sensitivity`, `compare`.
+"""The command line's commands (typer): `socialinvest run CASE`, `report`, `validate`, `new`,
+`schema`, `knowledge list|show`, `sensitivity`, `compare`, … (the entry point is
+:func:`socialinvest.cli.main`; `run`'s work is in :mod:`socialinvest.cli.run`).
 
 User mistakes (a bad case file, an unknown knowledge-base ID, a bad option) print one sentence
 to standard error and exit with code 2, never a traceback. Heavy modules (numpy, pydantic) are
@@ -11,17 +12,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from socialinvest.cli.run import Format, Lang, deliver, run_cases
+from socialinvest.cli.run import console as _console
 from socialinvest.errors import InputError, msg
 from socialinvest.web.commands import register as register_web_commands
 from socialinvest.web.ledger_commands import register as register_ledger_commands
 from socialinvest.web.ledger_report_commands import statement as _ledger_statement  # noqa: F401
-
-if TYPE_CHECKING:
-    from socialinvest.service import DaskChunks
 
 app = typer.Typer(
     name="socialinvest",
@@ -49,27 +49,6 @@ def _quiet_numbers() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-
-
-class Lang(StrEnum):
-    da = "da"
-    en = "en"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _console(file: object = None):  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    width = None if sys.stdout.isatty() else 120
-    # markup and emoji codes off: labels from case files are printed as plain text
-    return Console(  # type: ignore[arg-type]
-        file=file, width=width, highlight=False, markup=False, emoji=False
-    )
 
 
 def _fail(error: InputError, lang: str = "da") -> None:
@@ -142,93 +121,7 @@ def run(
     ] = None,
 ) -> None:
     """Appraise business cases: net result per actor and year, NPV, break-even, return per krone."""
-    from contextlib import ExitStack
-
-    from socialinvest import service
-    from socialinvest.output.files import to_csv, to_json
-    from socialinvest.output.progress import DelayedProgress
-
-    try:
-        results = []
-        with ExitStack() as stack:
-            chunks = _chunk_mapper(scheduler, workers, draws)
-            if chunks is not None:
-                stack.callback(chunks.close)
-            for path in cases:
-                with DelayedProgress(f"{path.name}") as progress:
-                    results.append(
-                        service.appraise(
-                            service.load(path),
-                            draws=draws,
-                            seed=seed,
-                            progress=progress.update,
-                            map_chunks=chunks,
-                        )
-                    )
-        from socialinvest.finite import check_payload
-
-        for result in results:  # nothing is printed or written unless every number is finite
-            check_payload(result.to_dict(), [result.case])
-    except InputError as error:
-        _fail(error, lang.value)
-        return
-    if fmt is Format.json:
-        content = to_json(results)
-    elif fmt is Format.csv:
-        content = to_csv(results, lang.value)
-    else:
-        plain = _plain_tables(cases, results, lang.value, hints=out is None)
-        if plain is not None and out is None:
-            sys.stdout.write(plain)
-            return
-        if plain is not None:
-            _deliver(plain, out, lang.value, list(cases))
-            return
-        import io
-
-        from socialinvest.output.table import render
-
-        if out is None:
-            console = _console()
-            for path, result in zip(cases, results, strict=True):
-                console.print(render(result, lang.value))
-                if result.case.contract is not None:
-                    from socialinvest.output.messages import text
-
-                    console.print(text(lang.value, "contract_hint", file=path), style="dim")
-                console.print()
-            return
-        buffer = io.StringIO()
-        console = _console(buffer)
-        console.width = 120
-        for result in results:
-            console.print(render(result, lang.value))
-            console.print()
-        content = buffer.getvalue()
-    _deliver(content, out, lang.value, list(cases))
-
-
-def _plain_tables(cases: list[Path], results: list[Any], lang: str, hints: bool) -> str | None:
-    """`run`'s tables as plain text, the characters Rich prints when the output is not a
-    terminal (a pipe or ``--out``), without importing Rich; None when Rich must print them (a
-    terminal, or a text whose width output/plain.py does not know)."""
-    from socialinvest.output.plain import Line, plain_console, write
-    from socialinvest.output.table import blocks
-
-    if not plain_console(sys.stdout if hints else None):
-        return None
-    shown = []
-    for path, result in zip(cases, results, strict=True):
-        parts = blocks(result, lang)
-        if hints and result.case.contract is not None:
-            from socialinvest.output.messages import text
-
-            parts.append(Line(text(lang, "contract_hint", file=path), style="dim"))
-        content = write(parts, 120)
-        if content is None:
-            return None
-        shown.append(content + "\n")
-    return "".join(shown)
+    run_cases(cases, lang, fmt, out, draws, seed, scheduler, workers)
 
 
 def _deliver(
@@ -236,35 +129,7 @@ def _deliver(
 ) -> None:
     """Print ``content``, or write it to ``out`` all or nothing (a clear error if it cannot;
     never over one of the command's ``inputs``)."""
-    if out is None:
-        sys.stdout.write(content if isinstance(content, str) else content.decode())
-        return
-    from socialinvest.output.files import write_output
-    from socialinvest.output.messages import text
-
-    try:
-        write_output(out, content, inputs or [])
-    except InputError as error:
-        _fail(error, lang)
-    typer.echo(text(lang, "written", file=out), err=True)
-
-
-def _chunk_mapper(scheduler: str | None, workers: int | None, draws: int) -> DaskChunks | None:
-    """The Dask chunk mapper asked for by --scheduler or --workers (None: run in this process)."""
-    from socialinvest.limits import check_draws, check_workers
-
-    check_draws(draws)
-    check_workers(workers)
-    if scheduler is None and workers is None:
-        return None
-    option = "--scheduler" if scheduler is not None else "--workers"
-    if scheduler is not None and workers is not None:
-        raise InputError("", field=option, statement=msg("c_scheduler_or_workers"))
-    if draws < 2:
-        raise InputError("", field=option, statement=msg("c_dask_needs_draws"))
-    from socialinvest import service
-
-    return service.dask_chunks(scheduler=scheduler, workers=workers)
+    deliver(content, out, lang, inputs, on_error=_fail)
 
 
 @app.command()
@@ -870,7 +735,8 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 
 def main() -> None:
-    """Entry point of the `socialinvest` command."""
+    """The command line through typer (:func:`socialinvest.cli.main` runs a plain `run`
+    itself)."""
     from socialinvest.process import keep_freed_memory, pin_environment
 
     pin_environment()  # one OpenBLAS thread unless the user chose one (numpy is not loaded yet)

@@ -1,0 +1,133 @@
+"""A plain `socialinvest run` command line runs without typer (socialinvest.cli.run.read_args):
+the same output, messages and exit codes as through typer (cli.commands.main), and anything it
+does not read word for word goes to typer."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from socialinvest.cli.run import Format, Lang, read_args
+from tests.conftest import EXAMPLES
+
+CASE = str(EXAMPLES / "impact60-job-education.yaml")
+UNCERTAIN = str(EXAMPLES / "impact60-uncertain.yaml")
+FAST = "import sys; from socialinvest.cli import main; sys.argv[0] = 'socialinvest'; main()"
+TYPER = (
+    "import sys; from socialinvest.cli.commands import main; sys.argv[0] = 'socialinvest'; main()"
+)
+CHECK = (
+    "; import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich')))"
+)
+
+
+def both(*args: str, cwd: Path | None = None) -> tuple[tuple, tuple]:
+    def one(entry: str) -> tuple:
+        done = subprocess.run(
+            [sys.executable, "-c", entry, *args], capture_output=True, text=True, cwd=cwd
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return one(FAST), one(TYPER)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", CASE),
+        ("run", CASE, "--lang", "en"),
+        ("run", "--lang=en", "-f", "csv", CASE),
+        ("run", CASE, "--format", "json", "-n", "20", "-s", "3"),
+        ("run", UNCERTAIN, "--draws=50", "--seed=0", "--lang", "en"),
+        ("run", CASE, CASE, "-f", "csv"),
+        ("run", "no-such-case.yaml"),  # the case's own error, one sentence
+        ("run", CASE, "--draws", "100000000"),  # above the limit
+        ("run", CASE, "--workers", "2"),  # a cluster needs draws
+        ("run", CASE, "--scheduler", "tcp://127.0.0.1:1", "--workers", "1", "-n", "5"),
+        ("run", CASE, "--out", CASE),  # never over an input
+        ("run", CASE, "--draws", "0"),  # typer's: below the minimum
+        ("run", CASE, "--lang", "de"),
+        ("run", CASE, "-n5", "-s", "1"),
+        ("run", CASE, "--lang", "en", "--lang", "da"),
+    ],
+)
+def test_the_same_as_through_typer(args):
+    fast, through_typer = both(*args)
+    assert fast == through_typer
+
+
+def test_writing_a_file_reads_the_same(tmp_path):
+    said = []
+    for name, entry in (("fast.txt", FAST), ("typer.txt", TYPER)):
+        done = subprocess.run(
+            [sys.executable, "-c", entry, "run", CASE, "-o", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0 and done.stdout == ""
+        assert name in done.stderr
+        said.append(done.stderr.replace(name, "FILE"))
+    assert said[0] == said[1]
+    assert (tmp_path / "fast.txt").read_text() == (tmp_path / "typer.txt").read_text()
+
+
+def test_a_plain_run_imports_neither_typer_nor_rich():
+    done = subprocess.run(
+        [sys.executable, "-c", FAST.replace("main()", "main()" + CHECK), "run", CASE],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_what_is_read_without_typer():
+    case = Path(CASE)
+    assert read_args(["run", CASE]) == {"cases": [case]}
+    assert read_args(["run", CASE, "-n", "10", "--seed=0", "--lang", "en", "-f", "json"]) == {
+        "cases": [case],
+        "draws": 10,
+        "seed": 0,
+        "lang": Lang.en,
+        "fmt": Format.json,
+    }
+    assert read_args(["run", "--scheduler", "tcp://h:1", "--workers", "2", CASE, "-o", "x.txt"])[
+        "out"
+    ] == Path("x.txt")
+    for refused in (
+        ["run"],  # no case
+        ["validate", CASE],
+        ["run", CASE, "--help"],
+        ["run", CASE, "--draws", "010"],  # typer's number reading decides
+        ["run", CASE, "--draws", "-3"],
+        ["run", CASE, "--seed", "1.5"],
+        ["run", CASE, "--format", "JSON"],
+        ["run", CASE, "--out", ""],
+        ["run", CASE, "--out"],
+        ["run", CASE, "--", "-x.yaml"],
+        ["run", CASE, "-n=5"],
+        ["run", CASE, "-n", "5", "--draws", "6"],
+        ["run", ""],
+    ):
+        assert read_args(refused) is None, refused
+
+
+def test_shell_completion_and_unreadable_files_go_to_typer(tmp_path, monkeypatch):
+    monkeypatch.setenv("_SOCIALINVEST_COMPLETE", "bash_complete")
+    assert read_args(["run", CASE]) is None
+    monkeypatch.delenv("_SOCIALINVEST_COMPLETE")
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("name: x\n")
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything: typer's check passes too
+            assert read_args(["run", str(locked)]) is not None
+        else:
+            assert read_args(["run", str(locked)]) is None
+    finally:
+        locked.chmod(stat.S_IRUSR | stat.S_IWUSR)
