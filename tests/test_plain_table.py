@@ -13,7 +13,16 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from socialinvest import service
-from socialinvest.output.plain import ONE_CELL, Column, Grid, Line, Span, plain_console, write
+from socialinvest.output.plain import (
+    ONE_CELL_RANGES,
+    Column,
+    Grid,
+    Line,
+    Span,
+    _known,
+    plain_console,
+    write,
+)
 from socialinvest.output.table import blocks, to_rich
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -27,8 +36,11 @@ def rich_text(parts: list, width: int) -> str:
 
 
 def test_every_character_counted_as_one_cell_is_one_cell_for_rich():
-    assert all(cell_len(c) == 1 for c in ONE_CELL)
+    one_cell = {chr(c) for start, end in ONE_CELL_RANGES for c in range(start, end + 1)}
+    assert all(cell_len(c) == 1 for c in one_cell)
     assert cell_len("…") == 1  # the ellipsis a cut cell ends with
+    for code in range(0x3000):  # and every other character is left to Rich
+        assert _known(chr(code)) == (chr(code) in one_cell or chr(code) == "\n"), hex(code)
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)

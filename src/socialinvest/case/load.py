@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import types
@@ -280,6 +279,8 @@ def _translate(exc: ValidationError, document: Document) -> InputError:
             if parent is not None
             else []
         )
+        import difflib
+
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = msg("t_did_you_mean", name=close[0]) if close else ""
         return fail(

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 # One cell wide in a terminal: the ranges Rich's `cells.py` treats as single-cell, plus general
 # punctuation (dashes, quotes, bullets, the ellipsis, per mille) and currency signs, which Rich's
 # width table also gives one cell (checked character by character in the tests).
-_ONE_CELL_RANGES: Final = (
+ONE_CELL_RANGES: Final = (
     (0x20, 0x7E),
     (0xA0, 0xAC),
     (0xAE, 0x2FF),
@@ -32,8 +31,8 @@ _ONE_CELL_RANGES: Final = (
     (0x20A0, 0x20C0),
     (0x2500, 0x25FC),
 )
-ONE_CELL: Final = frozenset(
-    chr(c) for start, end in _ONE_CELL_RANGES for c in range(start, end + 1)
+_OTHER: Final = re.compile(
+    "[^\n" + "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in ONE_CELL_RANGES) + "]"
 )
 
 _WORD: Final = re.compile(r"\s*\S+\s*")  # a word and the whitespace around it, as Rich wraps
@@ -44,8 +43,7 @@ Justify = Literal["left", "right"]
 Overflow = Literal["ellipsis", "fold"]
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A piece of text with the Rich style it has on a terminal (not shown in plain text)."""
 
     text: str
@@ -56,29 +54,27 @@ class Span:
 Cell = str | tuple[Span, ...]
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """A line (or lines) of text printed on its own, wrapped at the width."""
 
     text: str
     style: str = ""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     header: str
     justify: Justify = "left"
     overflow: Overflow = "ellipsis"
     style: str = ""
 
 
-@dataclass
 class Grid:
     """A table: a title above it, the columns and the rows of cells."""
 
-    title: str
-    columns: list[Column]
-    rows: list[list[Cell]] = field(default_factory=list)
+    def __init__(self, title: str, columns: list[Column], rows: list[list[Cell]] | None = None):
+        self.title = title
+        self.columns = columns
+        self.rows = rows if rows is not None else []
 
     def add_row(self, *cells: Cell) -> None:
         self.rows.append(list(cells))
@@ -110,7 +106,7 @@ def write(blocks: list[Block], width: int) -> str | None:
 
 
 def _known(text: str) -> bool:
-    return ONE_CELL.issuperset(text.replace("\n", ""))
+    return _OTHER.search(text) is None
 
 
 # --- text wrapping (Rich's Text.wrap with its divide_line) -----------------------------------
