@@ -65,7 +65,9 @@ class Deferred:
         )
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
-        return handler(core_schema.nullable_schema(self.model().__pydantic_core_schema__))
+        model = self.model()
+        model.model_rebuild()  # a model with defer_build is built now (else nothing happens)
+        return handler(core_schema.nullable_schema(model.__pydantic_core_schema__))
 
 
 if TYPE_CHECKING:
@@ -478,7 +480,15 @@ Cell = Annotated[
 ]
 
 
-class DirichletRow(_Strict):
+class _StateModel(_Strict):
+    """The state-transition models are built when a case has a state-transition section (the
+    first validation of one builds them all), not when the package is imported: ~10 ms of every
+    start-up (``Case.state_transition`` is :class:`Deferred`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class DirichletRow(_StateModel):
     """A whole transition row drawn from a Dirichlet distribution over observed counts."""
 
     dirichlet: dict[str, float] = Field(
@@ -486,7 +496,7 @@ class DirichletRow(_Strict):
     )
 
 
-class Table(_Strict):
+class Table(_StateModel):
     """A step table for lookup(TABLE, x): the value of the band with the largest break <= x."""
 
     breaks: list[float] = Field(min_length=1, max_length=10_000)
@@ -501,7 +511,7 @@ class Table(_Strict):
         return self
 
 
-class RelativeRisk(_Strict):
+class RelativeRisk(_StateModel):
     """The intervention multiplies the probability of moving ``from`` → each of ``to`` by ``rr``;
     the row's complement cell ("rest") takes up the difference."""
 
@@ -512,7 +522,7 @@ class RelativeRisk(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class TransitionEffect(_Strict):
+class TransitionEffect(_StateModel):
     """How the intervention changes the transitions, and for how long."""
 
     name: str = Field(default="Intervention", min_length=1)
@@ -528,7 +538,7 @@ class TransitionEffect(_Strict):
     )
 
 
-class Outcome(_Strict):
+class Outcome(_StateModel):
     """A reward per person per cycle in each state (a cost, a life year, a QALY), reported per
     arm; not priced per actor (use state consequences for budget flows)."""
 
@@ -564,12 +574,12 @@ class Outcome(_Strict):
     )
 
 
-class Ratio(_Strict):
+class Ratio(_StateModel):
     numerator: str
     denominator: str
 
 
-class StateConsequence(_Strict):
+class StateConsequence(_StateModel):
     """Units of a priced public activity per person per cycle spent in a state (budget flows)."""
 
     state: str
@@ -595,7 +605,7 @@ class StateConsequence(_Strict):
         return self
 
 
-class PathOutcome(_Strict):
+class PathOutcome(_StateModel):
     """An outcome on each individual's path (microsimulation only), counted per arm."""
 
     kind: Literal["time_in", "consecutive", "state_at", "first_entry"] = Field(
@@ -613,7 +623,7 @@ class PathOutcome(_Strict):
     )
 
 
-class Simulation(_Strict):
+class Simulation(_StateModel):
     """Run the model person by person (individual microsimulation) instead of as a cohort."""
 
     individuals: int = Field(ge=1, le=10_000_000, description="Simulated persons per draw.")
@@ -623,7 +633,7 @@ class Simulation(_Strict):
     path_outcomes: dict[str, PathOutcome] = Field(default_factory=dict)
 
 
-class StateTransition(_Strict):
+class StateTransition(_StateModel):
     """A cohort state-transition model: states, transitions, the intervention's effect on them,
     rewards, and priced consequences per state."""
 
@@ -659,6 +669,14 @@ class StateTransition(_Strict):
     simulation: Simulation | None = Field(
         default=None, description="Simulate individuals (path outcomes, small cohorts)."
     )
+
+
+if TYPE_CHECKING:
+    OptionalStateTransition = StateTransition | None
+else:
+    OptionalStateTransition = Annotated[
+        Any, Deferred("socialinvest.case.models", "StateTransition")
+    ]
 
 
 class Correlation(_Strict):
@@ -720,7 +738,7 @@ class Case(_Strict):
     target_group: TargetGroup
     intervention: Intervention
     success: Success | None = None
-    state_transition: StateTransition | None = None
+    state_transition: OptionalStateTransition = None
     consequences: list[Consequence] = Field(default_factory=list)
     committees: dict[str, list[Area]] | None = Field(
         default=None, description="Committee (udvalg) name -> the budget areas it covers."

@@ -1,5 +1,6 @@
-"""The outcome contract's models are imported and built only for a case that has a contract
-(case.models.Deferred); its errors read as when the models were the field's type."""
+"""The outcome contract's models are imported and built only for a case that has a contract, the
+state-transition models built only for a case with that section (case.models.Deferred); their
+errors read as when the models were the fields' types."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from socialinvest.errors import InputError
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "examples" / "contracts" / "aalborg-impact60.yaml"
 PLAIN = ROOT / "examples" / "impact60-job-education.yaml"
+MARKOV = ROOT / "examples" / "impact60-state-transition.yaml"
 
 
 def error_of(document: dict) -> str:
@@ -74,3 +76,31 @@ def test_errors_inside_a_contract_name_the_contract_s_fields():
     document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
     document["contract"] = 7
     assert "field 'contract' has 7" in error_of(document)
+
+
+def test_a_case_without_a_state_transition_section_does_not_build_its_models():
+    code = (
+        "from socialinvest.case.load import load_case; "
+        "from socialinvest.case.models import StateTransition; "
+        f"load_case({str(PLAIN)!r}); print(StateTransition.__pydantic_complete__); "
+        f"load_case({str(MARKOV)!r}); print(StateTransition.__pydantic_complete__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_errors_inside_a_state_transition_section_name_its_fields():
+    from socialinvest.case.models import StateTransition
+
+    document = yaml.safe_load(MARKOV.read_text(encoding="utf-8"))
+    assert isinstance(Case.model_validate(document).state_transition, StateTransition)
+    document["state_transition"]["intervention_effect"]["payerz"] = 1
+    assert error_of(document).endswith(
+        "field 'state_transition.intervention_effect.payerz' is not a known field; expected one "
+        "of the known fields: cycles, name, relative_risks, transitions."
+    )
+    document = yaml.safe_load(MARKOV.read_text(encoding="utf-8"))
+    document["state_transition"]["cycle"] = "decade"
+    message = error_of(document)
+    assert "field 'state_transition.cycle' has 'decade'" in message
+    assert "year" in message and "quarter" in message
