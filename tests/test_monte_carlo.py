@@ -114,7 +114,7 @@ def test_many_chunks_keep_memory_bounded_and_results_whole(fixture_kb, monkeypat
     monkeypatch.setattr(
         runner_module,
         "chunk_sizes",
-        lambda draws, cells: original(draws, cells, budget_cells=cells * 97),
+        lambda draws, cells, budget_cells=0: original(draws, cells, budget_cells=cells * 97),
     )
     data = uncertain_case()
     result = appraise(load_case_text(case_text(data)), fixture_kb, draws=1000, seed=3)

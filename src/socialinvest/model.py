@@ -15,6 +15,10 @@ import numpy as np
 
 from socialinvest.engine.summary import Summary
 
+# The cells of a chunk's arrays unless a model sizes its chunks otherwise (``chunk_cells``).
+# The chunk sizes are part of what a seed means: each chunk has its own child seed.
+CHUNK_CELLS = 2_000_000
+
 
 class PreparedModel(Protocol):
     """A case prepared for running: ``runner.Prepared`` (success-rate cases) and
@@ -28,6 +32,11 @@ class PreparedModel(Protocol):
 
     def cells_per_draw(self) -> int:
         """The number of array cells one draw needs (chunks are sized to stay small)."""
+        ...
+
+    def chunk_cells(self) -> int:
+        """The array cells a chunk may hold: a chunk has chunk_cells() // cells_per_draw()
+        draws (at least one)."""
         ...
 
     def run_chunk(self, n: int, seed: np.random.SeedSequence | None) -> Any:

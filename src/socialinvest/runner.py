@@ -30,7 +30,7 @@ from socialinvest.knowledge.base import (
     default_knowledge_base,
 )
 from socialinvest.knowledge.local import with_local_prices
-from socialinvest.model import PreparedModel
+from socialinvest.model import CHUNK_CELLS, PreparedModel
 from socialinvest.resolve import Path_, Provenance, used_areas
 from socialinvest.resolve import Resolver as _Resolver
 from socialinvest.resolve import SetColumn as _SetColumn
@@ -92,6 +92,10 @@ class Prepared:
     def cells_per_draw(self) -> int:
         """[actor, area, year] cells of one draw."""
         return len(ACTORS) * len(self.constants["areas"]) * int(self.constants["n_years"])
+
+    def chunk_cells(self) -> int:
+        """The runner's chunk budget (model.CHUNK_CELLS)."""
+        return CHUNK_CELLS
 
     def run_chunk(self, n: int, seed: np.random.SeedSequence | None) -> Summary:
         """Appraise ``n`` draws (point values when ``seed`` is None)."""
@@ -319,7 +323,7 @@ def draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> 
     return _draw_arrays(prepared, n, rng)
 
 
-def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = 2_000_000) -> list[int]:
+def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = CHUNK_CELLS) -> list[int]:
     """Split ``draws`` into chunks whose [draw, actor, area, year] arrays stay small."""
     size = max(1, min(draws, budget_cells // max(1, cells_per_draw)))
     full, rest = divmod(draws, size)
@@ -406,7 +410,8 @@ def appraise(
     else:
         mapper = map_chunks or local_chunks
         cells = prepared.cells_per_draw()
-        parts = _run_chunks(prepared, draws, seed, cells, run, progress, mapper)
+        budget = prepared.chunk_cells()
+        parts = _run_chunks(prepared, draws, seed, cells, run, progress, mapper, budget)
     summary, outcomes = prepared.combine(parts)
     return _result(loaded, knowledge, summary, prepared.meta, run, outcomes)
 
@@ -419,12 +424,13 @@ def _run_chunks(
     run: dict[str, Any],
     progress: Callable[[int, int], None] | None,
     mapper: ChunkMapper,
+    budget_cells: int = CHUNK_CELLS,
 ) -> list[Any]:
     """Split a run into chunks, give each a seed spawned from the run's (recorded in ``run``),
     let ``mapper`` compute them, and return their results in order."""
     root = np.random.SeedSequence(seed)
     run["seed"] = int(root.entropy) if seed is None else seed  # type: ignore[arg-type]
-    sizes = chunk_sizes(draws, cells_per_draw)
+    sizes = chunk_sizes(draws, cells_per_draw, budget_cells)
     run["chunk_draws"] = sizes[0]
     parts = []
     done = 0

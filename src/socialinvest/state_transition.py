@@ -22,15 +22,21 @@ from socialinvest.engine import markov, microsim
 from socialinvest.engine.appraisal import appraise_flows
 from socialinvest.engine.discounting import discount_factors
 from socialinvest.engine.distributions import make_distribution
-from socialinvest.engine.expressions import Expression, evaluation_plan, parse
+from socialinvest.engine.expressions import Expression, SharedOperations, evaluation_plan, parse
 from socialinvest.engine.success_rate import Flows, SuccessRateInputs, success_rate_flows
 from socialinvest.engine.summary import Summary, combine, expand_areas, summarise, zero_summary
 from socialinvest.errors import InputError
 from socialinvest.knowledge.base import KnowledgeBase
+from socialinvest.model import CHUNK_CELLS
 from socialinvest.resolve import Resolver, prepare_costs, used_areas
 from socialinvest.vocabulary import ACTORS, AREAS, CYCLES_PER_YEAR
 
 ARMS = ("comparator", "intervention")
+# A chunk of a cohort model holds up to this many float64 cells (192 MB, the chunk's work that
+# socialinvest.limits counts): its cost is a loop over the cycles, so a large chunk (all the
+# draws of a usual run) spends less time outside numpy than many small ones.
+COHORT_CHUNK_CELLS = 24_000_000
+_TEMPORARIES = 6  # [cycle, draw] arrays alive at once while evaluating formulas and values
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,26 @@ class PreparedStateTransition:
         return self.loaded.case
 
     def cells_per_draw(self) -> int:
-        """Cells of one draw: the budget arrays, both arms' transition matrices, and with a
-        simulation every person's path (a byte per cycle)."""
+        """Cells of one draw: the budget arrays and, for a cohort, the trace of both arms and
+        each move's probabilities per cycle (the moves that exist; a move the intervention
+        changes three times: per arm and both together), the entries valued and temporaries;
+        with a simulation both arms' dense transition matrices and every person's path (a
+        byte per cycle)."""
         cells = len(ACTORS) * len(self.used_areas) * self.loaded.case.horizon_years
-        cells = max(cells, self.n_cycles * len(self.model.states) ** 2 * 2)
-        if self.model.simulation is not None:
-            cells = max(cells, self.model.simulation.individuals * (self.n_cycles + 1) // 4)
-        return cells
+        st = self.model
+        n_states = len(st.states)
+        if st.simulation is None:
+            moves, changed = _move_counts(st)
+            per_cycle = moves + 3 * changed + 2 * len(_entry_states(st)) + _TEMPORARIES
+            return max(cells, (self.n_cycles + 1) * n_states * 2 + self.n_cycles * per_cycle)
+        cells = max(cells, self.n_cycles * n_states**2 * 2)
+        return max(cells, st.simulation.individuals * (self.n_cycles + 1) // 4)
+
+    def chunk_cells(self) -> int:
+        """Cells a chunk may hold: a cohort's sparse arrays take :data:`COHORT_CHUNK_CELLS`
+        (large chunks: a chunk's work is a loop over the cycles, whatever its draws), a
+        microsimulation the runner's budget."""
+        return CHUNK_CELLS if self.model.simulation is not None else COHORT_CHUNK_CELLS
 
     def run_chunk(
         self, n: int, seed: np.random.SeedSequence | None
@@ -93,6 +112,8 @@ class _Sampler:
         self.rng = rng
         self._drawn: dict[int, np.ndarray] = {}
         self._time_major: dict[str, np.ndarray] = {}
+        self._formulas = _cell_formulas(st)
+        self._shared: SharedOperations | None = None
         self.tables = {
             name: (np.asarray(t.breaks, dtype=np.float64), np.asarray(t.values, dtype=np.float64))
             for name, t in st.tables.items()
@@ -164,12 +185,17 @@ class _Sampler:
         return _parse_cached(text, frozenset(self.known), frozenset(self.tables))
 
     def time_major_cell(self, value: Any) -> np.ndarray:
-        """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names)."""
+        """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names, an
+        operation that several of the model's formulas share computed once)."""
         if isinstance(value, str):
             cached = self._time_major.get(value)
             if cached is None:
                 expression = self.parsed(value)
-                result = np.asarray(expression.evaluate(self.env_tm, self.tables), dtype=np.float64)
+                if self._shared is None:
+                    self._shared = SharedOperations(self.parsed(text) for text in self._formulas)
+                result = np.asarray(
+                    self._shared.evaluate(expression, self.env_tm, self.tables), dtype=np.float64
+                )
                 result = self._finite(result, value)
                 cached = result.reshape((1, 1)) if result.ndim == 0 else result
                 self._time_major[value] = cached  # the same formula has the same values
@@ -181,33 +207,82 @@ class _Sampler:
         return np.broadcast_to(self.raw_cell(value), (self.n, self.n_cycles))
 
 
+def _move_counts(st: StateTransition) -> tuple[int, int]:
+    """The moves (from, to) a model's comparator rows have, and how many the intervention
+    replaces or changes (at most)."""
+
+    def size(row: Any) -> int:
+        if isinstance(row, DirichletRow):
+            return sum(1 for count in row.dirichlet.values() if count > 0)
+        return len(row)
+
+    moves = sum(size(row) for row in st.transitions.values())
+    effect = st.intervention_effect
+    changed = sum(size(row) for row in effect.transitions.values())
+    for rr in effect.relative_risks:
+        changed += size(effect.transitions.get(rr.from_, st.transitions[rr.from_])) + 1
+    return moves, changed
+
+
+def _cell_formulas(st: StateTransition) -> list[str]:
+    """The formulas of the model's cells (transitions, the intervention's effect, outcomes,
+    consequences): those a chunk evaluates on the time-major names."""
+    cells: list[Any] = []
+    rows = [*st.transitions.values(), *st.intervention_effect.transitions.values()]
+    for row in rows:
+        if not isinstance(row, DirichletRow):
+            cells.extend(row.values())
+    cells.extend(rr.rr for rr in st.intervention_effect.relative_risks)
+    for outcome in st.outcomes.values():
+        tables = (outcome.values, outcome.intervention or {}, outcome.on_entry)
+        cells.extend(value for table in tables for value in table.values())
+    for item in st.consequences:
+        cells.extend((item.units_per_cycle, item.units_per_entry))
+    return [c for c in cells if isinstance(c, str) and not _is_rest(c)]
+
+
 def _is_rest(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == "rest"
 
 
-def _build_row(sampler: _Sampler, states: list[str], row: Any) -> np.ndarray:
-    """One transition row, time-major: [T or 1, S_to, D or 1] (the smallest shape it needs)."""
+@dataclass
+class _Row:
+    """One from-state's transition probabilities, sparse: to-state → values [T or 1, D or 1]
+    (time-major, the smallest shape they need), in the order of the states; a state not listed
+    is never moved to. ``complete``: the row sums to 1 by construction in every cycle (a "rest"
+    cell is 1 minus the others, or a Dirichlet draw), so only its cells' range needs checking."""
+
+    cells: dict[int, np.ndarray]
+    complete: bool
+
+
+def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
+    """One transition row of the case file, its cells evaluated in the file's order."""
     index = {s: k for k, s in enumerate(states)}
-    n_states = len(states)
     if isinstance(row, DirichletRow):
         counts = [row.dirichlet.get(s, 0.0) for s in states]
         if sampler.rng is None:
-            return (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :, None]
-        draws = make_distribution("dirichlet", counts=counts).sample(sampler.n, sampler.rng)
-        return np.ascontiguousarray(np.asarray(draws, dtype=np.float64).T[None, :, :])
-    cells = {index[to]: sampler.time_major_cell(v) for to, v in row.items() if not _is_rest(v)}
-    rest = next((index[to] for to, v in row.items() if _is_rest(v)), None)
-    t = max((c.shape[0] for c in cells.values()), default=1)
-    d = max((c.shape[1] for c in cells.values()), default=1)
-    out = np.zeros((t, n_states, d))
-    taken = np.zeros((t, d)) if rest is not None else None
-    for j, cell in cells.items():
-        out[:, j, :] = cell
-        if taken is not None:
-            taken += cell
-    if rest is not None and taken is not None:
-        out[:, rest, :] = 1.0 - taken
-    return out
+            shares = (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :]  # [1, S]
+        else:
+            drawn = make_distribution("dirichlet", counts=counts).sample(sampler.n, sampler.rng)
+            shares = np.asarray(drawn, dtype=np.float64)  # [D, S]; zero counts stay zero
+        return _Row(
+            {j: np.ascontiguousarray(shares[:, j])[None, :] for j, c in enumerate(counts) if c > 0},
+            complete=True,
+        )
+    cells: dict[int, np.ndarray] = {}
+    rest: int | None = None
+    taken: np.ndarray | None = None
+    for to, value in row.items():
+        if _is_rest(value):
+            rest = index[to]
+            continue
+        cell = sampler.time_major_cell(value)
+        cells[index[to]] = cell
+        taken = cell if taken is None else taken + cell
+    if rest is not None:
+        cells[rest] = np.ones((1, 1)) if taken is None else 1.0 - taken
+    return _Row(dict(sorted(cells.items())), complete=rest is not None)
 
 
 def _rest_column(row: Any, states: list[str], origin: str) -> int:
@@ -218,15 +293,31 @@ def _rest_column(row: Any, states: list[str], origin: str) -> int:
     return states.index(origin)
 
 
-def transition_rows(
-    prepared: PreparedStateTransition, sampler: _Sampler
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The rows of the comparator's and the intervention arm's transition matrices, one array
-    [T or 1, S_to, D or 1] per from-state (time-major, so the trace reads contiguous memory).
-    Rows the intervention does not change are shared between the arms."""
+def _full(cell: np.ndarray | None, n_cycles: int, n: int) -> np.ndarray:
+    """A writable [T, D] copy of a cell (zeros for a state not moved to)."""
+    if cell is None:
+        return np.zeros((n_cycles, n))
+    return np.array(np.broadcast_to(cell, (n_cycles, n)))
+
+
+def _in_cycles(mask: np.ndarray, new: _Row, old: _Row, n: int) -> _Row:
+    """Row ``new`` in the cycles of ``mask``, ``old`` in the others."""
+    n_cycles = len(mask)
+    cells = {}
+    for j in sorted(set(new.cells) | set(old.cells)):
+        cell = _full(old.cells.get(j), n_cycles, n)
+        cell[mask] = np.broadcast_to(new.cells.get(j, 0.0), (n_cycles, n))[mask]
+        cells[j] = cell
+    return _Row(cells, complete=new.complete and old.complete)
+
+
+def _arm_rows(prepared: PreparedStateTransition, sampler: _Sampler) -> tuple[list[_Row], list[_Row]]:
+    """The comparator's and the intervention arm's transition rows, sparse, one per from-state
+    (cells evaluated, and uncertain ones drawn, in the order of the case file). Rows the
+    intervention does not change are shared between the arms."""
     st = prepared.model
     states = st.states
-    n, n_cycles, n_states = sampler.n, sampler.n_cycles, len(states)
+    n, n_cycles = sampler.n, sampler.n_cycles
     comparator = [_build_row(sampler, states, st.transitions[origin]) for origin in states]
     intervention = list(comparator)
     effect = st.intervention_effect
@@ -235,53 +326,79 @@ def transition_rows(
         mask[:] = True
     else:
         mask[effect.cycles[0] - 1 : effect.cycles[1]] = True
-    changed: dict[int, np.ndarray] = {}
-
-    full = (n_cycles, n_states, n)
-
-    def writable(i: int) -> np.ndarray:
-        """The intervention's row i as its own full-size array (copied once)."""
-        current = changed.get(i)
-        if current is None or current.shape != full:
-            source = comparator[i] if current is None else current
-            changed[i] = np.array(np.broadcast_to(source, full))
-        return changed[i]
-
+    every = bool(mask.all())
     for origin, row in effect.transitions.items():
         i = states.index(origin)
         built = _build_row(sampler, states, row)
-        if mask.all() and i not in changed:
-            changed[i] = built  # replaced in every cycle: no copy of the comparator's row
-            continue
-        replacement = np.broadcast_to(built, (n_cycles, n_states, n))
-        writable(i)[mask] = replacement[mask]
+        intervention[i] = built if every else _in_cycles(mask, built, intervention[i], n)
     for rr in effect.relative_risks:
         i = states.index(rr.from_)
         row_def = effect.transitions.get(rr.from_, st.transitions[rr.from_])
         rest = _rest_column(row_def, states, rr.from_)
         factor = np.broadcast_to(sampler.time_major_cell(rr.rr), (n_cycles, n))[mask]
-        target = writable(i)
+        cells = dict(intervention[i].cells)
         for to in rr.to:
             j = states.index(to)
-            target[mask, j, :] = target[mask, j, :] * factor
-        others = [k for k in range(n_states) if k != rest]
-        target[mask, rest, :] = 1.0 - target[mask][:, others, :].sum(axis=1)
-    for i, changed_row in changed.items():
-        intervention[i] = changed_row
+            if j in cells:  # a move that never happens stays at 0
+                changed = _full(cells[j], n_cycles, n)
+                changed[mask] = changed[mask] * factor
+                cells[j] = changed
+        taken: np.ndarray | None = None
+        for k, cell in cells.items():
+            if k != rest:
+                part = np.broadcast_to(cell, (n_cycles, n))[mask]
+                taken = part if taken is None else taken + part
+        complement = _full(cells.get(rest), n_cycles, n)
+        complement[mask] = 1.0 if taken is None else 1.0 - taken
+        cells[rest] = complement
+        intervention[i] = _Row(dict(sorted(cells.items())), intervention[i].complete or every)
     return comparator, intervention
 
 
+def _dense(row: _Row, n_states: int) -> np.ndarray:
+    """A sparse row as [T or 1, S_to, D or 1]."""
+    cells = row.cells.values()
+    t = max((c.shape[0] for c in cells), default=1)
+    d = max((c.shape[1] for c in cells), default=1)
+    out = np.zeros((t, n_states, d))
+    for j, cell in row.cells.items():
+        out[:, j, :] = cell
+    return out
+
+
+def transition_rows(
+    prepared: PreparedStateTransition, sampler: _Sampler
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The rows of the comparator's and the intervention arm's transition matrices, one array
+    [T or 1, S_to, D or 1] per from-state (time-major)."""
+    n_states = len(prepared.model.states)
+    comparator, intervention = _arm_rows(prepared, sampler)
+    dense = {id(row): _dense(row, n_states) for row in comparator}
+    return (
+        [dense[id(row)] for row in comparator],
+        [dense[id(row)] if id(row) in dense else _dense(row, n_states) for row in intervention],
+    )
+
+
 def _check(
-    loaded: LoadedCase, rows: list[np.ndarray], arm: str, states: list[str], sampled_only: bool
+    loaded: LoadedCase, rows: list[_Row], arm: str, states: list[str], sampled_only: bool, n: int
 ) -> None:
     """A clear error if any row has a value outside [0, 1] or does not sum to 1. With
-    ``sampled_only``, rows that do not vary by draw are skipped (checked when loading)."""
+    ``sampled_only`` (a run of several draws), cells that do not vary by draw are not checked
+    again (they were, when loading)."""
     tolerance = markov.PROBABILITY_TOLERANCE
+    skip = sampled_only and n > 1
     for i, row in enumerate(rows):
-        if sampled_only and row.shape[2] == 1:
+        cells = [c for c in row.cells.values() if not (skip and c.shape[1] == 1)]
+        if not cells and skip:
             continue
-        low, high = row.min(), row.max()
-        worst = np.abs(row.sum(axis=1) - 1.0).max()
+        ends = [0.0] if len(row.cells) < len(states) else []  # the states not moved to
+        low = np.min(np.array([c.min() for c in cells] + ends))
+        high = np.max(np.array([c.max() for c in cells] + ends))
+        worst = 0.0
+        if not row.complete:  # a complete row sums to 1 up to rounding once its cells are in range
+            total = sum(row.cells.values(), np.zeros((1, 1)))
+            worst = float(np.abs(total - 1.0).max())
         if low >= -tolerance and high <= 1.0 + tolerance and worst <= tolerance:
             continue
         if not (np.isfinite(low) and np.isfinite(high)):
@@ -298,52 +415,126 @@ def _check(
         )
 
 
-def _trace(rows: list[np.ndarray], start: np.ndarray, n_cycles: int) -> np.ndarray:
-    """Occupancy, time-major [T+1, S, D]: row t+1 = Σ_i occupancy_i(t) · row_i(cycle t+1).
-
-    Rows are [T or 1, S_to, D or 1] and the trace is built as [T+1, S, D], so every operand of
-    the loop (where a state-transition run spends most of its time) is contiguous.
-    """
-    n, n_states = start.shape
-    trace = np.empty((n_cycles + 1, n_states, n))
-    trace[0] = start.T
-    for t in range(n_cycles):
-        current = trace[t]
-        nxt = trace[t + 1]
-        nxt[:] = 0.0
+def _needed_states(st: StateTransition, arms: tuple[list[_Row], list[_Row]]) -> list[int]:
+    """The states whose occupancy the outcomes and consequences use (valued per cycle, or
+    entered), and every state from which these can be reached: the trace needs no others."""
+    states = st.states
+    wanted = set(_entry_states(st))
+    for outcome in st.outcomes.values():
+        names = set(outcome.values) | set(outcome.intervention or {})
+        wanted |= {states.index(name) for name in names}
+    wanted |= {states.index(c.state) for c in st.consequences}
+    sources: dict[int, set[int]] = {}
+    for rows in arms:
         for i, row in enumerate(rows):
-            nxt += current[i] * row[t if row.shape[0] > 1 else 0]
-    return trace
+            for j in row.cells:
+                sources.setdefault(j, set()).add(i)
+    todo = list(wanted)
+    while todo:
+        for i in sources.get(todo.pop(), ()):
+            if i not in wanted:
+                wanted.add(i)
+                todo.append(i)
+    return sorted(wanted)
 
 
-def _entries(trace: np.ndarray, rows: list[np.ndarray], state: int) -> np.ndarray:
-    """Share of the cohort entering ``state`` from another state in each cycle, [T, D]:
-    Σ_{i ≠ state} occupancy_i(t − 1) · P_t(i → state)."""
-    n_cycles = trace.shape[0] - 1
-    out = np.zeros((n_cycles, trace.shape[2]))
-    for i, row in enumerate(rows):
-        if i != state:
-            out += trace[:-1, i, :] * row[:, state, :]
+@dataclass
+class _Trace:
+    """State occupancy of both arms, time-major [T+1, S', 2, D] over the needed states
+    (``position``: state → index on the second axis), and each move's probabilities in both
+    arms ([T or 1, 1 or 2, D or 1], by (from, to))."""
+
+    occupancy: np.ndarray
+    position: dict[int, int]
+    moves: dict[tuple[int, int], np.ndarray]
+
+
+def _both_arms(comparator: np.ndarray | None, intervention: np.ndarray | None) -> np.ndarray:
+    """A move's probabilities [T or 1, D or 1] in each arm as [T or 1, 1 or 2, D or 1]."""
+    if comparator is intervention:
+        assert comparator is not None
+        return comparator[:, None, :]
+    shapes = [c.shape for c in (comparator, intervention) if c is not None]
+    out = np.zeros((max(s[0] for s in shapes), 2, max(s[1] for s in shapes)))
+    for k, cell in enumerate((comparator, intervention)):
+        if cell is not None:
+            out[:, k, :] = cell
     return out
 
 
-def _occupancy(trace: np.ndarray, correction: str) -> np.ndarray:
-    """Person-cycles per state and cycle, time-major [T, S, D], under the within-cycle
-    correction (the same allocation as markov.cycle_occupancy, on time-major arrays)."""
+def _trace(
+    st: StateTransition, arms: tuple[list[_Row], list[_Row]], n: int, n_cycles: int
+) -> _Trace:
+    """Occupancy of both arms: row t+1 of state j = Σ_i occupancy_i(t) · P_t+1(i → j), over the
+    moves that exist only (a model's rows are mostly zeros), both arms in one array."""
+    needed = _needed_states(st, arms)
+    position = {s: k for k, s in enumerate(needed)}
+    comparator, intervention = arms
+    moves: dict[tuple[int, int], np.ndarray] = {}
+    into: dict[int, list[tuple[int, np.ndarray]]] = {j: [] for j in needed}
+    for i in needed:  # sources in the states' order, as a sum over the dense rows would add them
+        for j in sorted(set(comparator[i].cells) | set(intervention[i].cells)):
+            if j in position:
+                move = _both_arms(comparator[i].cells.get(j), intervention[i].cells.get(j))
+                moves[(i, j)] = move
+                into[j].append((position[i], move))
+    occupancy = np.empty((n_cycles + 1, len(needed), 2, n))
+    occupancy[0] = 0.0
+    for name, share in st.start.items():
+        s = st.states.index(name)
+        if s in position:
+            occupancy[0, position[s]] = share
+    plan = []
+    for j, terms in into.items():
+        if terms:
+            plan.append((position[j], terms))
+        else:
+            occupancy[1:, position[j]] = 0.0  # never entered
+    product = np.empty((2, n))
+    for t in range(n_cycles):
+        current = occupancy[t]
+        nxt = occupancy[t + 1]
+        for j, terms in plan:
+            target = nxt[j]
+            for k, (i, move) in enumerate(terms):
+                p = move[t] if move.shape[0] > 1 else move[0]
+                if k == 0:
+                    np.multiply(current[i], p, out=target)
+                else:
+                    np.multiply(current[i], p, out=product)
+                    target += product
+    return _Trace(occupancy, position, moves)
+
+
+def _entries(trace: _Trace, state: int) -> np.ndarray:
+    """Share of the cohort entering ``state`` from another state in each cycle, [T, 2, D]:
+    Σ_{i ≠ state} occupancy_i(t − 1) · P_t(i → state)."""
+    occupancy = trace.occupancy
+    out = np.zeros((occupancy.shape[0] - 1, 2, occupancy.shape[3]))
+    for (i, j), move in trace.moves.items():
+        if j == state and i != state:
+            out += occupancy[:-1, trace.position[i]] * move
+    return out
+
+
+def _state_occupancy(occupancy: np.ndarray, correction: str) -> np.ndarray:
+    """Person-cycles in a state per cycle, [T, ...], from its trace rows [T+1, ...] under the
+    within-cycle correction (the allocation of markov.cycle_occupancy)."""
     if correction == "beginning":
-        return trace[:-1]  # row t − 1 counts for cycle t: a view, nothing computed
+        return occupancy[:-1]  # row t − 1 counts for cycle t: a view, nothing computed
     if correction == "end":
-        return trace[1:]
+        return occupancy[1:]
     if correction in ("life-table", "half-cycle"):
-        occupancy: np.ndarray = 0.5 * (trace[:-1] + trace[1:])
-        return occupancy
-    n_cycles = trace.shape[0] - 1
+        half: np.ndarray = 0.5 * (occupancy[:-1] + occupancy[1:])
+        return half
+    n_cycles = occupancy.shape[0] - 1
     allocation = markov.cycle_allocation(n_cycles, correction)  # type: ignore[arg-type]
     cycles = np.arange(n_cycles)
-    before = allocation[cycles, cycles][:, None, None]
-    after = allocation[cycles, cycles + 1][:, None, None]
-    occupancy = before * trace[:-1] + after * trace[1:]
-    return occupancy
+    extra = (1,) * (occupancy.ndim - 1)
+    before = allocation[cycles, cycles].reshape(n_cycles, *extra)
+    after = allocation[cycles, cycles + 1].reshape(n_cycles, *extra)
+    weighted: np.ndarray = before * occupancy[:-1] + after * occupancy[1:]
+    return weighted
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
@@ -415,10 +606,9 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
         "provenance": r.provenance,
     }
     # Check the matrices at the inputs' point values now, so a mistake is reported on loading.
-    sampler = _Sampler(prepared, 1, None)
-    comparator, intervention = transition_rows(prepared, sampler)
-    _check(loaded, comparator, "comparator", st.states, sampled_only=False)
-    _check(loaded, intervention, "intervention", st.states, sampled_only=False)
+    comparator, intervention = _arm_rows(prepared, _Sampler(prepared, 1, None))
+    _check(loaded, comparator, "comparator", st.states, False, 1)
+    _check(loaded, intervention, "intervention", st.states, False, 1)
     return prepared
 
 
@@ -502,6 +692,89 @@ def _entry_states(st: StateTransition) -> list[int]:
     return sorted(st.states.index(name) for name in names)
 
 
+def _outcome_values(
+    prepared: PreparedStateTransition,
+    sampler: _Sampler,
+    trace: _Trace,
+    entries: dict[int, np.ndarray],
+    intake_of: Any,
+) -> dict[str, np.ndarray]:
+    """Each outcome's total over the cohorts per arm, [2, D]: Σ_c intake_c · Σ_t w_t · value_t
+    over the cycles of cohort c within the horizon (w: the outcome's discount weights in its
+    cycles). The occupancy counted in cycle t is Σ_k A[t, k] · trace row k (the within-cycle
+    correction's allocation A), so a value that does not change between cycles needs only
+    Σ_k (w A)_k · trace row k: one matrix product over the trace for all such terms."""
+    st = prepared.model
+    states = st.states
+    n_cycles = prepared.n_cycles
+    n = sampler.n
+    # the values, evaluated (and drawn) in the order of the case file
+    terms = []
+    for name, outcome in st.outcomes.items():
+        for k, arm in enumerate(ARMS):
+            if arm not in outcome.arms:
+                continue
+            table = outcome.values
+            if arm == "intervention" and outcome.intervention is not None:
+                table = {**outcome.values, **outcome.intervention}
+            for s_name, value in table.items():
+                terms.append((name, k, states.index(s_name), False, sampler.time_major_cell(value)))
+            for s_name, value in outcome.on_entry.items():
+                terms.append((name, k, states.index(s_name), True, sampler.time_major_cell(value)))
+    intake = intake_of()  # [D, C], drawn after the values
+    cohorts = prepared.case.target_group.cohorts
+    first_year = prepared.case.first_year
+    # A later cohort is followed only for the cycles left in the horizon, from its own start.
+    cycles_left = [n_cycles - (c.year - first_year) * prepared.cycles_per_year for c in cohorts]
+    allocation = markov.cycle_allocation(n_cycles, st.correction)  # [T, T+1]
+    weights: dict[str, np.ndarray] = {}
+    for name, outcome in st.outcomes.items():
+        w = markov.cycle_discount_weights(
+            outcome.discount_rate,
+            n_cycles,
+            first=outcome.discount_first_cycle,
+            cycles_per_year=prepared.cycles_per_year,
+        )
+        if outcome.cycles is not None:
+            active = np.zeros(n_cycles)
+            active[outcome.cycles[0] - 1 : outcome.cycles[1]] = 1.0
+            w = w * active
+        weights[name] = w
+    rows: list[np.ndarray] = []  # weights over the trace's rows, [T+1] each
+    plain: dict[tuple[str, int], int] = {}
+    later = []  # (name, arm, cohort, row, state, factor): factor × (row · trace of state)
+    values = {name: np.zeros((2, n)) for name in st.outcomes}
+    occupancy = trace.occupancy
+    for name, k, s, on_entry, value in terms:
+        for c, left in enumerate(cycles_left):
+            if left <= 0:
+                continue
+            w = weights[name].copy()
+            w[left:] = 0.0
+            if on_entry:  # entries per cycle are not corrected within the cycle
+                per_cycle = entries[s][:, k, :] * value  # [T, D]
+                values[name][k] += intake[:, c] * (w @ per_cycle)
+            elif value.shape[0] == 1 or value.shape[1] == 1:
+                if value.shape[0] == 1:  # one value in every cycle (per draw, or for all)
+                    key = (name, c)
+                    if key not in plain:
+                        plain[key] = len(rows)
+                        rows.append(w @ allocation)
+                    later.append((name, k, c, plain[key], s, value[0]))
+                else:  # a value per cycle, the same for every draw: part of the weights
+                    rows.append((w * value[:, 0]) @ allocation)
+                    later.append((name, k, c, len(rows) - 1, s, 1.0))
+            else:  # a value per cycle and draw
+                counted = _state_occupancy(occupancy[:, trace.position[s], k, :], st.correction)
+                values[name][k] += intake[:, c] * (w @ (counted * value))
+    if rows:
+        flat = occupancy.reshape(occupancy.shape[0], -1)
+        weighted = (np.array(rows) @ flat).reshape(len(rows), *occupancy.shape[1:])
+        for name, k, c, r, s, factor in later:
+            values[name][k] += intake[:, c] * (factor * weighted[r, trace.position[s], k])
+    return values
+
+
 def run_state_transition_chunk(
     prepared: PreparedStateTransition,
     n: int,
@@ -522,72 +795,38 @@ def run_state_transition_chunk(
         rng = None
         inner = np.random.SeedSequence(st.simulation.seed if st.simulation else 0)
     sampler = _Sampler(prepared, n, rng)
-    comparator, intervention = transition_rows(prepared, sampler)
+    arms = _arm_rows(prepared, sampler)
     if rng is not None:
-        _check(prepared.loaded, comparator, "comparator", st.states, sampled_only=True)
-        _check(prepared.loaded, intervention, "intervention", st.states, sampled_only=True)
+        _check(prepared.loaded, arms[0], "comparator", st.states, True, n)
+        _check(prepared.loaded, arms[1], "intervention", st.states, True, n)
     states = st.states
-    start = np.zeros((n, len(states)))
-    for name, share in st.start.items():
-        start[:, states.index(name)] = share
-    occupancy = {}  # time-major [T, S, D]
-    entries: dict[str, dict[int, np.ndarray]] = {}  # arm -> state -> [T, D]
     path_values: dict[str, np.ndarray] = {}
     if st.simulation is not None:
-        traces, entries, path_values = _simulate(prepared, (comparator, intervention), start, inner)
-        for arm in ARMS:
-            occupancy[arm] = _occupancy(traces[arm], st.correction)
-    else:
-        for arm, matrices in zip(ARMS, (comparator, intervention), strict=True):
-            trace = _trace(matrices, start, prepared.n_cycles)
-            occupancy[arm] = _occupancy(trace, st.correction)
-            entries[arm] = {j: _entries(trace, matrices, j) for j in _entry_states(st)}
-
-    # intake per cohort (uncertain intake sampled per draw)
-    cohorts = case.target_group.cohorts
-    intake = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)  # [D, C]
-    # A later cohort is followed only for the cycles left in the horizon, from its own start.
-    cycles_left = [
-        prepared.n_cycles - (c.year - case.first_year) * prepared.cycles_per_year for c in cohorts
-    ]
-
-    # outcomes: totals over the cohorts, per arm
-    values: dict[str, np.ndarray] = {}
-    for name, outcome in st.outcomes.items():
-        per_arm = np.zeros((2, n))
-        weights = markov.cycle_discount_weights(
-            outcome.discount_rate,
-            prepared.n_cycles,
-            first=outcome.discount_first_cycle,
-            cycles_per_year=prepared.cycles_per_year,
+        start = np.zeros((n, len(states)))
+        for name, share in st.start.items():
+            start[:, states.index(name)] = share
+        n_states = len(states)
+        dense = tuple([_dense(row, n_states) for row in rows] for rows in arms)
+        traces, arm_entries, path_values = _simulate(prepared, dense, start, inner)
+        trace = _Trace(
+            np.stack([traces[arm] for arm in ARMS], axis=2), {s: s for s in range(n_states)}, {}
         )
-        active = np.ones(prepared.n_cycles)
-        if outcome.cycles is not None:
-            active[:] = 0.0
-            active[outcome.cycles[0] - 1 : outcome.cycles[1]] = 1.0
-        for k, arm in enumerate(ARMS):
-            if arm not in outcome.arms:
-                continue
-            table = outcome.values
-            if arm == "intervention" and outcome.intervention is not None:
-                table = {**outcome.values, **outcome.intervention}
-            per_cycle = np.zeros((prepared.n_cycles, n))  # time-major
-            for s_name, value in table.items():
-                per_cycle += occupancy[arm][:, states.index(s_name), :] * sampler.time_major_cell(
-                    value
-                )
-            for s_name, value in outcome.on_entry.items():
-                per_cycle += entries[arm][states.index(s_name)] * sampler.time_major_cell(value)
-            cumulative = np.cumsum((active * weights)[:, None] * per_cycle, axis=0)  # [T, D]
-            per_arm[k] = sum(
-                (
-                    intake[:, c] * cumulative[left - 1]
-                    for c, left in enumerate(cycles_left)
-                    if left > 0
-                ),
-                np.zeros(n),
-            )
-        values[name] = per_arm
+        entries = {
+            j: np.stack([arm_entries[arm][j] for arm in ARMS], axis=1) for j in _entry_states(st)
+        }
+    else:
+        trace = _trace(st, arms, n, prepared.n_cycles)
+        entries = {j: _entries(trace, j) for j in _entry_states(st)}
+
+    cohorts = case.target_group.cohorts
+    drawn: dict[str, np.ndarray] = {}
+
+    def intake_of() -> np.ndarray:  # intake per cohort (uncertain intake sampled per draw)
+        drawn["intake"] = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)
+        return drawn["intake"]
+
+    values = _outcome_values(prepared, sampler, trace, entries, intake_of)
+    intake = drawn["intake"] if "intake" in drawn else intake_of()  # [D, C]
     for name, parts in st.totals.items():
         values[name] = sum((values[p] for p in parts), np.zeros((2, n)))
     # path outcomes (microsimulation) are per person over their own windows: times the intake
@@ -607,12 +846,12 @@ def run_state_transition_chunk(
         s = states.index(item.state)
         if item.units_per_entry is not None:
             per_entry = sampler.time_major_cell(item.units_per_entry)  # [T or 1, D or 1]
-            delta = (entries["intervention"][s] - entries["comparator"][s]) * per_entry
+            delta = (entries[s][:, 1] - entries[s][:, 0]) * per_entry
         else:
             per_cycle = sampler.time_major_cell(item.units_per_cycle)  # [T or 1, D or 1]
-            delta = (
-                occupancy["intervention"][:, s, :] - occupancy["comparator"][:, s, :]
-            ) * per_cycle
+            arms_trace = trace.occupancy[:, trace.position[s]]  # [T+1, 2, D]
+            counted = _state_occupancy(arms_trace[:, 1] - arms_trace[:, 0], st.correction)
+            delta = counted * per_cycle
         delta = np.broadcast_to(delta, (prepared.n_cycles, n))
         for c, cohort in enumerate(cohorts):
             offset = (cohort.year - case.first_year) * cpy

@@ -11,9 +11,10 @@ Python's ``eval``.
 from __future__ import annotations
 
 import ast
+import functools
 import math
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,31 +190,79 @@ def _check(text: str, tree: ast.expr, known: set[str], tables: set[str]) -> Expr
     return Expression(text, tree, frozenset(variables), frozenset(used_tables))
 
 
+_Memo = tuple[Mapping[int, str], dict[str, Any]]  # node id -> operation's text, text -> value
+
+
 def _evaluate(
-    node: ast.expr, values: Mapping[str, Any], tables: Mapping[str, tuple[FloatArray, FloatArray]]
+    node: ast.expr,
+    values: Mapping[str, Any],
+    tables: Mapping[str, tuple[FloatArray, FloatArray]],
+    memo: _Memo | None = None,
 ) -> Any:
     if isinstance(node, ast.Constant):
         assert isinstance(node.value, int | float)
         return float(node.value)
     if isinstance(node, ast.Name):
         return values[node.id]
+    key = memo[0].get(id(node)) if memo is not None else None
+    if key is not None:
+        assert memo is not None
+        known = memo[1].get(key)
+        if known is None:
+            known = memo[1][key] = _operation(node, values, tables, memo)
+        return known
+    return _operation(node, values, tables, memo)
+
+
+def _operation(
+    node: ast.expr,
+    values: Mapping[str, Any],
+    tables: Mapping[str, tuple[FloatArray, FloatArray]],
+    memo: _Memo | None,
+) -> Any:
     if isinstance(node, ast.BinOp):
         return _BINARY[type(node.op)](
-            _evaluate(node.left, values, tables), _evaluate(node.right, values, tables)
+            _evaluate(node.left, values, tables, memo), _evaluate(node.right, values, tables, memo)
         )
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values, tables)
+        operand = _evaluate(node.operand, values, tables, memo)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id == TABLE_FUNCTION:
             assert isinstance(node.args[0], ast.Name)
             breaks, table_values = tables[node.args[0].id]
-            x = np.asarray(_evaluate(node.args[1], values, tables), dtype=np.float64)
+            x = np.asarray(_evaluate(node.args[1], values, tables, memo), dtype=np.float64)
             index = np.searchsorted(breaks, x, side="right") - 1
             return table_values[np.clip(index, 0, len(table_values) - 1)]
-        args = [_evaluate(arg, values, tables) for arg in node.args]
+        args = [_evaluate(arg, values, tables, memo) for arg in node.args]
         return FUNCTIONS[node.func.id](*args)
     raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
+_OPERATIONS = (ast.BinOp, ast.UnaryOp, ast.Call)
+
+
+class SharedOperations:
+    """Evaluates several formulas with the same values, computing an operation that occurs
+    more than once among them only once: e.g. ``(t - 1)**g - t**g`` in a transition and in the
+    intervention's version of it (a power over every cycle and draw is the costliest step of
+    such a model). Only an operation that occurs outside the repeated operations containing it
+    is kept, so the kept values are few; the results are those of separate evaluations, to
+    the last bit (the same operations on the same values)."""
+
+    def __init__(self, expressions: Iterable[Expression]) -> None:
+        self._keys = _shared_keys(tuple({e.text: e for e in expressions}.values()))
+        self._values: dict[str, Any] = {}
+
+    def evaluate(
+        self,
+        expression: Expression,
+        values: Mapping[str, Any],
+        tables: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
+    ) -> Any:
+        """The value of ``expression`` (one of those given) with ``values``, which must be the
+        same mapping in every call."""
+        return _evaluate(expression.tree, values, tables or {}, (self._keys, self._values))
 
 
 def evaluation_plan(
@@ -262,3 +311,28 @@ def evaluation_plan(
 def evaluation_order(formulas: Mapping[str, str], given: set[str], tables: set[str]) -> list[str]:
     """The names of :func:`evaluation_plan`, in order."""
     return [name for name, _ in evaluation_plan(formulas, given, tables)]
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_keys(expressions: tuple[Expression, ...]) -> dict[int, str]:
+    """id of an operation's node → its text, for the operations of ``expressions`` that are
+    worth keeping (see SharedOperations). Cached with the expressions themselves, so the ids
+    stay those of live nodes."""
+    counts: Counter[str] = Counter()
+    found: list[tuple[int, str, int | None]] = []  # node, its text, its operation parent
+    for expression in expressions:
+        stack: list[tuple[ast.AST, int | None]] = [(expression.tree, None)]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, _OPERATIONS):
+                found.append((id(node), ast.dump(node), parent))
+                parent = id(node)
+            stack.extend((child, parent) for child in ast.iter_child_nodes(node))
+    counts.update(text for _, text, _ in found)
+    text_of = {node: text for node, text, _ in found}
+    keys: dict[int, str] = {}
+    for node, text, parent in found:
+        above = counts[text_of[parent]] if parent is not None else 0
+        if counts[text] > 1 and counts[text] > above:
+            keys[node] = text
+    return keys
