@@ -10,7 +10,7 @@ success-rate engine for the intervention's costs and the appraisal.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,8 @@ class _Sampler:
         self._time_major: dict[str, np.ndarray] = {}
         self._formulas = _cell_formulas(st)
         self._shared: SharedOperations | None = None
+        # id of a formula's cached values -> their smallest and largest value
+        self.ranges: dict[int, tuple[float, float]] = {}
         self.tables = {
             name: (np.asarray(t.breaks, dtype=np.float64), np.asarray(t.values, dtype=np.float64))
             for name, t in st.tables.items()
@@ -196,9 +198,12 @@ class _Sampler:
                 result = np.asarray(
                     self._shared.evaluate(expression, self.env_tm, self.tables), dtype=np.float64
                 )
-                result = self._finite(result, value)
                 cached = result.reshape((1, 1)) if result.ndim == 0 else result
+                low, high = cached.min(), cached.max()  # also the range the checks need
+                if not (np.isfinite(low) and np.isfinite(high)):
+                    self._finite(result, value)
                 self._time_major[value] = cached  # the same formula has the same values
+                self.ranges[id(cached)] = (float(low), float(high))
             return cached
         return self.raw_cell(value).T
 
@@ -281,7 +286,12 @@ def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
         cells[index[to]] = cell
         taken = cell if taken is None else taken + cell
     if rest is not None:
-        cells[rest] = np.ones((1, 1)) if taken is None else 1.0 - taken
+        if taken is None:
+            cells[rest] = np.ones((1, 1))
+        elif len(cells) > 1:  # a sum of its own: the complement in its place
+            cells[rest] = np.subtract(1.0, taken, out=taken)
+        else:
+            cells[rest] = 1.0 - taken
     return _Row(dict(sorted(cells.items())), complete=rest is not None)
 
 
@@ -381,20 +391,27 @@ def transition_rows(
 
 
 def _check(
-    loaded: LoadedCase, rows: list[_Row], arm: str, states: list[str], sampled_only: bool, n: int
+    loaded: LoadedCase,
+    rows: list[_Row],
+    arm: str,
+    states: list[str],
+    sampled_only: bool,
+    sampler: _Sampler,
 ) -> None:
     """A clear error if any row has a value outside [0, 1] or does not sum to 1. With
     ``sampled_only`` (a run of several draws), cells that do not vary by draw are not checked
     again (they were, when loading)."""
     tolerance = markov.PROBABILITY_TOLERANCE
-    skip = sampled_only and n > 1
+    skip = sampled_only and sampler.n > 1
     for i, row in enumerate(rows):
         cells = [c for c in row.cells.values() if not (skip and c.shape[1] == 1)]
         if not cells and skip:
             continue
-        ends = [0.0] if len(row.cells) < len(states) else []  # the states not moved to
-        low = np.min(np.array([c.min() for c in cells] + ends))
-        high = np.max(np.array([c.max() for c in cells] + ends))
+        ranges = [sampler.ranges.get(id(c)) or (c.min(), c.max()) for c in cells]
+        if len(row.cells) < len(states):
+            ranges.append((0.0, 0.0))  # the states not moved to
+        low = np.min(np.array([r[0] for r in ranges]))
+        high = np.max(np.array([r[1] for r in ranges]))
         worst = 0.0
         if not row.complete:  # a complete row sums to 1 up to rounding once its cells are in range
             total = sum(row.cells.values(), np.zeros((1, 1)))
@@ -439,102 +456,257 @@ def _needed_states(st: StateTransition, arms: tuple[list[_Row], list[_Row]]) -> 
 
 
 @dataclass
-class _Trace:
-    """State occupancy of both arms, time-major [T+1, S', 2, D] over the needed states
-    (``position``: state → index on the second axis), and each move's probabilities in both
-    arms ([T or 1, 1 or 2, D or 1], by (from, to))."""
+class _Counts:
+    """What a chunk's outcomes and consequences read of the trace of both arms, gathered a
+    block of cycles at a time (the whole trace is never kept): ``weighted`` [R, S', 2, D], the
+    trace's rows weighted by each of R rows of weights (``position``: state → index on S');
+    ``kept`` the occupancy counted per cycle [T, 2, D] of the states whose values change from
+    cycle to cycle and draw to draw, or that are priced; ``entries`` [T, 2, D] the share entering
+    each state valued on entry."""
 
-    occupancy: np.ndarray
+    weighted: np.ndarray
     position: dict[int, int]
-    moves: dict[tuple[int, int], np.ndarray]
+    kept: dict[int, np.ndarray]
+    entries: dict[int, np.ndarray]
 
 
-def _both_arms(comparator: np.ndarray | None, intervention: np.ndarray | None) -> np.ndarray:
-    """A move's probabilities [T or 1, D or 1] in each arm as [T or 1, 1 or 2, D or 1]."""
-    if comparator is intervention:
-        assert comparator is not None
-        return comparator[:, None, :]
-    shapes = [c.shape for c in (comparator, intervention) if c is not None]
-    out = np.zeros((max(s[0] for s in shapes), 2, max(s[1] for s in shapes)))
-    for k, cell in enumerate((comparator, intervention)):
-        if cell is not None:
-            out[:, k, :] = cell
-    return out
+_BLOCK_CELLS = 250_000  # cells of a block of trace rows (2 MB): fits in a processor cache
 
 
-def _trace(
-    st: StateTransition, arms: tuple[list[_Row], list[_Row]], n: int, n_cycles: int
-) -> _Trace:
-    """Occupancy of both arms: row t+1 of state j = Σ_i occupancy_i(t) · P_t+1(i → j), over the
-    moves that exist only (a model's rows are mostly zeros), both arms in one array."""
-    needed = _needed_states(st, arms)
-    position = {s: k for k, s in enumerate(needed)}
+def _counting_weights(n_cycles: int, correction: str) -> tuple[np.ndarray, np.ndarray]:
+    """[T] weights of trace rows t − 1 and t in the occupancy counted for cycle t (the
+    within-cycle correction's allocation, markov.cycle_allocation)."""
+    allocation = markov.cycle_allocation(n_cycles, correction)  # type: ignore[arg-type]
+    cycles = np.arange(n_cycles)
+    return allocation[cycles, cycles], allocation[cycles, cycles + 1]
+
+
+def _count(
+    blocks: Iterable[tuple[int, np.ndarray]],
+    rows: np.ndarray,
+    kept: list[int],
+    position: dict[int, int],
+    correction: str,
+    n_cycles: int,
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Weighted sums of the trace rows (``rows`` [R, T+1] @ trace) and the counted occupancy
+    of the ``kept`` states, from ``blocks`` (k0, trace rows k0 … k0 + b) that follow on each
+    other (a block's last row is the next one's first)."""
+    before, after = _counting_weights(n_cycles, correction)
+    weighted: np.ndarray | None = None
+    counted: dict[int, np.ndarray] = {}
+    shape: tuple[int, ...] = ()
+    for k0, block in blocks:
+        shape = block.shape[1:]
+        b = block.shape[0] - 1
+        own = b + 1 if k0 + b == n_cycles else b  # the last block counts the last row too
+        if len(rows):
+            part = rows[:, k0 : k0 + own] @ block[:own].reshape(own, -1)
+            weighted = part if weighted is None else np.add(weighted, part, out=weighted)
+        for s in kept:
+            trace = block[:, position[s]]  # [b+1, 2, D]
+            if s not in counted:
+                counted[s] = np.empty((n_cycles, *trace.shape[1:]))
+            out = counted[s][k0 : k0 + b]
+            if correction == "beginning":
+                out[:] = trace[:-1]
+            elif correction == "end":
+                out[:] = trace[1:]
+            else:
+                np.multiply(before[k0 : k0 + b, None, None], trace[:-1], out=out)
+                out += after[k0 : k0 + b, None, None] * trace[1:]
+    if weighted is None:
+        return np.zeros((0, *shape)), counted
+    return weighted.reshape(len(rows), *shape), counted
+
+
+def _arm_moves(
+    arms: tuple[list[_Row], list[_Row]], needed: list[int]
+) -> dict[tuple[int, int], tuple[np.ndarray | None, np.ndarray | None]]:
+    """The moves (from, to) into the needed states, with their probabilities in each arm
+    (None where an arm never makes the move), sources in the states' order."""
     comparator, intervention = arms
-    moves: dict[tuple[int, int], np.ndarray] = {}
-    into: dict[int, list[tuple[int, np.ndarray]]] = {j: [] for j in needed}
-    for i in needed:  # sources in the states' order, as a sum over the dense rows would add them
+    wanted = set(needed)
+    moves = {}
+    for i in needed:
         for j in sorted(set(comparator[i].cells) | set(intervention[i].cells)):
-            if j in position:
-                move = _both_arms(comparator[i].cells.get(j), intervention[i].cells.get(j))
-                moves[(i, j)] = move
-                into[j].append((position[i], move))
-    occupancy = np.empty((n_cycles + 1, len(needed), 2, n))
-    occupancy[0] = 0.0
+            if j in wanted:
+                moves[(i, j)] = (comparator[i].cells.get(j), intervention[i].cells.get(j))
+    return moves
+
+
+_ZERO = np.zeros((1, 1))
+
+
+def _trace_blocks(
+    st: StateTransition,
+    moves: dict[tuple[int, int], tuple[np.ndarray | None, np.ndarray | None]],
+    position: dict[int, int],
+    n: int,
+    n_cycles: int,
+    entries: dict[int, np.ndarray],
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The trace of both arms, [b+1, S', 2, D] blocks of rows k0 … k0 + b: row t+1 of state j
+    = Σ_i row t of i · P_t+1(i → j), over the moves that exist (a model's rows are mostly
+    zeros). A move that both arms share is one operation on both arms' rows. Fills ``entries``
+    (state → [T, 2, D], zeros) with the shares entering each of its states from another."""
+    n_states = len(position)
+    size = max(1, min(n_cycles, _BLOCK_CELLS // max(1, n_states * 2 * n)))
+    block = np.empty((size + 1, n_states, 2, n))
+    block[0] = 0.0
     for name, share in st.start.items():
         s = st.states.index(name)
         if s in position:
-            occupancy[0, position[s]] = share
-    plan = []
-    for j, terms in into.items():
-        if terms:
-            plan.append((position[j], terms))
-        else:
-            occupancy[1:, position[j]] = 0.0  # never entered
+            block[0, position[s]] = share
+    into: dict[int, list[tuple[int, list[tuple[int | None, np.ndarray]]]]] = {}
+    for (i, j), (comparator, intervention) in moves.items():
+        if comparator is intervention:
+            assert comparator is not None
+            parts: list[tuple[int | None, np.ndarray]] = [(None, comparator[:, None, :])]
+        else:  # per arm: [T or 1, D or 1] each
+            parts = [(0, _ZERO if comparator is None else comparator)]
+            parts.append((1, _ZERO if intervention is None else intervention))
+        into.setdefault(position[j], []).append((position[i], parts))
+    never = [k for k in range(n_states) if k not in into]  # states never entered
+    # after the first cycle, the states never entered are empty: their moves are left out
+    later = {j: [term for term in terms if term[0] not in never] for j, terms in into.items()}
+    empty = never + [j for j, terms in later.items() if not terms]
+    later = {j: terms for j, terms in later.items() if terms}
     product = np.empty((2, n))
-    for t in range(n_cycles):
-        current = occupancy[t]
-        nxt = occupancy[t + 1]
-        for j, terms in plan:
-            target = nxt[j]
-            for k, (i, move) in enumerate(terms):
-                p = move[t] if move.shape[0] > 1 else move[0]
-                if k == 0:
-                    np.multiply(current[i], p, out=target)
-                else:
-                    np.multiply(current[i], p, out=product)
-                    target += product
-    return _Trace(occupancy, position, moves)
+    for k0 in range(0, n_cycles, size):
+        b = min(size, n_cycles - k0)
+        for r in range(b):
+            t = k0 + r
+            current = block[r]
+            nxt = block[r + 1]
+            plan, zeros = (into, never) if t == 0 else (later, empty)
+            if zeros:
+                nxt[zeros] = 0.0
+            for j, terms in plan.items():
+                target = nxt[j]
+                for first, (i, parts) in enumerate(terms):
+                    for arm, move in parts:
+                        p = move[t] if move.shape[0] > 1 else move[0]
+                        if arm is None:
+                            src, dst, tmp = current[i], target, product
+                        else:
+                            src, dst, tmp = current[i, arm], target[arm], product[arm]
+                        if first == 0:
+                            np.multiply(src, p, out=dst)
+                        else:
+                            np.multiply(src, p, out=tmp)
+                            dst += tmp
+        for j, out in entries.items():
+            for (i, to), (comparator, intervention) in moves.items():
+                if to == j and i != j:
+                    previous = block[:b, position[i]]  # rows t − 1 of cycles k0+1 … k0+b
+                    for arm, move in enumerate((comparator, intervention)):
+                        if move is not None:
+                            cycles = move[k0 : k0 + b] if move.shape[0] > 1 else move
+                            out[k0 : k0 + b, arm] += previous[:, arm] * cycles
+        yield k0, block[: b + 1]
+        block[0] = block[b]
 
 
-def _entries(trace: _Trace, state: int) -> np.ndarray:
-    """Share of the cohort entering ``state`` from another state in each cycle, [T, 2, D]:
-    Σ_{i ≠ state} occupancy_i(t − 1) · P_t(i → state)."""
-    occupancy = trace.occupancy
-    out = np.zeros((occupancy.shape[0] - 1, 2, occupancy.shape[3]))
-    for (i, j), move in trace.moves.items():
-        if j == state and i != state:
-            out += occupancy[:-1, trace.position[i]] * move
-    return out
+def _value_terms(
+    prepared: PreparedStateTransition, sampler: _Sampler
+) -> list[tuple[str, int, int, bool, np.ndarray]]:
+    """The outcomes' values (outcome, arm, state, on entry, value [T or 1, D or 1]),
+    evaluated and drawn in the order of the case file."""
+    st = prepared.model
+    terms = []
+    for name, outcome in st.outcomes.items():
+        for k, arm in enumerate(ARMS):
+            if arm not in outcome.arms:
+                continue
+            table = outcome.values
+            if arm == "intervention" and outcome.intervention is not None:
+                table = {**outcome.values, **outcome.intervention}
+            for s_name, value in table.items():
+                cell = sampler.time_major_cell(value)
+                terms.append((name, k, st.states.index(s_name), False, cell))
+            for s_name, value in outcome.on_entry.items():
+                cell = sampler.time_major_cell(value)
+                terms.append((name, k, st.states.index(s_name), True, cell))
+    return terms
 
 
-def _state_occupancy(occupancy: np.ndarray, correction: str) -> np.ndarray:
-    """Person-cycles in a state per cycle, [T, ...], from its trace rows [T+1, ...] under the
-    within-cycle correction (the allocation of markov.cycle_occupancy)."""
-    if correction == "beginning":
-        return occupancy[:-1]  # row t − 1 counts for cycle t: a view, nothing computed
-    if correction == "end":
-        return occupancy[1:]
-    if correction in ("life-table", "half-cycle"):
-        half: np.ndarray = 0.5 * (occupancy[:-1] + occupancy[1:])
-        return half
-    n_cycles = occupancy.shape[0] - 1
-    allocation = markov.cycle_allocation(n_cycles, correction)  # type: ignore[arg-type]
-    cycles = np.arange(n_cycles)
-    extra = (1,) * (occupancy.ndim - 1)
-    before = allocation[cycles, cycles].reshape(n_cycles, *extra)
-    after = allocation[cycles, cycles + 1].reshape(n_cycles, *extra)
-    weighted: np.ndarray = before * occupancy[:-1] + after * occupancy[1:]
-    return weighted
+@dataclass
+class _ValuePlan:
+    """How each outcome's total is read off the trace: Σ_c intake_c · Σ_t w_t · value_t over
+    the cycles of cohort c within the horizon (w: the outcome's discount weights in its
+    cycles). The occupancy counted in cycle t is Σ_k A[t, k] · trace row k (A: the
+    within-cycle correction's allocation), so a value that does not change from cycle to cycle
+    and draw to draw needs only Σ_k (w A)_k · trace row k: ``rows`` [R, T+1] hold these
+    weights, and ``weighted`` terms (outcome, arm, cohort, row, state, factor) read the sums.
+    ``per_cycle`` terms (outcome, arm, cohort, weights [T], state, on entry, value) need the
+    occupancy or the entries cycle by cycle."""
+
+    rows: np.ndarray
+    weighted: list[tuple[str, int, int, int, int, np.ndarray | float]]
+    per_cycle: list[tuple[str, int, int, np.ndarray, int, bool, np.ndarray]]
+
+
+def _value_plan(
+    prepared: PreparedStateTransition, terms: list[tuple[str, int, int, bool, np.ndarray]]
+) -> _ValuePlan:
+    st = prepared.model
+    n_cycles = prepared.n_cycles
+    first_year = prepared.case.first_year
+    # A later cohort is followed only for the cycles left in the horizon, from its own start.
+    cycles_left = [
+        n_cycles - (c.year - first_year) * prepared.cycles_per_year
+        for c in prepared.case.target_group.cohorts
+    ]
+    allocation = markov.cycle_allocation(n_cycles, st.correction)  # [T, T+1]
+    weights: dict[str, np.ndarray] = {}
+    for name, outcome in st.outcomes.items():
+        w = markov.cycle_discount_weights(
+            outcome.discount_rate,
+            n_cycles,
+            first=outcome.discount_first_cycle,
+            cycles_per_year=prepared.cycles_per_year,
+        )
+        if outcome.cycles is not None:
+            active = np.zeros(n_cycles)
+            active[outcome.cycles[0] - 1 : outcome.cycles[1]] = 1.0
+            w = w * active
+        weights[name] = w
+    rows: list[np.ndarray] = []
+    plain: dict[tuple[str, int], int] = {}
+    weighted = []
+    per_cycle = []
+    for name, k, s, on_entry, value in terms:
+        for c, left in enumerate(cycles_left):
+            if left <= 0:
+                continue
+            w = weights[name].copy()
+            w[left:] = 0.0
+            if on_entry or (value.shape[0] > 1 and value.shape[1] > 1):
+                per_cycle.append((name, k, c, w, s, on_entry, value))
+            elif value.shape[0] == 1:  # one value in every cycle (per draw, or for all)
+                if (name, c) not in plain:
+                    plain[(name, c)] = len(rows)
+                    rows.append(w @ allocation)
+                weighted.append((name, k, c, plain[(name, c)], s, value[0]))
+            else:  # a value per cycle, the same for every draw: part of the weights
+                rows.append((w * value[:, 0]) @ allocation)
+                weighted.append((name, k, c, len(rows) - 1, s, 1.0))
+    return _ValuePlan(np.array(rows).reshape(len(rows), n_cycles + 1), weighted, per_cycle)
+
+
+def _outcome_values(
+    st: StateTransition, plan: _ValuePlan, counts: _Counts, intake: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each outcome's total over the cohorts per arm, [2, D] (see _ValuePlan)."""
+    n = intake.shape[0]
+    values = {name: np.zeros((2, n)) for name in st.outcomes}
+    for name, k, c, r, s, factor in plan.weighted:
+        values[name][k] += intake[:, c] * (factor * counts.weighted[r, counts.position[s], k])
+    for name, k, c, w, s, on_entry, value in plan.per_cycle:
+        source = counts.entries[s] if on_entry else counts.kept[s]
+        values[name][k] += intake[:, c] * (w @ (source[:, k, :] * value))
+    return values
 
 
 def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedStateTransition:
@@ -606,9 +778,10 @@ def prepare_state_transition(loaded: LoadedCase, kb: KnowledgeBase) -> PreparedS
         "provenance": r.provenance,
     }
     # Check the matrices at the inputs' point values now, so a mistake is reported on loading.
-    comparator, intervention = _arm_rows(prepared, _Sampler(prepared, 1, None))
-    _check(loaded, comparator, "comparator", st.states, False, 1)
-    _check(loaded, intervention, "intervention", st.states, False, 1)
+    sampler = _Sampler(prepared, 1, None)
+    comparator, intervention = _arm_rows(prepared, sampler)
+    _check(loaded, comparator, "comparator", st.states, False, sampler)
+    _check(loaded, intervention, "intervention", st.states, False, sampler)
     return prepared
 
 
@@ -692,89 +865,6 @@ def _entry_states(st: StateTransition) -> list[int]:
     return sorted(st.states.index(name) for name in names)
 
 
-def _outcome_values(
-    prepared: PreparedStateTransition,
-    sampler: _Sampler,
-    trace: _Trace,
-    entries: dict[int, np.ndarray],
-    intake_of: Any,
-) -> dict[str, np.ndarray]:
-    """Each outcome's total over the cohorts per arm, [2, D]: Σ_c intake_c · Σ_t w_t · value_t
-    over the cycles of cohort c within the horizon (w: the outcome's discount weights in its
-    cycles). The occupancy counted in cycle t is Σ_k A[t, k] · trace row k (the within-cycle
-    correction's allocation A), so a value that does not change between cycles needs only
-    Σ_k (w A)_k · trace row k: one matrix product over the trace for all such terms."""
-    st = prepared.model
-    states = st.states
-    n_cycles = prepared.n_cycles
-    n = sampler.n
-    # the values, evaluated (and drawn) in the order of the case file
-    terms = []
-    for name, outcome in st.outcomes.items():
-        for k, arm in enumerate(ARMS):
-            if arm not in outcome.arms:
-                continue
-            table = outcome.values
-            if arm == "intervention" and outcome.intervention is not None:
-                table = {**outcome.values, **outcome.intervention}
-            for s_name, value in table.items():
-                terms.append((name, k, states.index(s_name), False, sampler.time_major_cell(value)))
-            for s_name, value in outcome.on_entry.items():
-                terms.append((name, k, states.index(s_name), True, sampler.time_major_cell(value)))
-    intake = intake_of()  # [D, C], drawn after the values
-    cohorts = prepared.case.target_group.cohorts
-    first_year = prepared.case.first_year
-    # A later cohort is followed only for the cycles left in the horizon, from its own start.
-    cycles_left = [n_cycles - (c.year - first_year) * prepared.cycles_per_year for c in cohorts]
-    allocation = markov.cycle_allocation(n_cycles, st.correction)  # [T, T+1]
-    weights: dict[str, np.ndarray] = {}
-    for name, outcome in st.outcomes.items():
-        w = markov.cycle_discount_weights(
-            outcome.discount_rate,
-            n_cycles,
-            first=outcome.discount_first_cycle,
-            cycles_per_year=prepared.cycles_per_year,
-        )
-        if outcome.cycles is not None:
-            active = np.zeros(n_cycles)
-            active[outcome.cycles[0] - 1 : outcome.cycles[1]] = 1.0
-            w = w * active
-        weights[name] = w
-    rows: list[np.ndarray] = []  # weights over the trace's rows, [T+1] each
-    plain: dict[tuple[str, int], int] = {}
-    later = []  # (name, arm, cohort, row, state, factor): factor × (row · trace of state)
-    values = {name: np.zeros((2, n)) for name in st.outcomes}
-    occupancy = trace.occupancy
-    for name, k, s, on_entry, value in terms:
-        for c, left in enumerate(cycles_left):
-            if left <= 0:
-                continue
-            w = weights[name].copy()
-            w[left:] = 0.0
-            if on_entry:  # entries per cycle are not corrected within the cycle
-                per_cycle = entries[s][:, k, :] * value  # [T, D]
-                values[name][k] += intake[:, c] * (w @ per_cycle)
-            elif value.shape[0] == 1 or value.shape[1] == 1:
-                if value.shape[0] == 1:  # one value in every cycle (per draw, or for all)
-                    key = (name, c)
-                    if key not in plain:
-                        plain[key] = len(rows)
-                        rows.append(w @ allocation)
-                    later.append((name, k, c, plain[key], s, value[0]))
-                else:  # a value per cycle, the same for every draw: part of the weights
-                    rows.append((w * value[:, 0]) @ allocation)
-                    later.append((name, k, c, len(rows) - 1, s, 1.0))
-            else:  # a value per cycle and draw
-                counted = _state_occupancy(occupancy[:, trace.position[s], k, :], st.correction)
-                values[name][k] += intake[:, c] * (w @ (counted * value))
-    if rows:
-        flat = occupancy.reshape(occupancy.shape[0], -1)
-        weighted = (np.array(rows) @ flat).reshape(len(rows), *occupancy.shape[1:])
-        for name, k, c, r, s, factor in later:
-            values[name][k] += intake[:, c] * (factor * weighted[r, trace.position[s], k])
-    return values
-
-
 def run_state_transition_chunk(
     prepared: PreparedStateTransition,
     n: int,
@@ -797,10 +887,19 @@ def run_state_transition_chunk(
     sampler = _Sampler(prepared, n, rng)
     arms = _arm_rows(prepared, sampler)
     if rng is not None:
-        _check(prepared.loaded, arms[0], "comparator", st.states, True, n)
-        _check(prepared.loaded, arms[1], "intervention", st.states, True, n)
+        _check(prepared.loaded, arms[0], "comparator", st.states, True, sampler)
+        _check(prepared.loaded, arms[1], "intervention", st.states, True, sampler)
     states = st.states
+    n_cycles = prepared.n_cycles
+    plan = _value_plan(prepared, _value_terms(prepared, sampler))
+    # intake per cohort (uncertain intake sampled per draw)
+    cohorts = case.target_group.cohorts
+    intake = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)  # [D, C]
+    kept = {s for _, _, _, _, s, on_entry, _ in plan.per_cycle if not on_entry}
+    kept |= {states.index(c.state) for c in st.consequences if c.units_per_cycle is not None}
+    entered = _entry_states(st)
     path_values: dict[str, np.ndarray] = {}
+    blocks: Iterable[tuple[int, np.ndarray]]
     if st.simulation is not None:
         start = np.zeros((n, len(states)))
         for name, share in st.start.items():
@@ -808,25 +907,18 @@ def run_state_transition_chunk(
         n_states = len(states)
         dense = tuple([_dense(row, n_states) for row in rows] for rows in arms)
         traces, arm_entries, path_values = _simulate(prepared, dense, start, inner)
-        trace = _Trace(
-            np.stack([traces[arm] for arm in ARMS], axis=2), {s: s for s in range(n_states)}, {}
-        )
-        entries = {
-            j: np.stack([arm_entries[arm][j] for arm in ARMS], axis=1) for j in _entry_states(st)
-        }
+        position = {s: s for s in range(n_states)}
+        blocks = [(0, np.stack([traces[arm] for arm in ARMS], axis=2))]  # [T+1, S, 2, D]
+        entries = {j: np.stack([arm_entries[arm][j] for arm in ARMS], axis=1) for j in entered}
     else:
-        trace = _trace(st, arms, n, prepared.n_cycles)
-        entries = {j: _entries(trace, j) for j in _entry_states(st)}
-
-    cohorts = case.target_group.cohorts
-    drawn: dict[str, np.ndarray] = {}
-
-    def intake_of() -> np.ndarray:  # intake per cohort (uncertain intake sampled per draw)
-        drawn["intake"] = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)
-        return drawn["intake"]
-
-    values = _outcome_values(prepared, sampler, trace, entries, intake_of)
-    intake = drawn["intake"] if "intake" in drawn else intake_of()  # [D, C]
+        needed = _needed_states(st, arms)
+        position = {s: k for k, s in enumerate(needed)}
+        entries = {j: np.zeros((n_cycles, 2, n)) for j in entered}
+        moves = _arm_moves(arms, needed)
+        blocks = _trace_blocks(st, moves, position, n, n_cycles, entries)
+    weighted, counted = _count(blocks, plan.rows, sorted(kept), position, st.correction, n_cycles)
+    counts = _Counts(weighted, position, counted, entries)
+    values = _outcome_values(st, plan, counts, intake)
     for name, parts in st.totals.items():
         values[name] = sum((values[p] for p in parts), np.zeros((2, n)))
     # path outcomes (microsimulation) are per person over their own windows: times the intake
@@ -846,12 +938,11 @@ def run_state_transition_chunk(
         s = states.index(item.state)
         if item.units_per_entry is not None:
             per_entry = sampler.time_major_cell(item.units_per_entry)  # [T or 1, D or 1]
-            delta = (entries[s][:, 1] - entries[s][:, 0]) * per_entry
+            delta = (counts.entries[s][:, 1] - counts.entries[s][:, 0]) * per_entry
         else:
             per_cycle = sampler.time_major_cell(item.units_per_cycle)  # [T or 1, D or 1]
-            arms_trace = trace.occupancy[:, trace.position[s]]  # [T+1, 2, D]
-            counted = _state_occupancy(arms_trace[:, 1] - arms_trace[:, 0], st.correction)
-            delta = counted * per_cycle
+            occupancy = counts.kept[s]  # [T, 2, D]
+            delta = (occupancy[:, 1] - occupancy[:, 0]) * per_cycle
         delta = np.broadcast_to(delta, (prepared.n_cycles, n))
         for c, cohort in enumerate(cohorts):
             offset = (cohort.year - case.first_year) * cpy
