@@ -9,8 +9,9 @@ success-rate engine for the intervention's costs and the appraisal.
 
 from __future__ import annotations
 
+import copy
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,26 @@ class _Sampler:
             for name, value in self.env.items()
         }
 
+    def window(self, first: int, last: int) -> _Sampler:
+        """This sampler for cycles first+1 … last only: the names that change from cycle to
+        cycle cut to these cycles, the drawn values shared (drawn once, in the same order)."""
+        if first == 0 and last == self.n_cycles:
+            return self
+        part = copy.copy(self)
+        part.n_cycles = last - first
+        part.env_tm = {
+            name: (
+                value[first:last]
+                if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] > 1
+                else value
+            )
+            for name, value in self.env_tm.items()
+        }
+        part._time_major = {}
+        part._shared = None
+        part.ranges = {}
+        return part
+
     def _finite(
         self, values: np.ndarray, text: str, path: tuple[str | int, ...] | None = None
     ) -> np.ndarray:
@@ -171,6 +192,15 @@ class _Sampler:
                 self._drawn[id(value)] = drawn
             return drawn
         return np.full(self.n, float(value))
+
+    def dirichlet(self, row: DirichletRow, counts: list[float]) -> np.ndarray:
+        """[D, S] draws of a Dirichlet row (drawn on first use, then reused)."""
+        drawn = self._drawn.get(id(row))
+        if drawn is None:
+            assert self.rng is not None
+            sample = make_distribution("dirichlet", counts=counts).sample(self.n, self.rng)
+            drawn = self._drawn[id(row)] = np.asarray(sample, dtype=np.float64)
+        return drawn
 
     def raw_cell(self, value: Any) -> np.ndarray:
         """Values of a cell as [D or 1, T or 1] (broadcastable to [D, T], not copied)."""
@@ -259,6 +289,7 @@ class _Row:
 
     cells: dict[int, np.ndarray]
     complete: bool
+    rest: int | None = None  # the cell that is 1 minus the others in every cycle
 
 
 def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
@@ -268,9 +299,8 @@ def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
         counts = [row.dirichlet.get(s, 0.0) for s in states]
         if sampler.rng is None:
             shares = (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :]  # [1, S]
-        else:
-            drawn = make_distribution("dirichlet", counts=counts).sample(sampler.n, sampler.rng)
-            shares = np.asarray(drawn, dtype=np.float64)  # [D, S]; zero counts stay zero
+        else:  # drawn once per chunk (a window of cycles reuses the draws)
+            shares = sampler.dirichlet(row, counts)  # [D, S]; zero counts stay zero
         return _Row(
             {j: np.ascontiguousarray(shares[:, j])[None, :] for j, c in enumerate(counts) if c > 0},
             complete=True,
@@ -292,7 +322,7 @@ def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
             cells[rest] = np.subtract(1.0, taken, out=taken)
         else:
             cells[rest] = 1.0 - taken
-    return _Row(dict(sorted(cells.items())), complete=rest is not None)
+    return _Row(dict(sorted(cells.items())), complete=rest is not None, rest=rest)
 
 
 def _rest_column(row: Any, states: list[str], origin: str) -> int:
@@ -321,21 +351,25 @@ def _in_cycles(mask: np.ndarray, new: _Row, old: _Row, n: int) -> _Row:
     return _Row(cells, complete=new.complete and old.complete)
 
 
-def _arm_rows(prepared: PreparedStateTransition, sampler: _Sampler) -> tuple[list[_Row], list[_Row]]:
+def _arm_rows(
+    prepared: PreparedStateTransition, sampler: _Sampler, first: int = 0
+) -> tuple[list[_Row], list[_Row]]:
     """The comparator's and the intervention arm's transition rows, sparse, one per from-state
-    (cells evaluated, and uncertain ones drawn, in the order of the case file). Rows the
-    intervention does not change are shared between the arms."""
+    (cells evaluated, and uncertain ones drawn, in the order of the case file), for the
+    sampler's cycles (``first`` + 1 onwards). Rows the intervention does not change are shared
+    between the arms."""
     st = prepared.model
     states = st.states
     n, n_cycles = sampler.n, sampler.n_cycles
     comparator = [_build_row(sampler, states, st.transitions[origin]) for origin in states]
     intervention = list(comparator)
     effect = st.intervention_effect
-    mask = np.zeros(n_cycles, dtype=bool)
+    mask = np.zeros(prepared.n_cycles, dtype=bool)
     if effect.cycles is None:
         mask[:] = True
     else:
         mask[effect.cycles[0] - 1 : effect.cycles[1]] = True
+    mask = mask[first : first + n_cycles]
     every = bool(mask.all())
     for origin, row in effect.transitions.items():
         i = states.index(origin)
@@ -361,7 +395,8 @@ def _arm_rows(prepared: PreparedStateTransition, sampler: _Sampler) -> tuple[lis
         complement = _full(cells.get(rest), n_cycles, n)
         complement[mask] = 1.0 if taken is None else 1.0 - taken
         cells[rest] = complement
-        intervention[i] = _Row(dict(sorted(cells.items())), intervention[i].complete or every)
+        complete = intervention[i].complete or every
+        intervention[i] = _Row(dict(sorted(cells.items())), complete, rest if every else None)
     return comparator, intervention
 
 
@@ -390,6 +425,12 @@ def transition_rows(
     )
 
 
+def _range(sampler: _Sampler, cell: np.ndarray) -> tuple[float, float]:
+    """The smallest and largest value of a cell (a formula's, known from its evaluation)."""
+    known = sampler.ranges.get(id(cell))
+    return known if known is not None else (float(cell.min()), float(cell.max()))
+
+
 def _check(
     loaded: LoadedCase,
     rows: list[_Row],
@@ -407,7 +448,17 @@ def _check(
         cells = [c for c in row.cells.values() if not (skip and c.shape[1] == 1)]
         if not cells and skip:
             continue
-        ranges = [sampler.ranges.get(id(c)) or (c.min(), c.max()) for c in cells]
+        if row.rest is not None and row.rest in row.cells:
+            # the complement lies within 1 − (the others' largest) … 1 − (their smallest): when
+            # that is within [0, 1], it needs no pass of its own
+            others = [_range(sampler, c) for j, c in row.cells.items() if j != row.rest]
+            if (
+                1.0 - sum(high for _, high in others) >= -tolerance
+                and 1.0 - sum(low for low, _ in others) <= 1.0 + tolerance
+            ):
+                complement = row.cells[row.rest]
+                cells = [c for c in cells if c is not complement]
+        ranges = [_range(sampler, c) for c in cells]
         if len(row.cells) < len(states):
             ranges.append((0.0, 0.0))  # the states not moved to
         low = np.min(np.array([r[0] for r in ranges]))
@@ -470,7 +521,7 @@ class _Counts:
     entries: dict[int, np.ndarray]
 
 
-_BLOCK_CELLS = 250_000  # cells of a block of trace rows (2 MB): fits in a processor cache
+_BLOCK_CELLS = 65_536  # cells of a [cycle, draw] array of a block (512 kB): stays in a cache
 
 
 def _counting_weights(n_cycles: int, correction: str) -> tuple[np.ndarray, np.ndarray]:
@@ -538,55 +589,63 @@ def _arm_moves(
 _ZERO = np.zeros((1, 1))
 
 
+def _block_cycles(n: int, n_cycles: int) -> int:
+    """Cycles per block: a [cycle, draw] array of a block holds about _BLOCK_CELLS cells."""
+    return max(1, min(n_cycles, _BLOCK_CELLS // max(1, n)))
+
+
 def _trace_blocks(
     st: StateTransition,
-    moves: dict[tuple[int, int], tuple[np.ndarray | None, np.ndarray | None]],
-    position: dict[int, int],
+    rows_of: Callable[[int, int], tuple[list[_Row], list[_Row]]],
+    needed: list[int],
     n: int,
     n_cycles: int,
     entries: dict[int, np.ndarray],
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """The trace of both arms, [b+1, S', 2, D] blocks of rows k0 … k0 + b: row t+1 of state j
-    = Σ_i row t of i · P_t+1(i → j), over the moves that exist (a model's rows are mostly
-    zeros). A move that both arms share is one operation on both arms' rows. Fills ``entries``
-    (state → [T, 2, D], zeros) with the shares entering each of its states from another."""
-    n_states = len(position)
-    size = max(1, min(n_cycles, _BLOCK_CELLS // max(1, n_states * 2 * n)))
+    """The trace of both arms, [b+1, S', 2, D] blocks of rows k0 … k0 + b (S': the ``needed``
+    states): row t+1 of state j = Σ_i row t of i · P_t+1(i → j), over the moves that exist (a
+    model's rows are mostly zeros), with the rows of each block's cycles from
+    ``rows_of(k0, k0 + b)``. A move that both arms share is one operation on both arms' rows.
+    Fills ``entries`` (state → [T, 2, D], zeros) with the shares entering each of its states
+    from another."""
+    position = {s: k for k, s in enumerate(needed)}
+    n_states = len(needed)
+    size = _block_cycles(n, n_cycles)
     block = np.empty((size + 1, n_states, 2, n))
     block[0] = 0.0
     for name, share in st.start.items():
         s = st.states.index(name)
         if s in position:
             block[0, position[s]] = share
-    into: dict[int, list[tuple[int, list[tuple[int | None, np.ndarray]]]]] = {}
-    for (i, j), (comparator, intervention) in moves.items():
-        if comparator is intervention:
-            assert comparator is not None
-            parts: list[tuple[int | None, np.ndarray]] = [(None, comparator[:, None, :])]
-        else:  # per arm: [T or 1, D or 1] each
-            parts = [(0, _ZERO if comparator is None else comparator)]
-            parts.append((1, _ZERO if intervention is None else intervention))
-        into.setdefault(position[j], []).append((position[i], parts))
-    never = [k for k in range(n_states) if k not in into]  # states never entered
-    # after the first cycle, the states never entered are empty: their moves are left out
-    later = {j: [term for term in terms if term[0] not in never] for j, terms in into.items()}
-    empty = never + [j for j, terms in later.items() if not terms]
-    later = {j: terms for j, terms in later.items() if terms}
     product = np.empty((2, n))
     for k0 in range(0, n_cycles, size):
         b = min(size, n_cycles - k0)
+        moves = _arm_moves(rows_of(k0, k0 + b), needed)
+        into: dict[int, list[tuple[int, list[tuple[int | None, np.ndarray]]]]] = {}
+        for (i, j), (comparator, intervention) in moves.items():
+            if comparator is intervention:
+                assert comparator is not None
+                parts: list[tuple[int | None, np.ndarray]] = [(None, comparator[:, None, :])]
+            else:  # per arm: [b or 1, D or 1] each
+                parts = [(0, _ZERO if comparator is None else comparator)]
+                parts.append((1, _ZERO if intervention is None else intervention))
+            into.setdefault(position[j], []).append((position[i], parts))
+        never = [k for k in range(n_states) if k not in into]  # states never entered
+        # after the first cycle, the states never entered are empty: their moves are left out
+        later = {j: [term for term in terms if term[0] not in never] for j, terms in into.items()}
+        empty = never + [j for j, terms in later.items() if not terms]
+        later = {j: terms for j, terms in later.items() if terms}
         for r in range(b):
-            t = k0 + r
             current = block[r]
             nxt = block[r + 1]
-            plan, zeros = (into, never) if t == 0 else (later, empty)
+            plan, zeros = (into, never) if k0 + r == 0 else (later, empty)
             if zeros:
                 nxt[zeros] = 0.0
             for j, terms in plan.items():
                 target = nxt[j]
                 for first, (i, parts) in enumerate(terms):
                     for arm, move in parts:
-                        p = move[t] if move.shape[0] > 1 else move[0]
+                        p = move[r] if move.shape[0] > 1 else move[0]
                         if arm is None:
                             src, dst, tmp = current[i], target, product
                         else:
@@ -596,14 +655,13 @@ def _trace_blocks(
                         else:
                             np.multiply(src, p, out=tmp)
                             dst += tmp
-        for j, out in entries.items():
-            for (i, to), (comparator, intervention) in moves.items():
+        for j, entering in entries.items():
+            for (i, to), pair in moves.items():
                 if to == j and i != j:
                     previous = block[:b, position[i]]  # rows t − 1 of cycles k0+1 … k0+b
-                    for arm, move in enumerate((comparator, intervention)):
-                        if move is not None:
-                            cycles = move[k0 : k0 + b] if move.shape[0] > 1 else move
-                            out[k0 : k0 + b, arm] += previous[:, arm] * cycles
+                    for arm, cell in enumerate(pair):
+                        if cell is not None:
+                            entering[k0 : k0 + b, arm] += previous[:, arm] * cell
         yield k0, block[: b + 1]
         block[0] = block[b]
 
@@ -885,12 +943,21 @@ def run_state_transition_chunk(
         rng = None
         inner = np.random.SeedSequence(st.simulation.seed if st.simulation else 0)
     sampler = _Sampler(prepared, n, rng)
-    arms = _arm_rows(prepared, sampler)
-    if rng is not None:
-        _check(prepared.loaded, arms[0], "comparator", st.states, True, sampler)
-        _check(prepared.loaded, arms[1], "intervention", st.states, True, sampler)
-    states = st.states
     n_cycles = prepared.n_cycles
+    # the transition rows a block of cycles at a time (small arrays, held in the cache); the
+    # first block draws the uncertain inputs of the transitions, in the order of the file
+    size = n_cycles if st.simulation is not None else _block_cycles(n, n_cycles)
+
+    def rows_of(first: int, last: int) -> tuple[list[_Row], list[_Row]]:
+        window = sampler.window(first, last)
+        comparator, intervention = _arm_rows(prepared, window, first)
+        if rng is not None:
+            _check(prepared.loaded, comparator, "comparator", st.states, True, window)
+            _check(prepared.loaded, intervention, "intervention", st.states, True, window)
+        return comparator, intervention
+
+    arms = rows_of(0, size)
+    states = st.states
     plan = _value_plan(prepared, _value_terms(prepared, sampler))
     # intake per cohort (uncertain intake sampled per draw)
     cohorts = case.target_group.cohorts
@@ -905,7 +972,7 @@ def run_state_transition_chunk(
         for name, share in st.start.items():
             start[:, states.index(name)] = share
         n_states = len(states)
-        dense = tuple([_dense(row, n_states) for row in rows] for rows in arms)
+        dense = ([_dense(row, n_states) for row in arms[0]], [_dense(r, n_states) for r in arms[1]])
         traces, arm_entries, path_values = _simulate(prepared, dense, start, inner)
         position = {s: s for s in range(n_states)}
         blocks = [(0, np.stack([traces[arm] for arm in ARMS], axis=2))]  # [T+1, S, 2, D]
@@ -914,8 +981,11 @@ def run_state_transition_chunk(
         needed = _needed_states(st, arms)
         position = {s: k for k, s in enumerate(needed)}
         entries = {j: np.zeros((n_cycles, 2, n)) for j in entered}
-        moves = _arm_moves(arms, needed)
-        blocks = _trace_blocks(st, moves, position, n, n_cycles, entries)
+
+        def block_rows(first: int, last: int) -> tuple[list[_Row], list[_Row]]:
+            return arms if first == 0 else rows_of(first, last)
+
+        blocks = _trace_blocks(st, block_rows, needed, n, n_cycles, entries)
     weighted, counted = _count(blocks, plan.rows, sorted(kept), position, st.correction, n_cycles)
     counts = _Counts(weighted, position, counted, entries)
     values = _outcome_values(st, plan, counts, intake)
@@ -979,10 +1049,10 @@ def run_state_transition_chunk(
                     * mask[None]
                 )
             else:
-                position = sum(
+                column = sum(
                     1 for c in case.intervention.costs[:i] if c.type not in ("fixed", "one_off")
                 )
-                amounts[:, position] = draws
+                amounts[:, column] = draws
     cost_inputs = SuccessRateInputs(
         n_years=n_years,
         n_areas=n_areas,

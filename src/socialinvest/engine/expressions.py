@@ -242,6 +242,78 @@ def _operation(
 _OPERATIONS = (ast.BinOp, ast.UnaryOp, ast.Call)
 
 
+def _fresh_out(fresh: list[tuple[Any, bool]]) -> Any:
+    """An operand made by this evaluation and used nowhere else (``fresh``) that can hold the
+    result (a float64 array of the result's shape), or None."""
+    shape = np.broadcast_shapes(*(np.shape(value) for value, _ in fresh))
+    for value, is_fresh in fresh:
+        if (
+            is_fresh
+            and isinstance(value, np.ndarray)
+            and value.dtype == np.float64
+            and value.shape == shape
+        ):
+            return value
+    return None
+
+
+def _evaluate_reusing(
+    node: ast.expr,
+    values: Mapping[str, Any],
+    tables: Mapping[str, tuple[FloatArray, FloatArray]],
+    memo: _Memo,
+) -> tuple[Any, bool]:
+    """The value of ``node`` (as _evaluate) and whether it is a new array of this evaluation
+    alone: an operation on such an array writes its result into it (the same operation, the
+    same values, one array less). Kept values (``memo``) are never written into."""
+    if isinstance(node, ast.Constant):
+        assert isinstance(node.value, int | float)
+        return float(node.value), False
+    if isinstance(node, ast.Name):
+        return values[node.id], False
+    key = memo[0].get(id(node))
+    if key is not None:
+        known = memo[1].get(key)
+        if known is None:
+            known = memo[1][key] = _operation_reusing(node, values, tables, memo)
+        return known, False
+    return _operation_reusing(node, values, tables, memo), True
+
+
+def _operation_reusing(
+    node: ast.expr,
+    values: Mapping[str, Any],
+    tables: Mapping[str, tuple[FloatArray, FloatArray]],
+    memo: _Memo,
+) -> Any:
+    if isinstance(node, ast.BinOp):
+        operands = [
+            _evaluate_reusing(side, values, tables, memo) for side in (node.left, node.right)
+        ]
+        out = _fresh_out(operands)
+        function: Any = _BINARY[type(node.op)]  # a numpy ufunc
+        if out is None:
+            return function(operands[0][0], operands[1][0])
+        return function(operands[0][0], operands[1][0], out=out)
+    if isinstance(node, ast.UnaryOp):
+        operand, fresh = _evaluate_reusing(node.operand, values, tables, memo)
+        if not isinstance(node.op, ast.USub):
+            return operand  # +x
+        if fresh and isinstance(operand, np.ndarray) and operand.dtype == np.float64:
+            return np.negative(operand, out=operand)
+        return -operand
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == TABLE_FUNCTION:
+            return _operation(node, values, tables, memo)
+        args = [_evaluate_reusing(arg, values, tables, memo) for arg in node.args]
+        out = _fresh_out(args)
+        function = FUNCTIONS[node.func.id]
+        if out is None:
+            return function(*(value for value, _ in args))
+        return function(*(value for value, _ in args), out=out)
+    raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
 class SharedOperations:
     """Evaluates several formulas with the same values, computing an operation that occurs
     more than once among them only once: e.g. ``(t - 1)**g - t**g`` in a transition and in the
@@ -262,7 +334,8 @@ class SharedOperations:
     ) -> Any:
         """The value of ``expression`` (one of those given) with ``values``, which must be the
         same mapping in every call."""
-        return _evaluate(expression.tree, values, tables or {}, (self._keys, self._values))
+        memo = (self._keys, self._values)
+        return _evaluate_reusing(expression.tree, values, tables or {}, memo)[0]
 
 
 def evaluation_plan(
@@ -329,10 +402,10 @@ def _shared_keys(expressions: tuple[Expression, ...]) -> dict[int, str]:
                 parent = id(node)
             stack.extend((child, parent) for child in ast.iter_child_nodes(node))
     counts.update(text for _, text, _ in found)
-    text_of = {node: text for node, text, _ in found}
+    text_of = {node_id: text for node_id, text, _ in found}
     keys: dict[int, str] = {}
-    for node, text, parent in found:
+    for node_id, text, parent in found:
         above = counts[text_of[parent]] if parent is not None else 0
         if counts[text] > 1 and counts[text] > above:
-            keys[node] = text
+            keys[node_id] = text
     return keys
