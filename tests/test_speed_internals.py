@@ -224,3 +224,158 @@ def test_a_yaml_syntax_error_has_the_same_wording_from_both_loaders(monkeypatch)
     assert messages[0] == messages[1]
     assert "broken.yaml, line 2" in messages[0] and "well-formed YAML" in messages[0]
     assert "a colon after a value that is not a key" in messages[0]
+
+
+# ------------------------------------------ state-transition chunks against a dense formulation
+
+
+def _sparse_model(correction: str) -> dict:
+    """Four states with a tunnel, a draw-dependent move, a move that grows with t, a Dirichlet
+    row, an intervention for cycles 2-4 only (a relative risk and a replaced row), values that
+    change by cycle, by draw, and by both, one-off values on entry, and a second cohort."""
+    return {
+        "name": "sparse engine",
+        "model": "state_transition",
+        "price_year": 2024,
+        "horizon_years": 6,
+        "target_group": {
+            "description": "test",
+            "cohorts": [{"year": 2024, "intake": 10}, {"year": 2026, "intake": 4}],
+        },
+        "intervention": {"name": "x", "duration_years": 1},
+        "state_transition": {
+            "cycle": "year",
+            "states": ["well", "sick", "tunnel", "dead"],
+            "start": {"well": 0.9, "sick": 0.1},
+            "correction": correction,
+            "parameters": {
+                "p": {"dist": "beta", "alpha": 20, "beta": 80},
+                "q": 0.02,
+                "hazard": "q * t",
+            },
+            "transitions": {
+                "well": {"well": "rest", "sick": "p", "dead": "hazard"},
+                "sick": {"dirichlet": {"sick": 60, "tunnel": 30, "dead": 10}},
+                "tunnel": {"well": 0.5, "sick": "rest"},
+                "dead": {"dead": 1},
+            },
+            "intervention_effect": {
+                "cycles": [2, 4],
+                "relative_risks": [{"from": "well", "to": ["sick"], "rr": 0.5}],
+                "transitions": {"tunnel": {"well": 0.8, "sick": "rest"}},
+            },
+            "outcomes": {
+                "years": {
+                    "values": {"well": 1, "sick": 0.7, "tunnel": "0.5 + 0.01 * t"},
+                    "discount_rate": 0.035,
+                },
+                "cost": {
+                    "values": {"sick": "100 * p", "tunnel": "10 * p * t"},
+                    "intervention": {"well": 5},
+                    "cycles": [2, 5],
+                },
+                "sick_starts": {
+                    "on_entry": {"sick": 1},
+                    "discount_rate": 0.03,
+                    "discount_first_cycle": True,
+                },
+            },
+        },
+    }
+
+
+def _dense_reference(n: int, seed: int, correction: str) -> dict[str, np.ndarray]:
+    """The outcomes of _sparse_model per arm and draw [2, D], from the model's definition with
+    dense [D, T, S, S] matrices: the draws taken as the chunk takes them (the parameter first,
+    then the Dirichlet row, from the chunk seed's first child), the trace by a matrix product
+    per cycle, the occupancy by the correction's rule and the values summed cycle by cycle."""
+    from socialinvest.engine.markov import cycle_allocation
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
+    p = rng.beta(20.0, 80.0, n)
+    row_sick = rng.dirichlet([60.0, 30.0, 10.0], n)  # sick, tunnel, dead
+    t_len, well, sick, tunnel, dead = 6, 0, 1, 2, 3
+    arms = np.zeros((2, n, t_len, 4, 4))
+    for k in range(2):
+        for t in range(1, t_len + 1):
+            m = arms[k, :, t - 1]
+            to_sick = p * (0.5 if k == 1 and 2 <= t <= 4 else 1.0)
+            m[:, well, sick] = to_sick
+            m[:, well, dead] = 0.02 * t
+            m[:, well, well] = 1.0 - to_sick - 0.02 * t
+            m[:, sick, [sick, tunnel, dead]] = row_sick
+            out = 0.8 if k == 1 and 2 <= t <= 4 else 0.5
+            m[:, tunnel, well] = out
+            m[:, tunnel, sick] = 1.0 - out
+            m[:, dead, dead] = 1.0
+    trace = np.zeros((2, n, t_len + 1, 4))
+    trace[:, :, 0, well], trace[:, :, 0, sick] = 0.9, 0.1
+    for t in range(t_len):
+        trace[:, :, t + 1] = np.einsum("kds,kdsj->kdj", trace[:, :, t], arms[:, :, t])
+    allocation = cycle_allocation(t_len, correction)  # [T, T+1], tested in test_markov_reference
+    occupancy = np.einsum("tr,kdrs->kdts", allocation, trace)  # [2, D, T, S]
+    entries = np.zeros((2, n, t_len))
+    for i in (well, tunnel, dead):
+        entries += trace[:, :, :-1, i] * arms[:, :, :, i, sick]
+    cycles = np.arange(1, t_len + 1)
+    years = np.stack([np.ones(t_len), np.full(t_len, 0.7), 0.5 + 0.01 * cycles, np.zeros(t_len)])
+    per_cycle = {
+        "years": np.einsum("kdts,st->kdt", occupancy, years),
+        "cost": 100 * p[None, :, None] * occupancy[..., sick]
+        + 10 * p[None, :, None] * cycles * occupancy[..., tunnel]
+        + np.array([0.0, 5.0])[:, None, None] * occupancy[..., well],
+        "sick_starts": entries,
+    }
+    weights = {
+        "years": 1.035 ** -(cycles - 1.0),
+        "cost": ((cycles >= 2) & (cycles <= 5)).astype(float),
+        "sick_starts": 1.03**-cycles,
+    }
+    # cohort 2024 (10 persons) all six cycles, cohort 2026 (4) its first four
+    return {
+        name: 10 * (per_cycle[name] * weights[name]).sum(axis=2)
+        + 4 * (per_cycle[name][:, :, :4] * weights[name][:4]).sum(axis=2)
+        for name in per_cycle
+    }
+
+
+@pytest.mark.parametrize("correction", ["beginning", "end", "half-cycle", "simpson"])
+def test_state_transition_chunks_equal_a_dense_formulation(correction, fixture_kb):
+    """The sparse, block-wise engine (moves that exist, needed states, both arms at once, rows
+    a block of cycles at a time) against dense matrices and a plain trace, draw by draw; with
+    30,000 draws the six cycles run in blocks of two."""
+    import yaml
+
+    from socialinvest.case import load_case_text
+    from socialinvest.case.load import LoadedCase
+    from socialinvest.runner import prepare_model
+    from socialinvest.state_transition import _block_cycles, run_state_transition_chunk
+
+    n = 30_000
+    assert _block_cycles(n, 6) == 2
+    loaded = LoadedCase.of(load_case_text(yaml.safe_dump(_sparse_model(correction)), "s.yaml"))
+    prepared = prepare_model(loaded, fixture_kb)
+    _, outcomes = run_state_transition_chunk(prepared, n, np.random.SeedSequence(5))
+    expected = _dense_reference(n, 5, correction)
+    for name, want in expected.items():
+        got = outcomes.values[name]
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-13), (name, np.abs(got - want).max())
+
+
+def test_a_draw_with_invalid_probabilities_in_a_late_block_is_refused(fixture_kb):
+    """Rows are checked block by block: a draw whose complement falls below 0 only in the last
+    cycles (death risk q·t with a large q) is refused in one sentence, although the point
+    values (checked when loading) are valid."""
+    import yaml
+
+    from socialinvest import appraise
+    from socialinvest.case import load_case_text
+
+    data = _sparse_model("beginning")
+    data["state_transition"]["parameters"]["q"] = {"dist": "uniform", "min": 0.01, "max": 0.25}
+    case = load_case_text(yaml.safe_dump(data), "late.yaml")
+    appraise(case, fixture_kb)  # point values: q = 0.13, 6 q + p = 0.98 at most
+    with pytest.raises(InputError) as error:
+        appraise(case, fixture_kb, draws=30_000, seed=1)
+    text = str(error.value)
+    assert "invalid probabilities in the comparator arm (row well: a probability of -" in text
