@@ -64,11 +64,12 @@ class PreparedStateTransition:
         return self.loaded.case
 
     def cells_per_draw(self) -> int:
-        """Cells of one draw: the budget arrays and, for a cohort, the trace of both arms and
-        each move's probabilities per cycle (the moves that exist; a move the intervention
-        changes three times: per arm and both together), the entries valued and temporaries;
-        with a simulation both arms' dense transition matrices and every person's path (a
-        byte per cycle)."""
+        """Cells of one draw: the budget arrays and, for a cohort, as if the trace of both
+        arms and each move's probabilities (the moves that exist; one the intervention changes
+        three times) were held for every cycle, with the entries valued and temporaries (an
+        upper bound: rows and trace are held a block of cycles at a time; the hip PSA's 10,000
+        draws peak at 19 MB of arrays against 174 MB counted); with a simulation both arms'
+        dense transition matrices and every person's path (a byte per cycle)."""
         cells = len(ACTORS) * len(self.used_areas) * self.loaded.case.horizon_years
         st = self.model
         n_states = len(st.states)
