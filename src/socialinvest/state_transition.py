@@ -439,13 +439,17 @@ def _check(
     states: list[str],
     sampled_only: bool,
     sampler: _Sampler,
+    checked: list[_Row] | None = None,
 ) -> None:
     """A clear error if any row has a value outside [0, 1] or does not sum to 1. With
     ``sampled_only`` (a run of several draws), cells that do not vary by draw are not checked
-    again (they were, when loading)."""
+    again (they were, when loading). Rows that are those of ``checked`` (the comparator's, which
+    the intervention keeps) are not checked again."""
     tolerance = markov.PROBABILITY_TOLERANCE
     skip = sampled_only and sampler.n > 1
     for i, row in enumerate(rows):
+        if checked is not None and row is checked[i]:
+            continue
         cells = [c for c in row.cells.values() if not (skip and c.shape[1] == 1)]
         if not cells and skip:
             continue
@@ -954,7 +958,9 @@ def run_state_transition_chunk(
         comparator, intervention = _arm_rows(prepared, window, first)
         if rng is not None:
             _check(prepared.loaded, comparator, "comparator", st.states, True, window)
-            _check(prepared.loaded, intervention, "intervention", st.states, True, window)
+            _check(
+                prepared.loaded, intervention, "intervention", st.states, True, window, comparator
+            )
         return comparator, intervention
 
     arms = rows_of(0, size)
