@@ -242,19 +242,22 @@ def _operation(
 _OPERATIONS = (ast.BinOp, ast.UnaryOp, ast.Call)
 
 
-def _fresh_out(fresh: list[tuple[Any, bool]]) -> Any:
-    """An operand made by this evaluation and used nowhere else (``fresh``) that can hold the
-    result (a float64 array of the result's shape), or None."""
-    shape = np.broadcast_shapes(*(np.shape(value) for value, _ in fresh))
-    for value, is_fresh in fresh:
-        if (
-            is_fresh
-            and isinstance(value, np.ndarray)
-            and value.dtype == np.float64
-            and value.shape == shape
-        ):
-            return value
+def _fresh_out(operands: list[tuple[Any, bool]]) -> Any:
+    """An operand made by this evaluation and used nowhere else (flagged fresh) that can hold
+    the result: a float64 array whose shape the other operands broadcast to; or None."""
+    for value, fresh in operands:
+        if fresh and isinstance(value, np.ndarray) and value.dtype == np.float64:
+            shape = value.shape
+            if all(_fits(np.shape(other), shape) for other, _ in operands if other is not value):
+                return value
     return None
+
+
+def _fits(shape: tuple[int, ...], into: tuple[int, ...]) -> bool:
+    """Whether an operand of ``shape`` broadcasts to ``into`` without enlarging it."""
+    if len(shape) > len(into):
+        return False
+    return all(s == 1 or s == t for s, t in zip(shape[::-1], into[::-1], strict=False))
 
 
 def _evaluate_reusing(
