@@ -342,16 +342,20 @@ def _dense_reference(n: int, seed: int, correction: str) -> dict[str, np.ndarray
 @pytest.mark.parametrize("correction", ["beginning", "end", "half-cycle", "simpson"])
 def test_state_transition_chunks_equal_a_dense_formulation(correction, fixture_kb):
     """The sparse, block-wise engine (moves that exist, needed states, both arms at once, rows
-    a block of cycles at a time) against dense matrices and a plain trace, draw by draw; with
-    30,000 draws the six cycles run in blocks of two."""
+    a block of cycles at a time) against dense matrices and a plain trace, draw by draw; the
+    draws are as many as make the six cycles run in blocks of two."""
     import yaml
 
     from socialinvest.case import load_case_text
     from socialinvest.case.load import LoadedCase
     from socialinvest.runner import prepare_model
-    from socialinvest.state_transition import _block_cycles, run_state_transition_chunk
+    from socialinvest.state_transition import (
+        _BLOCK_CELLS,
+        _block_cycles,
+        run_state_transition_chunk,
+    )
 
-    n = 30_000
+    n = _BLOCK_CELLS // 2
     assert _block_cycles(n, 6) == 2
     loaded = LoadedCase.of(load_case_text(yaml.safe_dump(_sparse_model(correction)), "s.yaml"))
     prepared = prepare_model(loaded, fixture_kb)
@@ -376,6 +380,6 @@ def test_a_draw_with_invalid_probabilities_in_a_late_block_is_refused(fixture_kb
     case = load_case_text(yaml.safe_dump(data), "late.yaml")
     appraise(case, fixture_kb)  # point values: q = 0.13, 6 q + p = 0.98 at most
     with pytest.raises(InputError) as error:
-        appraise(case, fixture_kb, draws=30_000, seed=1)
+        appraise(case, fixture_kb, draws=20_000, seed=1)  # blocks of two cycles
     text = str(error.value)
     assert "invalid probabilities in the comparator arm (row well: a probability of -" in text

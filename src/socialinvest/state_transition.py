@@ -526,7 +526,7 @@ class _Counts:
     entries: dict[int, np.ndarray]
 
 
-_BLOCK_CELLS = 65_536  # cells of a [cycle, draw] array of a block (512 kB): stays in a cache
+_BLOCK_CELLS = 40_000  # cells of a [cycle, draw] array of a block (320 kB): stays in a cache
 
 
 def _counting_weights(n_cycles: int, correction: str) -> tuple[np.ndarray, np.ndarray]:
