@@ -116,6 +116,8 @@ class _Sampler:
         self._time_major: dict[str, np.ndarray] = {}
         self._formulas = _cell_formulas(st)
         self._shared: SharedOperations | None = None
+        self._parsed: dict[str, Expression] = {}  # shared with the windows, as _drawn
+        self._rows: dict[int, Any] = {}  # id of a transition row -> its draws or layout
         # id of a formula's cached values -> their smallest and largest value
         self.ranges: dict[int, tuple[float, float]] = {}
         self.tables = {
@@ -164,9 +166,14 @@ class _Sampler:
             for name, value in self.env_tm.items()
         }
         part._time_major = {}
-        part._shared = None
+        part._shared = self._operations().fresh()  # the same shared operations, new values
         part.ranges = {}
         return part
+
+    def _operations(self) -> SharedOperations:
+        if self._shared is None:
+            self._shared = SharedOperations(self.parsed(text) for text in self._formulas)
+        return self._shared
 
     def _finite(
         self, values: np.ndarray, text: str, path: tuple[str | int, ...] | None = None
@@ -194,14 +201,36 @@ class _Sampler:
             return drawn
         return np.full(self.n, float(value))
 
-    def dirichlet(self, row: DirichletRow, counts: list[float]) -> np.ndarray:
-        """[D, S] draws of a Dirichlet row (drawn on first use, then reused)."""
-        drawn = self._drawn.get(id(row))
+    def dirichlet(self, row: DirichletRow, states: list[str]) -> dict[int, np.ndarray]:
+        """A Dirichlet row's shares of the states with counts, [1, D] each (drawn on first
+        use, then reused by every window; the counts' shares when rng is None)."""
+        drawn = self._rows.get(id(row))
         if drawn is None:
-            assert self.rng is not None
-            sample = make_distribution("dirichlet", counts=counts).sample(self.n, self.rng)
-            drawn = self._drawn[id(row)] = np.asarray(sample, dtype=np.float64)
+            counts = [row.dirichlet.get(s, 0.0) for s in states]
+            if self.rng is None:
+                shares = (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :]  # [1, S]
+            else:
+                sample = make_distribution("dirichlet", counts=counts).sample(self.n, self.rng)
+                shares = np.asarray(sample, dtype=np.float64)  # [D, S]; zero counts stay zero
+            drawn = {
+                j: np.ascontiguousarray(shares[:, j])[None, :]
+                for j, count in enumerate(counts)
+                if count > 0
+            }
+            self._rows[id(row)] = drawn
         return drawn
+
+    def layout(
+        self, row: dict[str, Any], states: list[str]
+    ) -> tuple[list[tuple[int, Any]], int | None]:
+        """A row's cells other than "rest" (to-state, value), in the file's order, and the
+        state that takes the rest (worked out once per chunk)."""
+        known = self._rows.get(id(row))
+        if known is None:
+            moves = [(states.index(to), v) for to, v in row.items() if not _is_rest(v)]
+            rest = next((states.index(to) for to, v in row.items() if _is_rest(v)), None)
+            known = self._rows[id(row)] = (moves, rest)
+        return known
 
     def raw_cell(self, value: Any) -> np.ndarray:
         """Values of a cell as [D or 1, T or 1] (broadcastable to [D, T], not copied)."""
@@ -215,7 +244,11 @@ class _Sampler:
         return np.full((1, 1), float(value))
 
     def parsed(self, text: str) -> Expression:
-        return _parse_cached(text, frozenset(self.known), frozenset(self.tables))
+        expression = self._parsed.get(text)
+        if expression is None:
+            known, tables = frozenset(self.known), frozenset(self.tables)
+            expression = self._parsed[text] = _parse_cached(text, known, tables)
+        return expression
 
     def time_major_cell(self, value: Any) -> np.ndarray:
         """Values of a cell as [T or 1, D or 1] (formulas evaluated on time-major names, an
@@ -224,10 +257,9 @@ class _Sampler:
             cached = self._time_major.get(value)
             if cached is None:
                 expression = self.parsed(value)
-                if self._shared is None:
-                    self._shared = SharedOperations(self.parsed(text) for text in self._formulas)
                 result = np.asarray(
-                    self._shared.evaluate(expression, self.env_tm, self.tables), dtype=np.float64
+                    self._operations().evaluate(expression, self.env_tm, self.tables),
+                    dtype=np.float64,
                 )
                 cached = result.reshape((1, 1)) if result.ndim == 0 else result
                 low, high = cached.min(), cached.max()  # also the range the checks need
@@ -295,26 +327,14 @@ class _Row:
 
 def _build_row(sampler: _Sampler, states: list[str], row: Any) -> _Row:
     """One transition row of the case file, its cells evaluated in the file's order."""
-    index = {s: k for k, s in enumerate(states)}
     if isinstance(row, DirichletRow):
-        counts = [row.dirichlet.get(s, 0.0) for s in states]
-        if sampler.rng is None:
-            shares = (np.asarray(counts, dtype=np.float64) / sum(counts))[None, :]  # [1, S]
-        else:  # drawn once per chunk (a window of cycles reuses the draws)
-            shares = sampler.dirichlet(row, counts)  # [D, S]; zero counts stay zero
-        return _Row(
-            {j: np.ascontiguousarray(shares[:, j])[None, :] for j, c in enumerate(counts) if c > 0},
-            complete=True,
-        )
+        return _Row(sampler.dirichlet(row, states), complete=True)
     cells: dict[int, np.ndarray] = {}
-    rest: int | None = None
     taken: np.ndarray | None = None
-    for to, value in row.items():
-        if _is_rest(value):
-            rest = index[to]
-            continue
+    moves, rest = sampler.layout(row, states)
+    for j, value in moves:
         cell = sampler.time_major_cell(value)
-        cells[index[to]] = cell
+        cells[j] = cell
         taken = cell if taken is None else taken + cell
     if rest is not None:
         if taken is None:

@@ -329,6 +329,13 @@ class SharedOperations:
         self._keys = _shared_keys(tuple({e.text: e for e in expressions}.values()))
         self._values: dict[str, Any] = {}
 
+    def fresh(self) -> SharedOperations:
+        """The same formulas for other values (nothing computed yet)."""
+        other = object.__new__(SharedOperations)
+        other._keys = self._keys
+        other._values = {}
+        return other
+
     def evaluate(
         self,
         expression: Expression,
