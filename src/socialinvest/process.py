@@ -63,32 +63,47 @@ def pin_environment() -> None:
 
 def _loaded_openblas() -> list[tuple[object, object]]:
     """(set, get) C functions of every OpenBLAS library loaded in this process (Linux: read
-    from /proc/self/maps, each time: scipy may have loaded its own since; elsewhere none)."""
-    found: list[tuple[object, object]] = []
+    from /proc/self/maps, each time: scipy may have loaded its own since; elsewhere none). The
+    functions of a library already seen are reused (a loaded library stays loaded)."""
     paths: set[str] = set()
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = line.rsplit(" ", 1)[-1].strip()
-                if "openblas" in os.path.basename(path).lower() and ".so" in path:
-                    paths.add(path)
+            text = maps.read()
     except OSError:
-        paths = set()
+        text = ""
+    if "openblas" in text.lower():  # most lines are other libraries: look at these only
+        for line in text.splitlines():
+            path = line.rsplit(" ", 1)[-1].strip()
+            if "openblas" in os.path.basename(path).lower() and ".so" in path:
+                paths.add(path)
+    found: list[tuple[object, object]] = []
     for path in sorted(paths):
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for set_name, get_name in _SYMBOLS:
-            setter = getattr(library, set_name, None)
-            getter = getattr(library, get_name, None)
-            if setter is not None and getter is not None:
-                getter.restype = ctypes.c_int
-                setter.argtypes = [ctypes.c_int]
-                setter.restype = None
-                found.append((setter, getter))
-                break
+        if path not in _CONTROLS:
+            _CONTROLS[path] = _controls(path)
+        control = _CONTROLS[path]
+        if control is not None:
+            found.append(control)
     return found
+
+
+_CONTROLS: dict[str, tuple[object, object] | None] = {}  # library path -> (set, get)
+
+
+def _controls(path: str) -> tuple[object, object] | None:
+    """The (set, get) thread-count functions of the OpenBLAS library at ``path``, or None."""
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:
+        return None
+    for set_name, get_name in _SYMBOLS:
+        setter = getattr(library, set_name, None)
+        getter = getattr(library, get_name, None)
+        if setter is not None and getter is not None:
+            getter.restype = ctypes.c_int
+            setter.argtypes = [ctypes.c_int]
+            setter.restype = None
+            return setter, getter
+    return None
 
 
 @contextmanager

@@ -105,6 +105,14 @@ def _parse_cached(text: str, known: frozenset[str], tables: frozenset[str]) -> E
     return parse(text, set(known), set(tables))
 
 
+@functools.lru_cache(maxsize=64)
+def _plan_cached(
+    formulas: tuple[tuple[str, str], ...], given: frozenset[str], tables: frozenset[str]
+) -> list[tuple[str, Expression]]:
+    """The parameters' formulas parsed and in order (evaluation_plan), once per model."""
+    return evaluation_plan(dict(formulas), set(given), set(tables))
+
+
 class _Sampler:
     """Values of numbers, distributions and formulas for D draws (means when rng is None)."""
 
@@ -137,7 +145,8 @@ class _Sampler:
         # a parameter may be a formula in t (and age): it then has a value per cycle [D, T]
         given = set(self.env)
         self.loaded = prepared.loaded
-        for name, expression in evaluation_plan(formulas, given, set(self.tables)):
+        plan = _plan_cached(tuple(formulas.items()), frozenset(given), frozenset(self.tables))
+        for name, expression in plan:
             self.env[name] = self._finite(
                 np.asarray(expression.evaluate(self.env, self.tables), dtype=np.float64),
                 formulas[name],
