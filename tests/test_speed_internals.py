@@ -383,3 +383,41 @@ def test_a_draw_with_invalid_probabilities_in_a_late_block_is_refused(fixture_kb
         appraise(case, fixture_kb, draws=20_000, seed=1)  # blocks of two cycles
     text = str(error.value)
     assert "invalid probabilities in the comparator arm (row well: a probability of -" in text
+
+
+def test_shared_operations_give_each_formulas_own_values_and_leave_the_inputs_alone():
+    """Formulas evaluated together (an operation several share computed once, results written
+    into the evaluation's own temporaries) give exactly what each gives alone, and neither the
+    names' values nor a shared value is overwritten (+x, -x, a repeated power, a lookup)."""
+    from socialinvest.engine.expressions import SharedOperations, parse
+
+    rng = np.random.default_rng(3)
+    values = {
+        "t": np.arange(1.0, 6.0)[:, None],
+        "g": rng.uniform(1.0, 2.0, (1, 7)),
+        "lam": rng.uniform(0.01, 0.1, (1, 7)),
+        "p": rng.uniform(0.0, 1.0, (1, 7)),
+        "age": np.arange(60.0, 65.0)[:, None],
+    }
+    tables = {"m": (np.array([0.0, 62.0]), np.array([0.01, 0.02]))}
+    texts = [
+        "1 - exp(lam * ((t - 1)**g - t**g))",
+        "1 - exp(lam * p * ((t - 1)**g - t**g))",
+        "(t - 1)**g - t**g",
+        "+p * 2 + -(p) * t",
+        "-(lam * t) + max(p, lam * t)",
+        "lookup(m, age) / 1000 + p",
+        "p + lookup(m, age) / 1000",
+        "sqrt(p) * log(1 + t) - min(p, 0.5)",
+    ]
+    known = set(values)
+    expressions = [parse(text, known, set(tables)) for text in texts]
+    before = {name: value.copy() for name, value in values.items()}
+    alone = [np.asarray(e.evaluate(values, tables)) for e in expressions]
+    shared = SharedOperations(expressions)
+    together = [np.asarray(shared.evaluate(e, values, tables)) for e in expressions]
+    again = [np.asarray(shared.evaluate(e, values, tables)) for e in expressions]
+    for one, two, three in zip(alone, together, again, strict=True):
+        assert np.array_equal(one, two) and np.array_equal(one, three)
+    for name, value in values.items():
+        assert np.array_equal(value, before[name]), name

@@ -278,9 +278,9 @@ def _evaluate_reusing(
     if key is not None:
         known = memo[1].get(key)
         if known is None:
-            known = memo[1][key] = _operation_reusing(node, values, tables, memo)
+            known = memo[1][key] = _operation_reusing(node, values, tables, memo)[0]
         return known, False
-    return _operation_reusing(node, values, tables, memo), True
+    return _operation_reusing(node, values, tables, memo)
 
 
 def _operation_reusing(
@@ -288,7 +288,19 @@ def _operation_reusing(
     values: Mapping[str, Any],
     tables: Mapping[str, tuple[FloatArray, FloatArray]],
     memo: _Memo,
+) -> tuple[Any, bool]:
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub):
+        return _evaluate_reusing(node.operand, values, tables, memo)  # +x is x, fresh or not
+    return _new_value(node, values, tables, memo), True
+
+
+def _new_value(
+    node: ast.expr,
+    values: Mapping[str, Any],
+    tables: Mapping[str, tuple[FloatArray, FloatArray]],
+    memo: _Memo,
 ) -> Any:
+    """The value of an operation, a new array (or number) of this evaluation."""
     if isinstance(node, ast.BinOp):
         operands = [
             _evaluate_reusing(side, values, tables, memo) for side in (node.left, node.right)
@@ -298,10 +310,8 @@ def _operation_reusing(
         if out is None:
             return function(operands[0][0], operands[1][0])
         return function(operands[0][0], operands[1][0], out=out)
-    if isinstance(node, ast.UnaryOp):
+    if isinstance(node, ast.UnaryOp):  # -x
         operand, fresh = _evaluate_reusing(node.operand, values, tables, memo)
-        if not isinstance(node.op, ast.USub):
-            return operand  # +x
         if fresh and isinstance(operand, np.ndarray) and operand.dtype == np.float64:
             return np.negative(operand, out=operand)
         return -operand
