@@ -71,11 +71,15 @@ def _loaded_openblas() -> list[tuple[object, object]]:
             text = maps.read()
     except OSError:
         text = ""
-    if "openblas" in text.lower():  # most lines are other libraries: look at these only
-        for line in text.splitlines():
-            path = line.rsplit(" ", 1)[-1].strip()
-            if "openblas" in os.path.basename(path).lower() and ".so" in path:
-                paths.add(path)
+    lower = text.lower()
+    at = lower.find("openblas")
+    while at != -1:  # only the lines that name openblas (most name other libraries)
+        end = text.find("\n", at)
+        end = len(text) if end == -1 else end
+        path = text[text.rfind("\n", 0, at) + 1 : end].rsplit(" ", 1)[-1].strip()
+        if "openblas" in os.path.basename(path).lower() and ".so" in path:
+            paths.add(path)
+        at = lower.find("openblas", end)
     found: list[tuple[object, object]] = []
     for path in sorted(paths):
         if path not in _CONTROLS:
