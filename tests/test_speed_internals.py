@@ -339,13 +339,18 @@ def _dense_reference(n: int, seed: int, correction: str) -> dict[str, np.ndarray
     }
 
 
+@pytest.mark.parametrize("by_source", [False, True])
 @pytest.mark.parametrize("correction", ["beginning", "end", "half-cycle", "simpson"])
-def test_state_transition_chunks_equal_a_dense_formulation(correction, fixture_kb):
+def test_state_transition_chunks_equal_a_dense_formulation(
+    correction, by_source, fixture_kb, monkeypatch
+):
     """The sparse, block-wise engine (moves that exist, needed states, both arms at once, rows
-    a block of cycles at a time) against dense matrices and a plain trace, draw by draw; the
+    a block of cycles at a time; move by move, or a source state's moves at once as for a model
+    with many moves per state) against dense matrices and a plain trace, draw by draw; the
     draws are as many as make the six cycles run in blocks of two."""
     import yaml
 
+    import socialinvest.state_transition as engine
     from socialinvest.case import load_case_text
     from socialinvest.case.load import LoadedCase
     from socialinvest.runner import prepare_model
@@ -354,6 +359,9 @@ def test_state_transition_chunks_equal_a_dense_formulation(correction, fixture_k
         _block_cycles,
         run_state_transition_chunk,
     )
+
+    if by_source:
+        monkeypatch.setattr(engine, "_PER_SOURCE", 0)
 
     n = _BLOCK_CELLS // 2
     assert _block_cycles(n, 6) == 2

@@ -655,6 +655,13 @@ def _trace_blocks(
     for k0 in range(0, n_cycles, size):
         b = min(size, n_cycles - k0)
         moves = _arm_moves(rows_of(k0, k0 + b), needed)
+        sources = {i for i, _ in moves}
+        if len(moves) > _PER_SOURCE * max(1, len(sources)):
+            _trace_by_source(block, moves, position, b, k0 == 0)
+            _add_entries(entries, moves, position, block, k0, b)
+            yield k0, block[: b + 1]
+            block[0] = block[b]
+            continue
         into: dict[int, list[tuple[int, list[tuple[int | None, np.ndarray]]]]] = {}
         for (i, j), (comparator, intervention) in moves.items():
             if comparator is intervention:
@@ -689,15 +696,66 @@ def _trace_blocks(
                         else:
                             np.multiply(src, p, out=tmp)
                             dst += tmp
-        for j, entering in entries.items():
-            for (i, to), pair in moves.items():
-                if to == j and i != j:
-                    previous = block[:b, position[i]]  # rows t − 1 of cycles k0+1 … k0+b
-                    for arm, cell in enumerate(pair):
-                        if cell is not None:
-                            entering[k0 : k0 + b, arm] += previous[:, arm] * cell
+        _add_entries(entries, moves, position, block, k0, b)
         yield k0, block[: b + 1]
         block[0] = block[b]
+
+
+_PER_SOURCE = 4  # moves per source state above which the trace takes a source's row at once
+
+Moves = dict[tuple[int, int], tuple[np.ndarray | None, np.ndarray | None]]
+
+
+def _trace_by_source(
+    block: np.ndarray, moves: Moves, position: dict[int, int], b: int, first: bool
+) -> None:
+    """Rows 1 … b of a trace block from its row 0, a source state at a time: its occupancy
+    times its moves' probabilities [k, 2, D] added to its k targets (two operations per source
+    instead of two per move: for models whose rows have many moves). The sums run over the
+    sources in the same order as the move-by-move loop, so the numbers are the same."""
+    by_source: dict[int, list[tuple[int, tuple[np.ndarray | None, np.ndarray | None]]]] = {}
+    for (i, j), pair in moves.items():
+        by_source.setdefault(position[i], []).append((position[j], pair))
+    entered = {position[j] for _, j in moves}
+    plan = []
+    for i, targets in by_source.items():
+        cells = [cell for _, pair in targets for cell in pair if cell is not None]
+        t = max(c.shape[0] for c in cells)
+        d = max(c.shape[1] for c in cells)
+        stacked = np.zeros((t, len(targets), 2, d))
+        for k, (_, pair) in enumerate(targets):
+            for arm, cell in enumerate(pair):
+                if cell is not None:
+                    stacked[:, k, arm, :] = cell
+        per_cycle = list(stacked) if t > 1 else [stacked[0]] * b
+        plan.append((i, np.array([j for j, _ in targets]), per_cycle))
+    for r in range(b):
+        current = block[r]
+        nxt = block[r + 1]
+        nxt[:] = 0.0
+        for i, into, per_cycle in plan:
+            if (r > 0 or not first) and i not in entered:
+                continue  # a state never entered is empty after the first cycle
+            nxt[into] += current[i] * per_cycle[r]
+
+
+def _add_entries(
+    entries: dict[int, np.ndarray],
+    moves: Moves,
+    position: dict[int, int],
+    block: np.ndarray,
+    k0: int,
+    b: int,
+) -> None:
+    """Add a block's shares entering each state of ``entries`` from another (cycles k0+1 …
+    k0+b): Σ_{i ≠ j} occupancy_i(t − 1) · P_t(i → j)."""
+    for j, entering in entries.items():
+        for (i, to), pair in moves.items():
+            if to == j and i != j:
+                previous = block[:b, position[i]]  # rows t − 1 of cycles k0+1 … k0+b
+                for arm, cell in enumerate(pair):
+                    if cell is not None:
+                        entering[k0 : k0 + b, arm] += previous[:, arm] * cell
 
 
 def _value_terms(
