@@ -35,3 +35,35 @@ def test_a_key_defined_twice_is_an_error_when_its_file_is_read():
     assert texts["total"] == merged_catalogue("en")["messages"]["total"]  # the main file only
     with pytest.raises(KeyError, match=r"en/twice\.yaml: messages key 'total' is defined twice"):
         texts["no-such-key"]  # reads on
+
+
+def test_a_lookup_waits_for_the_file_another_thread_is_reading(monkeypatch):
+    """The web server looks texts up from several threads: a second thread must not run out of
+    files while the first is still merging the one that holds the key (it got a KeyError)."""
+    import threading
+    import time
+
+    import yaml
+
+    lazy = catalogue._Catalogue("en")
+    name, source = lazy.pending[1]  # the first topic file, read after the main file
+    topic = yaml.safe_load(source.read_text(encoding="utf-8"))["messages"]
+    key, expected = next(iter(topic.items()))  # the text as the file itself gives it
+    texts = catalogue._Section(lazy, "messages")
+    reading = threading.Event()
+    merge = catalogue._merge
+
+    def slow_merge(merged: dict, file: str, text: str) -> None:
+        if file == name:
+            reading.set()
+            time.sleep(0.5)  # the rest of the files take a few milliseconds
+        merge(merged, file, text)
+
+    monkeypatch.setattr(catalogue, "_merge", slow_merge)
+    found: dict[str, str] = {}
+    first = threading.Thread(target=lambda: found.update(first=texts[key]))
+    first.start()
+    assert reading.wait(10)
+    found["second"] = texts[key]
+    first.join()
+    assert found == {"first": str(expected), "second": str(expected)}

@@ -9,6 +9,7 @@ This module only looks them up. Why YAML and not gettext: docs/architecture.md.
 
 from __future__ import annotations
 
+from _thread import allocate_lock  # threading's Lock, without importing threading at start-up
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib.resources import files
@@ -31,11 +32,14 @@ class _Catalogue:
     order :func:`merged_catalogue` merges them (the main file, then the topic files by name):
     `socialinvest run` needs only the main file, and reading all fourteen took ~10 ms of its
     start-up. A key defined twice is an error when the second file is read (the tests read every
-    file, so one is caught there)."""
+    file, so one is caught there). One thread reads at a time: the web server looks texts up from
+    several threads, and a lookup must not find the list of files empty while another thread is
+    still merging the file that holds its key."""
 
     def __init__(self, lang: str) -> None:
         self.pending = _catalogue_sources(lang)
         self.merged: dict[str, dict[str, str]] = {"messages": {}, "units": {}}
+        self.lock = allocate_lock()
 
     def read_next(self) -> bool:
         """Merge the next file; False when every file has been read."""
@@ -54,18 +58,23 @@ class _Section(Mapping[str, str]):
         self.found = catalogue.merged[section]
 
     def __getitem__(self, key: str) -> str:
-        while key not in self.found and self.catalogue.read_next():
-            pass
+        if key not in self.found:
+            with self.catalogue.lock:
+                while key not in self.found and self.catalogue.read_next():
+                    pass
         return self.found[key]
 
+    def _read_all(self) -> None:
+        with self.catalogue.lock:
+            while self.catalogue.read_next():
+                pass
+
     def __iter__(self) -> Iterator[str]:
-        while self.catalogue.read_next():
-            pass
+        self._read_all()
         return iter(self.found)
 
     def __len__(self) -> int:
-        while self.catalogue.read_next():
-            pass
+        self._read_all()
         return len(self.found)
 
 
