@@ -145,7 +145,29 @@ def test_the_plain_writer_is_used_only_where_rich_writes_plain_characters(monkey
     assert not plain_console(io.TextIOWrapper(io.BytesIO(), encoding="latin-1"))
     monkeypatch.setenv("FORCE_COLOR", "1")  # the user's setting: Rich writes styles
     assert not plain_console(io.StringIO())
+    # Rich 13 (the project accepts 13.7 and later) counts FORCE_COLOR as a terminal whatever its
+    # value ("If FORCE_COLOR env var has any value at all, we assume a terminal", rich 13.7.1
+    # console.py), beside TTY_COMPATIBLE=0 too (a setting Rich 13 does not know): Rich decides
     monkeypatch.setenv("FORCE_COLOR", "")
+    assert not plain_console(io.StringIO())
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not plain_console(io.StringIO())
+    monkeypatch.delenv("FORCE_COLOR")
     assert plain_console(io.StringIO())
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
     assert not plain_console(io.StringIO())
+
+
+@pytest.mark.parametrize("force_color", [None, "", "0", "1"])
+@pytest.mark.parametrize("tty_compatible", [None, "", "0", "1", "2"])
+def test_the_plain_writer_is_used_only_where_this_rich_is_no_terminal(
+    monkeypatch, force_color, tty_compatible
+):
+    for name, value in (("FORCE_COLOR", force_color), ("TTY_COMPATIBLE", tty_compatible)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    if plain_console(io.StringIO()):
+        assert not Console(file=io.StringIO()).is_terminal

@@ -280,15 +280,17 @@ def plain_console(file: object) -> bool:
     """Whether a Rich console writing to ``file`` would write plain characters, as :func:`write`
     does: not a terminal by Rich's rules (``FORCE_COLOR``, ``TTY_COMPATIBLE`` and a Jupyter
     kernel make it one: the user's settings keep winning), UTF-8 (Rich draws an ASCII box
-    otherwise), not Windows' console."""
+    otherwise), not Windows' console. Any ``FORCE_COLOR``, even empty or beside
+    ``TTY_COMPATIBLE=0``, leaves the choice to Rich: Rich 13 counts it as a terminal whatever its
+    value (the project accepts Rich 13.7 and later), Rich 14 and 15 not when it is empty or
+    ``TTY_COMPATIBLE`` is 0."""
     import builtins
     import os
     import sys
 
     if sys.platform == "win32" or hasattr(builtins, "get_ipython"):
         return False
-    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
-    if tty_compatible == "1" or (tty_compatible != "0" and os.environ.get("FORCE_COLOR")):
+    if os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ:
         return False
     isatty = getattr(file, "isatty", None)
     try:
