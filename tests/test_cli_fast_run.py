@@ -131,3 +131,19 @@ def test_shell_completion_and_unreadable_files_go_to_typer(tmp_path, monkeypatch
             assert read_args(["run", str(locked)]) is None
     finally:
         locked.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+@pytest.mark.parametrize("entry", [FAST, TYPER], ids=["fast", "typer"])
+def test_an_error_on_an_ascii_standard_error_is_written_as_before(entry, tmp_path):
+    """main before the fast path wrote its errors with typer's echo, which writes UTF-8 to a
+    standard error Python has set to ASCII; Python's own write gives a backslash escape."""
+    missing = tmp_path / "sag-æ.yaml"
+    done = subprocess.run(
+        [sys.executable, "-c", entry, "run", str(missing)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert done.returncode == 2
+    assert b"sag-\xc3\xa6.yaml" in done.stderr  # æ as UTF-8
+    assert b"\\xe6" not in done.stderr
+    assert done.stderr.count(b"\n") == 1  # one sentence

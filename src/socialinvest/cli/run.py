@@ -40,14 +40,24 @@ class Format(StrEnum):
 
 def echo_err(message: str) -> None:
     """One line on standard error, as ``typer.echo(message, err=True)`` writes it (typer strips
-    terminal escape codes when standard error is not a terminal: that case goes to typer)."""
-    if "\x1b" in message:
+    terminal escape codes when standard error is not a terminal, and writes UTF-8 where Python's
+    standard error is set to ASCII, e.g. PYTHONIOENCODING=ascii, instead of Python's
+    backslash escapes: those cases go to typer)."""
+    if "\x1b" in message or not _encodable(message, sys.stderr):
         import typer
 
         typer.echo(message, err=True)
         return
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def _encodable(message: str, stream: IO[str]) -> bool:
+    try:
+        message.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def fail(error: InputError, lang: str = "da") -> NoReturn:
