@@ -147,3 +147,29 @@ def test_an_error_on_an_ascii_standard_error_is_written_as_before(entry, tmp_pat
     assert b"sag-\xc3\xa6.yaml" in done.stderr  # æ as UTF-8
     assert b"\\xe6" not in done.stderr
     assert done.stderr.count(b"\n") == 1  # one sentence
+
+
+@pytest.mark.filterwarnings("ignore:.*PacifyFlushWrapper:DeprecationWarning")  # click 8.5's name
+@pytest.mark.parametrize("bundled_click", [True, False], ids=["typer-0.29", "older-typer"])
+def test_a_closed_pipe_exits_1_quietly_with_any_typer(monkeypatch, bundled_click):
+    """click ends a command whose output pipe was closed with exit code 1 and no message; the
+    fast path does too, also with a typer before 0.29 (no typer._click: click itself)."""
+    import errno
+
+    import socialinvest.cli
+    import socialinvest.cli.run
+
+    if not bundled_click:
+        monkeypatch.setitem(sys.modules, "typer._click", None)
+        monkeypatch.setitem(sys.modules, "typer._click.utils", None)
+
+    def closed_pipe(**_: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(socialinvest.cli.run, "run_cases", closed_pipe)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after the test
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    with pytest.raises(SystemExit) as exited:
+        socialinvest.cli._run({"cases": []})
+    assert exited.value.code == 1
+    sys.stdout.flush()  # the wrapper keeps a flush at exit quiet

@@ -56,10 +56,13 @@ def _run(args: dict[str, Any]) -> None:
     except OSError as error:
         if error.errno != errno.EPIPE:
             raise
-        from typer._click.utils import PacifyFlushWrapper
+        try:
+            utils = importlib.import_module("typer._click.utils")
+        except ImportError:  # typer before 0.29 (pyproject allows 0.12) uses click itself
+            utils = importlib.import_module("click.utils")
 
-        sys.stdout = PacifyFlushWrapper(sys.stdout)
-        sys.stderr = PacifyFlushWrapper(sys.stderr)
+        sys.stdout = utils.PacifyFlushWrapper(sys.stdout)
+        sys.stderr = utils.PacifyFlushWrapper(sys.stderr)
         raise SystemExit(1) from None
 
 
