@@ -298,3 +298,58 @@ def test_parameter_formulas_may_come_in_any_order_but_not_in_a_circle(fixture_kb
     result = runner.invoke(app, ["run", str(write_case(tmp_path, data)), "--lang", "en"])
     assert result.exit_code == 2
     assert "state_transition.parameters" in result.stderr and "in a circle" in result.stderr
+
+
+# A model whose Healthy → Dead probability is t / 40 in the draws with p above 0.05 (about 4 %
+# of them) and 0 at the point values: over 1 from cycle 41, the "rest" cell 1 − 0.1 − t/40 below
+# 0 from cycle 37; the worst value is at the last cycle, 60: 1 − 0.1 − 60/40 = −0.6.
+LATE_IN_SOME_DRAWS = """
+name: late
+model: state_transition
+price_year: 2023
+horizon_years: 60
+target_group: {description: x, cohorts: [{year: 2023, intake: 1}]}
+intervention: {name: X, duration_years: 1}
+state_transition:
+  cycle: year
+  states: [Healthy, Sick, Dead]
+  start: {Healthy: 1}
+  parameters:
+    p: {dist: beta, alpha: 2, beta: 98}
+  transitions:
+    Healthy: {Healthy: rest, Sick: 0.1, Dead: "min(max(p - 0.05, 0) * 1000000, 1) * t / 40"}
+    Sick: {Sick: rest, Dead: 0.1}
+    Dead: {Dead: 1}
+  intervention_effect:
+    name: X
+    relative_risks: [{from: Healthy, to: [Sick], rr: 0.5}]
+  outcomes:
+    ly: {unit: y, values: {Healthy: 1, Sick: 1}}
+"""
+
+
+def test_a_late_mistake_in_some_draws_is_reported_as_for_the_whole_horizon(
+    fixture_kb, monkeypatch
+):
+    from socialinvest import state_transition
+    from socialinvest.errors import InputError
+
+    # the trace is built 10 cycles at a time: the first block with a mistake (cycles 31-40)
+    # has −0.1 at worst; the refusal names the worst value over every cycle, as in one piece
+    monkeypatch.setattr(state_transition, "_block_cycles", lambda n, n_cycles: 10)
+    case = load_case_text(LATE_IN_SOME_DRAWS, "late.yaml")
+    with pytest.raises(InputError, match=r"row Healthy: a probability of -0\.6\)"):
+        appraise(case, fixture_kb, draws=200, seed=1)
+    # two formulas that are not finite in some draws: Healthy → Sick from cycle 40 on (log of
+    # 0 or less), Sick → Dead in every cycle; the file's first is named, as for one piece
+    data = yaml.safe_load(LATE_IN_SOME_DRAWS)
+    rows = data["state_transition"]["transitions"]
+    rows["Healthy"] = {
+        "Healthy": "rest",
+        "Sick": "0.1 - 0.0001 * log(1 - min(max(p - 0.05, 0) * 1000000, 1) * t / 40)",
+        "Dead": 0.01,
+    }
+    rows["Sick"] = {"Sick": "rest", "Dead": "0.1 + 0.0001 * log(0.06 - p)"}
+    case = load_case_text(yaml.safe_dump(data), "nan.yaml")
+    with pytest.raises(InputError, match=r"state_transition\.transitions\.Healthy\.Sick"):
+        appraise(case, fixture_kb, draws=200, seed=1)

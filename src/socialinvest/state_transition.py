@@ -1040,7 +1040,7 @@ def run_state_transition_chunk(
     # first block draws the uncertain inputs of the transitions, in the order of the file
     size = n_cycles if st.simulation is not None else _block_cycles(n, n_cycles)
 
-    def rows_of(first: int, last: int) -> tuple[list[_Row], list[_Row]]:
+    def checked_rows(first: int, last: int) -> tuple[list[_Row], list[_Row]]:
         window = sampler.window(first, last)
         comparator, intervention = _arm_rows(prepared, window, first)
         if rng is not None:
@@ -1049,6 +1049,20 @@ def run_state_transition_chunk(
                 prepared.loaded, intervention, "intervention", st.states, True, window, comparator
             )
         return comparator, intervention
+
+    def rows_of(first: int, last: int) -> tuple[list[_Row], list[_Row]]:
+        try:
+            return checked_rows(first, last)
+        except InputError:
+            if (first, last) == (0, n_cycles):
+                raise
+            # A mistake found in a block of cycles is reported as for the whole horizon: the
+            # first formula (in the file's order) that is not finite in any cycle, the
+            # comparator before the intervention, the worst value over every cycle. The draws
+            # are the same (drawn once, shared by every window), so the sentence is that of a
+            # run in one piece; this refusal's only cost is the whole horizon's rows.
+            checked_rows(0, n_cycles)
+            raise
 
     arms = rows_of(0, size)
     states = st.states
