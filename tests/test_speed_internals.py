@@ -429,3 +429,67 @@ def test_shared_operations_give_each_formulas_own_values_and_leave_the_inputs_al
         assert np.array_equal(one, two) and np.array_equal(one, three)
     for name, value in values.items():
         assert np.array_equal(value, before[name]), name
+
+
+def test_a_cohort_chunk_stays_within_its_cells_when_values_change_by_cycle_and_draw(
+    fixture_kb, monkeypatch
+):
+    """A chunk of a cohort model holds chunk_cells() // cells_per_draw() draws; its arrays must
+    stay within chunk_cells() float64 cells (the chunk's work that socialinvest.limits counts)
+    also when the outcomes' values are formulas with a value per cycle and draw (each kept
+    while the chunk runs, with the occupancy of the states they value). Measured with
+    tracemalloc (numpy reports its arrays to it) on a 2,000,000-cell budget (16 MB)."""
+    import tracemalloc
+
+    import yaml
+
+    import socialinvest.state_transition as engine
+    from socialinvest.case import load_case_text
+    from socialinvest.case.load import LoadedCase
+    from socialinvest.runner import prepare_model
+
+    states = [f"s{i}" for i in range(10)]
+    transitions: dict = {
+        s: {s: "rest", states[i + 1]: "p", "s9": 0.001} for i, s in enumerate(states[:8])
+    }
+    transitions["s8"] = {"s8": "rest", "s9": "p"}
+    transitions["s9"] = {"s9": 1}
+    parameters: dict = {"p": {"dist": "beta", "alpha": 5, "beta": 95}}
+    outcomes = {}
+    for k in range(8):
+        parameters[f"q{k}"] = {"dist": "beta", "alpha": 20, "beta": 5}
+        outcomes[f"o{k}"] = {
+            "values": {s: f"q{k} * {i + 1} * (1 + t / 1000)" for i, s in enumerate(states)}
+        }
+    data = {
+        "name": "many values",
+        "model": "state_transition",
+        "price_year": 2024,
+        "horizon_years": 10,
+        "target_group": {"description": "test", "cohorts": [{"year": 2024, "intake": 10}]},
+        "intervention": {"name": "x", "duration_years": 1},
+        "state_transition": {
+            "cycle": "month",
+            "states": states,
+            "start": {"s0": 1},
+            "parameters": parameters,
+            "transitions": transitions,
+            "intervention_effect": {
+                "relative_risks": [{"from": "s0", "to": ["s1"], "rr": 1.5}],
+            },
+            "outcomes": outcomes,
+        },
+    }
+    budget = 2_000_000
+    monkeypatch.setattr(engine, "COHORT_CHUNK_CELLS", budget)
+    loaded = LoadedCase.of(load_case_text(yaml.safe_dump(data), "values.yaml"))
+    prepared = prepare_model(loaded, fixture_kb)
+    n = prepared.chunk_cells() // prepared.cells_per_draw()
+    assert prepared.chunk_cells() == budget and n > 10
+    tracemalloc.start()
+    try:
+        engine.run_state_transition_chunk(prepared, n, np.random.SeedSequence(3))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= budget * 8, (n, peak / 1e6)

@@ -328,9 +328,7 @@ state_transition:
 """
 
 
-def test_a_late_mistake_in_some_draws_is_reported_as_for_the_whole_horizon(
-    fixture_kb, monkeypatch
-):
+def test_a_late_mistake_in_some_draws_is_reported_as_for_the_whole_horizon(fixture_kb, monkeypatch):
     from socialinvest import state_transition
     from socialinvest.errors import InputError
 

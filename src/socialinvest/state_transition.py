@@ -66,7 +66,8 @@ class PreparedStateTransition:
     def cells_per_draw(self) -> int:
         """Cells of one draw: the budget arrays and, for a cohort, as if the trace of both
         arms and each move's probabilities (the moves that exist; one the intervention changes
-        three times) were held for every cycle, with the entries valued and temporaries (an
+        three times) were held for every cycle, with the entries valued, the values that are
+        formulas and the occupancy they or a consequence per cycle read, and temporaries (an
         upper bound: rows and trace are held a block of cycles at a time; the hip PSA's 10,000
         draws peak at 19 MB of arrays against 174 MB counted); with a simulation both arms'
         dense transition matrices and every person's path (a byte per cycle)."""
@@ -76,6 +77,7 @@ class PreparedStateTransition:
         if st.simulation is None:
             moves, changed = _move_counts(st)
             per_cycle = moves + 3 * changed + 2 * len(_entry_states(st)) + _TEMPORARIES
+            per_cycle += _valued_per_cycle(st)
             return max(cells, (self.n_cycles + 1) * n_states * 2 + self.n_cycles * per_cycle)
         cells = max(cells, self.n_cycles * n_states**2 * 2)
         return max(cells, st.simulation.individuals * (self.n_cycles + 1) // 4)
@@ -299,6 +301,28 @@ def _move_counts(st: StateTransition) -> tuple[int, int]:
     for rr in effect.relative_risks:
         changed += size(effect.transitions.get(rr.from_, st.transitions[rr.from_])) + 1
     return moves, changed
+
+
+def _valued_per_cycle(st: StateTransition) -> int:
+    """[cycle, draw] arrays a cohort chunk may hold for its values (an upper bound): each
+    formula of an outcome or a consequence (a value per cycle and draw, evaluated once per
+    formula and kept while the chunk runs) and the counted occupancy of both arms of each state
+    such a value or a consequence per cycle reads."""
+    formulas: set[str] = set()
+    states: set[str] = set()
+    for outcome in st.outcomes.values():
+        for table in (outcome.values, outcome.intervention or {}, outcome.on_entry):
+            for state, value in table.items():
+                if isinstance(value, str):
+                    formulas.add(value)
+                    if table is not outcome.on_entry:
+                        states.add(state)
+    for item in st.consequences:
+        units = (item.units_per_cycle, item.units_per_entry)
+        formulas |= {value for value in units if isinstance(value, str)}
+        if item.units_per_cycle is not None:
+            states.add(item.state)
+    return len(formulas) + 2 * len(states)
 
 
 def _cell_formulas(st: StateTransition) -> list[str]:
