@@ -493,3 +493,62 @@ def test_a_cohort_chunk_stays_within_its_cells_when_values_change_by_cycle_and_d
     finally:
         tracemalloc.stop()
     assert peak <= budget * 8, (n, peak / 1e6)
+
+
+@pytest.mark.parametrize("simulated", [False, True])
+def test_a_chunk_draws_the_intake_before_the_outcomes_values(fixture_kb, simulated):
+    """The order of a chunk's draws is part of what a seed means (a microsimulation keeps its
+    streams): the parameters, the transitions, then each cohort's intake, then the outcomes'
+    values. A two-state model by hand: half of state a moves to b (absorbing) each year, so
+    with the "end" correction a counts 0.5 + 0.25 person-years over two cycles; the outcome is
+    intake × value × 0.75 per draw, the intake and the value drawn in that order from the
+    chunk's generator (its seed's first child; a simulation's persons use their own seed)."""
+    import yaml
+
+    from socialinvest.case import load_case_text
+    from socialinvest.case.load import LoadedCase
+    from socialinvest.runner import prepare_model
+    from socialinvest.state_transition import run_state_transition_chunk
+
+    st: dict = {
+        "cycle": "year",
+        "states": ["a", "b"],
+        "start": {"a": 1},
+        "correction": "end",
+        "transitions": {"a": {"a": "rest", "b": 0.5}, "b": {"b": 1}},
+        "intervention_effect": {"relative_risks": [{"from": "a", "to": ["b"], "rr": 1}]},
+        "outcomes": {
+            "v": {
+                "values": {"a": {"dist": "beta", "mean": 0.6, "sd": 0.1}},
+                "discount_rate": 0,
+            }
+        },
+    }
+    if simulated:
+        st["simulation"] = {"individuals": 1000}
+    data = {
+        "name": "order",
+        "model": "state_transition",
+        "price_year": 2024,
+        "horizon_years": 2,
+        "target_group": {
+            "description": "test",
+            "cohorts": [{"year": 2024, "intake": {"dist": "gamma", "mean": 100, "sd": 10}}],
+        },
+        "intervention": {"name": "x", "duration_years": 1},
+        "state_transition": st,
+    }
+    loaded = LoadedCase.of(load_case_text(yaml.safe_dump(data), "order.yaml"))
+    prepared = prepare_model(loaded, fixture_kb)
+    n = 50
+    _, outcomes = run_state_transition_chunk(prepared, n, np.random.SeedSequence(8))
+    rng = np.random.default_rng(np.random.SeedSequence(8).spawn(2)[0])
+    intake = make_distribution("gamma", mean=100, sd=10).sample(n, rng)
+    value = make_distribution("beta", mean=0.6, sd=0.1).sample(n, rng)
+    got = outcomes.values["v"]
+    if not simulated:
+        assert np.allclose(got, intake * value * 0.75, rtol=1e-12)
+    else:  # person-years in a per person: a count of 1,000 persons' cycles over 1,000
+        person_cycles = got / (intake * value) * 1000
+        assert np.allclose(person_cycles, np.round(person_cycles), rtol=0, atol=1e-8)
+        assert abs(person_cycles.mean() / 1000 - 0.75) < 0.01

@@ -1090,10 +1090,11 @@ def run_state_transition_chunk(
 
     arms = rows_of(0, size)
     states = st.states
-    plan = _value_plan(prepared, _value_terms(prepared, sampler))
-    # intake per cohort (uncertain intake sampled per draw)
+    # intake per cohort (uncertain intake sampled per draw), drawn before the outcomes' values
+    # as it always was: the order of the draws is part of what a seed means
     cohorts = case.target_group.cohorts
     intake = np.stack([sampler.number(c.intake) for c in cohorts], axis=1)  # [D, C]
+    plan = _value_plan(prepared, _value_terms(prepared, sampler))
     kept = {s for _, _, _, _, s, on_entry, _ in plan.per_cycle if not on_entry}
     kept |= {states.index(c.state) for c in st.consequences if c.units_per_cycle is not None}
     entered = _entry_states(st)
