@@ -132,9 +132,7 @@ def run_packed_chunk(prepared: Any, n: int, seed: np.random.SeedSequence) -> Any
     return Packed.of(result)
 
 
-def run_packed_chunks(
-    prepared: Any, batch: list[tuple[int, np.random.SeedSequence]]
-) -> list[Any]:
+def run_packed_chunks(prepared: Any, batch: list[tuple[int, np.random.SeedSequence]]) -> list[Any]:
     """A task on a worker: consecutive chunks (size, seed), each computed and packed as by
     :func:`run_packed_chunk`, in order."""
     return [run_packed_chunk(prepared, n, seed) for n, seed in batch]
