@@ -123,3 +123,35 @@ def test_cancelling_flows_and_inactive_cells() -> None:
     expected = np.zeros((3, 3), dtype=bool)
     expected[0, 1] = expected[1, 0] = expected[2, 0] = True
     np.testing.assert_array_equal(new.active, expected)
+
+
+def test_a_chunk_appraised_in_blocks_of_draws() -> None:
+    # run_arrays appraises a chunk BLOCK_DRAWS draws at a time (cache-sized blocks) and combines
+    # the blocks as chunks are combined: per-draw figures the same bit for bit as the whole
+    # chunk at once, means within a few ulps; both against the three-step path too.
+    from socialinvest.engine.summary import expand_areas
+    from socialinvest.runner import AREAS, BLOCK_DRAWS, run_arrays
+
+    loaded = LoadedCase.of(load_case(EXAMPLES / "impact60-uncertain.yaml"))
+    prepared = prepare_model(loaded, default_knowledge_base())
+    n = 2 * BLOCK_DRAWS + 1234  # three blocks, the last a short one
+    arrays = _draw_arrays(prepared, n, np.random.default_rng(7))
+    n_years = prepared.constants["n_years"]
+    meta = prepared.meta
+    convention = meta["discounting"]["convention"]
+    dc = discount_factors(meta["bands_costs"], n_years, convention)
+    dg = discount_factors(meta["bands_gains"], n_years, convention)
+    inputs, base = prepared.inputs(arrays), prepared.baseline(arrays)
+    areas = [AREAS.index(a) for a in prepared.constants["areas"]]
+    blocked = run_arrays(prepared, arrays)
+    whole = expand_areas(success_rate_summary(inputs, dg, dc, base), areas)
+    assert blocked.draws == whole.draws == n
+    for name in FIELDS[3:]:  # the per-draw figures
+        np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name), err_msg=name)
+    np.testing.assert_array_equal(blocked.break_even, whole.break_even)
+    np.testing.assert_array_equal(blocked.active, whole.active)
+    for name in FIELDS[:3]:  # the means: sums block by block
+        np.testing.assert_allclose(
+            getattr(blocked, name), getattr(whole, name), rtol=1e-13, atol=1e-9, err_msg=name
+        )
+    assert_same(blocked, expand_areas(three_step(inputs, dg, dc, base), areas))

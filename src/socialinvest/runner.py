@@ -336,15 +336,40 @@ def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -
     return run_arrays(prepared, _draw_arrays(prepared, n, rng))
 
 
+#: A chunk's draws are appraised this many at a time (``run_arrays``), and the blocks' summaries
+#: combined as chunks are (per-draw figures concatenated, means weighted by draws): the arrays of
+#: a block ([actor, year, draw] of ~8,000 draws, a few hundred kB each) stay in the core's cache,
+#: where a chunk's (33,333 draws for impact60) did not. Measured on the 2-core VM: a chunk 8 %
+#: faster in one process, and two processes side by side no longer slow each other down through
+#: the memory bus (two local Dask workers 1.56-1.68x one worker before, 1.76-1.79x after). The
+#: per-draw figures are the same bit for bit; the means differ in the last bits (the sums run
+#: block by block: 3e-15 relative), the chunks and random streams are unchanged.
+BLOCK_DRAWS = 8192
+
+
 def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
-    """Appraise raw arrays with a leading draw axis (one row per draw or scenario)."""
-    inputs = prepared.inputs(arrays)
+    """Appraise raw arrays with a leading draw axis (one row per draw or scenario), in blocks of
+    ``BLOCK_DRAWS`` draws."""
     meta = prepared.meta
     n_years = prepared.constants["n_years"]
     convention = meta["discounting"]["convention"]
     df_costs = discount_factors(meta["bands_costs"], n_years, convention)
     df_gains = discount_factors(meta["bands_gains"], n_years, convention)
-    summary = success_rate_summary(inputs, df_gains, df_costs, prepared.baseline(arrays))
+    rows = {np.shape(v)[0] if np.ndim(v) else 1 for v in arrays.values()}
+    n = rows.pop() if len(rows) == 1 else 1
+    blocks = (
+        [arrays]
+        if n <= BLOCK_DRAWS
+        else [
+            {k: v[lo : lo + BLOCK_DRAWS] for k, v in arrays.items()}
+            for lo in range(0, n, BLOCK_DRAWS)
+        ]
+    )
+    parts = [
+        success_rate_summary(prepared.inputs(b), df_gains, df_costs, prepared.baseline(b))
+        for b in blocks
+    ]
+    summary = parts[0] if len(parts) == 1 else combine(parts)
     return expand_areas(summary, [AREAS.index(a) for a in prepared.constants["areas"]])
 
 
