@@ -340,8 +340,8 @@ def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -
 #: combined as chunks are (per-draw figures concatenated, means weighted by draws): the arrays of
 #: a block ([actor, year, draw] of ~8,000 draws, a few hundred kB each) stay in the core's cache,
 #: where a chunk's (33,333 draws for impact60) did not. Measured on the 2-core VM: a chunk 8 %
-#: faster in one process, and two processes side by side no longer slow each other down through
-#: the memory bus (two local Dask workers 1.56-1.68x one worker before, 1.76-1.79x after). The
+#: faster in one process, and two processes side by side slow each other down less through the
+#: memory bus (two plain processes 1.75-2.0x one before, 1.9-2.0x after). The
 #: per-draw figures are the same bit for bit; the means differ in the last bits (the sums run
 #: block by block: 3e-15 relative), the chunks and random streams are unchanged.
 BLOCK_DRAWS = 8192
