@@ -217,6 +217,8 @@ def test_the_local_workers_run_without_the_dashboards_background_work(cluster):
         (300, 2, [8] * 34 + [7] * 4),
         # 7 chunks on 4 threads: 12 tasks wanted, capped by the 7 chunks
         (7, 4, [1] * 7),
+        # nothing to send
+        (0, 2, []),
     ],
 )
 def test_chunks_go_to_the_cluster_in_batches(chunks, threads, expected):

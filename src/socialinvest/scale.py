@@ -150,6 +150,8 @@ def batches(sizes: list[int], threads: int) -> list[int]:
     chunks each, the number of tasks a multiple of ``threads`` where the chunks allow it and the
     batches as equal as they can be (the longer ones first)."""
     n = len(sizes)
+    if n == 0:
+        return []
     tasks = max(threads * TASKS_PER_THREAD, -(-n // MAX_CHUNKS_PER_TASK))
     tasks = min(n, -(-tasks // threads) * threads)
     small, extra = divmod(n, tasks)
