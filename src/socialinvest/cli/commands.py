@@ -221,7 +221,11 @@ def schema(
     """Print the JSON Schema of case files (for editor completion and validation)."""
     from socialinvest import service
 
-    content = service.case_schema_json()
+    _print_or_write(service.case_schema_json(), out)
+
+
+def _print_or_write(content: str, out: Path | None) -> None:
+    """``content`` on standard output, or written to ``out`` (a mistake: one sentence, exit 2)."""
     if out is None:
         sys.stdout.write(content)
         return
@@ -285,16 +289,7 @@ def knowledge_sources(out: OutOpt = None) -> None:
     effect library, the consequence profiles and the known gaps."""
     from socialinvest import service
 
-    content = service.knowledge_sources()
-    if out is None:
-        sys.stdout.write(content)
-        return
-    from socialinvest.output.files import write_output
-
-    try:
-        write_output(out, content)
-    except InputError as error:
-        _fail(error)
+    _print_or_write(service.knowledge_sources(), out)
 
 
 @knowledge_app.command("show")
