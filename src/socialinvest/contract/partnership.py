@@ -116,6 +116,15 @@ def _spread(amount: float, first: int, last: int, n: int) -> FloatArray:
     return out
 
 
+def participants_of(cohort_offsets: IntArray, sizes: Any) -> tuple[IntArray, IntArray]:
+    """Each participant's intake period (0-based) and cohort index, from the cohorts' intake
+    periods and sizes: every member of a cohort enters at its cohort's period."""
+    counts = np.asarray(sizes, dtype=np.int64)
+    offsets: IntArray = np.repeat(cohort_offsets, counts)
+    cohort: IntArray = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    return offsets, cohort
+
+
 def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> PreparedContract:
     """Resolve a case with a contract section: the business case, participants, dates and the
     delivery costs by period."""
@@ -158,8 +167,7 @@ def prepare_contract(loaded: LoadedCase, kb: KnowledgeBase | None = None) -> Pre
     else:
         sizes = list(cohorts)
         cohort_offsets = [i * ppy for i in range(len(cohorts))]
-    offsets = np.repeat(np.array(cohort_offsets, dtype=np.int64), sizes)
-    cohort = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    offsets, cohort = participants_of(np.array(cohort_offsets, dtype=np.int64), sizes)
     if offsets.size == 0:
         raise loaded.error(
             ("contract", "participants"), "at least one participant", has_value=False

@@ -21,11 +21,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from socialinvest.case.contract import Contract, Metric
 from socialinvest.case.load import LoadedCase
-from socialinvest.contract.partnership import PreparedContract, prepare_contract, prices_of
+from socialinvest.contract.partnership import (
+    PreparedContract,
+    participants_of,
+    prepare_contract,
+    prices_of,
+)
 from socialinvest.contract.payments import Settlement
 from socialinvest.contract.returns import contract_dates
 from socialinvest.knowledge import KnowledgeBase
@@ -234,12 +237,8 @@ class Terms:
         if v.planned_intake != self.planned_intake:
             if sum(v.planned_intake) == 0:
                 raise LedgerError("forecast_no_intake", version=v.number)
-            sizes = np.array(v.planned_intake, dtype=np.int64)
-            prep = dataclasses.replace(
-                prep,
-                offsets=np.repeat(prep.cohort_offsets, sizes),
-                cohort=np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes),
-            )
+            offsets, cohort = participants_of(prep.cohort_offsets, v.planned_intake)
+            prep = dataclasses.replace(prep, offsets=offsets, cohort=cohort)
         payments = [
             pay if pay.price == "solve" else pay.model_copy(update={"price": price})
             for pay, price in zip(self.contract.payments, v.prices, strict=True)
