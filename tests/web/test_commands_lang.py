@@ -40,6 +40,13 @@ def one_sentence(ran: Ran) -> str:
     return lines[0]
 
 
+def _one_person(deal: Deal, tmp_path: Path) -> Path:
+    """An enrolment file of the deal's first (synthetic) CPR number, enrolled 15 January 2024."""
+    people = tmp_path / "people.csv"
+    people.write_text(f"cpr,enrolled,cohort\n{deal.numbers[0]},2024-01-15,2024\n", "utf-8")
+    return people
+
+
 def _mistakes(deal: Deal, db_url: str, tmp_path: Path) -> list[list[str]]:
     p = ["-p", str(deal.id)]
     d = ["--database", db_url]
@@ -125,8 +132,7 @@ def test_a_format_that_cannot_be_shown_changes_nothing(
     was written, with exit code 2 for a change that had been made)."""
     from socialinvest.service import partnerships as ps
 
-    people = tmp_path / "people.csv"
-    people.write_text(f"cpr,enrolled,cohort\n{deal.numbers[0]},2024-01-15,2024\n", "utf-8")
+    people = _one_person(deal, tmp_path)
     args = ["ledger", "enrol", "-p", str(deal.id), "--user", "pia", "--file", str(people)]
     one_sentence(_cli([*args, "--format", "yaml", "--database", db_url], tmp_path))
     db.expire_all()
@@ -140,8 +146,7 @@ def test_text_output_in_danish_with_danish_numbers(
 
     p = ["-p", str(deal.id)]
     d = ["--database", db_url]
-    people = tmp_path / "people.csv"
-    people.write_text(f"cpr,enrolled,cohort\n{deal.numbers[0]},2024-01-15,2024\n", "utf-8")
+    people = _one_person(deal, tmp_path)
     ran = _cli(["ledger", "enrol", *p, "--user", "pia", "--file", str(people), *d], tmp_path)
     assert (ran.returncode, ran.stdout) == (0, "1 deltager(e) indskrevet\n"), ran.stderr
     q = tmp_path / "q1.csv"
@@ -272,9 +277,9 @@ def test_status_in_danish_names_the_records_and_payments(
 
     p = ["-p", str(deal.id)]
     d = ["--database", db_url]
-    people = tmp_path / "people.csv"
-    people.write_text(f"cpr,enrolled,cohort\n{deal.numbers[0]},2024-01-15,2024\n", "utf-8")
-    assert _cli(["ledger", "enrol", *p, "--user", "pia", "--file", str(people), *d], tmp_path)
+    people = _one_person(deal, tmp_path)
+    ran = _cli(["ledger", "enrol", *p, "--user", "pia", "--file", str(people), *d], tmp_path)
+    assert (ran.returncode, ran.stdout) == (0, "1 deltager(e) indskrevet\n"), ran.stderr
     q = tmp_path / "q1.csv"
     q.write_bytes(outcomes_csv([(1, "job", 1, 1), (1, "in_work", 1, 13)]))
     _cli(["ledger", "import", str(q), *p, "--user", "paul", *d], tmp_path)
