@@ -74,18 +74,23 @@ parties = sa.Table(
 )
 
 
+def _partnership_key() -> sa.Column[Any]:
+    """The first part of a ledger table's key: its partnership (rows go with it)."""
+    return sa.Column(
+        "partnership_id",
+        sa.Integer,
+        sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 def _rows_table(
     name: str, key: sa.Column[Any], *extra: sa.Column[Any], data_null: bool = False
 ) -> sa.Table:
     return sa.Table(
         name,
         md,
-        sa.Column(
-            "partnership_id",
-            sa.Integer,
-            sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _partnership_key(),
         key,
         *extra,
         sa.Column("data", sa.Text, nullable=data_null),
@@ -123,12 +128,7 @@ records = _rows_table(
 entries = sa.Table(
     "ledger_entries",
     md,
-    sa.Column(
-        "partnership_id",
-        sa.Integer,
-        sa.ForeignKey("partnerships.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _partnership_key(),
     sa.Column("entry", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("import_id", sa.String(64), nullable=False),
     sa.Column("entered_by", sa.Text, nullable=False),
