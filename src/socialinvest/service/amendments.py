@@ -134,6 +134,12 @@ def _participant_view(ctx: Context, pid: int) -> dict[str, Any]:
     return next(r for r in participant_rows(ctx.ledger, ctx.actor) if r["id"] == pid)
 
 
+def check_participant_action(action: str) -> None:
+    """Refuse an ``action`` on a participant that is none of exit, withdraw, anonymise."""
+    if action not in ("exit", "withdraw", "anonymise"):
+        raise LedgerError("participant_action", value=action)
+
+
 def change_participant(
     db: Session,
     partnership_id: int,
@@ -148,8 +154,7 @@ def change_participant(
     """``action``: "exit" (with ``reason``), "withdraw" or "anonymise", on ``day`` (default:
     the partnership's today). Only the payer, or a provider that is its data processor; the
     participant's row afterwards (pseudonym shown as "anonymised" once anonymised)."""
-    if action not in ("exit", "withdraw", "anonymise"):
-        raise LedgerError("participant_action", value=action)
+    check_participant_action(action)
 
     def op(ctx: Context) -> dict[str, Any]:
         when = day or _today(ctx)

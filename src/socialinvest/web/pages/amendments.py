@@ -114,8 +114,7 @@ async def change_participant(
             from socialinvest.service import partnerships as ps
 
             ctx = ps.read(db, partnership_id, user, prefer=("payer", "provider"))
-            if action not in ("exit", "withdraw", "anonymise"):  # refused before any write
-                amend_service.change_participant(db, partnership_id, user, participant, action)
+            amend_service.check_participant_action(action)
             ctx.ledger.may_change_participants(ctx.actor, action)
             refused = _confirmed(request, form)
             assert refused is not None
