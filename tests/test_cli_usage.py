@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,31 @@ def test_success_and_help_keep_their_exit_codes() -> None:
     assert socialinvest("run", "--help").returncode == 0
     group = socialinvest("ledger")  # a group without a command shows its help, as before
     assert group.returncode == 2 and "Usage: socialinvest ledger" in group.stdout + group.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("run", CASE), "fejl: Resultatet kunne ikke skrives: No space left on device."),
+        (
+            ("run", CASE, "--format", "json", "--lang", "en"),
+            "error: The output could not be written: No space left on device.",
+        ),
+        (("knowledge", "list"), "fejl: Resultatet kunne ikke skrives: No space left on device."),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_sentence(
+    args: tuple[str, ...], sentence: str
+) -> None:
+    # /dev/full refuses every write with ENOSPC, as a full disk does
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", ENTRY, *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip() == sentence

@@ -10,13 +10,45 @@ pass"); everything else, help and usage errors included, goes through typer.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import itertools
 import sys
 from typing import Any
 
+# what writing the output may meet that is no mistake of the command's: a full disk or quota, a
+# device error (a closed pipe is handled as click handles it: quietly, exit 1)
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
 
 def main() -> None:
-    """Entry point of the `socialinvest` command."""
+    """Entry point of the `socialinvest` command. Output that cannot be written (a full disk) is
+    one sentence on standard error and exit code 1, not a traceback."""
+    try:
+        _main()
+    except OSError as error:
+        if error.errno not in _OUTPUT_ERRNOS:
+            raise
+        import os
+
+        from socialinvest.cli.run import echo_err
+        from socialinvest.output.messages import text
+
+        lang = "en" if _asked_for_english(sys.argv[1:]) else "da"
+        reason = error.strerror or type(error).__name__
+        # nothing more reaches the broken output, not even the interpreter's flush at exit
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        echo_err(text(lang, "err_prefix") + text(lang, "us_output_failed", reason=reason))
+        raise SystemExit(1) from None
+
+
+def _asked_for_english(args: list[str]) -> bool:
+    return "--lang=en" in args or any(
+        a == "--lang" and b == "en" for a, b in itertools.pairwise(args)
+    )
+
+
+def _main() -> None:
     from socialinvest.cli.run import read_args
 
     args = read_args(sys.argv[1:])
