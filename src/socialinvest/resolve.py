@@ -334,9 +334,15 @@ class AddDeviation:
     centre: float
 
     def __call__(self, arrays: dict[str, np.ndarray], draws: np.ndarray) -> None:
-        # a new array (the old one may be shared); only the cells of the mask change (adding
-        # 0 · deviation elsewhere left them as they were), so they are the only ones touched
-        target = np.array(np.broadcast_to(arrays[self.name], (len(draws), *self.mask.shape)))
+        # In place, as SetColumn writes (the arrays are the caller's own, made for these draws:
+        # a copy per slot of a [draw, actor, area, year] array was memory traffic that two
+        # workers on one machine share); a new array when it has no draw axis yet. Only the
+        # cells of the mask change (adding 0 · deviation elsewhere left them as they were), so
+        # they are the only ones touched.
+        shape = (len(draws), *self.mask.shape)
+        target = arrays[self.name]
+        if target.shape != shape or not target.flags.writeable:
+            target = np.array(np.broadcast_to(target, shape))
         deviation = draws - self.centre
         for cell in np.argwhere(self.mask).tolist():
             where: tuple[slice | int, ...] = (slice(None), *cell)

@@ -301,19 +301,33 @@ def _correlation_matrix(loaded: LoadedCase, slots: list[Slot]) -> np.ndarray | N
     return matrix
 
 
-def _draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
-    """Raw arrays for ``n`` draws: point values repeated, then each uncertain input sampled."""
-    arrays = {name: np.repeat(value, n, axis=0) for name, value in prepared.base.items()}
+def _samples(prepared: Prepared, n: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """``n`` draws of each uncertain input (none when ``rng`` is None: point values)."""
     if rng is None or not prepared.slots:
-        return arrays
+        return []
     dists = [slot.spec.distribution for slot in prepared.slots]
     if prepared.correlation is not None:
         samples = sample_correlated(dists, prepared.correlation, n, rng)
     else:
         samples = [dist.sample(n, rng) for dist in dists]
-    for slot, draws in zip(prepared.slots, samples, strict=True):
-        slot.apply(arrays, np.asarray(draws, dtype=np.float64))
+    return [np.asarray(draws, dtype=np.float64) for draws in samples]
+
+
+def _arrays(
+    prepared: Prepared, samples: list[np.ndarray], start: int, n: int
+) -> dict[str, Any]:
+    """Raw arrays for the ``n`` draws from ``start`` on: point values repeated, then each
+    uncertain input's draws (``samples``, all of a chunk's) written in."""
+    arrays = {name: np.repeat(value, n, axis=0) for name, value in prepared.base.items()}
+    if samples:
+        for slot, draws in zip(prepared.slots, samples, strict=True):
+            slot.apply(arrays, draws[start : start + n])
     return arrays
+
+
+def _draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
+    """Raw arrays for ``n`` draws: point values repeated, then each uncertain input sampled."""
+    return _arrays(prepared, _samples(prepared, n, rng), 0, n)
 
 
 def draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
@@ -331,30 +345,37 @@ def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = CHUNK_CELLS
 
 
 def run_chunk(prepared: Prepared, n: int, seed: np.random.SeedSequence | None) -> Summary:
-    """Appraise ``n`` draws (point values when ``seed`` is None): one chunk of a run."""
+    """Appraise ``n`` draws (point values when ``seed`` is None): one chunk of a run. The
+    chunk's draws of every uncertain input are sampled first (the random stream as ever), the
+    engine arrays then built and appraised a block of ``BLOCK_DRAWS`` draws at a time."""
     rng = np.random.default_rng(seed) if seed is not None else None
-    return run_arrays(prepared, _draw_arrays(prepared, n, rng))
+    samples = _samples(prepared, n, rng)
+    return _run_blocks(
+        prepared,
+        (
+            _arrays(prepared, samples, start, min(BLOCK_DRAWS, n - start))
+            for start in range(0, n, BLOCK_DRAWS)
+        ),
+    )
 
 
-#: A chunk's draws are appraised this many at a time (``run_arrays``), and the blocks' summaries
-#: combined as chunks are (per-draw figures concatenated, means weighted by draws): the arrays of
-#: a block ([actor, year, draw] of ~8,000 draws, a few hundred kB each) stay in the core's cache,
-#: where a chunk's (33,333 draws for impact60) did not. Measured on the 2-core VM: a chunk 8 %
-#: faster in one process, and two processes side by side slow each other down less through the
-#: memory bus (two plain processes 1.75-2.0x one before, 1.9-2.0x after). The
-#: per-draw figures are the same bit for bit; the means differ in the last bits (the sums run
-#: block by block: 3e-15 relative), the chunks and random streams are unchanged.
+#: A chunk's draws are appraised this many at a time (``run_chunk``, ``run_arrays``), and the
+#: blocks' summaries combined as chunks are (per-draw figures concatenated, means weighted by
+#: draws): the arrays of a block ([actor, year, draw] of ~8,000 draws, a few hundred kB each)
+#: stay in the core's cache, where a chunk's (33,333 draws for impact60) did not. Measured on
+#: the 2-core VM: a chunk 8 % faster in one process, and two processes side by side slow each
+#: other down less through the memory bus (two plain processes 1.75-2.0x one before, 1.9-2.0x
+#: after). The per-draw figures are the same bit for bit; the means differ in the last bits
+#: (the sums run block by block: 3e-15 relative), the chunks and random streams are unchanged.
+#: ``run_chunk`` also builds the raw input arrays block by block (a chunk's were 27 MB for
+#: impact60, its cost arrays [draw, actor, area, year] 16 MB: two workers' chunks did not fit the
+#: shared cache together); the same numbers bit for bit.
 BLOCK_DRAWS = 8192
 
 
 def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
     """Appraise raw arrays with a leading draw axis (one row per draw or scenario), in blocks of
     ``BLOCK_DRAWS`` draws."""
-    meta = prepared.meta
-    n_years = prepared.constants["n_years"]
-    convention = meta["discounting"]["convention"]
-    df_costs = discount_factors(meta["bands_costs"], n_years, convention)
-    df_gains = discount_factors(meta["bands_gains"], n_years, convention)
     rows = {np.shape(v)[0] if np.ndim(v) else 1 for v in arrays.values()}
     n = rows.pop() if len(rows) == 1 else 1
     blocks = (
@@ -365,6 +386,16 @@ def run_arrays(prepared: Prepared, arrays: dict[str, np.ndarray]) -> Summary:
             for lo in range(0, n, BLOCK_DRAWS)
         ]
     )
+    return _run_blocks(prepared, blocks)
+
+
+def _run_blocks(prepared: Prepared, blocks: Iterable[dict[str, np.ndarray]]) -> Summary:
+    """The summary of consecutive blocks of raw arrays (each made when it is needed)."""
+    meta = prepared.meta
+    n_years = prepared.constants["n_years"]
+    convention = meta["discounting"]["convention"]
+    df_costs = discount_factors(meta["bands_costs"], n_years, convention)
+    df_gains = discount_factors(meta["bands_gains"], n_years, convention)
     parts = [
         success_rate_summary(prepared.inputs(b), df_gains, df_costs, prepared.baseline(b))
         for b in blocks
