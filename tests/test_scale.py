@@ -225,3 +225,127 @@ def test_chunks_go_to_the_cluster_in_batches(chunks, threads, expected):
     counts = scale.batches([100] * chunks, threads)
     assert counts == expected
     assert sum(counts) == chunks
+
+
+# ---- the local cluster's shared board: chunks taken by the workers, figures in shared memory
+
+
+def _on_mapping(values: np.ndarray) -> bool:
+    """Whether the array's memory is a mapped file (the board), through its chain of bases."""
+    import mmap
+
+    base = values
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base, mmap.mmap)
+
+
+def _npv_of(result: Result) -> np.ndarray:
+    return np.asarray(result.summary.npv)
+
+
+def test_a_local_cluster_writes_the_figures_on_the_board_without_a_copy(cluster, local_result):
+    remote = appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    assert np.array_equal(remote.summary.npv, local_result.summary.npv)
+    # the per-draw figures are the board's memory itself (combine took them without a copy)
+    assert _on_mapping(remote.summary.npv) and _on_mapping(remote.summary.break_even)
+    assert not _on_mapping(local_result.summary.npv)
+
+
+def test_a_kept_result_is_not_overwritten_by_the_next_run_and_a_dropped_one_frees_the_board(
+    cluster,
+):
+    import gc
+
+    case = load_case(UNCERTAIN)
+    first = appraise(case, draws=DRAWS, seed=11, map_chunks=cluster)
+    kept = first.summary.npv.copy()
+    board = cluster._board
+    second = appraise(case, draws=DRAWS, seed=12, map_chunks=cluster)
+    # the first result still uses its board: the second run had a new one
+    assert cluster._board is not board
+    assert np.array_equal(first.summary.npv, kept)
+    assert np.array_equal(second.summary.npv, appraise(case, draws=DRAWS, seed=12).summary.npv)
+    del first, second
+    gc.collect()
+    board = cluster._board
+    third = appraise(case, draws=DRAWS, seed=11, map_chunks=cluster)
+    assert cluster._board is board  # nothing used it any more: the same memory again
+    assert np.array_equal(third.summary.npv, kept)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_run_stopped_early_leaves_the_board_ready_for_the_next(cluster, local_result):
+    def stop(done: int, total: int) -> None:
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster, progress=stop)
+    again = appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    assert again.to_dict() == local_result.to_dict()
+
+
+def _break_chunks(broken: bool) -> None:
+    from socialinvest import runner
+
+    if broken:
+
+        def fail(prepared: object, n: int, seed: object) -> object:
+            raise ValueError("chunk failed on purpose")
+
+        scale.run_any_chunk = fail  # type: ignore[assignment]
+    else:
+        scale.run_any_chunk = runner.run_any_chunk
+
+
+def test_an_error_in_a_chunk_on_the_board_reaches_the_caller_and_the_board_recovers(
+    cluster, local_result
+):
+    cluster.client.run(_break_chunks, True)
+    try:
+        with pytest.raises(ValueError, match="chunk failed on purpose"):
+            appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    finally:
+        cluster.client.run(_break_chunks, False)
+    import gc
+
+    gc.collect()  # the error's traceback held the failed run's views of the board
+    board = cluster._board
+    again = appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    assert cluster._board is board  # no task counts as working on it any more
+    assert again.to_dict() == local_result.to_dict()
+
+
+def _board_unreachable(unreachable: bool) -> None:
+    if unreachable:
+        scale._usual_mapped = scale._mapped  # type: ignore[attr-defined]
+        scale._mapped = lambda board: None  # type: ignore[assignment]
+    else:
+        scale._mapped = scale._usual_mapped  # type: ignore[attr-defined]
+
+
+def test_workers_that_cannot_open_the_board_get_the_chunks_the_usual_way(cluster, local_result):
+    cluster.client.run(_board_unreachable, True)
+    try:
+        remote = appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    finally:
+        cluster.client.run(_board_unreachable, False)
+    assert not _on_mapping(remote.summary.npv)
+    assert remote.to_dict() == local_result.to_dict()
+
+
+def test_a_task_ignores_a_board_that_is_not_its_own():
+    import os
+
+    read, write = os.pipe()
+    try:
+        stranger = scale.Board(os.getpid(), read, -1, 1, (10,), (0,), (), ())
+        assert scale.run_on_board(None, stranger) is None  # another file at that number
+        closed = scale.Board(os.getpid(), 10_000, -1, 1, (10,), (0,), (), ())
+        assert scale.run_on_board(None, closed) is None  # no file at that number
+    finally:
+        os.close(read)
+        os.close(write)

@@ -155,3 +155,25 @@ def test_a_chunk_appraised_in_blocks_of_draws() -> None:
             getattr(blocked, name), getattr(whole, name), rtol=1e-13, atol=1e-9, err_msg=name
         )
     assert_same(blocked, expand_areas(three_step(inputs, dg, dc, base), areas))
+
+
+def test_joined_takes_consecutive_rows_of_a_mapped_array_without_a_copy():
+    import mmap
+
+    from socialinvest.engine.summary import joined
+
+    buffer = mmap.mmap(-1, 8 * 30)
+    whole = np.ndarray((10, 3), np.float64, buffer=buffer)
+    whole[:] = np.arange(30.0).reshape(10, 3)
+    out = joined([whole[0:4], whole[4:6], whole[6:9]])
+    assert np.shares_memory(out, whole)
+    assert np.array_equal(out, np.arange(27.0).reshape(9, 3))
+    # rows not consecutive, or in another order: copied, as np.concatenate gives them
+    for parts in ([whole[0:2], whole[3:5]], [whole[4:9], whole[0:4]]):
+        out = joined(parts)
+        assert not np.shares_memory(out, whole)
+        assert np.array_equal(out, np.concatenate(parts))
+    # arrays in ordinary memory: always copied
+    plain = np.arange(30.0).reshape(10, 3)
+    out = joined([plain[:5], plain[5:]])
+    assert not np.shares_memory(out, plain) and np.array_equal(out, plain)

@@ -13,16 +13,22 @@ when a mapper is made.
 
 from __future__ import annotations
 
+import mmap
+import os
+import sys
+import threading
+import time
+import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from socialinvest.engine.summary import Summary
+from socialinvest.engine.summary import PER_DRAW, Summary
 from socialinvest.errors import InputError, Msg, msg
-from socialinvest.runner import local_chunks, run_any_chunk
+from socialinvest.runner import Prepared, local_chunks, run_any_chunk
 
 #: Seconds to wait for a scheduler before giving up with an error.
 CONNECT_TIMEOUT = 10.0
@@ -158,6 +164,150 @@ def batches(sizes: list[int], threads: int) -> list[int]:
     return [small + 1] * extra + [small] * (tasks - extra)
 
 
+# --------------------------------------------------------------- a local cluster's shared board
+
+#: How often (seconds) the calling process looks on the board for chunks finished by the workers.
+BOARD_POLL_SECONDS = 0.005
+#: The board's header, in int64 words: the run it serves, the next chunk to take, a stop flag,
+#: how many tasks are working on it, then a done flag per chunk.
+_RUN, _NEXT, _STOP, _ACTIVE, _DONE = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Board:
+    """A run's chunks and where their figures lie in a memory file that the calling process
+    shares with the workers of a local cluster (what each worker's task receives).
+
+    The file (``memfd``) is the calling process's open descriptor ``fd``; a worker opens it
+    through ``/proc/<pid>/fd/<fd>`` (checking its inode) and keeps it mapped for the next runs.
+    Each field lies at ``offset`` with ``dtype`` and ``shape``: the per-draw figures [draws, ...]
+    in one array each (a chunk's draws at its rows), the Summary's other arrays per chunk
+    [chunks, ...].
+    """
+
+    pid: int
+    fd: int
+    inode: int
+    run: int
+    sizes: tuple[int, ...]
+    starts: tuple[int, ...]
+    seeds: tuple[np.random.SeedSequence, ...]
+    fields: tuple[tuple[str, int, str, tuple[int, ...]], ...]
+
+    @staticmethod
+    def layout(
+        probe: Summary, sizes: list[int]
+    ) -> tuple[int, tuple[tuple[str, int, str, tuple[int, ...]], ...]]:
+        """(bytes, fields) of a board for chunks ``sizes`` of summaries shaped as ``probe``."""
+        draws, chunks = sum(sizes), len(sizes)
+        offset = 8 * (_DONE + chunks)
+        placed = []
+        for f in fields(Summary):
+            value = getattr(probe, f.name)
+            if not isinstance(value, np.ndarray):
+                continue
+            shape = (draws, *value.shape[1:]) if f.name in PER_DRAW else (chunks, *value.shape)
+            offset = -(-offset // 64) * 64  # each field from a cache line of its own
+            placed.append((f.name, offset, value.dtype.str, shape))
+            offset += int(np.prod(shape, dtype=np.int64)) * value.dtype.itemsize
+        return offset, tuple(placed)
+
+    def views(self, buffer: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The header and every field, as arrays on ``buffer`` (the mapped file)."""
+        header = np.ndarray((_DONE + len(self.sizes),), np.int64, buffer=buffer)
+        arrays = {
+            name: np.ndarray(shape, np.dtype(dtype), buffer=buffer, offset=offset)
+            for name, offset, dtype, shape in self.fields
+        }
+        return header, arrays
+
+
+def _board_possible() -> bool:
+    """Whether workers on this machine can share a memory file with this process."""
+    return sys.platform.startswith("linux") and hasattr(os, "memfd_create")
+
+
+#: A worker's mapping of the board it last worked on: (pid, inode, size) -> (fd, mapping).
+_MAPPED: dict[tuple[int, int, int], tuple[int, mmap.mmap]] = {}
+
+
+def _mapped(board: Board) -> tuple[int, mmap.mmap] | None:
+    """The board's file, open and mapped in this worker (kept for the next runs, so that its
+    pages are not mapped afresh), or None when it cannot be opened here."""
+    try:
+        fd = os.open(f"/proc/{board.pid}/fd/{board.fd}", os.O_RDWR)
+    except OSError:
+        return None
+    stat = os.fstat(fd)
+    key = (board.pid, stat.st_ino, stat.st_size)
+    if stat.st_ino != board.inode:  # not the board (the run ended, the number was reused)
+        os.close(fd)
+        return None
+    if key in _MAPPED:
+        os.close(fd)
+        return _MAPPED[key]
+    for old_fd, _ in _MAPPED.values():  # a board replaced by a larger one
+        os.close(old_fd)
+    _MAPPED.clear()
+    _MAPPED[key] = (fd, mmap.mmap(fd, stat.st_size))
+    return _MAPPED[key]
+
+
+def run_on_board(prepared: Any, board: Board) -> int | None:
+    """A worker's task: take the board's chunks one at a time (whichever is next, until none
+    is left or the run stops), compute each and write its figures on the board. Returns how
+    many chunks it computed, or None when it cannot open the board (the calling process then
+    sends the chunks the usual way)."""
+    import fcntl
+
+    opened = _mapped(board)
+    if opened is None:
+        return None
+    fd, buffer = opened
+    header, arrays = board.views(buffer)
+
+    def claim(first: bool) -> int | None:
+        """The next chunk to compute, or None (this task then no longer counts as working)."""
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if first:
+                if header[_RUN] != board.run:
+                    return None  # a run that has ended: the board may serve another one now
+                header[_ACTIVE] += 1
+            index = int(header[_NEXT])
+            if header[_STOP] or index >= len(board.sizes):
+                header[_ACTIVE] -= 1
+                return None
+            header[_NEXT] = index + 1
+            return index
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    done = 0
+    index = claim(first=True)
+    while index is not None:
+        try:
+            n, start = board.sizes[index], board.starts[index]
+            summary = run_any_chunk(prepared, n, board.seeds[index])
+            for name, target in arrays.items():
+                value = getattr(summary, name)
+                rows = target[start : start + n] if name in PER_DRAW else target[index]
+                if value.dtype != rows.dtype or value.shape != rows.shape:
+                    raise TypeError(f"chunk {index}: {name} {value.dtype}{value.shape}")
+                rows[...] = value
+        except BaseException:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            header[_ACTIVE] -= 1
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            raise
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the flag after the figures (and a barrier)
+        header[_DONE + index] = 1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        done += 1
+        index = claim(first=False)
+    return done
+
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -196,6 +346,11 @@ class DaskChunks:
         self._wait = CONNECT_TIMEOUT if timeout is None else timeout
         # a local cluster starts when a run is large enough to gain from it (see __call__)
         self._local = scheduler is None
+        # the local cluster's board (_on_board): its file and mapping, runs, the last run's views
+        self._board: tuple[int, mmap.mmap] | None = None
+        self._board_run = 0
+        self._board_views: list[weakref.ref[np.ndarray]] = []
+        self._board_lock = threading.Lock()
         if scheduler is not None:
             try:
                 self._client = distributed.Client(scheduler, timeout=self._wait)
@@ -266,6 +421,19 @@ class DaskChunks:
         client = self.client
         # One copy of the prepared case per worker, sent once, instead of one per task.
         shared = client.scatter(prepared, broadcast=True, hash=False)
+        try:
+            if self._cluster is not None and isinstance(prepared, Prepared) and _board_possible():
+                probe = run_any_chunk(prepared, 2, None)
+                yield from self._on_board(client, shared, probe, sizes, seeds)
+            else:
+                yield from self._submitted(client, shared, sizes, seeds)
+        finally:
+            shared.release()
+
+    def _submitted(
+        self, client: Any, shared: Any, sizes: list[int], seeds: list[np.random.SeedSequence]
+    ) -> Iterator[Any]:
+        """The chunks as batches in tasks, their summaries sent back (any cluster)."""
         threads = self.threads()
         window = threads * (1 + QUEUED_PER_THREAD)
         jobs = list(zip(sizes, seeds, strict=True))
@@ -296,10 +464,127 @@ class DaskChunks:
         finally:
             for future in pending:
                 future.cancel()
-            shared.release()
+
+    def _on_board(
+        self,
+        client: Any,
+        shared: Any,
+        probe: Summary,
+        sizes: list[int],
+        seeds: list[np.random.SeedSequence],
+    ) -> Iterator[Summary]:
+        """The chunks on a local cluster through a shared board: one task per worker thread,
+        each taking the next chunk until none is left and writing its figures into memory that
+        this process maps. Nothing travels back but a count; the per-draw figures of all chunks
+        end up in one array each, which ``combine`` takes without a copy. A run that cannot
+        have the board (another run on this mapper has it) sends its chunks the usual way."""
+        import fcntl
+
+        if not self._board_lock.acquire(blocking=False):
+            yield from self._submitted(client, shared, sizes, seeds)
+            return
+        futures: list[Any] = []
+        try:
+            size, placed = Board.layout(probe, sizes)
+            fd, buffer = self._board_file(size)
+            self._board_run += 1
+            starts = tuple(int(x) for x in np.cumsum([0, *sizes[:-1]]))
+            board = Board(
+                os.getpid(), fd, os.fstat(fd).st_ino, self._board_run, tuple(sizes), starts,
+                tuple(seeds), placed,
+            )
+            header, arrays = board.views(buffer)
+            self._board_views = [weakref.ref(a) for a in (header, *arrays.values())]
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            header[:] = 0
+            header[_RUN] = board.run
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+            def flags() -> np.ndarray:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # a barrier: the figures before the flags
+                try:
+                    return header[_DONE:].copy()
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+            def part(index: int) -> Summary:
+                rows = slice(starts[index], starts[index] + sizes[index])
+                values = {
+                    name: array[rows] if name in PER_DRAW else array[index].copy()
+                    for name, array in arrays.items()
+                }
+                return Summary(draws=sizes[index], **values)
+
+            futures = [
+                client.submit(
+                    run_on_board, shared, board, pure=False, workers=[address],
+                    allow_other_workers=True,
+                )
+                for address, threads in client.nthreads().items()
+                for _ in range(threads)
+            ]
+            index = 0
+            while index < len(sizes):
+                done = flags()
+                if done[index]:
+                    while index < len(sizes) and done[index]:
+                        yield part(index)
+                        index += 1
+                    continue
+                if all(future.done() for future in futures):
+                    for future in futures:
+                        future.result()  # a chunk's error is raised here, as on the other path
+                    # Chunks left over: a worker could not open the board, or was lost with a
+                    # chunk it had taken. They run the usual way.
+                    done = flags()
+                    missing = [j for j in range(index, len(sizes)) if not done[j]]
+                    rest = self._submitted(
+                        client, shared, [sizes[j] for j in missing], [seeds[j] for j in missing]
+                    )
+                    for j in range(index, len(sizes)):
+                        yield part(j) if done[j] else next(rest)
+                    return
+                time.sleep(BOARD_POLL_SECONDS)
+        finally:
+            if futures:
+                # a run stopped early: the tasks stop after the chunk they are computing
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                header[_STOP] = 1
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                for future in futures:
+                    future.release()
+            self._board_lock.release()
+
+    def _board_file(self, size: int) -> tuple[int, mmap.mmap]:
+        """The board's memory file and this process's mapping of it: the last run's again when
+        it is large enough, no task works on it any more and no result still uses its figures
+        (the workers keep it mapped, so its pages are not mapped afresh); else a new one (the
+        old one lives on as long as a result's arrays use it)."""
+        import fcntl
+
+        if self._board is not None:
+            fd, buffer = self._board
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            idle = int(np.frombuffer(buffer, np.int64, count=_DONE)[_ACTIVE]) == 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            if len(buffer) >= size and idle and all(r() is None for r in self._board_views):
+                return fd, buffer
+            os.close(fd)
+            self._board = None
+        fd = os.memfd_create("socialinvest-board", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(fd, size)
+            self._board = (fd, mmap.mmap(fd, size))
+        except BaseException:
+            os.close(fd)
+            raise
+        return self._board
 
     def close(self) -> None:
         """Disconnect; shut the local cluster down if this mapper started one."""
+        if self._board is not None:
+            os.close(self._board[0])
+            self._board = None
         if self._client is not None:
             self._client.close()
             self._client = None

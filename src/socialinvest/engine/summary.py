@@ -8,6 +8,7 @@ that quantiles and probabilities are exact.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -88,6 +89,20 @@ def summarise(
     )
 
 
+#: The Summary's per-draw figures (a leading draw axis): concatenated when chunks are combined.
+PER_DRAW = (
+    "npv",
+    "discounted_gains",
+    "discounted_costs",
+    "gains_per_effect",
+    "break_even",
+    "break_even_total",
+    "additional_successes",
+    "baseline",
+    "effect",
+)
+
+
 def combine(parts: list[Summary]) -> Summary:
     """One summary of several chunks (in order): weighted means, concatenated per-draw figures."""
     if len(parts) == 1:
@@ -96,9 +111,6 @@ def combine(parts: list[Summary]) -> Summary:
 
     def mean(name: str) -> FloatArray:
         return np.asarray(sum(getattr(p, name) * (p.draws / total) for p in parts))
-
-    def cat(name: str) -> npt.NDArray[Any]:
-        return np.concatenate([getattr(p, name) for p in parts], axis=0)
 
     first = parts[0]
     return Summary(
@@ -109,16 +121,41 @@ def combine(parts: list[Summary]) -> Summary:
         discount_gains=first.discount_gains,
         discount_costs=first.discount_costs,
         active=np.logical_or.reduce([p.active for p in parts]),
-        npv=cat("npv"),
-        discounted_gains=cat("discounted_gains"),
-        discounted_costs=cat("discounted_costs"),
-        gains_per_effect=cat("gains_per_effect"),
-        break_even=cat("break_even"),
-        break_even_total=cat("break_even_total"),
-        additional_successes=cat("additional_successes"),
-        baseline=cat("baseline"),
-        effect=cat("effect"),
+        **{name: joined([getattr(p, name) for p in parts]) for name in PER_DRAW},
     )
+
+
+def joined(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """The arrays concatenated along their first axis. Arrays that already lie one after the
+    other in one array mapped from shared memory (consecutive row ranges of it: a run's chunks
+    as the workers of a local cluster wrote them, socialinvest.scale) are given back as that
+    range of rows, without a copy; any others are copied, as ``np.concatenate`` does."""
+    first = arrays[0]
+    whole = first.base
+    if (
+        isinstance(whole, np.ndarray)
+        and isinstance(whole.base, mmap.mmap)
+        and whole.ndim == first.ndim
+        and whole.flags.c_contiguous
+    ):
+        row = whole.strides[0] if whole.shape[0] else 0
+        at = whole.__array_interface__["data"][0]
+        start = first.__array_interface__["data"][0] - at
+        rows = 0
+        for a in arrays:
+            if not (
+                a.base is whole
+                and a.flags.c_contiguous
+                and a.dtype == whole.dtype
+                and a.shape[1:] == whole.shape[1:]
+                and a.__array_interface__["data"][0] - at == start + rows * row
+            ):
+                break
+            rows += a.shape[0]
+        else:
+            if row and start % row == 0:
+                return whole[start // row : start // row + rows]
+    return np.concatenate(arrays, axis=0)
 
 
 def zero_summary(n: int, n_actors: int, n_areas: int, n_years: int) -> Summary:
