@@ -2,10 +2,13 @@
 
 The runner splits a run into chunks, each with its own seed spawned from the run's seed, and hands
 them to a chunk mapper (``appraise(..., map_chunks=...)``). :func:`dask_mapper` is such a mapper:
-it sends the prepared case to every worker once, submits the chunks in a few tasks per worker
-thread (each task runs a batch of consecutive chunks) and gives the chunk summaries back in chunk
-order. Chunk sizes and seeds never depend on where the chunks run, so a run
-gives the same result (bit for bit) on a cluster as in this process.
+it sends the prepared case to every worker once and gives the chunk summaries back in chunk
+order. On a local cluster it started itself, a success-rate case's chunks go through a shared
+board (:class:`Board`: one task per worker thread takes the next chunk until none is left and
+writes the figures into memory this process maps); otherwise the chunks go in a few tasks per
+worker thread, each a batch of consecutive chunks whose summaries are sent back. Chunk sizes
+and seeds never depend on where the chunks run, so a run gives the same result (bit for bit)
+on a cluster as in this process.
 
 Dask is an optional extra (``pip install 'socialinvest[dask]'``) and is imported only here, only
 when a mapper is made.
