@@ -13,7 +13,9 @@ Rows
   hip-replacement PSA, 1,000 and 10,000 draws, in-process, against heormodel in the same run
       (benchmarks/bench_state_transition.py's peer environment, benchmarks/.peer-venv), and
       against the same model written directly in numpy (benchmarks/plain_numpy_hip.py: checked
-      against Briggs's published point values; means compared in Monte Carlo standard errors);
+      against Briggs's published point values; means compared in Monte Carlo standard errors;
+      freed memory kept for reuse, as the command line and the web server have it); the ratio to
+      plain numpy at 1,000 draws is printed for information (the issue asks it of 10,000);
   Dask, 2 local workers, 1,000,000 draws: against a local cluster of one worker (the same
       threading and task path), against one process with OMP/OPENBLAS/MKL_NUM_THREADS=1, and
       against one process as it runs by default (BLAS may use several threads); both clusters'
@@ -69,8 +71,9 @@ def verdict(ok: bool) -> str:
     return "target met" if ok else "target missed"
 
 
-def row(label: str, measured: str, target: str, ok: bool) -> None:
-    line = f"{label:56} {measured:36} {target:20} {verdict(ok)}"
+def row(label: str, measured: str, target: str, ok: bool | None) -> None:
+    """A row of the table; ``ok`` None: a figure for information, without a target."""
+    line = f"{label:56} {measured:36} {target:20} {'information' if ok is None else verdict(ok)}"
     rows.append(line)
     print(line, flush=True)
 
@@ -206,6 +209,14 @@ def plain_numpy(repeat: int) -> tuple[dict[str, list[float]], dict[str, dict]]:
 def hip(repeat: int, skip_peer: bool) -> None:
     import bench_state_transition as thr
 
+    from socialinvest.process import keep_freed_memory
+
+    # As the command line and the web server run (socialinvest/process.py), for socialinvest
+    # and plain numpy alike (the same process): without it a 1,000-draw run took 7.0 ms instead
+    # of 3.8–4.6, and what ran before in this process (a million draws of "uncertain", which
+    # raises glibc's own mmap threshold) changed the figure.
+    keep_freed_memory()
+
     si_seconds, si_stats, _ = thr.time_socialinvest(repeat, 1)
     plain_seconds, plain_stats = plain_numpy(repeat)
     # the same model: per-arm means within 4 Monte Carlo standard errors of each other
@@ -218,14 +229,17 @@ def hip(repeat: int, skip_peer: bool) -> None:
             z = abs(si["mean"][k] - mean[k]) / (se[k] ** 2 + si_se[k] ** 2) ** 0.5
             worst = max(worst, z)
     print(f"\nhip PSA, socialinvest against plain numpy: means agree within {worst:.1f} SE")
+    # Issue 10's table asks "within 1.3× of the best plain-numpy formulation" of the 10,000-draw
+    # row; its 1,000-draw row asks only "≥ 25×" heormodel. At 1,000 draws the fixed costs of a
+    # run (resolving the case, the result) weigh more: the ratio is printed for information.
     for n in (10000, 1000):
         si = median(si_seconds[str(n)])
         pn = median(plain_seconds[str(n)])
         row(
             f"hip-replacement PSA, {n:,} draws, vs plain numpy",
             f"{si:.4f} s vs {pn:.4f} s: {si / pn:.2f}×",
-            "≤ 1.3× plain numpy",
-            si / pn <= 1.3,
+            "≤ 1.3× plain numpy" if n == 10000 else "(no target)",
+            si / pn <= 1.3 if n == 10000 else None,
         )
     if skip_peer:
         return

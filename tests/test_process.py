@@ -31,6 +31,24 @@ def test_one_thread_inside_and_the_count_restored(monkeypatch: pytest.MonkeyPatc
     assert _counts() == [2] * len(_counts())
 
 
+def test_the_libraries_are_looked_for_again_only_after_an_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scans: list[int] = []
+    scan = threads._scan_openblas
+
+    def counted() -> list[tuple[object, object]]:
+        scans.append(1)
+        return scan()
+
+    monkeypatch.setattr(threads, "_scan_openblas", counted)
+    monkeypatch.setattr(threads, "_FOUND", None)
+    first = threads._loaded_openblas()
+    assert threads._loaded_openblas() == first and len(scans) == 1  # nothing imported since
+    monkeypatch.setitem(sys.modules, "socialinvest_test_new_module", sys)  # as an import does
+    assert threads._loaded_openblas() == first and len(scans) == 2  # /proc/self/maps read again
+
+
 def test_the_users_choice_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     before = _counts()
