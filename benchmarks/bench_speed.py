@@ -208,7 +208,6 @@ def plain_numpy(repeat: int) -> tuple[dict[str, list[float]], dict[str, dict]]:
 
 def hip(repeat: int, skip_peer: bool) -> None:
     import bench_state_transition as thr
-
     from socialinvest.process import keep_freed_memory
 
     # As the command line and the web server run (socialinvest/process.py), for socialinvest

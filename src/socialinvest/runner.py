@@ -313,9 +313,7 @@ def _samples(prepared: Prepared, n: int, rng: np.random.Generator | None) -> lis
     return [np.asarray(draws, dtype=np.float64) for draws in samples]
 
 
-def _arrays(
-    prepared: Prepared, samples: list[np.ndarray], start: int, n: int
-) -> dict[str, Any]:
+def _arrays(prepared: Prepared, samples: list[np.ndarray], start: int, n: int) -> dict[str, Any]:
     """Raw arrays for the ``n`` draws from ``start`` on: point values repeated, then each
     uncertain input's draws (``samples``, all of a chunk's) written in."""
     arrays = {name: np.repeat(value, n, axis=0) for name, value in prepared.base.items()}

@@ -493,8 +493,14 @@ class DaskChunks:
             self._board_run += 1
             starts = tuple(int(x) for x in np.cumsum([0, *sizes[:-1]]))
             board = Board(
-                os.getpid(), fd, os.fstat(fd).st_ino, self._board_run, tuple(sizes), starts,
-                tuple(seeds), placed,
+                os.getpid(),
+                fd,
+                os.fstat(fd).st_ino,
+                self._board_run,
+                tuple(sizes),
+                starts,
+                tuple(seeds),
+                placed,
             )
             header, arrays = board.views(buffer)
             self._board_views = [weakref.ref(a) for a in (header, *arrays.values())]
@@ -520,7 +526,11 @@ class DaskChunks:
 
             futures = [
                 client.submit(
-                    run_on_board, shared, board, pure=False, workers=[address],
+                    run_on_board,
+                    shared,
+                    board,
+                    pure=False,
+                    workers=[address],
                     allow_other_workers=True,
                 )
                 for address, threads in client.nthreads().items()
