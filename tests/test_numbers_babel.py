@@ -28,7 +28,10 @@ def babel_number(value, lang, decimals):
 def babel_percent(value, lang, decimals):
     if value is None or not np.isfinite(value):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + (" %" if lang == "da" else "%")
+    suffix = " %" if lang == "da" else "%"
+    if abs(round(value * 100, decimals)) >= 1e18:  # as babel_number (Babel fails from ~1e25 on)
+        return f"{value * 100:.3e}{suffix}"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + suffix
     return format_percent(value, format=pattern, locale=LOCALES[lang])
 
 

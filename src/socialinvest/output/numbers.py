@@ -5,6 +5,10 @@ locales da_DK and en_GB (CLDR's group and decimal signs), by the same decimal st
 shortest repr as a Decimal, rounded half to even, grouped by three), without loading Babel and its
 locale data on every start of the command line (~15 ms); tests/test_numbers_babel.py compares the
 two on many values. Babel still writes dates and lists (`LOCALES` names its locales).
+
+A figure of 10**18 or more, a percentage too (the break-even success rate of a case whose effect is
+next to nothing), is written as ``1.000e+27``, not digit by digit: Decimal's default 28 digits,
+and Babel with them, fail from about 10**25 on.
 """
 
 from __future__ import annotations
@@ -60,7 +64,11 @@ def thousands(value: float | None, lang: str) -> str:
 def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    return _decimal(value, lang, decimals, scale=2, suffix="%" if lang == "en" else " %")
+    suffix = "%" if lang == "en" else " %"
+    shown = value * 100
+    if abs(round(shown, decimals)) >= 1e18:  # as number(); Decimal's 28 digits end near 1e25
+        return f"{shown:.3e}{suffix}"
+    return _decimal(value, lang, decimals, scale=2, suffix=suffix)
 
 
 def entry_value(value: object, unit: str, lang: str) -> str:
