@@ -6,13 +6,20 @@ The commands are declared with typer in :mod:`socialinvest.cli.commands` (its na
 (:func:`socialinvest.cli.run.read_args`) without importing typer: it is the command people run
 most, and typer and its parser were ~30 ms of its start-up (docs/architecture.md, "Speed, fifth
 pass"); everything else, help and usage errors included, goes through typer.
+
+Standard output that is closed, cannot encode the text or is a pipe closed by its reader never
+ends in a traceback (:func:`_standard_streams`, docs/architecture.md, "CLI output that cannot be
+written or encoded").
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import importlib
+import io
 import itertools
+import os
 import sys
 from typing import Any
 
@@ -21,21 +28,68 @@ from typing import Any
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
+class OutputClosed(OSError):
+    """Writing to a standard output the command was started without (``>&-``)."""
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when there is none: Python sets ``sys.stdout`` to None, and the first
+    write of anything would be an AttributeError; here it is :class:`OutputClosed`."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            raise OutputClosed(errno.EBADF, "standard output is closed")
+        return 0
+
+
+def _standard_streams() -> None:
+    """Standard output and error as the command writes to them: a closed standard output raises
+    :class:`OutputClosed` at the first write, a closed standard error swallows the messages (the
+    exit code still tells), and a stream whose encoding is not UTF-8 (PYTHONIOENCODING=ascii, a
+    Latin-1 locale) writes UTF-8 when it is a file or a pipe (the same bytes as ``--out``) and
+    the terminal's encoding with "?" for a character it lacks when it is a terminal. An error
+    handler the user chose for standard output (``PYTHONIOENCODING=ascii:replace``) is kept."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    for stream, chosen in ((sys.stdout, "strict"), (sys.stderr, "backslashreplace")):
+        if not isinstance(stream, io.TextIOWrapper) or stream.errors != chosen:
+            continue
+        try:
+            if codecs.lookup(stream.encoding).name.startswith("utf"):
+                continue
+        except LookupError:  # pragma: no cover - Python would not have started
+            continue
+        if not stream.isatty():
+            stream.reconfigure(encoding="utf-8")
+        elif stream is sys.stdout:
+            stream.reconfigure(errors="replace")
+
+
 def main() -> None:
-    """Entry point of the `socialinvest` command. Output that cannot be written (a full disk) is
-    one sentence on standard error and exit code 1, not a traceback."""
+    """Entry point of the `socialinvest` command. Output that cannot be written (a full disk, a
+    closed standard output) is one sentence on standard error and exit code 1, not a
+    traceback."""
+    _standard_streams()
     try:
         _main()
     except OSError as error:
-        if error.errno not in _OUTPUT_ERRNOS:
+        if error.errno not in _OUTPUT_ERRNOS and not isinstance(error, OutputClosed):
             raise
-        import os
-
         from socialinvest.cli.run import echo_err
         from socialinvest.output.messages import text
 
         lang = "en" if _asked_for_english(sys.argv[1:]) else "da"
-        reason = error.strerror or type(error).__name__
+        if isinstance(error, OutputClosed):
+            reason = text(lang, "us_stdout_closed")
+        else:
+            reason = error.strerror or type(error).__name__
         # nothing more reaches the broken output, not even the interpreter's flush at exit
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         echo_err(text(lang, "err_prefix") + text(lang, "us_output_failed", reason=reason))
