@@ -99,6 +99,21 @@ def test_closed_standard_error_loses_only_the_messages(tmp_path, args):
     assert (bad.returncode, bad.stdout) == (2, b"")
 
 
+def test_the_web_server_keeps_no_standard_output_as_python_leaves_it(monkeypatch):
+    """`serve >&-`: uvicorn's access log then goes to standard error (logging's
+    StreamHandler(None)); a stand-in that raises would turn every request into a logging error."""
+    from socialinvest.cli import _standard_streams
+
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "argv", ["socialinvest", "serve"])
+    _standard_streams()
+    assert sys.stdout is None
+    monkeypatch.setattr(sys, "argv", ["socialinvest", "run", CASE])
+    _standard_streams()
+    with pytest.raises(OSError, match="standard output is closed"):
+        print("Business case")
+
+
 @pytest.mark.parametrize("args", [FAST, TYPER, ("compare", CASE, UNCERTAIN)])
 def test_a_pipe_closed_before_the_output_ends_quietly_with_exit_code_1(args):
     read, write = os.pipe()

@@ -56,7 +56,9 @@ def _standard_streams() -> None:
     handler the user chose for standard output (``PYTHONIOENCODING=ascii:replace``) is kept."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-    if sys.stdout is None:
+    if sys.stdout is None and sys.argv[1:2] != ["serve"]:
+        # the web server's access log goes to standard output, or to standard error when there
+        # is none (logging.StreamHandler(None)): a stand-in would make each request an error
         sys.stdout = _ClosedOutput()
     for stream, chosen in ((sys.stdout, "strict"), (sys.stderr, "backslashreplace")):
         if not isinstance(stream, io.TextIOWrapper) or stream.errors != chosen:
