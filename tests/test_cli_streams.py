@@ -131,7 +131,10 @@ def test_a_reader_that_stops_after_one_line_sees_no_traceback(extra):
     while the command writes. Exit code 1 when the write meets the closed pipe, 0 when the
     system reports the partial write as done (it does on some kernels); never a message."""
     proc = subprocess.Popen(
-        command("run", *[CASE] * 40, *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command("run", *[CASE] * 40, *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
@@ -237,7 +240,9 @@ def test_a_case_whose_break_even_rate_is_astronomical_runs(tmp_path, extra, mark
     assert text.count("[-1e-30]") == 2
     case = tmp_path / "tiny-effect.yaml"
     case.write_text(text, encoding="utf-8")
-    done = subprocess.run(command("run", str(case), *extra), capture_output=True, text=True)
+    done = subprocess.run(
+        command("run", str(case), *extra), capture_output=True, text=True, env=env()
+    )
     assert (done.returncode, done.stderr) == (0, "")
     rows = [
         line
