@@ -349,3 +349,72 @@ def test_a_task_ignores_a_board_that_is_not_its_own():
     finally:
         os.close(read)
         os.close(write)
+
+
+def _header(cluster: scale.DaskChunks) -> np.ndarray:
+    """The board's header words (run, next chunk, stop flag, tasks working)."""
+    assert cluster._board is not None
+    return np.frombuffer(cluster._board[1], np.int64, count=scale._DONE)
+
+
+def test_a_run_that_fails_while_its_tasks_are_submitted_stops_those_already_sent(
+    cluster, monkeypatch
+):
+    client = cluster.client
+    usual = client.submit
+    sent: list[object] = []
+
+    def submit(*args: object, **kwargs: object) -> object:
+        if sent:  # the second task cannot be sent (e.g. Ctrl-C, a client that closed)
+            raise RuntimeError("submit failed on purpose")
+        sent.append(usual(*args, **kwargs))
+        return sent[-1]
+
+    monkeypatch.setattr(client, "submit", submit)
+    with pytest.raises(RuntimeError, match="submit failed on purpose"):
+        appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=cluster)
+    monkeypatch.undo()
+    # the task already sent must not go on taking the failed run's chunks
+    assert _header(cluster)[scale._STOP] == 1
+    sent.clear()
+
+
+def test_a_task_of_an_ended_run_takes_nothing_from_a_board_given_to_the_next_run(cluster):
+    import gc
+    import os
+
+    from socialinvest.case import LoadedCase
+    from socialinvest.knowledge.base import default_knowledge_base
+    from socialinvest.runner import prepare_model, run_any_chunk
+
+    case = load_case(UNCERTAIN)
+    appraise(case, draws=DRAWS, seed=5, map_chunks=cluster)
+    gc.collect()
+    fd, buffer = cluster._board
+    prepared = prepare_model(LoadedCase.of(case), default_knowledge_base())
+    size, placed = scale.Board.layout(run_any_chunk(prepared, 2, None), [10])
+    ended = scale.Board(
+        os.getpid(),
+        fd,
+        os.fstat(fd).st_ino,
+        cluster._board_run,
+        (10,),
+        (0,),
+        (np.random.SeedSequence(1),),
+        placed,
+    )
+    # the ended run as a task that was late to start would find it had its stop flag not
+    # been set: chunks left to take
+    header = _header(cluster)
+    header[scale._STOP] = 0
+    header[scale._NEXT] = 0
+    # no task works on the board and no result uses it: the next run may have it ...
+    assert cluster._board_file(size) == (fd, buffer)
+    try:
+        # ... and a task of the ended run that starts now takes none of its chunks
+        assert not scale.run_on_board(prepared, ended)
+        assert header[scale._ACTIVE] == 0
+    finally:
+        for own_fd, _ in scale._MAPPED.values():  # this process's own mapping, made above
+            os.close(own_fd)
+        scale._MAPPED.clear()

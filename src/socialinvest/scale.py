@@ -524,18 +524,19 @@ class DaskChunks:
                 }
                 return Summary(draws=sizes[index], **values)
 
-            futures = [
-                client.submit(
-                    run_on_board,
-                    shared,
-                    board,
-                    pure=False,
-                    workers=[address],
-                    allow_other_workers=True,
-                )
-                for address, threads in client.nthreads().items()
-                for _ in range(threads)
-            ]
+            # one at a time: if a submission fails, those already sent are stopped (finally)
+            for address, threads in client.nthreads().items():
+                for _ in range(threads):
+                    futures.append(
+                        client.submit(
+                            run_on_board,
+                            shared,
+                            board,
+                            pure=False,
+                            workers=[address],
+                            allow_other_workers=True,
+                        )
+                    )
             index = 0
             while index < len(sizes):
                 done = flags()
@@ -577,11 +578,17 @@ class DaskChunks:
 
         if self._board is not None:
             fd, buffer = self._board
+            unused = len(buffer) >= size and all(r() is None for r in self._board_views)
             fcntl.flock(fd, fcntl.LOCK_EX)
-            idle = int(np.frombuffer(buffer, np.int64, count=_DONE)[_ACTIVE]) == 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            if len(buffer) >= size and idle and all(r() is None for r in self._board_views):
-                return fd, buffer
+            try:
+                header = np.frombuffer(buffer, np.int64, count=_DONE)
+                if unused and header[_ACTIVE] == 0:
+                    # taken from the last run in the same hold of the lock that found no task
+                    # on it: a task of that run that starts later finds another run number
+                    header[_RUN] = 0
+                    return fd, buffer
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             self._board = None
         fd = os.memfd_create("socialinvest-board", os.MFD_CLOEXEC)
