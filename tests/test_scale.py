@@ -418,3 +418,16 @@ def test_a_task_of_an_ended_run_takes_nothing_from_a_board_given_to_the_next_run
         for own_fd, _ in scale._MAPPED.values():  # this process's own mapping, made above
             os.close(own_fd)
         scale._MAPPED.clear()
+
+
+def test_a_run_stopped_early_and_the_cluster_closed_at_once_is_quiet(capfd):
+    def stop(done: int, total: int) -> None:
+        raise _Stop
+
+    # a cluster of its own, whose workers write to this test's stderr
+    with scale.dask_mapper(workers=2) as chunks, pytest.raises(_Stop):
+        appraise(load_case(UNCERTAIN), draws=DRAWS, seed=5, map_chunks=chunks, progress=stop)
+    # the workers were computing a chunk each when the cluster was told to close: Dask's
+    # warnings about the cancelled tasks (or a worker's traceback) would reach the user
+    err = capfd.readouterr().err
+    assert "WARNING" not in err and "Traceback" not in err, err

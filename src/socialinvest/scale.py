@@ -16,6 +16,7 @@ when a mapper is made.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import sys
@@ -171,6 +172,10 @@ def batches(sizes: list[int], threads: int) -> list[int]:
 
 #: How often (seconds) the calling process looks on the board for chunks finished by the workers.
 BOARD_POLL_SECONDS = 0.005
+#: How long (seconds) closing the mapper waits for the tasks of a run stopped early to end after
+#: the chunk they are computing: a worker closed in the middle of a task writes Dask's warnings
+#: (and a traceback) to the user's terminal.
+BOARD_CLOSE_SECONDS = 10.0
 #: The board's header, in int64 words: the run it serves, the next chunk to take, a stop flag,
 #: how many tasks are working on it, then a done flag per chunk.
 _RUN, _NEXT, _STOP, _ACTIVE, _DONE = 0, 1, 2, 3, 4
@@ -353,6 +358,7 @@ class DaskChunks:
         self._board: tuple[int, mmap.mmap] | None = None
         self._board_run = 0
         self._board_views: list[weakref.ref[np.ndarray]] = []
+        self._board_tasks: list[Any] = []  # a stopped run's tasks that had not ended
         self._board_lock = threading.Lock()
         if scheduler is not None:
             try:
@@ -565,8 +571,13 @@ class DaskChunks:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 header[_STOP] = 1
                 fcntl.flock(fd, fcntl.LOCK_UN)
-                for future in futures:
+                for future in self._board_tasks:
                     future.release()
+                # those still running are kept, for close to let them end
+                self._board_tasks = [f for f in futures if not f.done()]
+                for future in futures:
+                    if future.done():
+                        future.release()
             self._board_lock.release()
 
     def _board_file(self, size: int) -> tuple[int, mmap.mmap]:
@@ -601,7 +612,19 @@ class DaskChunks:
         return self._board
 
     def close(self) -> None:
-        """Disconnect; shut the local cluster down if this mapper started one."""
+        """Disconnect; shut the local cluster down if this mapper started one (after the
+        tasks of a run stopped early have ended their chunk, at most BOARD_CLOSE_SECONDS)."""
+        tasks, self._board_tasks = self._board_tasks, []
+        try:
+            if tasks and self._client is not None:
+                with contextlib.suppress(TimeoutError):  # closed regardless
+                    _import_distributed().wait(tasks, timeout=BOARD_CLOSE_SECONDS)
+        finally:
+            for future in tasks:
+                future.release()
+            self._close()
+
+    def _close(self) -> None:
         if self._board is not None:
             os.close(self._board[0])
             self._board = None
