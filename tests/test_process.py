@@ -49,6 +49,32 @@ def test_the_libraries_are_looked_for_again_only_after_an_import(
     assert threads._loaded_openblas() == first and len(scans) == 2  # /proc/self/maps read again
 
 
+def test_a_library_loaded_without_an_import_is_found() -> None:
+    """An OpenBLAS that is loaded while no module is imported (ctypes, a library loading it
+    lazily) is found the next time: scipy's own OpenBLAS, loaded by its path, beside numpy's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scipy")  # not imported: its OpenBLAS is not loaded
+    assert spec is not None and spec.submodule_search_locations
+    libs = Path(next(iter(spec.submodule_search_locations))).parent / "scipy.libs"
+    found = sorted(libs.glob("libscipy_openblas*.so"))
+    if not found:
+        pytest.skip("this scipy has no OpenBLAS of its own")
+    script = (
+        "import ctypes, sys\n"
+        "from socialinvest import process\n"
+        "before = len(process._loaded_openblas())\n"
+        f"ctypes.CDLL({str(found[0])!r})\n"
+        "print(before, len(process._loaded_openblas()), len(process._scan_openblas()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    before, after, there = (int(x) for x in out)
+    assert there == before + 1  # scipy's OpenBLAS is loaded now
+    assert after == there
+
+
 def test_the_users_choice_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     before = _counts()
