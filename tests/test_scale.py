@@ -431,3 +431,31 @@ def test_a_run_stopped_early_and_the_cluster_closed_at_once_is_quiet(capfd):
     # warnings about the cancelled tasks (or a worker's traceback) would reach the user
     err = capfd.readouterr().err
     assert "WARNING" not in err and "Traceback" not in err, err
+
+
+def _break_first_chunk(broken: bool) -> None:
+    from socialinvest import runner
+
+    if broken:
+
+        def fail_first(prepared: object, n: int, seed: np.random.SeedSequence) -> object:
+            if seed is not None and seed.spawn_key[-1:] == (0,):
+                raise ValueError("the first chunk failed on purpose")
+            return runner.run_any_chunk(prepared, n, seed)  # type: ignore[arg-type]
+
+        scale.run_any_chunk = fail_first  # type: ignore[assignment]
+    else:
+        scale.run_any_chunk = runner.run_any_chunk
+
+
+def test_an_error_in_a_chunk_on_the_board_stops_the_run_without_waiting_for_the_rest(cluster):
+    cluster.client.run(_break_first_chunk, True)
+    try:
+        with pytest.raises(ValueError, match="the first chunk failed on purpose"):
+            # nine chunks of 33,333 draws and a short tenth: a worker computes one in ~0.1 s
+            appraise(load_case(UNCERTAIN), draws=300_000, seed=5, map_chunks=cluster)
+    finally:
+        cluster.client.run(_break_first_chunk, False)
+    # the error reached the caller when it happened, not after the other worker had taken
+    # every other chunk of the run
+    assert _header(cluster)[scale._NEXT] < 10

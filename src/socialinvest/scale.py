@@ -551,6 +551,11 @@ class DaskChunks:
                         yield part(index)
                         index += 1
                     continue
+                failed = next((f for f in futures if f.status == "error"), None)
+                if failed is not None:
+                    # a chunk's error is raised when it happens (as on the other path), not
+                    # after the other tasks have computed every chunk left; they stop (finally)
+                    failed.result()
                 if all(future.done() for future in futures):
                     for future in futures:
                         future.result()  # a chunk's error is raised here, as on the other path
