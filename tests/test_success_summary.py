@@ -177,3 +177,15 @@ def test_joined_takes_consecutive_rows_of_a_mapped_array_without_a_copy():
     plain = np.arange(30.0).reshape(10, 3)
     out = joined([plain[:5], plain[5:]])
     assert not np.shares_memory(out, plain) and np.array_equal(out, plain)
+
+
+def test_joined_gives_rows_of_no_cells_in_the_number_asked():
+    import mmap
+
+    from socialinvest.engine.summary import joined
+
+    # [draws, 0]: a row holds no cells, so rows taken backwards count as contiguous
+    whole = np.ndarray((10, 0), np.float64, buffer=mmap.mmap(-1, 64))
+    parts = [whole[9:3:-1]]  # six rows
+    out = joined(parts)
+    assert out.shape == (6, 0)  # np.concatenate's shape, not the rows from the ninth on

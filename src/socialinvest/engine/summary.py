@@ -137,6 +137,7 @@ def joined(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
         and isinstance(whole.base, mmap.mmap)
         and whole.ndim == first.ndim
         and whole.flags.c_contiguous
+        and whole.size  # rows of no cells are contiguous in any order: their count decides
     ):
         row = whole.strides[0] if whole.shape[0] else 0
         at = whole.__array_interface__["data"][0]
