@@ -110,7 +110,7 @@ def _library_loads() -> tuple[int, int] | None:
     if not _ITERATE:
         try:
             _ITERATE.append(ctypes.CDLL(None).dl_iterate_phdr)
-        except (OSError, AttributeError):
+        except (OSError, AttributeError, TypeError):  # TypeError: Windows's CDLL wants a name
             _ITERATE.append(None)
     iterate = _ITERATE[0]
     if iterate is None:
