@@ -571,19 +571,22 @@ class DaskChunks:
                     return
                 time.sleep(BOARD_POLL_SECONDS)
         finally:
-            if futures:
-                # a run stopped early: the tasks stop after the chunk they are computing
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                header[_STOP] = 1
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                for future in self._board_tasks:
-                    future.release()
-                # those still running are kept, for close to let them end
-                self._board_tasks = [f for f in futures if not f.done()]
-                for future in futures:
-                    if future.done():
-                        future.release()
-            self._board_lock.release()
+            try:
+                if futures:
+                    # a run stopped early: the tasks stop after the chunk they are computing
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    header[_STOP] = 1
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    # those still running are kept, for close to let them end
+                    running = []
+                    for future in (*self._board_tasks, *futures):
+                        if future.done():
+                            future.release()
+                        else:
+                            running.append(future)
+                    self._board_tasks = running
+            finally:
+                self._board_lock.release()
 
     def _board_file(self, size: int) -> tuple[int, mmap.mmap]:
         """The board's memory file and this process's mapping of it: the last run's again when
