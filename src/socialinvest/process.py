@@ -37,7 +37,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 _CHOSEN_BY_USER = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
@@ -66,64 +65,36 @@ def pin_environment() -> None:
 def _loaded_openblas() -> list[tuple[object, object]]:
     """(set, get) C functions of every OpenBLAS library loaded in this process (Linux: read
     from /proc/self/maps; elsewhere none). The maps are read again only when a library has been
-    loaded since the last time (glibc counts the loads: an OpenBLAS comes with an extension
-    module, e.g. scipy's own, or through ctypes), or, where that count is not to be had, when a
-    module has been imported since: reading them took ~0.5 ms, a tenth of a 1,000-draw
-    state-transition run. The functions of a library already seen are reused (a loaded library
-    stays loaded)."""
+    mapped since the last time (the kernel's size of the process's library code, VmLib, has
+    changed: an OpenBLAS comes with an extension module, e.g. scipy's own, or through ctypes)
+    or a module has been imported: reading them took ~0.5 ms, a tenth of a 1,000-draw
+    state-transition run; VmLib takes ~16 µs. The functions of a library already seen are
+    reused (a loaded library stays loaded)."""
     global _FOUND
-    loads = (_library_loads(), len(sys.modules))
-    if _FOUND is not None and _FOUND[0] == loads:
+    loaded = (_library_code(), len(sys.modules))
+    if _FOUND is not None and _FOUND[0] == loaded:
         return _FOUND[1]
     found = _scan_openblas()
-    _FOUND = (loads, found)
+    _FOUND = (loaded, found)
     return found
 
 
-#: (libraries loaded and unloaded, number of imported modules; controls) of the last reading of
-#: /proc/self/maps
-_FOUND: tuple[tuple[tuple[int, int] | None, int], list[tuple[object, object]]] | None = None
+#: (library code size, number of imported modules; controls) of the last reading of the maps
+_FOUND: tuple[tuple[bytes | None, int], list[tuple[object, object]]] | None = None
 
 
-class _PhdrInfo(ctypes.Structure):
-    """The start of glibc's struct dl_phdr_info (link.h) up to the load counts."""
-
-    _fields_ = [
-        ("dlpi_addr", ctypes.c_void_p),
-        ("dlpi_name", ctypes.c_char_p),
-        ("dlpi_phdr", ctypes.c_void_p),
-        ("dlpi_phnum", ctypes.c_uint16),
-        ("dlpi_adds", ctypes.c_ulonglong),
-        ("dlpi_subs", ctypes.c_ulonglong),
-    ]
-
-
-_PHDR_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(_PhdrInfo), ctypes.c_size_t, ctypes.c_void_p
-)
-_ITERATE: list[object] = []  # [dl_iterate_phdr] once looked up, [None] where there is none
-
-
-def _library_loads() -> tuple[int, int] | None:
-    """How many shared libraries this process has loaded and unloaded so far (the C library's
-    own counts, dl_iterate_phdr), or None where they are not to be had."""
-    if not _ITERATE:
-        try:
-            _ITERATE.append(ctypes.CDLL(None).dl_iterate_phdr)
-        except (OSError, AttributeError, TypeError):  # TypeError: Windows's CDLL wants a name
-            _ITERATE.append(None)
-    iterate = _ITERATE[0]
-    if iterate is None:
+def _library_code() -> bytes | None:
+    """The size of the shared library code mapped in this process (Linux's VmLib line of
+    /proc/self/status), or None where it is not to be had. (Not glibc's load count through
+    dl_iterate_phdr: its callback into Python, made without the GIL under the loader's lock,
+    deadlocks against a thread that holds the GIL while it imports an extension module.)"""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            text = status.read()
+    except OSError:
         return None
-    counts: list[tuple[int, int]] = []
-
-    def first(info: Any, size: int, data: Any) -> int:
-        if size >= ctypes.sizeof(_PhdrInfo):
-            counts.append((int(info.contents.dlpi_adds), int(info.contents.dlpi_subs)))
-        return 1  # the first library is enough: the counts are the process's
-
-    iterate(_PHDR_CALLBACK(first), None)  # type: ignore[operator]
-    return counts[0] if counts else None
+    at = text.find(b"VmLib:")
+    return None if at == -1 else text[at : text.find(b"\n", at)]
 
 
 def _scan_openblas() -> list[tuple[object, object]]:
