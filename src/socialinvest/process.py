@@ -87,7 +87,7 @@ def _library_code() -> bytes | None:
     """The size of the shared library code mapped in this process (Linux's VmLib line of
     /proc/self/status), or None where it is not to be had. (Not glibc's load count through
     dl_iterate_phdr: its callback into Python, made without the GIL under the loader's lock,
-    deadlocks against a thread that holds the GIL while it imports an extension module.)"""
+    can deadlock against a thread that holds the GIL while it imports an extension module.)"""
     try:
         with open("/proc/self/status", "rb") as status:
             text = status.read()
