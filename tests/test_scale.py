@@ -459,3 +459,35 @@ def test_an_error_in_a_chunk_on_the_board_stops_the_run_without_waiting_for_the_
     # the error reached the caller when it happened, not after the other worker had taken
     # every other chunk of the run
     assert _header(cluster)[scale._NEXT] < 10
+
+
+def test_runs_that_start_a_mapper_in_several_threads_at_once_start_one_cluster(monkeypatch):
+    import threading
+
+    started: list[int] = []
+    start = scale.DaskChunks._start_local_cluster
+
+    def counted(self: scale.DaskChunks) -> None:
+        started.append(1)
+        start(self)
+
+    monkeypatch.setattr(scale.DaskChunks, "_start_local_cluster", counted)
+    chunks = scale.dask_mapper(workers=1)
+    together = threading.Barrier(3)
+    clients: list[object] = []
+
+    def first_run() -> None:  # as __call__ does for a run large enough for the cluster
+        together.wait()
+        clients.append(chunks.client)
+
+    threads = [threading.Thread(target=first_run) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        chunks.close()
+    # one cluster for the three (the others would run on, unclosed, beside it)
+    assert len(started) == 1
+    assert len(clients) == 3 and all(c is clients[0] for c in clients)

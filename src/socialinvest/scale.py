@@ -360,6 +360,7 @@ class DaskChunks:
         self._board_views: list[weakref.ref[np.ndarray]] = []
         self._board_tasks: list[Any] = []  # a stopped run's tasks that had not ended
         self._board_lock = threading.Lock()
+        self._start_lock = threading.Lock()  # one local cluster for runs in several threads
         if scheduler is not None:
             try:
                 self._client = distributed.Client(scheduler, timeout=self._wait)
@@ -410,7 +411,9 @@ class DaskChunks:
         """The ``distributed.Client`` the chunks are submitted through (a local cluster is
         started if it is not running yet)."""
         if self._client is None and self._local:
-            self._start_local_cluster()
+            with self._start_lock:
+                if self._client is None:
+                    self._start_local_cluster()
         return self._client
 
     def threads(self) -> int:
