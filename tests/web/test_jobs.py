@@ -194,3 +194,17 @@ def test_with_a_scheduler_jobs_run_their_chunks_on_dask(sqlite_url: str, tmp_pat
     (tmp_path / name).write_bytes(download.content)
     cli = _cli(["run", name, "--draws", str(draws), "--seed", "11", "--format", "json"], tmp_path)
     assert result == json.loads(cli.stdout)
+
+
+def test_a_server_stopped_with_sigterm_leaves_no_leaked_semaphores(tmp_path):
+    """systemd and docker stop a server with SIGTERM; uvicorn then raises the signal again after
+    its shutdown, before Python's exit handlers run: the job pool's queues must be let go of by
+    then, or the resource tracker writes a warning about leaked semaphores on every stop."""
+    from .ui_helpers import running_server
+
+    with running_server(tmp_path) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+    log = (tmp_path / "server.log").read_text()
+    assert "Application startup complete" in log and "Finished server process" in log
+    assert "leaked semaphore" not in log
+    assert "Traceback" not in log

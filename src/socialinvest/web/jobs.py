@@ -333,6 +333,10 @@ def result_of(db: Session, job: Job) -> tuple[bytes, str] | None:
 # --- the runner (in the server process) ------------------------------------------------------
 
 
+#: How long stopping the server waits for the job pool's own thread (seconds).
+STOP_SECONDS = 5.0
+
+
 class JobRunner:
     """Hands jobs to worker processes and keeps their heartbeats while they wait."""
 
@@ -436,10 +440,17 @@ class JobRunner:
             # a running job is interrupted (it shows so at the next start); its worker must not
             # go on computing for a server that has stopped
             workers = list(getattr(pool, "_processes", {}).values())
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
             for worker in workers:
                 if worker.is_alive():
                     worker.terminate()
+            # Then wait for the pool's own thread (its workers terminated, it ends at once): it
+            # lets go of the pool's queues and their semaphores now. uvicorn ends the process on
+            # SIGTERM by raising the signal again, before Python's exit handlers would release
+            # them, and the resource tracker warned of "leaked semaphore objects" on each stop.
+            if manager is not None:
+                manager.join(timeout=STOP_SECONDS)
 
 
 # --- the worker process ----------------------------------------------------------------------
