@@ -125,6 +125,45 @@ def test_cancelling_flows_and_inactive_cells() -> None:
     np.testing.assert_array_equal(new.active, expected)
 
 
+def test_other_costs_count_only_in_draws_whose_uplift_is_not_zero() -> None:
+    """A cell whose other costs are non-zero only in draws with a cost uplift of zero (optimism
+    of -100 %) has no flow; one with a cost in a single late draw (after the first 256 that
+    settle most cells) has."""
+    d, years = 600, 4
+    rng = np.random.default_rng(11)
+    uplift = 1.0 + rng.uniform(0, 0.2, d)
+    uplift[400:410] = 0.0
+    other = np.zeros((d, 3, 2, years))
+    other[400:410, 2, 1, :] = 750.0  # only where the uplift is zero: no cost after all
+    other[590, 1, 1, 3] = 12.5  # one cost in one late draw
+    inputs = SuccessRateInputs(
+        n_years=years,
+        n_areas=2,
+        cohort_year=np.array([0]),
+        intake=rng.uniform(10, 50, (d, 1)),
+        effect=rng.uniform(0.05, 0.3, d),
+        effect_factor=np.ones(d),
+        timing=np.ones((d, 1)),
+        profiles=np.ones((d, 1, 2)),
+        drop_off=np.zeros(d),
+        unit_prices=np.tile([[100.0, 0.0, 0.0]], (d, 1, 1)),  # actor 0 gains in area 0
+        consequence_area=np.array([0]),
+        participant_amount=np.full((d, 1), 1000.0),
+        participant_schedule=np.array([[1.0]]),
+        participant_actor=np.array([0]),
+        participant_area=np.array([0]),
+        other_costs=other,
+        cost_uplift=uplift,
+    )
+    dg = discount_factors([(0, 0.035)], years)
+    dc = discount_factors([(0, 0.035)], years)
+    new = success_rate_summary(inputs, dg, dc, np.zeros(d))
+    assert_same(new, three_step(inputs, dg, dc, np.zeros(d)))
+    expected = np.zeros((3, 2), dtype=bool)
+    expected[0, 0] = expected[1, 1] = True  # actor 0's gains and costs in area 0; the late cost
+    np.testing.assert_array_equal(new.active, expected)
+
+
 def test_a_chunk_appraised_in_blocks_of_draws() -> None:
     # run_arrays appraises a chunk BLOCK_DRAWS draws at a time (cache-sized blocks) and combines
     # the blocks as chunks are combined: per-draw figures the same bit for bit as the whole
