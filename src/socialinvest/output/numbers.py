@@ -23,7 +23,12 @@ _SIGNS = {"da": (".", ","), "en": (",", ".")}
 
 def _decimal(value: float, lang: str, decimals: int, scale: int = 0, suffix: str = "") -> str:
     """``value`` × 10**scale with ``decimals`` decimals, grouped by thousands, as Babel's
-    ``NumberPattern.apply`` writes the pattern ``#,##0.00…`` (+ ``suffix``) in ``lang``."""
+    ``NumberPattern.apply`` writes the pattern ``#,##0.00…`` (+ ``suffix``) in ``lang``. A
+    figure of 10**18 or more is written as ``1.000e+27`` (beyond what a decimal pattern shows
+    sensibly; Decimal's 28 digits, and Babel with them, fail from about 10**25 on)."""
+    shown = value * 10**scale
+    if abs(round(shown, decimals)) >= 1e18:
+        return f"{shown:.3e}{suffix}"
     amount = decimal.Decimal(str(value)).scaleb(scale)
     negative = amount.is_signed()
     rounded = abs(amount).normalize().quantize(decimal.Decimal(10) ** -decimals)
@@ -45,8 +50,6 @@ def number(value: float | None, lang: str, decimals: int = 0) -> str:
     rounded = round(value, decimals)
     if rounded == 0:
         rounded = 0.0  # no "-0"
-    if abs(rounded) >= 1e18:  # beyond what a decimal pattern shows sensibly
-        return f"{rounded:.3e}"
     return _decimal(rounded, lang, decimals)
 
 
@@ -64,11 +67,7 @@ def thousands(value: float | None, lang: str) -> str:
 def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    suffix = "%" if lang == "en" else " %"
-    shown = value * 100
-    if abs(round(shown, decimals)) >= 1e18:  # as number(); Decimal's 28 digits end near 1e25
-        return f"{shown:.3e}{suffix}"
-    return _decimal(value, lang, decimals, scale=2, suffix=suffix)
+    return _decimal(value, lang, decimals, scale=2, suffix="%" if lang == "en" else " %")
 
 
 def entry_value(value: object, unit: str, lang: str) -> str:
