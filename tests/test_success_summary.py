@@ -17,7 +17,7 @@ from socialinvest.engine.success_rate import SuccessRateInputs, success_rate_flo
 from socialinvest.engine.success_summary import success_rate_summary
 from socialinvest.engine.summary import Summary, summarise
 from socialinvest.knowledge.base import default_knowledge_base
-from socialinvest.runner import LoadedCase, Prepared, _draw_arrays, prepare_model
+from socialinvest.runner import LoadedCase, Prepared, draw_arrays, prepare_model
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SUCCESS_RATE = [
@@ -73,7 +73,7 @@ def test_examples_at_a_fixed_seed(name: str) -> None:
     dc = discount_factors(meta["bands_costs"], n_years, convention)
     dg = discount_factors(meta["bands_gains"], n_years, convention)
     for n, rng in ((1, None), (700, np.random.default_rng(20261205))):
-        arrays = _draw_arrays(prepared, n, rng)
+        arrays = draw_arrays(prepared, n, rng)
         inputs = prepared.inputs(arrays)
         base = prepared.baseline(arrays)
         assert_same(success_rate_summary(inputs, dg, dc, base), three_step(inputs, dg, dc, base))
@@ -174,7 +174,7 @@ def test_a_chunk_appraised_in_blocks_of_draws() -> None:
     loaded = LoadedCase.of(load_case(EXAMPLES / "impact60-uncertain.yaml"))
     prepared = prepare_model(loaded, default_knowledge_base())
     n = 2 * BLOCK_DRAWS + 1234  # three blocks, the last a short one
-    arrays = _draw_arrays(prepared, n, np.random.default_rng(7))
+    arrays = draw_arrays(prepared, n, np.random.default_rng(7))
     n_years = prepared.constants["n_years"]
     meta = prepared.meta
     convention = meta["discounting"]["convention"]

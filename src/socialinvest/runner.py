@@ -323,16 +323,11 @@ def _arrays(prepared: Prepared, samples: list[np.ndarray], start: int, n: int) -
     return arrays
 
 
-def _draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
-    """Raw arrays for ``n`` draws: point values repeated, then each uncertain input sampled."""
-    return _arrays(prepared, _samples(prepared, n, rng), 0, n)
-
-
 def draw_arrays(prepared: Prepared, n: int, rng: np.random.Generator | None) -> dict[str, Any]:
     """The engine's raw arrays for ``n`` draws of a prepared success-rate case (point values
     when ``rng`` is None), ready for :func:`run_arrays`: the draws of a prepared case that the
     contract layer simulates."""
-    return _draw_arrays(prepared, n, rng)
+    return _arrays(prepared, _samples(prepared, n, rng), 0, n)
 
 
 def chunk_sizes(draws: int, cells_per_draw: int, budget_cells: int = CHUNK_CELLS) -> list[int]:
